@@ -1,0 +1,141 @@
+//! Typed configuration from the environment (`TRIBE_<DOMAIN>_...` and shared `TRIBE_...`
+//! variables), validated at startup so a bad value fails fast with its variable's name.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+
+/// Reads an optional variable; empty counts as unset.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Reads and parses a variable, falling back to `default` when unset.
+pub fn parse_or<T: FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        Some(raw) => raw.parse().map_err(|e| anyhow!("{name}={raw:?}: {e}")),
+        None => Ok(default),
+    }
+}
+
+/// Reads a required variable.
+pub fn required(name: &str) -> anyhow::Result<String> {
+    var(name).with_context(|| format!("{name} must be set"))
+}
+
+/// Durations as "250ms", "5s", "2m", "1h".
+pub fn duration_or(name: &str, default: Duration) -> anyhow::Result<Duration> {
+    match var(name) {
+        Some(raw) => parse_duration(&raw).with_context(|| format!("{name}={raw:?}")),
+        None => Ok(default),
+    }
+}
+
+pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (num, unit) = raw.split_at(split);
+    let n: u64 = num.parse().context("expected a number followed by ms, s, m or h")?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "s" | "" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        other => return Err(anyhow!("unknown unit {other:?}")),
+    })
+}
+
+/// Settings every gRPC server shares; `prefix` is e.g. "TRIBE_USER".
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `<PREFIX>_LISTEN_ADDR`, e.g. 127.0.0.1:50051 (port 0 picks a free port).
+    pub listen_addr: SocketAddr,
+    /// `<PREFIX>_REQUEST_TIMEOUT`: upper bound for unary calls (default 10s).
+    pub request_timeout: Duration,
+    /// `<PREFIX>_MAX_CONCURRENT`: in-flight calls before new ones are shed (default 1024).
+    pub max_concurrent: usize,
+    /// `<PREFIX>_MAX_MESSAGE_BYTES`: largest request or response message (default 4 MiB).
+    pub max_message_bytes: usize,
+    /// `<PREFIX>_DRAIN_DELAY`: how long to keep serving after SIGTERM while reporting
+    /// NOT_SERVING, so load balancers stop routing first (default 2s).
+    pub drain_delay: Duration,
+    /// `<PREFIX>_DRAIN_TIMEOUT`: longest wait for in-flight calls afterwards (default 20s).
+    pub drain_timeout: Duration,
+}
+
+impl ServerConfig {
+    pub fn from_env(prefix: &str, default_addr: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            listen_addr: parse_or(&format!("{prefix}_LISTEN_ADDR"), default_addr.parse()?)?,
+            request_timeout: duration_or(&format!("{prefix}_REQUEST_TIMEOUT"), Duration::from_secs(10))?,
+            max_concurrent: parse_or(&format!("{prefix}_MAX_CONCURRENT"), 1024)?,
+            max_message_bytes: parse_or(&format!("{prefix}_MAX_MESSAGE_BYTES"), 4 * 1024 * 1024)?,
+            drain_delay: duration_or(&format!("{prefix}_DRAIN_DELAY"), Duration::from_secs(2))?,
+            drain_timeout: duration_or(&format!("{prefix}_DRAIN_TIMEOUT"), Duration::from_secs(20))?,
+        })
+    }
+
+    /// Defaults for tests: port 0, short drain.
+    pub fn for_tests() -> Self {
+        Self {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            request_timeout: Duration::from_secs(10),
+            max_concurrent: 1024,
+            max_message_bytes: 4 * 1024 * 1024,
+            drain_delay: Duration::from_millis(300),
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How services verify tokens: shared by every service.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `TRIBE_JWKS_FILE`: the JWKS with the user issuer's and the services' public keys.
+    pub jwks_file: PathBuf,
+    /// `TRIBE_JWT_ISSUER` (default "trainertribe").
+    pub issuer: String,
+    /// `TRIBE_JWT_AUDIENCE` (default "trainertribe-api").
+    pub audience: String,
+}
+
+impl AuthConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            jwks_file: required("TRIBE_JWKS_FILE")?.into(),
+            issuer: var("TRIBE_JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.into()),
+            audience: var("TRIBE_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into()),
+        })
+    }
+}
+
+pub const DEFAULT_ISSUER: &str = "trainertribe";
+pub const DEFAULT_AUDIENCE: &str = "trainertribe-api";
+
+/// Kafka settings: `TRIBE_KAFKA_BROKERS` (default 127.0.0.1:9092) and
+/// `TRIBE_KAFKA_TOPIC_SUFFIX` (tests isolate themselves with a suffix).
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    pub brokers: String,
+    pub topic_suffix: String,
+}
+
+impl KafkaConfig {
+    pub fn from_env() -> Self {
+        Self {
+            brokers: var("TRIBE_KAFKA_BROKERS").unwrap_or_else(|| "127.0.0.1:9092".into()),
+            topic_suffix: var("TRIBE_KAFKA_TOPIC_SUFFIX").unwrap_or_default(),
+        }
+    }
+
+    /// The concrete topic name for a logical topic ("tribe.user.v1").
+    pub fn topic(&self, logical: &str) -> String {
+        format!("{logical}{}", self.topic_suffix)
+    }
+}
