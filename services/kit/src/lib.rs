@@ -1,0 +1,17 @@
+//! tribe-kit: what every TrainerTribe service shares — errors to `Status`, the auth layer,
+//! page tokens, field masks, ids, configuration, telemetry, the outbox and the server
+//! bootstrap. Services stay thin by building on these.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod ids;
+pub mod mask;
+pub mod outbox;
+pub mod page;
+pub mod server;
+pub mod telemetry;
+
+pub use error::{ApiError, FieldViolation, Violations};
