@@ -106,7 +106,7 @@ impl ApiError {
         match self {
             Self::InvalidArgument { reason, message, violations } => {
                 let mut details = ErrorDetails::new();
-                details.set_error_info(reason, domain, Default::default());
+                details.set_error_info(reason, domain, std::collections::HashMap::<String, String>::new());
                 for v in violations {
                     details.add_bad_request_violation(v.field, v.description);
                 }
@@ -114,13 +114,13 @@ impl ApiError {
             }
             Self::Rejected { code, reason, message } => {
                 let mut details = ErrorDetails::new();
-                details.set_error_info(reason, domain, Default::default());
+                details.set_error_info(reason, domain, std::collections::HashMap::<String, String>::new());
                 Status::with_error_details(code, message, details)
             }
             Self::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 let mut details = ErrorDetails::new();
-                details.set_error_info("INTERNAL", domain, Default::default());
+                details.set_error_info("INTERNAL", domain, std::collections::HashMap::<String, String>::new());
                 Status::with_error_details(Code::Internal, "internal error", details)
             }
         }

@@ -1,0 +1,209 @@
+//! Domain events: the transactional outbox every Postgres-backed service writes in the
+//! same transaction as its change, the relay that publishes it to Kafka with an
+//! idempotent producer, and topic administration.
+//!
+//! Delivery is at least once. A row is marked sent only after the broker acknowledged
+//! it; if the relay dies in between, the row is published again with the same
+//! `event_id`, and consumers deduplicate on that id. Each service database has:
+//! ```sql
+//! CREATE TABLE outbox (
+//!   id bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, topic text NOT NULL,
+//!   key text NOT NULL, payload bytea NOT NULL, traceparent text NOT NULL DEFAULT '',
+//!   created_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz,
+//!   attempts int NOT NULL DEFAULT 0);
+//! CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+//! ```
+
+use std::time::Duration;
+
+use anyhow::Context;
+use prost::Message;
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use sqlx::{PgConnection, PgPool};
+use tribe_proto::events::v1::{Event, TraceContext, event::Payload};
+
+use crate::config::KafkaConfig;
+use crate::error::ApiError;
+
+/// Every logical domain topic.
+pub const TOPICS: [&str; 7] = [
+    "tribe.user.v1",
+    "tribe.content.v1",
+    "tribe.messaging.v1",
+    "tribe.fitness.v1",
+    "tribe.support.v1",
+    "tribe.payment.v1",
+    "tribe.analytics.v1",
+];
+
+/// Builds the envelope for `payload`, stamped with a new UUIDv7, the current time and
+/// the current trace context.
+pub fn envelope(producer: &str, aggregate_id: &str, actor_id: &str, payload: Payload) -> Event {
+    let now = chrono::Utc::now();
+    let mut trace = TraceContext::default();
+    for (key, value) in crate::telemetry::current_trace_headers() {
+        match key.as_str() {
+            "traceparent" => trace.traceparent = value,
+            "tracestate" => trace.tracestate = value,
+            _ => {}
+        }
+    }
+    Event {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        occur_time: Some(prost_types::Timestamp { seconds: now.timestamp(), nanos: now.timestamp_subsec_nanos() as i32 }),
+        actor_id: actor_id.to_string(),
+        trace: Some(trace),
+        aggregate_id: aggregate_id.to_string(),
+        producer: producer.to_string(),
+        payload: Some(payload),
+    }
+}
+
+/// Writes an event into the outbox inside the caller's transaction.
+pub async fn enqueue(conn: &mut PgConnection, topic: &str, event: &Event) -> Result<(), ApiError> {
+    let event_id = uuid::Uuid::parse_str(&event.event_id).map_err(ApiError::internal)?;
+    let traceparent = event.trace.as_ref().map(|t| t.traceparent.clone()).unwrap_or_default();
+    sqlx::query("INSERT INTO outbox (event_id, topic, key, payload, traceparent) VALUES ($1, $2, $3, $4, $5)")
+        .bind(event_id)
+        .bind(topic)
+        .bind(&event.aggregate_id)
+        .bind(event.encode_to_vec())
+        .bind(traceparent)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// An idempotent Kafka producer (acks=all, enable.idempotence=true).
+pub fn producer(kafka: &KafkaConfig) -> anyhow::Result<FutureProducer> {
+    ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.timeout.ms", "30000")
+        .set("linger.ms", "5")
+        .create()
+        .context("create Kafka producer")
+}
+
+/// Creates the given topics if missing (the broker does not auto-create them).
+pub async fn ensure_topics(kafka: &KafkaConfig, logical_topics: &[&str], partitions: i32) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", &kafka.brokers).create().context("create Kafka admin client")?;
+    let names: Vec<String> = logical_topics.iter().map(|t| kafka.topic(t)).collect();
+    let topics: Vec<NewTopic<'_>> = names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1))).collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    for result in admin.create_topics(&topics, &options).await.context("create topics")? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => anyhow::bail!("create topic {topic}: {code}"),
+        }
+    }
+    Ok(())
+}
+
+/// What the relay does after the broker acknowledged a batch; tests use `CrashBeforeMark`
+/// to simulate dying between publish and mark-sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterPublish {
+    MarkSent,
+    CrashBeforeMark,
+}
+
+/// Publishes outbox rows in id order.
+#[derive(Clone)]
+pub struct OutboxRelay {
+    pool: PgPool,
+    producer: FutureProducer,
+    kafka: KafkaConfig,
+    batch_size: i64,
+    poll_interval: Duration,
+}
+
+impl std::fmt::Debug for OutboxRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxRelay").field("batch_size", &self.batch_size).finish_non_exhaustive()
+    }
+}
+
+impl OutboxRelay {
+    pub fn new(pool: PgPool, kafka: KafkaConfig) -> anyhow::Result<Self> {
+        Ok(Self { producer: producer(&kafka)?, pool, kafka, batch_size: 200, poll_interval: Duration::from_millis(100) })
+    }
+
+    /// Publishes one batch; returns how many rows were published.
+    pub async fn relay_once(&self, after: AfterPublish) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        // SKIP LOCKED lets several relay instances share the table without double sends
+        // of the same batch.
+        let rows: Vec<(i64, uuid::Uuid, String, String, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT id, event_id, topic, key, payload, traceparent FROM outbox WHERE sent_at IS NULL
+             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1)").bind(&ids).execute(&mut *tx).await?;
+
+        let topics: Vec<String> = rows.iter().map(|r| self.kafka.topic(&r.2)).collect();
+        let mut sends = Vec::with_capacity(rows.len());
+        for ((_, event_id, _, key, payload, traceparent), topic) in rows.iter().zip(&topics) {
+            let event_id = event_id.to_string();
+            let mut headers = OwnedHeaders::new()
+                .insert(Header { key: "event_id", value: Some(event_id.as_str()) })
+                .insert(Header { key: "content-type", value: Some("application/x-protobuf; messageType=trainertribe.events.v1.Event") });
+            if !traceparent.is_empty() {
+                headers = headers.insert(Header { key: "traceparent", value: Some(traceparent.as_str()) });
+            }
+            let record = FutureRecord::to(topic).key(key.as_str()).payload(payload.as_slice()).headers(headers);
+            sends.push(self.producer.send(record, Duration::from_secs(30)));
+        }
+        let results = futures::future::join_all(sends).await;
+        // Mark the acknowledged prefix; anything after a failure is retried in order.
+        let acked = results.iter().take_while(|r| r.is_ok()).count();
+        if let Some(Err((err, _))) = results.get(acked) {
+            tracing::warn!(error = %err, acked, "outbox publish failed; will retry");
+        }
+        if after == AfterPublish::CrashBeforeMark {
+            anyhow::bail!("simulated crash after publishing {acked} events");
+        }
+        sqlx::query("UPDATE outbox SET sent_at = now() WHERE id = ANY($1)").bind(&ids[..acked]).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(acked)
+    }
+
+    /// Runs until `shutdown` resolves, then publishes what is left once more.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut backoff = self.poll_interval;
+        loop {
+            match self.relay_once(AfterPublish::MarkSent).await {
+                Ok(n) if n > 0 => {
+                    backoff = self.poll_interval;
+                    continue;
+                }
+                Ok(_) => backoff = self.poll_interval,
+                Err(err) => {
+                    tracing::warn!(error = format!("{err:#}"), "outbox relay error");
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+        }
+        if let Err(err) = self.relay_once(AfterPublish::MarkSent).await {
+            tracing::warn!(error = format!("{err:#}"), "final outbox flush failed");
+        }
+    }
+}
