@@ -1,0 +1,256 @@
+//! Test fixtures shared by every service's integration tests: a fresh database per test
+//! (created, migrated, dropped), a Redis key prefix, a Kafka topic suffix with its topics
+//! created, signing keys and tokens, and services served on port 0.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::future::BoxFuture;
+use prost::Message as _;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{ClientConfig, Message};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::transport::{Channel, Endpoint};
+use tribe_kit::auth::{KeyPair, KeySet, TokenSigner, TokenVerifier};
+use tribe_kit::config::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig};
+use tribe_proto::events::v1::Event;
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_url() -> String {
+    std::env::var("TRIBE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TRIBE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A unique Redis key prefix for one test.
+pub fn redis_prefix() -> String {
+    format!("test:{}:", uuid::Uuid::new_v4().simple())
+}
+
+/// A database that exists for one test and is dropped afterwards.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub url: String,
+    name: String,
+}
+
+impl std::fmt::Debug for TestDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDb").field("name", &self.name).finish()
+    }
+}
+
+impl TestDb {
+    /// Creates `test_<uuid>` and applies `migrator`.
+    pub async fn create(migrator: &Migrator) -> anyhow::Result<Self> {
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let server = postgres_url();
+        tribe_kit::db::ensure_database(&server, &name).await?;
+        let url = with_database(&server, &name);
+        let pool = tribe_kit::db::connect(&url, 10).await?;
+        tribe_kit::db::migrate(&pool, migrator).await?;
+        Ok(Self { pool, url, name })
+    }
+}
+
+fn with_database(server_url: &str, name: &str) -> String {
+    match server_url.rsplit_once('/') {
+        Some((base, _)) if base.contains("://") && base.len() > "postgres://".len() => format!("{base}/{name}"),
+        _ => format!("{server_url}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let server = postgres_url();
+        let pool = self.pool.clone();
+        // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                rt.block_on(async move {
+                    pool.close().await;
+                    let _ = tribe_kit::db::drop_database(&server, &name).await;
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// Kafka settings isolated to one test by a topic suffix; the topics exist on return.
+pub async fn kafka(logical_topics: &[&str]) -> anyhow::Result<KafkaConfig> {
+    let config = KafkaConfig {
+        brokers: std::env::var("TRIBE_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into()),
+        topic_suffix: format!(".test-{}", uuid::Uuid::new_v4().simple()),
+    };
+    tribe_kit::outbox::ensure_topics(&config, logical_topics, 1)
+        .await
+        .context("create test topics (is the broker running? ./mesh/test.sh starts one)")?;
+    Ok(config)
+}
+
+/// Reads every event on `logical_topic` from the beginning until `quiet` passes with
+/// nothing new, or `deadline` passes; returns them in log order.
+pub async fn read_events(kafka: &KafkaConfig, logical_topic: &str, min_count: usize, deadline: Duration) -> anyhow::Result<Vec<Event>> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("group.id", format!("test-reader-{}", uuid::Uuid::new_v4().simple()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()?;
+    consumer.subscribe(&[&kafka.topic(logical_topic)])?;
+    let mut events = Vec::new();
+    let end = tokio::time::Instant::now() + deadline;
+    let quiet = Duration::from_millis(1500);
+    loop {
+        let wait = if events.len() >= min_count { quiet } else { end.saturating_duration_since(tokio::time::Instant::now()) };
+        match tokio::time::timeout(wait, consumer.recv()).await {
+            Ok(Ok(message)) => {
+                let payload = message.payload().unwrap_or_default();
+                events.push(Event::decode(payload).context("decode event")?);
+            }
+            Ok(Err(err)) => anyhow::bail!("consume: {err}"),
+            Err(_) => break,
+        }
+        if tokio::time::Instant::now() >= end {
+            break;
+        }
+    }
+    Ok(events)
+}
+
+/// Keys of one test: the user-token issuer and one service key, with a JWKS file.
+pub struct TestKeys {
+    dir: tempfile::TempDir,
+    pub issuer_key: Arc<KeyPair>,
+    pub service_key: Arc<KeyPair>,
+    pub keyset: Arc<KeySet>,
+}
+
+impl std::fmt::Debug for TestKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestKeys").field("dir", &self.dir.path()).finish()
+    }
+}
+
+/// Name of the service whose credential tests mint.
+pub const TEST_SERVICE: &str = "content";
+
+impl TestKeys {
+    pub fn new() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let issuer_key = KeyPair::generate("")?;
+        let service_key = KeyPair::generate(&format!("svc.{TEST_SERVICE}."))?;
+        std::fs::write(dir.path().join("user-signing.pem"), issuer_key.pem())?;
+        std::fs::write(dir.path().join("svc.pem"), service_key.pem())?;
+        let keyset = KeySet::from_jwks(vec![issuer_key.jwk().clone(), service_key.jwk().clone()])?;
+        std::fs::write(dir.path().join("jwks.json"), keyset.to_json())?;
+        Ok(Self { dir, issuer_key: Arc::new(issuer_key), service_key: Arc::new(service_key), keyset: Arc::new(keyset) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn jwks_path(&self) -> PathBuf {
+        self.dir.path().join("jwks.json")
+    }
+
+    pub fn issuer_key_path(&self) -> PathBuf {
+        self.dir.path().join("user-signing.pem")
+    }
+
+    pub fn signer(&self) -> TokenSigner {
+        TokenSigner::new(self.issuer_key.clone(), DEFAULT_ISSUER)
+    }
+
+    pub fn verifier(&self) -> TokenVerifier {
+        TokenVerifier::new(self.keyset.clone(), DEFAULT_ISSUER, DEFAULT_AUDIENCE)
+    }
+
+    /// A valid access token for `user_id` with `roles` (e.g. ["user"], ["user","admin"]).
+    pub fn access_token(&self, user_id: &str, roles: &[&str]) -> String {
+        self.signer()
+            .access_token(DEFAULT_AUDIENCE, user_id, roles.iter().map(|r| r.to_string()).collect(), "free", "test-session", Duration::from_secs(900))
+            .map(|(token, _)| token)
+            .unwrap_or_default()
+    }
+
+    /// A service credential of [`TEST_SERVICE`].
+    pub fn service_token(&self) -> String {
+        TokenSigner::new(self.service_key.clone(), DEFAULT_ISSUER).service_token(TEST_SERVICE, Duration::from_secs(300)).unwrap_or_default()
+    }
+}
+
+/// A server spawned on a free port; shuts down gracefully on [`TestServer::shutdown`].
+pub struct TestServer {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer").field("addr", &self.addr).finish()
+    }
+}
+
+impl TestServer {
+    /// Binds 127.0.0.1:0 and runs `serve(listener, shutdown)` in the background.
+    pub async fn spawn<F, Fut>(serve: F) -> anyhow::Result<Self>
+    where
+        F: FnOnce(TcpListener, BoxFuture<'static, ()>) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let shutdown: BoxFuture<'static, ()> = Box::pin(async move {
+            let _ = rx.await;
+        });
+        let handle = tokio::spawn(serve(listener, shutdown));
+        Ok(Self { addr, shutdown: Some(tx), handle })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A native gRPC channel to the server.
+    pub async fn channel(&self) -> anyhow::Result<Channel> {
+        Ok(Endpoint::from_shared(self.url())?.connect_timeout(Duration::from_secs(5)).connect().await?)
+    }
+
+    /// Triggers the graceful drain and waits for the server to stop.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.handle).await?
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Wraps a message in a request carrying `authorization: Bearer <token>`.
+pub fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}

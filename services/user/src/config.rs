@@ -1,0 +1,90 @@
+//! Configuration of the user service (`TRIBE_USER_*` plus the shared `TRIBE_*` variables).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+
+/// Everything the user service reads at startup.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub auth: AuthConfig,
+    pub kafka: KafkaConfig,
+    /// `TRIBE_USER_DATABASE_URL`.
+    pub database_url: String,
+    /// `TRIBE_USER_DB_MAX_CONNECTIONS` (default 20).
+    pub db_max_connections: u32,
+    /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379).
+    pub redis_url: String,
+    /// `TRIBE_REDIS_PREFIX` (default "tribe:user:").
+    pub redis_prefix: String,
+    /// `TRIBE_USER_SIGNING_KEY_FILE`: the ES256 private key that signs access tokens.
+    pub signing_key_file: PathBuf,
+    /// `TRIBE_PAGE_TOKEN_SECRET`: page-token MAC key; random per process when unset.
+    pub page_token_secret: Vec<u8>,
+    /// `TRIBE_USER_ACCESS_TOKEN_TTL` (default 15m).
+    pub access_token_ttl: Duration,
+    /// `TRIBE_USER_REFRESH_TOKEN_TTL` (default 30 days).
+    pub refresh_token_ttl: Duration,
+    pub limits: Limits,
+    /// `TRIBE_USER_MIGRATE` (default true): apply migrations at startup.
+    pub migrate: bool,
+    /// `TRIBE_USER_OUTBOX_RELAY` (default true): publish outbox events from this process.
+    pub outbox_relay: bool,
+}
+
+/// Abuse limits, each over a sliding window of `window`.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// `TRIBE_USER_THROTTLE_WINDOW` (default 15m).
+    pub window: Duration,
+    /// `TRIBE_USER_LOGIN_FAILURES_PER_ACCOUNT` (default 10).
+    pub login_failures_per_account: u64,
+    /// `TRIBE_USER_LOGIN_FAILURES_PER_IP` (default 100).
+    pub login_failures_per_ip: u64,
+    /// `TRIBE_USER_REGISTRATIONS_PER_IP` (default 20).
+    pub registrations_per_ip: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { window: Duration::from_secs(15 * 60), login_failures_per_account: 10, login_failures_per_ip: 100, registrations_per_ip: 20 }
+    }
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let page_token_secret = match config::var("TRIBE_PAGE_TOKEN_SECRET") {
+            Some(secret) => {
+                anyhow::ensure!(secret.len() >= 32, "TRIBE_PAGE_TOKEN_SECRET must be at least 32 characters");
+                secret.into_bytes()
+            }
+            None => {
+                tracing::warn!("TRIBE_PAGE_TOKEN_SECRET unset: page tokens will not survive a restart");
+                rand::random::<[u8; 32]>().to_vec()
+            }
+        };
+        Ok(Self {
+            server: ServerConfig::from_env("TRIBE_USER", "127.0.0.1:50051")?,
+            auth: AuthConfig::from_env()?,
+            kafka: KafkaConfig::from_env(),
+            database_url: config::var("TRIBE_USER_DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_user".into()),
+            db_max_connections: config::parse_or("TRIBE_USER_DB_MAX_CONNECTIONS", 20)?,
+            redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+            redis_prefix: config::var("TRIBE_REDIS_PREFIX").unwrap_or_else(|| "tribe:user:".into()),
+            signing_key_file: config::required("TRIBE_USER_SIGNING_KEY_FILE")?.into(),
+            page_token_secret,
+            access_token_ttl: config::duration_or("TRIBE_USER_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+            refresh_token_ttl: config::duration_or("TRIBE_USER_REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
+            limits: Limits {
+                window: config::duration_or("TRIBE_USER_THROTTLE_WINDOW", Duration::from_secs(15 * 60))?,
+                login_failures_per_account: config::parse_or("TRIBE_USER_LOGIN_FAILURES_PER_ACCOUNT", 10)?,
+                login_failures_per_ip: config::parse_or("TRIBE_USER_LOGIN_FAILURES_PER_IP", 100)?,
+                registrations_per_ip: config::parse_or("TRIBE_USER_REGISTRATIONS_PER_IP", 20)?,
+            },
+            migrate: config::parse_or("TRIBE_USER_MIGRATE", true)?,
+            outbox_relay: config::parse_or("TRIBE_USER_OUTBOX_RELAY", true)?,
+        })
+    }
+}

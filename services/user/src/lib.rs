@@ -1,0 +1,14 @@
+//! tribe-user: accounts, authentication, profiles, the social graph, blocks and
+//! preferences (`trainertribe.user.v1.UserService`), on PostgreSQL `tribe_user`.
+
+pub mod app;
+pub mod config;
+pub mod convert;
+pub mod domain;
+pub mod grpc;
+pub mod policy;
+pub mod service;
+pub mod store;
+
+pub use app::{App, MIGRATOR};
+pub use config::Config;

@@ -1,0 +1,100 @@
+//! Use-cases of the user service. Each takes the caller and a request, validates it
+//! completely before touching storage, and runs its writes and their events in one
+//! transaction.
+
+mod accounts;
+mod graph;
+mod profile;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool};
+use tribe_kit::ApiError;
+use tribe_kit::auth::{TokenSigner, UserPrincipal};
+use tribe_kit::page::{Key, PageScope, PageTokens};
+use tribe_proto::events::v1::event::Payload;
+use uuid::Uuid;
+
+use crate::config::Limits;
+use crate::store::throttle::Throttle;
+
+pub const TOPIC: &str = "tribe.user.v1";
+const PRODUCER: &str = "user";
+
+/// Shared state of the use-cases.
+#[derive(Clone)]
+pub struct UserService {
+    pub(crate) pool: PgPool,
+    pub(crate) signer: TokenSigner,
+    pub(crate) audience: String,
+    pub(crate) pages: PageTokens,
+    pub(crate) throttle: Throttle,
+    pub(crate) limits: Limits,
+    pub(crate) access_ttl: Duration,
+    pub(crate) refresh_ttl: Duration,
+    pub(crate) hasher: Arc<accounts::PasswordHasher>,
+}
+
+impl std::fmt::Debug for UserService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserService").finish_non_exhaustive()
+    }
+}
+
+/// Construction parameters of [`UserService`].
+pub struct Deps {
+    pub pool: PgPool,
+    pub signer: TokenSigner,
+    pub audience: String,
+    pub pages: PageTokens,
+    pub throttle: Throttle,
+    pub limits: Limits,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+impl UserService {
+    pub fn new(deps: Deps) -> Self {
+        let Deps { pool, signer, audience, pages, throttle, limits, access_ttl, refresh_ttl } = deps;
+        Self { pool, signer, audience, pages, throttle, limits, access_ttl, refresh_ttl, hasher: Arc::new(accounts::PasswordHasher::new()) }
+    }
+}
+
+/// Writes an event for `aggregate` into the outbox of the current transaction.
+async fn emit(conn: &mut PgConnection, aggregate: Uuid, actor: &str, payload: Payload) -> Result<(), ApiError> {
+    let event = tribe_kit::outbox::envelope(PRODUCER, &aggregate.to_string(), actor, payload);
+    tribe_kit::outbox::enqueue(conn, TOPIC, &event).await
+}
+
+/// The caller's id as a UUID (tokens we issue always carry one).
+fn caller_id(caller: &UserPrincipal) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(&caller.user_id).map_err(|_| ApiError::unauthenticated("UNAUTHENTICATED", "token subject is not a user id"))
+}
+
+/// Decodes a (timestamp micros, uuid) keyset position.
+fn time_id_cursor(keys: Option<Vec<Key>>) -> Result<Option<(chrono::DateTime<chrono::Utc>, Uuid)>, ApiError> {
+    let Some(keys) = keys else { return Ok(None) };
+    let bad = || ApiError::invalid_field("page_token", "malformed page token");
+    match keys.as_slice() {
+        [Key::Int(micros), Key::Str(id)] => {
+            let at = chrono::DateTime::from_timestamp_micros(*micros).ok_or_else(bad)?;
+            Ok(Some((at, Uuid::parse_str(id).map_err(|_| bad())?)))
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn time_id_keys(at: chrono::DateTime<chrono::Utc>, id: Uuid) -> Vec<Key> {
+    vec![Key::Int(at.timestamp_micros()), Key::Str(id.to_string())]
+}
+
+/// Returns the next-page token when more rows than `limit` were fetched, trimming them.
+fn next_token<T>(pages: &PageTokens, scope: PageScope<'_>, rows: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> Vec<Key>) -> String {
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|last| pages.encode(scope, &key(last))).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
