@@ -1,0 +1,158 @@
+//! The table of TrainerTribe services: crate, port, environment prefix, database and
+//! what the edge must know about each. Adding a service to the mesh is one entry here.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::envoy::Upstream;
+
+/// One service of the mesh.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceSpec {
+    /// Short name: "user"; also the Kafka domain, the key name and the log file name.
+    pub name: &'static str,
+    /// Cargo package, whose binary has the same name: "tribe-user".
+    pub package: &'static str,
+    pub port: u16,
+    /// Environment prefix of its own settings: "TRIBE_USER".
+    pub env_prefix: &'static str,
+    /// Its PostgreSQL database; migrations live in `migrations/<name>/`.
+    pub database: Option<&'static str>,
+    /// Fully qualified proto service, also its health-check name.
+    pub grpc_service: &'static str,
+    /// Methods the edge lets through without a token.
+    pub anonymous: &'static [&'static str],
+    /// Service-credential-only methods the edge refuses.
+    pub internal: &'static [&'static str],
+    /// Server-streaming methods (no route timeout).
+    pub streaming: &'static [&'static str],
+    /// Whether it signs user access tokens (gets `TRIBE_USER_SIGNING_KEY_FILE`).
+    pub issues_user_tokens: bool,
+}
+
+const fn spec(name: &'static str, package: &'static str, port: u16, env_prefix: &'static str, grpc_service: &'static str) -> ServiceSpec {
+    ServiceSpec {
+        name,
+        package,
+        port,
+        env_prefix,
+        database: None,
+        grpc_service,
+        anonymous: &[],
+        internal: &[],
+        streaming: &[],
+        issues_user_tokens: false,
+    }
+}
+
+/// Every service, in start order.
+pub const SERVICES: &[ServiceSpec] = &[
+    ServiceSpec {
+        database: Some("tribe_user"),
+        anonymous: &["Register", "Login", "RefreshToken"],
+        internal: &["BatchGetUsers", "BatchGetRelationships", "ListFollowerIds"],
+        streaming: &["ListFollowerIds"],
+        issues_user_tokens: true,
+        ..spec("user", "tribe-user", 50051, "TRIBE_USER", "trainertribe.user.v1.UserService")
+    },
+    ServiceSpec {
+        database: Some("tribe_content"),
+        internal: &["BatchGetPosts"],
+        ..spec("content", "tribe-content", 50052, "TRIBE_CONTENT", "trainertribe.content.v1.ContentService")
+    },
+    ServiceSpec {
+        database: Some("tribe_messaging"),
+        streaming: &["StreamEvents"],
+        ..spec("messaging", "tribe-messaging", 50053, "TRIBE_MESSAGING", "trainertribe.messaging.v1.MessagingService")
+    },
+    ServiceSpec {
+        database: Some("tribe_fitness"),
+        ..spec("fitness", "tribe-fitness", 50054, "TRIBE_FITNESS", "trainertribe.fitness.v1.FitnessService")
+    },
+    ServiceSpec {
+        database: Some("tribe_support"),
+        streaming: &["StreamChatbotReply"],
+        ..spec("support", "tribe-support", 50055, "TRIBE_SUPPORT", "trainertribe.support.v1.SupportService")
+    },
+    ServiceSpec {
+        database: Some("tribe_payment"),
+        internal: &["GetEntitlement"],
+        ..spec("payment", "tribe-payment", 50056, "TRIBE_PAYMENT", "trainertribe.payment.v1.PaymentService")
+    },
+    ServiceSpec {
+        database: Some("tribe_analytics"),
+        ..spec("analytics", "tribe-analytics", 50057, "TRIBE_ANALYTICS", "trainertribe.analytics.v1.AnalyticsService")
+    },
+];
+
+impl ServiceSpec {
+    pub fn by_name(name: &str) -> Option<&'static ServiceSpec> {
+        SERVICES.iter().find(|s| s.name == name)
+    }
+
+    /// 127.0.0.1:<port>.
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Its migrations directory under the workspace.
+    pub fn migrations_dir(&self, root: &Path) -> PathBuf {
+        root.join("migrations").join(self.name)
+    }
+
+    /// The edge's view of this service listening on `addr`.
+    pub fn upstream(&self, addr: SocketAddr) -> Upstream {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        Upstream {
+            cluster: self.name.to_string(),
+            service: self.grpc_service.to_string(),
+            addr,
+            anonymous_methods: owned(self.anonymous),
+            internal_methods: owned(self.internal),
+            streaming_methods: owned(self.streaming),
+        }
+    }
+}
+
+/// What `cargo metadata` says about the workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    pub packages: Vec<String>,
+}
+
+impl Workspace {
+    pub fn load(root: &Path) -> anyhow::Result<Self> {
+        let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+            .current_dir(root)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .context("run cargo metadata")?;
+        anyhow::ensure!(out.status.success(), "cargo metadata failed");
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).context("parse cargo metadata")?;
+        let target_dir = meta["target_directory"].as_str().map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+        let packages = meta["packages"]
+            .as_array()
+            .map(|p| p.iter().filter_map(|p| p["name"].as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        Ok(Self { root: root.to_path_buf(), target_dir, packages })
+    }
+
+    pub fn has(&self, spec: &ServiceSpec) -> bool {
+        self.packages.iter().any(|p| p == spec.package)
+    }
+
+    /// The services whose crates exist in this workspace.
+    pub fn present(&self) -> Vec<&'static ServiceSpec> {
+        SERVICES.iter().filter(|s| self.has(s)).collect()
+    }
+
+    /// Where `cargo build [--release]` puts a service's binary.
+    pub fn binary(&self, spec: &ServiceSpec, release: bool) -> PathBuf {
+        self.target_dir.join(if release { "release" } else { "debug" }).join(spec.package)
+    }
+}
