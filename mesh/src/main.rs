@@ -62,7 +62,7 @@ async fn main() -> ExitCode {
                 edge_port: args.ports.edge_port,
                 admin_port: args.ports.admin_port,
             };
-            up::run(&root, options).await.map(|_| true)
+            Ok(up::run(&root, options).await)
         }
         Command::Migrate => match Workspace::load(&root) {
             Ok(ws) => migrate::run(&root, &migrate::services_to_migrate(&ws)).await.map(|_| true),

@@ -21,7 +21,7 @@ struct Row {
 fn row(component: &str, address: impl ToString, result: anyhow::Result<String>) -> Row {
     let (up, detail) = match result {
         Ok(detail) => (Some(true), detail),
-        Err(err) => (Some(false), format!("{err:#}")),
+        Err(err) => (Some(false), err.root_cause().to_string()),
     };
     Row { component: component.to_string(), address: address.to_string(), up, detail }
 }

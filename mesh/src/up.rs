@@ -13,6 +13,7 @@ use crate::envoy::{EnvoyParams, EnvoyProcess, envoy_binary};
 use crate::services::{SERVICES, Workspace};
 use crate::services_run::{self, RunningService};
 use crate::state::{Keys, State, ensure_keys};
+use crate::procs::PidFile;
 use crate::{migrate, procs, ui};
 
 /// Options of `tribe up`.
@@ -32,14 +33,15 @@ pub struct UpOptions {
 struct Mesh {
     broker: Option<Broker>,
     services: Vec<RunningService>,
-    envoy: Option<EnvoyProcess>,
+    envoy: Option<(EnvoyProcess, PidFile)>,
 }
 
 impl Mesh {
     async fn shutdown(mut self) {
         ui::step("stopping the mesh");
-        if let Some(envoy) = self.envoy.take() {
+        if let Some((envoy, pid_file)) = self.envoy.take() {
             envoy.stop().await;
+            pid_file.remove();
             ui::ok("envoy stopped");
         }
         while let Some(service) = self.services.pop() {
@@ -53,7 +55,7 @@ impl Mesh {
     /// Resolves when a child the launcher started exits by itself.
     async fn first_exit(&mut self) -> String {
         loop {
-            if let Some(status) = self.envoy.as_mut().and_then(|e| e.try_exit_status()) {
+            if let Some(status) = self.envoy.as_mut().and_then(|(e, _)| e.try_exit_status()) {
                 return format!("envoy exited ({status}); see its log in .tribe/envoy/envoy.log");
             }
             for service in &mut self.services {
@@ -66,8 +68,9 @@ impl Mesh {
     }
 }
 
-/// Runs the mesh until interrupted.
-pub async fn run(root: &Path, options: UpOptions) -> anyhow::Result<()> {
+/// Runs the mesh until interrupted. Returns false (after reporting why) if it could not
+/// start or a component died.
+pub async fn run(root: &Path, options: UpOptions) -> bool {
     let mut mesh = Mesh::default();
     let started = tokio::select! {
         result = start(root, &options, &mut mesh) => result,
@@ -76,24 +79,24 @@ pub async fn run(root: &Path, options: UpOptions) -> anyhow::Result<()> {
     if let Err(err) = started {
         ui::fail(format!("{err:#}"));
         mesh.shutdown().await;
-        return Err(err);
+        return false;
     }
-    let outcome = tokio::select! {
-        _ = tribe_kit::server::shutdown_signal() => Ok(()),
-        reason = mesh.first_exit() => Err(anyhow::anyhow!(reason)),
+    let healthy = tokio::select! {
+        _ = tribe_kit::server::shutdown_signal() => true,
+        reason = mesh.first_exit() => {
+            ui::fail(reason);
+            false
+        }
     };
-    if let Err(err) = &outcome {
-        ui::fail(format!("{err:#}"));
-    }
     mesh.shutdown().await;
-    outcome
+    healthy
 }
 
 async fn start(root: &Path, options: &UpOptions, mesh: &mut Mesh) -> anyhow::Result<()> {
     let state = State::locate(root);
     ui::step(format!("state directory {}", state.root.display()));
     state.ensure()?;
-    for name in SERVICES.iter().map(|s| s.name).chain(["broker"]) {
+    for name in ["envoy"].into_iter().chain(SERVICES.iter().map(|s| s.name)).chain(["broker"]) {
         if let Some(pid) = procs::stop_leftover(&state.pid_file(name), Duration::from_secs(25)).await {
             ui::note(format!("stopped {name} (pid {pid}) left over from an earlier run"));
         }
@@ -191,7 +194,8 @@ async fn start_envoy(state: &State, keys: &Keys, options: &UpOptions, mesh: &mut
         state.envoy().join("envoy.yaml").display(),
         state.envoy().join("envoy.log").display()
     ));
-    mesh.envoy = Some(envoy);
+    let pid_file = PidFile::write(state.pid_file("envoy"), envoy.pid().unwrap_or_default(), &binary)?;
+    mesh.envoy = Some((envoy, pid_file));
     Ok(())
 }
 
