@@ -98,7 +98,10 @@ pub async fn ensure_topics(kafka: &KafkaConfig, logical_topics: &[&str], partiti
     let names: Vec<String> = logical_topics.iter().map(|t| kafka.topic(t)).collect();
     let topics: Vec<NewTopic<'_>> = names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1))).collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    for result in admin.create_topics(&topics, &options).await.context("create topics")? {
+    let created = tokio::time::timeout(Duration::from_secs(20), admin.create_topics(&topics, &options))
+        .await
+        .map_err(|_| anyhow::anyhow!("broker at {} did not answer within 20s", kafka.brokers))?;
+    for result in created.context("create topics")? {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => anyhow::bail!("create topic {topic}: {code}"),
