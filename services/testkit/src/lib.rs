@@ -255,3 +255,63 @@ pub fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
     }
     request
 }
+
+/// Tokens that must be refused everywhere (Envoy and every service), with a name each:
+/// unsigned, HS256 keyed with the public key, expired, not yet valid, wrong audience,
+/// wrong issuer, unknown key id, a service key posing as the user issuer, and a refresh
+/// token presented as an access token (`refresh_token` from a real login).
+pub fn hostile_tokens(keys: &TestKeys, user_id: &str, refresh_token: &str) -> Vec<(&'static str, String)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use tribe_kit::auth::{Claims, TokenKind};
+
+    let now = chrono::Utc::now().timestamp();
+    let claims = |f: &dyn Fn(&mut Claims)| {
+        let mut c = Claims {
+            iss: DEFAULT_ISSUER.into(),
+            aud: DEFAULT_AUDIENCE.into(),
+            sub: user_id.into(),
+            exp: now + 600,
+            nbf: now - 10,
+            iat: now - 10,
+            jti: uuid::Uuid::new_v4().to_string(),
+            typ: TokenKind::Access,
+            roles: vec!["user".into(), "admin".into()],
+            tier: "pro".into(),
+            sid: String::new(),
+        };
+        f(&mut c);
+        c
+    };
+    let sign = |c: &Claims| keys.signer().sign_claims(c).unwrap_or_default();
+    let b64 = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let body = serde_json::to_value(claims(&|_| {})).unwrap_or_default();
+
+    let unsigned = format!("{}.{}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT", "kid": keys.issuer_key.kid()})), b64(&body));
+    let hs256 = {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some(keys.issuer_key.kid().to_string());
+        let public = serde_json::to_string(keys.issuer_key.jwk()).unwrap_or_default();
+        jsonwebtoken::encode(&header, &body, &jsonwebtoken::EncodingKey::from_secret(public.as_bytes())).unwrap_or_default()
+    };
+    let stranger = KeyPair::generate("").map(Arc::new).ok();
+    let unknown_kid = stranger
+        .map(|k| TokenSigner::new(k, DEFAULT_ISSUER).sign_claims(&claims(&|_| {})).unwrap_or_default())
+        .unwrap_or_default();
+    let service_as_user = TokenSigner::new(keys.service_key.clone(), DEFAULT_ISSUER).sign_claims(&claims(&|_| {})).unwrap_or_default();
+    vec![
+        ("alg none", unsigned),
+        ("HS256 keyed with the public key", hs256),
+        ("expired", sign(&claims(&|c| {
+            c.exp = now - 3600;
+            c.nbf = now - 7200;
+        }))),
+        ("not yet valid", sign(&claims(&|c| c.nbf = now + 3600))),
+        ("wrong audience", sign(&claims(&|c| c.aud = "someone-else".into()))),
+        ("wrong issuer", sign(&claims(&|c| c.iss = "evil".into()))),
+        ("unknown kid", unknown_kid),
+        ("service key posing as user issuer", service_as_user),
+        ("refresh token as access token", refresh_token.to_string()),
+        ("garbage", "not.a.jwt".into()),
+    ]
+}
