@@ -153,7 +153,8 @@ CREATE TABLE outbox (
     traceparent text NOT NULL DEFAULT '',
     created_at  timestamptz NOT NULL DEFAULT now(),
     sent_at     timestamptz,
-    attempts    integer NOT NULL DEFAULT 0
+    attempts    integer NOT NULL DEFAULT 0,
+    leased_until timestamptz
 );
 CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL;
 

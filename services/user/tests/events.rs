@@ -1,0 +1,71 @@
+//! User events reach the real broker through the outbox: once per change, with stable
+//! event ids, even when the relay dies between publishing and marking rows sent.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use tribe_kit::outbox::{AfterPublish, OutboxRelay};
+use tribe_proto::events::v1::event::Payload;
+use tribe_proto::user::v1 as pb;
+
+fn follows(events: &[tribe_proto::events::v1::Event], follower: &str, followee: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Some(Payload::UserFollowed(f)) if f.follower_id == follower && f.followee_id == followee => Some(e.event_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_follow_publishes_one_user_followed_event() {
+    let mut env = start().await;
+    let ana = register(&mut env.client, "ana", false).await;
+    let coach = register(&mut env.client, "coach", true).await;
+    for _ in 0..3 {
+        env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() })).await.unwrap();
+    }
+    let events = tribe_testkit::read_events(&env.kafka, "tribe.user.v1", 3, Duration::from_secs(20)).await.unwrap();
+    let ids = follows(&events, &ana.id, &coach.id);
+    assert_eq!(ids.len(), 1, "one event for one follow, however often it is repeated");
+    let event = events.iter().find(|e| e.event_id == ids[0]).unwrap();
+    assert_eq!(event.actor_id, ana.id);
+    assert_eq!(event.aggregate_id, coach.id, "keyed by the followee");
+    assert_eq!(event.producer, "user");
+    assert!(event.occur_time.is_some());
+    let registered = events.iter().filter(|e| matches!(e.payload, Some(Payload::UserRegistered(_)))).count();
+    assert_eq!(registered, 2);
+}
+
+#[tokio::test]
+async fn a_relay_crash_between_publish_and_mark_sent_duplicates_nothing() {
+    let mut env = start_with(|c| c.outbox_relay = false).await;
+    let ana = register(&mut env.client, "ana", false).await;
+    let coach = register(&mut env.client, "coach", true).await;
+    env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() })).await.unwrap();
+
+    let lease = Duration::from_secs(4);
+    let crashing = OutboxRelay::new(env.db.pool.clone(), env.kafka.clone()).unwrap().with_lease(lease);
+    assert!(crashing.relay_once(AfterPublish::CrashBeforeMark).await.is_err(), "simulated crash");
+    drop(crashing);
+    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&env.db.pool).await.unwrap();
+    assert_eq!(unsent, 3, "the crash left every row unsent");
+    let attempts: i64 = sqlx::query_scalar("SELECT min(attempts)::bigint FROM outbox").fetch_one(&env.db.pool).await.unwrap();
+    assert_eq!(attempts, 1, "the attempt was recorded before publishing");
+
+    let restarted = OutboxRelay::new(env.db.pool.clone(), env.kafka.clone()).unwrap().with_lease(lease);
+    assert_eq!(restarted.relay_once(AfterPublish::MarkSent).await.unwrap(), 0, "rows stay leased to the crashed relay for a while");
+    tokio::time::sleep(lease + Duration::from_millis(500)).await;
+    assert_eq!(restarted.relay_once(AfterPublish::MarkSent).await.unwrap(), 3, "the lease ran out: rows are settled");
+    assert_eq!(restarted.relay_once(AfterPublish::MarkSent).await.unwrap(), 0, "nothing left");
+
+    let events = tribe_testkit::read_events(&env.kafka, "tribe.user.v1", 3, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(follows(&events, &ana.id, &coach.id).len(), 1, "exactly one UserFollowed on the topic");
+    let mut ids: Vec<_> = events.iter().map(|e| e.event_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), events.len(), "no event was published twice");
+}
