@@ -156,3 +156,21 @@ impl Workspace {
         self.target_dir.join(if release { "release" } else { "debug" }).join(spec.package)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SERVICES;
+
+    #[test]
+    fn every_service_has_its_own_port_prefix_database_and_proto_package() {
+        for (i, a) in SERVICES.iter().enumerate() {
+            assert_eq!(a.package, format!("tribe-{}", a.name));
+            assert_eq!(a.env_prefix, format!("TRIBE_{}", a.name.to_uppercase()));
+            assert_eq!(a.database, Some(format!("tribe_{}", a.name)).as_deref());
+            assert!(a.grpc_service.starts_with(&format!("trainertribe.{}.v1.", a.name)));
+            for b in &SERVICES[i + 1..] {
+                assert_ne!(a.port, b.port);
+            }
+        }
+    }
+}
