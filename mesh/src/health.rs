@@ -19,6 +19,14 @@ pub async fn envoy_ready(admin: SocketAddr) -> anyhow::Result<String> {
     Ok(response.text().await?.trim().to_string())
 }
 
+/// The edge answers its own `/healthz` with 200.
+pub async fn edge_healthz(edge: SocketAddr) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().no_proxy().timeout(PROBE_TIMEOUT).build()?;
+    let status = client.get(format!("http://{edge}{}", crate::envoy::HEALTH_PATH)).send().await?.status();
+    anyhow::ensure!(status.is_success(), "GET /healthz answered {status}");
+    Ok(())
+}
+
 /// The serving status `addr` reports for `service` ("" = the whole server).
 pub async fn grpc_health(addr: SocketAddr, service: &str) -> anyhow::Result<ServingStatus> {
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?

@@ -68,9 +68,11 @@ pub async fn run(root: &Path, edge_port: u16, admin_port: u16) -> anyhow::Result
     let ready = match health::envoy_ready(admin).await {
         Ok(state) if state == "LIVE" => Ok(format!("admin {admin} /ready LIVE")),
         Ok(state) => Err(anyhow::anyhow!("admin {admin} /ready {state}")),
-        Err(err) => Err(anyhow::anyhow!("admin {admin}: {err:#}")),
+        Err(err) => Err(err),
     };
-    rows.push(row("envoy", SocketAddr::from(([127, 0, 0, 1], edge_port)), ready));
+    rows.push(row("envoy", admin, ready));
+    let edge = SocketAddr::from(([127, 0, 0, 1], edge_port));
+    rows.push(row("edge", edge, health::edge_healthz(edge).await.map(|_| "GET /healthz 200".into())));
 
     println!("    {:<10} {:<38} {:<6} detail", "component", "address", "state");
     for r in &rows {
