@@ -29,7 +29,9 @@ pub struct RunningService {
     pid_file: PidFile,
 }
 
-/// `cargo build [--release] -p <pkg> --bin <pkg> ...` for `specs`, output shown as it goes.
+/// `cargo build [--release] --workspace --bins`, output shown as it goes. Building every
+/// binary at once, exactly as `mesh/tribe` builds the launcher, keeps one feature
+/// resolution, so dependencies are compiled once rather than once per package set.
 pub async fn build(workspace: &Workspace, specs: &[&'static ServiceSpec], release: bool) -> anyhow::Result<()> {
     let profile = if release { "release" } else { "debug" };
     ui::step(format!("building {} ({profile})", specs.iter().map(|s| s.package).collect::<Vec<_>>().join(", ")));
@@ -38,9 +40,7 @@ pub async fn build(workspace: &Workspace, specs: &[&'static ServiceSpec], releas
     if release {
         command.arg("--release");
     }
-    for spec in specs {
-        command.args(["-p", spec.package, "--bin", spec.package]);
-    }
+    command.args(["--workspace", "--bins"]);
     let started = Instant::now();
     let status = command.status().await.context("run cargo build")?;
     anyhow::ensure!(status.success(), "cargo build failed ({status})");
