@@ -54,10 +54,15 @@ pub async fn serve(
     for name in service_names.iter().copied().chain([""]) {
         reporter.set_service_status(name, ServingStatus::Serving).await;
     }
-    let reflection = tonic_reflection::server::Builder::configure()
+    // Reflection lists only what this server serves, though it can describe every type.
+    let mut reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tribe_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+        .with_service_name("grpc.health.v1.Health");
+    for name in service_names {
+        reflection = reflection.with_service_name(*name);
+    }
+    let reflection = reflection.build_v1()?;
     let routes = routes.add_service(health).add_service(reflection);
 
     let layers = tower::ServiceBuilder::new()

@@ -46,16 +46,16 @@ pub fn init(service: &str) -> anyhow::Result<TelemetryGuard> {
         tracing_subscriber::fmt::layer().with_target(false).with_filter(filter()).boxed()
     };
 
-    let provider = if crate::config::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
-        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
-        let resource = opentelemetry_sdk::Resource::builder().with_service_name(format!("tribe-{service}")).build();
-        Some(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
-    } else {
-        None
-    };
-    let otel = provider
-        .as_ref()
-        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer(format!("tribe-{service}"))).with_filter(filter()));
+    // Spans always get OpenTelemetry contexts so W3C trace context flows through every
+    // hop and event; they are exported only when an OTLP endpoint is configured.
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(format!("tribe-{service}")).build();
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    if crate::config::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
+        builder = builder.with_batch_exporter(opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?);
+    }
+    let provider = builder.build();
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(format!("tribe-{service}"))).with_filter(filter());
+    let provider = Some(provider);
 
     // A second init (several services in one test process) keeps the first subscriber.
     let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();

@@ -50,12 +50,18 @@ impl std::fmt::Debug for TestDb {
 impl TestDb {
     /// Creates `test_<uuid>` and applies `migrator`.
     pub async fn create(migrator: &Migrator) -> anyhow::Result<Self> {
+        let db = Self::empty().await?;
+        tribe_kit::db::migrate(&db.pool, migrator).await?;
+        Ok(db)
+    }
+
+    /// Creates an empty `test_<uuid>` (for tests that bring their own schema).
+    pub async fn empty() -> anyhow::Result<Self> {
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let server = postgres_url();
         tribe_kit::db::ensure_database(&server, &name).await?;
         let url = with_database(&server, &name);
-        let pool = tribe_kit::db::connect(&url, 10).await?;
-        tribe_kit::db::migrate(&pool, migrator).await?;
+        let pool = tribe_kit::db::connect(&url, 30).await?;
         Ok(Self { pool, url, name })
     }
 }

@@ -69,3 +69,20 @@ async fn a_relay_crash_between_publish_and_mark_sent_duplicates_nothing() {
     ids.dedup();
     assert_eq!(ids.len(), events.len(), "no event was published twice");
 }
+
+#[tokio::test]
+async fn the_callers_trace_context_travels_into_the_event() {
+    let _telemetry = tribe_kit::telemetry::init("user-test").unwrap();
+    let mut env = start().await;
+    let ana = register(&mut env.client, "ana", false).await;
+    let coach = register(&mut env.client, "coach", true).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut request = as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() });
+    request.metadata_mut().insert("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01").parse().unwrap());
+    env.client.follow_user(request).await.unwrap();
+    let events = tribe_testkit::read_events(&env.kafka, "tribe.user.v1", 3, Duration::from_secs(20)).await.unwrap();
+    let followed = events.iter().find(|e| matches!(e.payload, Some(Payload::UserFollowed(_)))).expect("UserFollowed");
+    let traceparent = &followed.trace.as_ref().unwrap().traceparent;
+    assert!(traceparent.starts_with(&format!("00-{trace_id}-")), "trace continued into the event: {traceparent:?}");
+    assert!(!traceparent.contains("00f067aa0ba902b7"), "with the service's own span as parent");
+}
