@@ -19,6 +19,10 @@ buf lint
 buf build -o /dev/null
 buf format --diff --exit-code
 
+step "rustfmt + clippy"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
 step "broker"
 # shellcheck source=mesh/broker.sh
 source mesh/broker.sh

@@ -32,9 +32,8 @@ pub fn broker_addr() -> anyhow::Result<SocketAddr> {
 
 /// `tansu` from PATH, else from cargo's bin directory.
 fn tansu_binary() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("tansu")).find(|p| p.is_file()))
-        .unwrap_or_default();
+    let on_path =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join("tansu")).find(|p| p.is_file())).unwrap_or_default();
     on_path.unwrap_or_else(|| {
         let home = std::env::var_os("CARGO_HOME")
             .map(PathBuf::from)
@@ -56,15 +55,15 @@ impl Broker {
             match Self::spawn(state, addr, "sqlite://data/tansu.db").await {
                 Ok(broker) => broker,
                 Err(err) => {
-                    ui::note(format!("tansu with SQLite storage failed ({err:#}); falling back to memory storage, events will not survive a restart"));
+                    ui::note(format!(
+                        "tansu with SQLite storage failed ({err:#}); falling back to memory storage, events will not survive a restart"
+                    ));
                     Self::spawn(state, addr, "memory://tansu/").await?
                 }
             }
         };
         let kafka = KafkaConfig { brokers: addr.to_string(), topic_suffix: String::new() };
-        tribe_kit::outbox::ensure_topics(&kafka, &tribe_kit::outbox::TOPICS, 3)
-            .await
-            .context("create topics")?;
+        tribe_kit::outbox::ensure_topics(&kafka, &tribe_kit::outbox::TOPICS, 3).await.context("create topics")?;
         ui::ok(format!("topics: {}", tribe_kit::outbox::TOPICS.join(", ")));
         Ok(broker)
     }
@@ -76,11 +75,12 @@ impl Broker {
         std::fs::create_dir_all(dir.join("data"))?;
         let url = format!("tcp://{addr}");
         let mut command = Command::new(&binary);
-        command
-            .current_dir(&dir)
-            .arg("broker")
-            .args(["--storage-engine", storage])
-            .args(["--listener-url", &url, "--advertised-listener-url", &url]);
+        command.current_dir(&dir).arg("broker").args(["--storage-engine", storage]).args([
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ]);
         let log = state.log_file("broker");
         let mut child = procs::spawn_logged(command, &log).with_context(|| format!("start {}", binary.display()))?;
         let pid = child.id().unwrap_or_default();

@@ -24,10 +24,7 @@ pub fn database_url(spec: &ServiceSpec) -> Option<String> {
 
 /// The services that need a database now: their crate exists or they have migrations.
 pub fn services_to_migrate(workspace: &Workspace) -> Vec<&'static ServiceSpec> {
-    SERVICES
-        .iter()
-        .filter(|s| s.database.is_some() && (workspace.has(s) || s.migrations_dir(&workspace.root).is_dir()))
-        .collect()
+    SERVICES.iter().filter(|s| s.database.is_some() && (workspace.has(s) || s.migrations_dir(&workspace.root).is_dir())).collect()
 }
 
 /// Creates and migrates every database of `services`, printing progress.
@@ -38,9 +35,7 @@ pub async fn run(root: &Path, services: &[&'static ServiceSpec]) -> anyhow::Resu
     }
     for spec in services {
         let (Some(db), Some(url)) = (spec.database, database_url(spec)) else { continue };
-        let created = tribe_kit::db::ensure_database(&url, db)
-            .await
-            .with_context(|| format!("create database {db}"))?;
+        let created = tribe_kit::db::ensure_database(&url, db).await.with_context(|| format!("create database {db}"))?;
         let dir = spec.migrations_dir(root);
         if !dir.is_dir() {
             ui::ok(format!("{db}: {}; no migrations in {}", if created { "created" } else { "exists" }, dir.display()));
@@ -63,10 +58,7 @@ pub async fn run(root: &Path, services: &[&'static ServiceSpec]) -> anyhow::Resu
 }
 
 async fn applied(pool: &sqlx::PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-        .fetch_one(pool)
-        .await
-        .unwrap_or(0)
+    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(pool).await.unwrap_or(0)
 }
 
 fn redacted_server() -> String {

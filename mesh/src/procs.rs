@@ -39,11 +39,7 @@ pub async fn terminate(child: &mut Child, grace: Duration) -> Option<ExitStatus>
 
 /// Opens `path` for appending (creating it), for a child's stdout/stderr.
 pub fn log_sink(path: &Path) -> anyhow::Result<(Stdio, Stdio)> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("open log {}", path.display()))?;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("open log {}", path.display()))?;
     let err = file.try_clone()?;
     Ok((Stdio::from(file), Stdio::from(err)))
 }
@@ -74,8 +70,7 @@ pub struct PidFile {
 
 impl PidFile {
     pub fn write(path: PathBuf, pid: u32, program: &Path) -> anyhow::Result<Self> {
-        std::fs::write(&path, format!("{pid}\n{}\n", program.display()))
-            .with_context(|| format!("write {}", path.display()))?;
+        std::fs::write(&path, format!("{pid}\n{}\n", program.display())).with_context(|| format!("write {}", path.display()))?;
         Ok(Self { path })
     }
 

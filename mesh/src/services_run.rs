@@ -56,10 +56,7 @@ pub fn service_env(spec: &ServiceSpec, keys: &Keys, kafka_brokers: &str) -> Vec<
         (format!("{prefix}_LISTEN_ADDR"), spec.listen_addr().to_string()),
         ("TRIBE_JWKS_FILE".into(), path(&keys.jwks)),
         ("TRIBE_KAFKA_BROKERS".into(), kafka_brokers.to_string()),
-        (
-            "TRIBE_REDIS_URL".into(),
-            tribe_kit::config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-        ),
+        ("TRIBE_REDIS_URL".into(), tribe_kit::config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into())),
         ("TRIBE_PAGE_TOKEN_SECRET".into(), keys.page_token_secret.clone()),
     ];
     if let Some(url) = crate::migrate::database_url(spec) {

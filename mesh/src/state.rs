@@ -17,10 +17,8 @@ pub struct State {
 impl State {
     /// `$TRIBE_STATE_DIR`, else `<workspace>/.tribe`.
     pub fn locate(workspace: &Path) -> Self {
-        let root = std::env::var_os("TRIBE_STATE_DIR")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace.join(".tribe"));
+        let root =
+            std::env::var_os("TRIBE_STATE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| workspace.join(".tribe"));
         Self { root }
     }
 
@@ -118,13 +116,7 @@ pub fn ensure_keys(state: &State) -> anyhow::Result<(Keys, Vec<String>)> {
         }
     };
 
-    let keys = Keys {
-        user_signing_key: dir.join("user-signing.pem"),
-        service_keys,
-        jwks: all,
-        edge_jwks: edge,
-        page_token_secret,
-    };
+    let keys = Keys { user_signing_key: dir.join("user-signing.pem"), service_keys, jwks: all, edge_jwks: edge, page_token_secret };
     Ok((keys, created))
 }
 
@@ -139,8 +131,7 @@ fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("chmod {}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).with_context(|| format!("chmod {}", path.display()))?;
     }
     #[cfg(not(unix))]
     let _ = (path, mode);

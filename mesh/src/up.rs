@@ -10,10 +10,10 @@ use anyhow::Context;
 
 use crate::broker::Broker;
 use crate::envoy::{EnvoyParams, EnvoyProcess, envoy_binary};
+use crate::procs::PidFile;
 use crate::services::{SERVICES, Workspace};
 use crate::services_run::{self, RunningService};
 use crate::state::{Keys, State, ensure_keys};
-use crate::procs::PidFile;
 use crate::{migrate, procs, ui};
 
 /// Options of `tribe up`.
@@ -185,9 +185,7 @@ async fn start_envoy(state: &State, keys: &Keys, options: &UpOptions, mesh: &mut
     }
     let binary = envoy_binary();
     anyhow::ensure!(binary.is_file(), "envoy not found at {} (run mesh/setup.sh envoy)", binary.display());
-    let envoy = EnvoyProcess::start(&binary, &params, &state.envoy())
-        .await
-        .context("start envoy")?;
+    let envoy = EnvoyProcess::start(&binary, &params, &state.envoy()).await.context("start envoy")?;
     ui::ok(format!(
         "admin /ready: LIVE (pid {}, config {}, log {})",
         envoy.pid().unwrap_or_default(),

@@ -11,7 +11,8 @@ use tribe_mesh::envoy::{envoy_binary, render};
 fn rendered_config_with_two_upstreams_passes_envoy_validate() {
     let dir = tempfile::tempdir().unwrap();
     common::keys(dir.path());
-    let params = common::params(dir.path(), vec![common::user_upstream(common::free_addr()), common::content_upstream(common::free_addr())]);
+    let params =
+        common::params(dir.path(), vec![common::user_upstream(common::free_addr()), common::content_upstream(common::free_addr())]);
     let config = dir.path().join("envoy.yaml");
     std::fs::write(&config, render(&params)).unwrap();
 
@@ -31,7 +32,8 @@ fn rendered_config_with_two_upstreams_passes_envoy_validate() {
 #[test]
 fn filters_routes_and_admin_have_the_edge_shape() {
     let dir = tempfile::tempdir().unwrap();
-    let params = common::params(dir.path(), vec![common::user_upstream(common::free_addr()), common::content_upstream(common::free_addr())]);
+    let params =
+        common::params(dir.path(), vec![common::user_upstream(common::free_addr()), common::content_upstream(common::free_addr())]);
     let doc: Value = serde_json::from_str(&render(&params)).unwrap();
 
     assert_eq!(doc["admin"]["address"]["socket_address"]["address"], "127.0.0.1");
@@ -60,7 +62,9 @@ fn filters_routes_and_admin_have_the_edge_shape() {
     assert_eq!(routes[internal]["direct_response"]["status"], 404);
     assert!(routes.iter().all(|r| r["match"]["prefix"] != "/"), "no catch-all route");
     // The internal streaming method is refused, not routed without a timeout.
-    assert!(routes.iter().all(|r| !(r["match"]["path"] == "/trainertribe.user.v1.UserService/ListFollowerIds" && r.get("route").is_some())));
+    assert!(
+        routes.iter().all(|r| !(r["match"]["path"] == "/trainertribe.user.v1.UserService/ListFollowerIds" && r.get("route").is_some()))
+    );
     let content = position(&|r| r["match"]["prefix"] == "/trainertribe.content.v1.ContentService/");
     assert_eq!(routes[content]["route"]["cluster"], "content");
 

@@ -94,7 +94,14 @@ async fn protected_methods_need_a_valid_user_token() {
 
     // A token in a query parameter is not looked at.
     let (valid, _) = issuer
-        .access_token("trainertribe-api", "0190b7a0-0000-7000-8000-000000000001", vec!["user".into()], "free", "s", Duration::from_secs(600))
+        .access_token(
+            "trainertribe-api",
+            "0190b7a0-0000-7000-8000-000000000001",
+            vec!["user".into()],
+            "free",
+            "s",
+            Duration::from_secs(600),
+        )
         .unwrap();
     let in_query = grpc_web(edge, &format!("{PROTECTED}?access_token={valid}"), None).await;
     assert_eq!(in_query.grpc_status, Some(UNAUTHENTICATED), "{in_query:?}");

@@ -124,9 +124,7 @@ pub(super) fn per_minute_bucket(rpm: u32) -> Value {
 
 /// A local_ratelimit config that answers over-limit gRPC calls with RESOURCE_EXHAUSTED.
 pub(super) fn local_ratelimit(stat_prefix: &str, bucket: Option<Value>) -> Value {
-    let always = |key: &str| {
-        json!({ "runtime_key": key, "default_value": { "numerator": 100, "denominator": "HUNDRED" } })
-    };
+    let always = |key: &str| json!({ "runtime_key": key, "default_value": { "numerator": 100, "denominator": "HUNDRED" } });
     let mut config = json!({
         "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
         "stat_prefix": stat_prefix,

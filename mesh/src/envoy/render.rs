@@ -145,9 +145,7 @@ fn local_reply_config() -> Value {
             "op": "EQ", "value": { "default_value": code, "runtime_key": format!("edge.local_reply.{code}") },
         } } })
     };
-    let set = |key: &str, value: &str| {
-        json!({ "header": { "key": key, "value": value }, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD" })
-    };
+    let set = |key: &str, value: &str| json!({ "header": { "key": key, "value": value }, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD" });
     json!({
         "mappers": [
             // Unknown and internal paths: with a body, gRPC-Web clients get UNIMPLEMENTED.

@@ -95,7 +95,5 @@ fn route_action(cluster: &str, streaming: bool) -> Value {
 }
 
 fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| if c.is_ascii_alphanumeric() || c == '_' { vec![c] } else { vec!['\\', c] })
-        .collect()
+    s.chars().flat_map(|c| if c.is_ascii_alphanumeric() || c == '_' { vec![c] } else { vec!['\\', c] }).collect()
 }

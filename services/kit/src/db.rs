@@ -24,10 +24,8 @@ pub async fn ensure_database(url: &str, name: &str) -> anyhow::Result<bool> {
     anyhow::ensure!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad database name {name}");
     let admin: PgConnectOptions = url.parse::<PgConnectOptions>()?.database("postgres");
     let mut conn = sqlx::PgConnection::connect_with(&admin).await.context("connect to postgres")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)").bind(name).fetch_one(&mut conn).await?;
     if !exists {
         sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await?;
     }
@@ -72,11 +70,9 @@ mod url_like {
         fn from_str(s: &str) -> Result<Self, ()> {
             let (head, tail) = s.split_once("://").ok_or(())?;
             match tail.split_once('@') {
-                Some((cred, rest)) => Ok(Self {
-                    head: head.into(),
-                    user: cred.split(':').next().unwrap_or_default().into(),
-                    rest: rest.into(),
-                }),
+                Some((cred, rest)) => {
+                    Ok(Self { head: head.into(), user: cred.split(':').next().unwrap_or_default().into(), rest: rest.into() })
+                }
                 None => Ok(Self { head: head.into(), user: String::new(), rest: tail.into() }),
             }
         }

@@ -16,17 +16,9 @@ pub struct FieldViolation {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("invalid argument: {message}")]
-    InvalidArgument {
-        reason: &'static str,
-        message: String,
-        violations: Vec<FieldViolation>,
-    },
+    InvalidArgument { reason: &'static str, message: String, violations: Vec<FieldViolation> },
     #[error("{code:?} {reason}: {message}")]
-    Rejected {
-        code: Code,
-        reason: &'static str,
-        message: String,
-    },
+    Rejected { code: Code, reason: &'static str, message: String },
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }

@@ -62,20 +62,15 @@ pub async fn claim(conn: &mut PgConnection, caller: &str, method: &str, request_
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let (stored_hash, response): (Vec<u8>, Option<Vec<u8>>) = sqlx::query_as(
-        "SELECT request_hash, response FROM idempotency_keys WHERE caller_id = $1 AND method = $2 AND request_id = $3",
-    )
-    .bind(caller)
-    .bind(method)
-    .bind(request_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let (stored_hash, response): (Vec<u8>, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT request_hash, response FROM idempotency_keys WHERE caller_id = $1 AND method = $2 AND request_id = $3")
+            .bind(caller)
+            .bind(method)
+            .bind(request_id)
+            .fetch_one(&mut *conn)
+            .await?;
     if stored_hash != hash {
-        return Err(ApiError::invalid_reason(
-            "REQUEST_ID_REUSED",
-            "request_id",
-            "was already used with different parameters",
-        ));
+        return Err(ApiError::invalid_reason("REQUEST_ID_REUSED", "request_id", "was already used with different parameters"));
     }
     match response {
         Some(bytes) => Ok(Claim::Replay(bytes)),

@@ -23,7 +23,10 @@ impl UpdateMask {
         let mut accepted = BTreeSet::new();
         for path in paths {
             let ok = writable.iter().any(|w| {
-                *w == path || w.strip_suffix(".*").is_some_and(|parent| path == parent || path.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.')))
+                *w == path
+                    || w.strip_suffix(".*").is_some_and(|parent| {
+                        path == parent || path.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
+                    })
             });
             if ok {
                 accepted.insert(path);

@@ -24,14 +24,14 @@ use anyhow::Context;
 use prost::Message;
 use std::collections::HashSet;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::Headers;
-use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::Headers;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 use sqlx::{PgConnection, PgPool};
 use tribe_proto::events::v1::{Event, TraceContext, event::Payload};
 
@@ -86,6 +86,9 @@ pub async fn enqueue(conn: &mut PgConnection, topic: &str, event: &Event) -> Res
         .await?;
     Ok(())
 }
+
+/// (id, event_id, topic, key, payload, traceparent, attempts) of one outbox row.
+type OutboxRow = (i64, uuid::Uuid, String, String, Vec<u8>, String, i32);
 
 /// An idempotent Kafka producer (acks=all, enable.idempotence=true).
 pub fn producer(kafka: &KafkaConfig) -> anyhow::Result<FutureProducer> {
@@ -145,7 +148,14 @@ impl std::fmt::Debug for OutboxRelay {
 
 impl OutboxRelay {
     pub fn new(pool: PgPool, kafka: KafkaConfig) -> anyhow::Result<Self> {
-        Ok(Self { producer: producer(&kafka)?, pool, kafka, batch_size: 200, poll_interval: Duration::from_millis(100), lease: Duration::from_secs(60) })
+        Ok(Self {
+            producer: producer(&kafka)?,
+            pool,
+            kafka,
+            batch_size: 200,
+            poll_interval: Duration::from_millis(100),
+            lease: Duration::from_secs(60),
+        })
     }
 
     /// How long a claimed batch stays reserved for the relay that claimed it; after a
@@ -161,7 +171,7 @@ impl OutboxRelay {
         // relay that dies while publishing leaves a trace its successor can act on.
         // SKIP LOCKED plus the lease lets several relays share the table.
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<(i64, uuid::Uuid, String, String, Vec<u8>, String, i32)> = sqlx::query_as(
+        let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT id, event_id, topic, key, payload, traceparent, attempts FROM outbox
              WHERE sent_at IS NULL AND (leased_until IS NULL OR leased_until < now())
              ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -220,7 +230,10 @@ impl OutboxRelay {
         if after == AfterPublish::CrashBeforeMark {
             anyhow::bail!("simulated crash after publishing {acked} events");
         }
-        sqlx::query("UPDATE outbox SET sent_at = now(), leased_until = NULL WHERE id = ANY($1)").bind(&ids[..acked]).execute(&self.pool).await?;
+        sqlx::query("UPDATE outbox SET sent_at = now(), leased_until = NULL WHERE id = ANY($1)")
+            .bind(&ids[..acked])
+            .execute(&self.pool)
+            .await?;
         sqlx::query("UPDATE outbox SET leased_until = NULL WHERE id = ANY($1)").bind(&ids[acked..]).execute(&self.pool).await?;
         Ok(acked)
     }
@@ -266,10 +279,8 @@ impl OutboxRelay {
                 Err(_) => anyhow::bail!("timed out scanning for earlier attempts"),
             };
             let id = message.headers().and_then(|h| h.iter().find(|h| h.key == "event_id").and_then(|h| h.value));
-            if let Some(id) = id.and_then(|v| std::str::from_utf8(v).ok()) {
-                if wanted_ids.contains(id) {
-                    found.insert(id.to_string());
-                }
+            if let Some(id) = id.and_then(|v| std::str::from_utf8(v).ok()).filter(|id| wanted_ids.contains(id)) {
+                found.insert(id.to_string());
             }
             let key = (message.topic().to_string(), message.partition());
             if ends.get(&key).is_some_and(|high| message.offset() + 1 >= *high) {

@@ -14,9 +14,7 @@ use crate::config::ServerConfig;
 
 /// Binds the configured address (port 0 = any free port).
 pub async fn bind(config: &ServerConfig) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(config.listen_addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("bind {}: {e}", config.listen_addr))
+    TcpListener::bind(config.listen_addr).await.map_err(|e| anyhow::anyhow!("bind {}: {e}", config.listen_addr))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -20,10 +20,8 @@ pub struct TelemetryGuard {
 impl TelemetryGuard {
     /// Exports spans that are still buffered. Called during drain.
     pub fn shutdown(&mut self) {
-        if let Some(provider) = self.provider.take() {
-            if let Err(err) = provider.shutdown() {
-                eprintln!("trace export shutdown failed: {err}");
-            }
+        if let Some(Err(err)) = self.provider.take().map(|p| p.shutdown()) {
+            eprintln!("trace export shutdown failed: {err}");
         }
     }
 }

@@ -1,6 +1,8 @@
 //! AIP-155 request ids against real PostgreSQL: concurrent duplicates run the effect once
 //! and replay one result; reuse with other parameters is refused; keys are per caller.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use tonic::Code;
 use tribe_kit::idempotency::{self, Claim};
 use tribe_testkit::TestDb;
@@ -26,7 +28,8 @@ async fn charge(pool: sqlx::PgPool, caller: &str, key: &str, params: &[u8]) -> R
         Claim::Fresh => {
             // Hold the key a moment so duplicates really overlap.
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            let id: i64 = sqlx::query_scalar("INSERT INTO effects (caller) VALUES ($1) RETURNING id").bind(caller).fetch_one(&mut *tx).await?;
+            let id: i64 =
+                sqlx::query_scalar("INSERT INTO effects (caller) VALUES ($1) RETURNING id").bind(caller).fetch_one(&mut *tx).await?;
             let response = format!("charge-{id}").into_bytes();
             idempotency::complete(&mut tx, caller, "Charge", key, &response).await?;
             tx.commit().await?;

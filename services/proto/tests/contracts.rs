@@ -2,6 +2,8 @@
 //! the descriptor set holds every service with the documentation and pagination shape
 //! our conventions promise to client teams.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use prost::Message;
 use prost_types::{DescriptorProto, FileDescriptorProto, FileDescriptorSet};
 use tribe_proto::{analytics, content, events, fitness, messaging, payment, support, r#type, user};
@@ -105,16 +107,25 @@ fn field_names(message: &DescriptorProto) -> Vec<&str> {
 #[test]
 fn descriptor_set_has_all_seven_services_and_the_event_envelope() {
     let set = descriptors();
-    let services: Vec<String> = our_files(&set)
-        .flat_map(|f| f.service.iter().map(move |s| format!("{}.{}", f.package(), s.name())))
-        .collect();
+    let services: Vec<String> =
+        our_files(&set).flat_map(|f| f.service.iter().map(move |s| format!("{}.{}", f.package(), s.name()))).collect();
     for name in tribe_proto::SERVICE_NAMES {
         assert!(services.iter().any(|s| s == name), "{name} missing from {services:?}");
     }
     assert_eq!(services.len(), 7, "exactly the seven domain services: {services:?}");
 
     let envelope = message(&set, "trainertribe.events.v1.Event");
-    for field in ["event_id", "occur_time", "actor_id", "trace", "aggregate_id", "user_followed", "post_created", "message_sent", "payment_succeeded"] {
+    for field in [
+        "event_id",
+        "occur_time",
+        "actor_id",
+        "trace",
+        "aggregate_id",
+        "user_followed",
+        "post_created",
+        "message_sent",
+        "payment_succeeded",
+    ] {
         assert!(field_names(envelope).contains(&field), "Event lacks {field}");
     }
     // Every message of the events package is a payload of the envelope's oneof, so no
@@ -137,12 +148,7 @@ fn every_rpc_states_who_may_call_it_and_its_errors() {
         for (s, service) in file.service.iter().enumerate() {
             for (m, method) in service.method.iter().enumerate() {
                 let path = [6, s as i32, 2, m as i32];
-                let comment = info
-                    .location
-                    .iter()
-                    .find(|l| l.path == path)
-                    .map(|l| l.leading_comments().to_string())
-                    .unwrap_or_default();
+                let comment = info.location.iter().find(|l| l.path == path).map(|l| l.leading_comments().to_string()).unwrap_or_default();
                 assert!(comment.contains("Auth:"), "{}.{} has no Auth: line", service.name(), method.name());
                 assert!(comment.contains("Errors:"), "{}.{} has no Errors: line", service.name(), method.name());
                 if comment.contains("Auth: internal") {

@@ -186,7 +186,14 @@ impl TestKeys {
     /// A valid access token for `user_id` with `roles` (e.g. ["user"], ["user","admin"]).
     pub fn access_token(&self, user_id: &str, roles: &[&str]) -> String {
         self.signer()
-            .access_token(DEFAULT_AUDIENCE, user_id, roles.iter().map(|r| r.to_string()).collect(), "free", "test-session", Duration::from_secs(900))
+            .access_token(
+                DEFAULT_AUDIENCE,
+                user_id,
+                roles.iter().map(|r| r.to_string()).collect(),
+                "free",
+                "test-session",
+                Duration::from_secs(900),
+            )
             .map(|(token, _)| token)
             .unwrap_or_default()
     }
@@ -301,17 +308,19 @@ pub fn hostile_tokens(keys: &TestKeys, user_id: &str, refresh_token: &str) -> Ve
         jsonwebtoken::encode(&header, &body, &jsonwebtoken::EncodingKey::from_secret(public.as_bytes())).unwrap_or_default()
     };
     let stranger = KeyPair::generate("").map(Arc::new).ok();
-    let unknown_kid = stranger
-        .map(|k| TokenSigner::new(k, DEFAULT_ISSUER).sign_claims(&claims(&|_| {})).unwrap_or_default())
-        .unwrap_or_default();
+    let unknown_kid =
+        stranger.map(|k| TokenSigner::new(k, DEFAULT_ISSUER).sign_claims(&claims(&|_| {})).unwrap_or_default()).unwrap_or_default();
     let service_as_user = TokenSigner::new(keys.service_key.clone(), DEFAULT_ISSUER).sign_claims(&claims(&|_| {})).unwrap_or_default();
     vec![
         ("alg none", unsigned),
         ("HS256 keyed with the public key", hs256),
-        ("expired", sign(&claims(&|c| {
-            c.exp = now - 3600;
-            c.nbf = now - 7200;
-        }))),
+        (
+            "expired",
+            sign(&claims(&|c| {
+                c.exp = now - 3600;
+                c.nbf = now - 7200;
+            })),
+        ),
         ("not yet valid", sign(&claims(&|c| c.nbf = now + 3600))),
         ("wrong audience", sign(&claims(&|c| c.aud = "someone-else".into()))),
         ("wrong issuer", sign(&claims(&|c| c.iss = "evil".into()))),
@@ -382,10 +391,6 @@ pub mod grpc_web {
             Some(s) => s.parse()?,
             None => anyhow::bail!("no grpc-status (HTTP {http_status})"),
         };
-        if code == 0 {
-            Ok(Ok(message.unwrap_or_default()))
-        } else {
-            Ok(Err((code, status_message.unwrap_or_default())))
-        }
+        if code == 0 { Ok(Ok(message.unwrap_or_default())) } else { Ok(Err((code, status_message.unwrap_or_default()))) }
     }
 }

@@ -61,7 +61,11 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then drains calls and flushes the outbox.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let relay = self.relay.map(|relay| {
             let mut rx = stop_rx.clone();

@@ -11,8 +11,21 @@ use tribe_proto::user::v1::SocialPlatform;
 pub struct Handle(String);
 
 const RESERVED_HANDLES: &[&str] = &[
-    "admin", "administrator", "root", "support", "help", "trainertribe", "tribe", "api", "settings", "me", "system",
-    "moderator", "security", "staff", "official",
+    "admin",
+    "administrator",
+    "root",
+    "support",
+    "help",
+    "trainertribe",
+    "tribe",
+    "api",
+    "settings",
+    "me",
+    "system",
+    "moderator",
+    "security",
+    "staff",
+    "official",
 ];
 
 impl Handle {
@@ -80,9 +93,30 @@ impl std::fmt::Debug for NewPassword {
 }
 
 const COMMON_PASSWORDS: &[&str] = &[
-    "password", "password1", "password12", "password123", "password1234", "1234567890", "12345678910", "qwertyuiop",
-    "qwerty1234", "qwerty12345", "iloveyou12", "letmein123", "welcome123", "trainertribe", "fitness123", "workout123",
-    "abcdefghij", "0987654321", "1111111111", "aaaaaaaaaa", "passw0rd12", "football12", "monkey1234", "dragon1234",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "1234567890",
+    "12345678910",
+    "qwertyuiop",
+    "qwerty1234",
+    "qwerty12345",
+    "iloveyou12",
+    "letmein123",
+    "welcome123",
+    "trainertribe",
+    "fitness123",
+    "workout123",
+    "abcdefghij",
+    "0987654321",
+    "1111111111",
+    "aaaaaaaaaa",
+    "passw0rd12",
+    "football12",
+    "monkey1234",
+    "dragon1234",
 ];
 
 impl NewPassword {

@@ -110,7 +110,10 @@ impl Api for UserApi {
         as_user!(self, request, get_preferences)
     }
 
-    async fn update_preferences(&self, request: Request<pb::UpdatePreferencesRequest>) -> Result<Response<pb::UpdatePreferencesResponse>, Status> {
+    async fn update_preferences(
+        &self,
+        request: Request<pb::UpdatePreferencesRequest>,
+    ) -> Result<Response<pb::UpdatePreferencesResponse>, Status> {
         as_user!(self, request, update_preferences)
     }
 
@@ -118,19 +121,31 @@ impl Api for UserApi {
         as_user!(self, request, set_social_link)
     }
 
-    async fn delete_social_link(&self, request: Request<pb::DeleteSocialLinkRequest>) -> Result<Response<pb::DeleteSocialLinkResponse>, Status> {
+    async fn delete_social_link(
+        &self,
+        request: Request<pb::DeleteSocialLinkRequest>,
+    ) -> Result<Response<pb::DeleteSocialLinkResponse>, Status> {
         as_user!(self, request, delete_social_link)
     }
 
-    async fn list_specialties(&self, request: Request<pb::ListSpecialtiesRequest>) -> Result<Response<pb::ListSpecialtiesResponse>, Status> {
+    async fn list_specialties(
+        &self,
+        request: Request<pb::ListSpecialtiesRequest>,
+    ) -> Result<Response<pb::ListSpecialtiesResponse>, Status> {
         as_user!(self, request, list_specialties)
     }
 
-    async fn set_my_specialties(&self, request: Request<pb::SetMySpecialtiesRequest>) -> Result<Response<pb::SetMySpecialtiesResponse>, Status> {
+    async fn set_my_specialties(
+        &self,
+        request: Request<pb::SetMySpecialtiesRequest>,
+    ) -> Result<Response<pb::SetMySpecialtiesResponse>, Status> {
         as_user!(self, request, set_my_specialties)
     }
 
-    async fn list_achievements(&self, request: Request<pb::ListAchievementsRequest>) -> Result<Response<pb::ListAchievementsResponse>, Status> {
+    async fn list_achievements(
+        &self,
+        request: Request<pb::ListAchievementsRequest>,
+    ) -> Result<Response<pb::ListAchievementsResponse>, Status> {
         as_user!(self, request, list_achievements)
     }
 
@@ -142,11 +157,17 @@ impl Api for UserApi {
         as_user!(self, request, unblock)
     }
 
-    async fn list_blocked_users(&self, request: Request<pb::ListBlockedUsersRequest>) -> Result<Response<pb::ListBlockedUsersResponse>, Status> {
+    async fn list_blocked_users(
+        &self,
+        request: Request<pb::ListBlockedUsersRequest>,
+    ) -> Result<Response<pb::ListBlockedUsersResponse>, Status> {
         as_user!(self, request, list_blocked)
     }
 
-    async fn get_relationships(&self, request: Request<pb::GetRelationshipsRequest>) -> Result<Response<pb::GetRelationshipsResponse>, Status> {
+    async fn get_relationships(
+        &self,
+        request: Request<pb::GetRelationshipsRequest>,
+    ) -> Result<Response<pb::GetRelationshipsResponse>, Status> {
         as_user!(self, request, get_relationships)
     }
 
@@ -163,7 +184,10 @@ impl Api for UserApi {
 
     type ListFollowerIdsStream = FollowerIdStream;
 
-    async fn list_follower_ids(&self, request: Request<pb::ListFollowerIdsRequest>) -> Result<Response<Self::ListFollowerIdsStream>, Status> {
+    async fn list_follower_ids(
+        &self,
+        request: Request<pb::ListFollowerIdsRequest>,
+    ) -> Result<Response<Self::ListFollowerIdsStream>, Status> {
         Principal::service(&request).map_err(status)?;
         let (user, mut after, chunk) = self.svc.follower_ids_start(request.get_ref()).await.map_err(status)?;
         let svc = self.svc.clone();

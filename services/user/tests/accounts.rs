@@ -10,7 +10,14 @@ use tribe_proto::user::v1 as pb;
 async fn register_returns_profile_and_working_tokens() {
     let mut env = start().await;
     let ana = register(&mut env.client, "ana_lifts", true).await;
-    let me = env.client.get_user(as_user(&ana, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) })).await.unwrap().into_inner().user.unwrap();
+    let me = env
+        .client
+        .get_user(as_user(&ana, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) }))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
     assert_eq!(me.handle, "ana_lifts");
     assert_eq!(me.email, ana.email, "the owner sees their email");
     assert!(me.is_trainer);
@@ -78,12 +85,14 @@ async fn duplicate_email_or_handle_is_already_exists() {
 async fn login_is_generic_on_failure_and_throttled() {
     let mut env = start_with(|c| c.limits.login_failures_per_account = 3).await;
     let carla = register(&mut env.client, "carla", false).await;
-    let ok = env.client.login(pb::LoginRequest { email: "Carla@Example.com".into(), password: PASSWORD.into() }).await.unwrap().into_inner();
+    let ok =
+        env.client.login(pb::LoginRequest { email: "Carla@Example.com".into(), password: PASSWORD.into() }).await.unwrap().into_inner();
     assert_eq!(ok.user.unwrap().user_id, carla.id);
     assert!(!ok.tokens.unwrap().access_token.is_empty());
 
     let wrong = env.client.login(pb::LoginRequest { email: carla.email.clone(), password: "wrong password!".into() }).await.unwrap_err();
-    let unknown = env.client.login(pb::LoginRequest { email: "nobody@example.com".into(), password: "wrong password!".into() }).await.unwrap_err();
+    let unknown =
+        env.client.login(pb::LoginRequest { email: "nobody@example.com".into(), password: "wrong password!".into() }).await.unwrap_err();
     assert_status(&wrong, Code::Unauthenticated, Some("INVALID_CREDENTIALS"));
     assert_status(&unknown, Code::Unauthenticated, Some("INVALID_CREDENTIALS"));
     assert_eq!(wrong.message(), unknown.message(), "no hint which emails exist");
@@ -99,9 +108,23 @@ async fn login_is_generic_on_failure_and_throttled() {
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let mut env = start().await;
     let dana = register(&mut env.client, "dana", false).await;
-    let first = env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: dana.refresh.clone() }).await.unwrap().into_inner().tokens.unwrap();
+    let first = env
+        .client
+        .refresh_token(pb::RefreshTokenRequest { refresh_token: dana.refresh.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap();
     assert_ne!(first.refresh_token, dana.refresh, "rotated");
-    let second = env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: first.refresh_token.clone() }).await.unwrap().into_inner().tokens.unwrap();
+    let second = env
+        .client
+        .refresh_token(pb::RefreshTokenRequest { refresh_token: first.refresh_token.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap();
 
     // The first refresh token is presented again: the whole family dies.
     let reused = env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: dana.refresh.clone() }).await.unwrap_err();
@@ -122,9 +145,13 @@ async fn logout_revokes_the_session_and_guards_other_users_tokens() {
     let mut env = start().await;
     let eva = register(&mut env.client, "eva", false).await;
     let finn = register(&mut env.client, "finn", false).await;
-    let foreign = env.client.logout(as_user(&eva, pb::LogoutRequest { refresh_token: finn.refresh.clone(), all_sessions: false })).await.unwrap_err();
+    let foreign =
+        env.client.logout(as_user(&eva, pb::LogoutRequest { refresh_token: finn.refresh.clone(), all_sessions: false })).await.unwrap_err();
     assert_status(&foreign, Code::PermissionDenied, None);
-    assert!(env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: finn.refresh.clone() }).await.is_ok(), "finn's session untouched");
+    assert!(
+        env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: finn.refresh.clone() }).await.is_ok(),
+        "finn's session untouched"
+    );
 
     env.client.logout(as_user(&eva, pb::LogoutRequest { refresh_token: eva.refresh.clone(), all_sessions: false })).await.unwrap();
     let after = env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: eva.refresh.clone() }).await.unwrap_err();

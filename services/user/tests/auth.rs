@@ -20,7 +20,8 @@ async fn hostile_tokens_are_unauthenticated_and_change_nothing() {
         };
         let status = env.client.update_user(authed(update, &token)).await.unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated, "{name}: {status:?}");
-        let status = env.client.batch_get_users(authed(pb::BatchGetUsersRequest { user_ids: vec![ana.id.clone()] }, &token)).await.unwrap_err();
+        let status =
+            env.client.batch_get_users(authed(pb::BatchGetUsersRequest { user_ids: vec![ana.id.clone()] }, &token)).await.unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated, "{name} on an internal method");
     }
     let mut malformed = tonic::Request::new(pb::GetRelationshipsRequest { user_ids: vec![ana.id.clone()] });

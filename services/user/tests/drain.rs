@@ -1,6 +1,8 @@
 //! SIGTERM during a burst of calls: the real binary reports NOT_SERVING, keeps answering
 //! while load balancers react, finishes every in-flight call and exits cleanly.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::Arc;
@@ -44,10 +46,10 @@ async fn sigterm_during_a_burst_fails_no_call() {
     let mut health = HealthClient::new(channel.clone());
     let serving = |s: &tonic_health::pb::HealthCheckResponse| s.status == ServingStatus::Serving as i32;
     loop {
-        if let Ok(r) = health.check(tonic_health::pb::HealthCheckRequest { service: tribe_user::policy::SERVICE.into() }).await {
-            if serving(r.get_ref()) {
-                break;
-            }
+        if let Ok(r) = health.check(tonic_health::pb::HealthCheckRequest { service: tribe_user::policy::SERVICE.into() }).await
+            && serving(r.get_ref())
+        {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

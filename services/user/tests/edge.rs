@@ -2,6 +2,8 @@
 //! React Native use it) and native gRPC, with JWTs checked at the edge and again in the
 //! service.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::net::SocketAddr;
@@ -74,17 +76,22 @@ async fn register_login_follow_and_list_over_grpc_web() {
         display_name: handle.into(),
         account_type: pb::AccountType::Member as i32,
     };
-    let ana: pb::RegisterResponse = grpc_web::call(&url, &path("Register"), &register("ana_web"), None).await.unwrap().expect("register over grpc-web");
+    let ana: pb::RegisterResponse =
+        grpc_web::call(&url, &path("Register"), &register("ana_web"), None).await.unwrap().expect("register over grpc-web");
     let coach: pb::RegisterResponse = grpc_web::call(&url, &path("Register"), &register("coach_web"), None).await.unwrap().unwrap();
-    let login: pb::LoginResponse = grpc_web::call(&url, &path("Login"), &pb::LoginRequest { email: "ana_web@example.com".into(), password: PASSWORD.into() }, None)
-        .await
-        .unwrap()
-        .expect("login over grpc-web");
+    let login: pb::LoginResponse =
+        grpc_web::call(&url, &path("Login"), &pb::LoginRequest { email: "ana_web@example.com".into(), password: PASSWORD.into() }, None)
+            .await
+            .unwrap()
+            .expect("login over grpc-web");
     let token = login.tokens.unwrap().access_token;
     let coach_id = coach.user.unwrap().user_id;
 
     let follow: pb::FollowUserResponse =
-        grpc_web::call(&url, &path("FollowUser"), &pb::FollowUserRequest { user_id: coach_id.clone() }, Some(&token)).await.unwrap().expect("follow");
+        grpc_web::call(&url, &path("FollowUser"), &pb::FollowUserRequest { user_id: coach_id.clone() }, Some(&token))
+            .await
+            .unwrap()
+            .expect("follow");
     assert_eq!(follow.follow.unwrap().user.unwrap().handle, "coach_web");
     let followers: pb::ListFollowersResponse = grpc_web::call(
         &url,
@@ -127,7 +134,8 @@ async fn register_login_follow_and_list_over_native_grpc() {
         .unwrap()
         .into_inner();
     assert_eq!(followers.followers[0].user.as_ref().unwrap().user_id, ana.id);
-    let anonymous = client.get_user(pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) }).await.unwrap_err();
+    let anonymous =
+        client.get_user(pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) }).await.unwrap_err();
     assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
 }
 
@@ -147,10 +155,16 @@ async fn the_edge_refuses_hostile_tokens_and_never_routes_internal_methods() {
     // A perfectly valid service credential still cannot reach an internal method from outside.
     let service = env.keys.service_token();
     for method in policy::INTERNAL {
-        let outcome = grpc_web::call::<_, pb::BatchGetUsersResponse>(&url, &path(method), &pb::BatchGetUsersRequest::default(), Some(&service)).await.unwrap();
+        let outcome =
+            grpc_web::call::<_, pb::BatchGetUsersResponse>(&url, &path(method), &pb::BatchGetUsersRequest::default(), Some(&service))
+                .await
+                .unwrap();
         let code = outcome.err().map(|e| e.0);
         assert!(matches!(code, Some(UNIMPLEMENTED) | Some(UNAUTHENTICATED)), "{method} reachable through the edge: {code:?}");
     }
-    let unknown = grpc_web::call::<_, pb::GetUserResponse>(&url, "/trainertribe.user.v1.UserService/NoSuchMethod", &request, Some(&ana.access)).await.unwrap();
+    let unknown =
+        grpc_web::call::<_, pb::GetUserResponse>(&url, "/trainertribe.user.v1.UserService/NoSuchMethod", &request, Some(&ana.access))
+            .await
+            .unwrap();
     assert!(unknown.is_err());
 }

@@ -16,16 +16,38 @@ async fn follow_is_idempotent_and_counted_once() {
     let mut env = start().await;
     let ana = register(&mut env.client, "ana", false).await;
     let coach = register(&mut env.client, "coach", true).await;
-    let first = env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() })).await.unwrap().into_inner().follow.unwrap();
-    let again = env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() })).await.unwrap().into_inner().follow.unwrap();
+    let first = env
+        .client
+        .follow_user(as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .follow
+        .unwrap();
+    let again = env
+        .client
+        .follow_user(as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .follow
+        .unwrap();
     assert_eq!(first.follow_time, again.follow_time, "a repeated follow changes nothing");
     assert_eq!(first.user.unwrap().handle, "coach");
-    let profile = env.client.get_user(as_user(&ana, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(coach.id.clone())) })).await.unwrap().into_inner().user.unwrap();
+    let profile = env
+        .client
+        .get_user(as_user(&ana, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(coach.id.clone())) }))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
     assert_eq!(profile.follower_count, 1);
 
     let me = env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: ana.id.clone() })).await.unwrap_err();
     assert_status(&me, Code::InvalidArgument, Some("CANNOT_FOLLOW_SELF"));
-    let ghost = env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: uuid::Uuid::now_v7().to_string() })).await.unwrap_err();
+    let ghost =
+        env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: uuid::Uuid::now_v7().to_string() })).await.unwrap_err();
     assert_status(&ghost, Code::NotFound, None);
 
     env.client.unfollow_user(as_user(&ana, pb::UnfollowUserRequest { user_id: coach.id.clone() })).await.unwrap();
@@ -112,15 +134,29 @@ async fn blocking_removes_follows_and_hides_the_blocker() {
 
     let refollow = env.client.follow_user(as_user(&troll, pb::FollowUserRequest { user_id: ana.id.clone() })).await.unwrap_err();
     assert_status(&refollow, Code::FailedPrecondition, Some("BLOCKED"));
-    let hidden = env.client.get_user(as_user(&troll, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) })).await.unwrap_err();
+    let hidden = env
+        .client
+        .get_user(as_user(&troll, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) }))
+        .await
+        .unwrap_err();
     assert_status(&hidden, Code::NotFound, None);
     let list = env.client.list_followers(as_user(&troll, followers(&ana, 0, String::new()))).await.unwrap_err();
     assert_status(&list, Code::NotFound, None);
     let mine = env.client.list_followers(as_user(&ana, followers(&ana, 0, String::new()))).await.unwrap().into_inner();
     assert!(mine.followers.is_empty(), "the block removed the follow");
-    let blocked = env.client.list_blocked_users(as_user(&ana, pb::ListBlockedUsersRequest { page_size: 0, page_token: String::new() })).await.unwrap().into_inner();
+    let blocked = env
+        .client
+        .list_blocked_users(as_user(&ana, pb::ListBlockedUsersRequest { page_size: 0, page_token: String::new() }))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(blocked.users.iter().map(|u| u.handle.as_str()).collect::<Vec<_>>(), ["troll"]);
-    let rel = env.client.get_relationships(as_user(&ana, pb::GetRelationshipsRequest { user_ids: vec![troll.id.clone()] })).await.unwrap().into_inner();
+    let rel = env
+        .client
+        .get_relationships(as_user(&ana, pb::GetRelationshipsRequest { user_ids: vec![troll.id.clone()] }))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(rel.relationships[0].blocking && !rel.relationships[0].following);
     let self_block = env.client.block_user(as_user(&ana, pb::BlockUserRequest { user_id: ana.id.clone() })).await.unwrap_err();
     assert_status(&self_block, Code::InvalidArgument, Some("CANNOT_BLOCK_SELF"));
@@ -146,9 +182,21 @@ async fn internal_methods_need_a_service_credential() {
     assert_eq!(anonymous.code(), Code::Unauthenticated);
     let service = env.keys.service_token();
     let users = env.client.batch_get_users(authed(batch, &service)).await.unwrap().into_inner().users;
-    assert_eq!(users.iter().map(|u| u.user_id.clone()).collect::<Vec<_>>(), [coach.id.clone(), fan_ids[0].clone()], "request order, unknown skipped");
+    assert_eq!(
+        users.iter().map(|u| u.user_id.clone()).collect::<Vec<_>>(),
+        [coach.id.clone(), fan_ids[0].clone()],
+        "request order, unknown skipped"
+    );
 
-    let mut stream = env.client.list_follower_ids(authed(pb::ListFollowerIdsRequest { user_id: coach.id.clone(), after_user_id: String::new(), chunk_size: 3 }, &service)).await.unwrap().into_inner();
+    let mut stream = env
+        .client
+        .list_follower_ids(authed(
+            pb::ListFollowerIdsRequest { user_id: coach.id.clone(), after_user_id: String::new(), chunk_size: 3 },
+            &service,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
     let mut streamed = Vec::new();
     let mut chunks = 0;
     while let Some(chunk) = stream.message().await.unwrap() {
@@ -159,12 +207,22 @@ async fn internal_methods_need_a_service_credential() {
     fan_ids.sort();
     assert_eq!(streamed, fan_ids, "every follower once, ascending");
     assert_eq!(chunks, 3);
-    let user_stream = env.client.list_follower_ids(as_user(&coach, pb::ListFollowerIdsRequest { user_id: coach.id.clone(), after_user_id: String::new(), chunk_size: 0 })).await.unwrap_err();
+    let user_stream = env
+        .client
+        .list_follower_ids(as_user(
+            &coach,
+            pb::ListFollowerIdsRequest { user_id: coach.id.clone(), after_user_id: String::new(), chunk_size: 0 },
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(user_stream.code(), Code::PermissionDenied);
 
     let rels = env
         .client
-        .batch_get_relationships(authed(pb::BatchGetRelationshipsRequest { viewer_id: fan_ids[0].clone(), user_ids: vec![coach.id.clone()] }, &service))
+        .batch_get_relationships(authed(
+            pb::BatchGetRelationshipsRequest { viewer_id: fan_ids[0].clone(), user_ids: vec![coach.id.clone()] },
+            &service,
+        ))
         .await
         .unwrap()
         .into_inner();

@@ -82,11 +82,7 @@ impl UserPrincipal {
 impl Principal {
     /// Reads the principal the auth layer attached to a request.
     pub fn of<T>(request: &tonic::Request<T>) -> Result<Principal, ApiError> {
-        request
-            .extensions()
-            .get::<Principal>()
-            .cloned()
-            .ok_or_else(|| ApiError::unauthenticated("UNAUTHENTICATED", "missing credentials"))
+        request.extensions().get::<Principal>().cloned().ok_or_else(|| ApiError::unauthenticated("UNAUTHENTICATED", "missing credentials"))
     }
 
     /// The calling user, or UNAUTHENTICATED / PERMISSION_DENIED for anyone else.
@@ -154,19 +150,16 @@ impl TokenVerifier {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[if service_key { INTERNAL_AUDIENCE } else { self.audience.as_str() }]);
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
-            .map_err(|e| TokenError::Invalid(e.to_string()))?
-            .claims;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| TokenError::Invalid(e.to_string()))?.claims;
 
         match (claims.typ, service_key) {
-            (TokenKind::Access, false) => Ok(Principal::User(UserPrincipal {
-                user_id: claims.sub,
-                roles: claims.roles,
-                tier: claims.tier,
-                session_id: claims.sid,
-            })),
+            (TokenKind::Access, false) => {
+                Ok(Principal::User(UserPrincipal { user_id: claims.sub, roles: claims.roles, tier: claims.tier, session_id: claims.sid }))
+            }
             // A service key may only vouch for its own service.
-            (TokenKind::Service, true) if kid.strip_prefix(SERVICE_KID_PREFIX).is_some_and(|rest| rest.split('.').next() == Some(claims.sub.as_str())) => {
+            (TokenKind::Service, true)
+                if kid.strip_prefix(SERVICE_KID_PREFIX).is_some_and(|rest| rest.split('.').next() == Some(claims.sub.as_str())) =>
+            {
                 Ok(Principal::Service(claims.sub))
             }
             _ => Err(TokenError::Invalid("token kind does not match its key".into())),

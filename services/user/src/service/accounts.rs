@@ -79,8 +79,14 @@ impl UserService {
         let (refresh, refresh_hash) = new_refresh_token();
         let refresh_expires = Utc::now() + chrono::Duration::from_std(self.refresh_ttl).map_err(ApiError::internal)?;
         accounts::insert_refresh(conn, family, user.id, &refresh_hash, refresh_expires).await?;
-        let (access, exp) =
-            self.signer.access_token(&self.audience, &user.id.to_string(), user.roles.clone(), &user.tier, &family.to_string(), self.access_ttl)?;
+        let (access, exp) = self.signer.access_token(
+            &self.audience,
+            &user.id.to_string(),
+            user.roles.clone(),
+            &user.tier,
+            &family.to_string(),
+            self.access_ttl,
+        )?;
         Ok(pb::AuthTokens {
             access_token: access,
             access_token_expire_time: Some(prost_types::Timestamp { seconds: exp, nanos: 0 }),
@@ -104,7 +110,8 @@ impl UserService {
             }
         };
         v.finish()?;
-        let (Some(email), Some(handle), Some(name), Some(password), Some(is_trainer)) = (email, handle, name, password, account_type) else {
+        let (Some(email), Some(handle), Some(name), Some(password), Some(is_trainer)) = (email, handle, name, password, account_type)
+        else {
             return Err(ApiError::internal(anyhow::anyhow!("validated fields missing")));
         };
 
@@ -197,7 +204,10 @@ impl UserService {
                 &mut tx,
                 row.user_id,
                 "",
-                Payload::UserSessionsRevoked(events::UserSessionsRevoked { user_id: row.user_id.to_string(), session_id: row.family_id.to_string() }),
+                Payload::UserSessionsRevoked(events::UserSessionsRevoked {
+                    user_id: row.user_id.to_string(),
+                    session_id: row.family_id.to_string(),
+                }),
             )
             .await?;
             tx.commit().await?;
@@ -233,7 +243,13 @@ impl UserService {
             accounts::revoke_family(&mut tx, row.family_id).await?;
             row.family_id.to_string()
         };
-        emit(&mut tx, me, &caller.user_id, Payload::UserSessionsRevoked(events::UserSessionsRevoked { user_id: me.to_string(), session_id })).await?;
+        emit(
+            &mut tx,
+            me,
+            &caller.user_id,
+            Payload::UserSessionsRevoked(events::UserSessionsRevoked { user_id: me.to_string(), session_id }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(pb::LogoutResponse {})
     }
@@ -241,14 +257,14 @@ impl UserService {
 
 /// Maps a unique violation on `users` to EMAIL_TAKEN / HANDLE_TAKEN.
 pub(super) fn unique_violation(err: sqlx::Error, fields: &[&str]) -> ApiError {
-    if let sqlx::Error::Database(db) = &err {
-        if db.code().as_deref() == Some("23505") {
-            let constraint = db.constraint().unwrap_or_default();
-            for field in fields {
-                if constraint.contains(field) {
-                    let reason = if *field == "email" { "EMAIL_TAKEN" } else { "HANDLE_TAKEN" };
-                    return ApiError::rejected(Code::AlreadyExists, reason, format!("that {field} is already taken"));
-                }
+    if let sqlx::Error::Database(db) = &err
+        && db.code().as_deref() == Some("23505")
+    {
+        let constraint = db.constraint().unwrap_or_default();
+        for field in fields {
+            if constraint.contains(field) {
+                let reason = if *field == "email" { "EMAIL_TAKEN" } else { "HANDLE_TAKEN" };
+                return ApiError::rejected(Code::AlreadyExists, reason, format!("that {field} is already taken"));
             }
         }
     }

@@ -53,7 +53,8 @@ impl UserService {
         let (at, created) = graph::follow(&mut tx, me, target).await?;
         if created {
             store::award(&mut tx, me, "FIRST_FOLLOW").await?;
-            let followers: i64 = sqlx::query_scalar("SELECT follower_count FROM users WHERE id = $1").bind(target).fetch_one(&mut *tx).await?;
+            let followers: i64 =
+                sqlx::query_scalar("SELECT follower_count FROM users WHERE id = $1").bind(target).fetch_one(&mut *tx).await?;
             if followers >= 10 {
                 store::award(&mut tx, target, "FOLLOWERS_10").await?;
             }
@@ -69,7 +70,9 @@ impl UserService {
             .await?;
         }
         tx.commit().await?;
-        Ok(pb::FollowUserResponse { follow: Some(pb::FollowEdge { user: Some(convert::summary(summary)), follow_time: convert::timestamp(at) }) })
+        Ok(pb::FollowUserResponse {
+            follow: Some(pb::FollowEdge { user: Some(convert::summary(summary)), follow_time: convert::timestamp(at) }),
+        })
     }
 
     pub async fn unfollow(&self, caller: &UserPrincipal, req: pb::UnfollowUserRequest) -> Result<pb::UnfollowUserResponse, ApiError> {
@@ -116,19 +119,33 @@ impl UserService {
         Ok((rows, token))
     }
 
-    pub async fn list_followers(&self, caller: &UserPrincipal, req: pb::ListFollowersRequest) -> Result<pb::ListFollowersResponse, ApiError> {
+    pub async fn list_followers(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ListFollowersRequest,
+    ) -> Result<pb::ListFollowersResponse, ApiError> {
         let owner = ids::parse_id("user_id", &req.user_id)?;
-        let (rows, next_page_token) = self.edges(caller, "ListFollowers", EdgeList::Followers, owner, req.page_size, &req.page_token).await?;
+        let (rows, next_page_token) =
+            self.edges(caller, "ListFollowers", EdgeList::Followers, owner, req.page_size, &req.page_token).await?;
         Ok(pb::ListFollowersResponse { followers: rows.into_iter().map(edge).collect(), next_page_token })
     }
 
-    pub async fn list_following(&self, caller: &UserPrincipal, req: pb::ListFollowingRequest) -> Result<pb::ListFollowingResponse, ApiError> {
+    pub async fn list_following(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ListFollowingRequest,
+    ) -> Result<pb::ListFollowingResponse, ApiError> {
         let owner = ids::parse_id("user_id", &req.user_id)?;
-        let (rows, next_page_token) = self.edges(caller, "ListFollowing", EdgeList::Following, owner, req.page_size, &req.page_token).await?;
+        let (rows, next_page_token) =
+            self.edges(caller, "ListFollowing", EdgeList::Following, owner, req.page_size, &req.page_token).await?;
         Ok(pb::ListFollowingResponse { following: rows.into_iter().map(edge).collect(), next_page_token })
     }
 
-    pub async fn list_blocked(&self, caller: &UserPrincipal, req: pb::ListBlockedUsersRequest) -> Result<pb::ListBlockedUsersResponse, ApiError> {
+    pub async fn list_blocked(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ListBlockedUsersRequest,
+    ) -> Result<pb::ListBlockedUsersResponse, ApiError> {
         let me = caller_id(caller)?;
         let (rows, next_page_token) = self.edges(caller, "ListBlockedUsers", EdgeList::Blocked, me, req.page_size, &req.page_token).await?;
         Ok(pb::ListBlockedUsersResponse { users: rows.into_iter().map(|r| convert::summary(r.user)).collect(), next_page_token })
@@ -147,12 +164,20 @@ impl UserService {
         if graph::block(&mut tx, me, target).await? {
             for (follower, followee) in [(me, target), (target, me)] {
                 if graph::unfollow(&mut tx, follower, followee).await? {
-                    let payload = Payload::UserUnfollowed(events::UserUnfollowed { follower_id: follower.to_string(), followee_id: followee.to_string() });
+                    let payload = Payload::UserUnfollowed(events::UserUnfollowed {
+                        follower_id: follower.to_string(),
+                        followee_id: followee.to_string(),
+                    });
                     emit(&mut tx, followee, &caller.user_id, payload).await?;
                 }
             }
-            emit(&mut tx, me, &caller.user_id, Payload::UserBlocked(events::UserBlocked { blocker_id: me.to_string(), blocked_id: target.to_string() }))
-                .await?;
+            emit(
+                &mut tx,
+                me,
+                &caller.user_id,
+                Payload::UserBlocked(events::UserBlocked { blocker_id: me.to_string(), blocked_id: target.to_string() }),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(pb::BlockUserResponse {})
@@ -166,14 +191,23 @@ impl UserService {
             return Err(ApiError::not_found("user"));
         }
         if graph::unblock(&mut tx, me, target).await? {
-            emit(&mut tx, me, &caller.user_id, Payload::UserUnblocked(events::UserUnblocked { blocker_id: me.to_string(), blocked_id: target.to_string() }))
-                .await?;
+            emit(
+                &mut tx,
+                me,
+                &caller.user_id,
+                Payload::UserUnblocked(events::UserUnblocked { blocker_id: me.to_string(), blocked_id: target.to_string() }),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(pb::UnblockUserResponse {})
     }
 
-    pub async fn get_relationships(&self, caller: &UserPrincipal, req: pb::GetRelationshipsRequest) -> Result<pb::GetRelationshipsResponse, ApiError> {
+    pub async fn get_relationships(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::GetRelationshipsRequest,
+    ) -> Result<pb::GetRelationshipsResponse, ApiError> {
         let me = caller_id(caller)?;
         if req.user_ids.is_empty() {
             return Err(ApiError::invalid_field("user_ids", "at least one id is required"));
@@ -192,7 +226,10 @@ impl UserService {
         Ok(pb::BatchGetUsersResponse { users: rows.into_iter().map(convert::summary).collect() })
     }
 
-    pub async fn batch_get_relationships(&self, req: pb::BatchGetRelationshipsRequest) -> Result<pb::BatchGetRelationshipsResponse, ApiError> {
+    pub async fn batch_get_relationships(
+        &self,
+        req: pb::BatchGetRelationshipsRequest,
+    ) -> Result<pb::BatchGetRelationshipsResponse, ApiError> {
         let viewer = ids::parse_id("viewer_id", &req.viewer_id)?;
         let others = parse_ids("user_ids", &req.user_ids, MAX_BATCH_IDS)?;
         let mut conn = self.pool.acquire().await?;

@@ -63,7 +63,8 @@ impl UserService {
 
         let mut v = Violations::new();
         let handle = if mask.contains("handle") { v.check("user.handle", Handle::parse(&user.handle)) } else { None };
-        let name = if mask.contains("display_name") { v.check("user.display_name", domain::display_name(&user.display_name)) } else { None };
+        let name =
+            if mask.contains("display_name") { v.check("user.display_name", domain::display_name(&user.display_name)) } else { None };
         let bio = if mask.contains("bio") { v.check("user.bio", domain::bio(&user.bio)) } else { None };
         let avatar = if mask.contains("avatar_url") { v.check("user.avatar_url", domain::https_url(&user.avatar_url, true)) } else { None };
         let cover = if mask.contains("cover_url") { v.check("user.cover_url", domain::https_url(&user.cover_url, true)) } else { None };
@@ -74,11 +75,11 @@ impl UserService {
         let mut row = profile::lock_user(&mut tx, target).await?.ok_or_else(|| ApiError::not_found("user"))?;
         let mut changed = Vec::new();
         let mut apply = |path: &str, slot: &mut String, value: Option<String>| {
-            if let Some(value) = value {
-                if *slot != value {
-                    *slot = value;
-                    changed.push(path.to_string());
-                }
+            if let Some(value) = value
+                && *slot != value
+            {
+                *slot = value;
+                changed.push(path.to_string());
             }
         };
         apply("handle", &mut row.handle, handle.map(|h| h.as_str().to_string()));
@@ -92,27 +93,42 @@ impl UserService {
             if !row.bio.is_empty() && !row.avatar_url.is_empty() {
                 store::award(&mut tx, row.id, "PROFILE_COMPLETE").await?;
             }
-            emit(&mut tx, row.id, &caller.user_id, Payload::UserUpdated(events::UserUpdated { user_id: row.id.to_string(), changed_fields: changed })).await?;
+            emit(
+                &mut tx,
+                row.id,
+                &caller.user_id,
+                Payload::UserUpdated(events::UserUpdated { user_id: row.id.to_string(), changed_fields: changed }),
+            )
+            .await?;
         }
         tx.commit().await?;
         let (specialties, links) = self.profile_extras(row.id).await?;
         Ok(pb::UpdateUserResponse { user: Some(convert::user(row, specialties, links, true)) })
     }
 
-    pub async fn get_preferences(&self, caller: &UserPrincipal, req: pb::GetPreferencesRequest) -> Result<pb::GetPreferencesResponse, ApiError> {
+    pub async fn get_preferences(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::GetPreferencesRequest,
+    ) -> Result<pb::GetPreferencesResponse, ApiError> {
         let target = owner(caller, &req.user_id, true)?;
         let mut conn = self.pool.acquire().await?;
         let row = profile::preferences(&mut conn, target, false).await?.ok_or_else(|| ApiError::not_found("user"))?;
         Ok(pb::GetPreferencesResponse { preferences: Some(convert::preferences(row)) })
     }
 
-    pub async fn update_preferences(&self, caller: &UserPrincipal, req: pb::UpdatePreferencesRequest) -> Result<pb::UpdatePreferencesResponse, ApiError> {
+    pub async fn update_preferences(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::UpdatePreferencesRequest,
+    ) -> Result<pb::UpdatePreferencesResponse, ApiError> {
         let prefs = req.preferences.ok_or_else(|| ApiError::invalid_field("preferences", "is required"))?;
         let mask = UpdateMask::parse(req.update_mask.as_ref(), PREFERENCE_PATHS)?;
         let target = owner(caller, &prefs.user_id, false)?;
         let mut v = Violations::new();
         let language = if mask.contains("language") { v.check("preferences.language", domain::language(&prefs.language)) } else { None };
-        let time_zone = if mask.contains("time_zone") { v.check("preferences.time_zone", domain::time_zone(&prefs.time_zone)) } else { None };
+        let time_zone =
+            if mask.contains("time_zone") { v.check("preferences.time_zone", domain::time_zone(&prefs.time_zone)) } else { None };
         let theme = pb::Theme::try_from(prefs.theme);
         if mask.contains("theme") && !matches!(theme, Ok(t) if t != pb::Theme::Unspecified) {
             v.add("preferences.theme", "must be THEME_LIGHT, THEME_DARK or THEME_SYSTEM");
@@ -158,7 +174,11 @@ impl UserService {
         Ok(pb::UpdatePreferencesResponse { preferences: Some(convert::preferences(saved)) })
     }
 
-    pub async fn set_social_link(&self, caller: &UserPrincipal, req: pb::SetSocialLinkRequest) -> Result<pb::SetSocialLinkResponse, ApiError> {
+    pub async fn set_social_link(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::SetSocialLinkRequest,
+    ) -> Result<pb::SetSocialLinkResponse, ApiError> {
         let target = owner(caller, &req.user_id, false)?;
         let link = req.link.ok_or_else(|| ApiError::invalid_field("link", "is required"))?;
         let platform = pb::SocialPlatform::try_from(link.platform)
@@ -174,7 +194,11 @@ impl UserService {
         Ok(pb::SetSocialLinkResponse { social_links: convert::social_links(profile::social_links(&mut conn, target).await?) })
     }
 
-    pub async fn delete_social_link(&self, caller: &UserPrincipal, req: pb::DeleteSocialLinkRequest) -> Result<pb::DeleteSocialLinkResponse, ApiError> {
+    pub async fn delete_social_link(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::DeleteSocialLinkRequest,
+    ) -> Result<pb::DeleteSocialLinkResponse, ApiError> {
         let target = owner(caller, &req.user_id, false)?;
         let platform = pb::SocialPlatform::try_from(req.platform)
             .ok()
@@ -185,12 +209,21 @@ impl UserService {
         Ok(pb::DeleteSocialLinkResponse { social_links: convert::social_links(profile::social_links(&mut conn, target).await?) })
     }
 
-    pub async fn list_specialties(&self, caller: &UserPrincipal, req: pb::ListSpecialtiesRequest) -> Result<pb::ListSpecialtiesResponse, ApiError> {
+    pub async fn list_specialties(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ListSpecialtiesRequest,
+    ) -> Result<pb::ListSpecialtiesResponse, ApiError> {
         let limit = page::page_size(req.page_size)? as usize;
         let hash = FilterHash::new().finish();
         let scope = PageScope { method: "ListSpecialties", subject_id: &caller.user_id, filter_hash: &hash };
         let after = match self.pages.decode(scope, &req.page_token)? {
-            Some(keys) => Some(keys.first().and_then(Key::as_str).map(str::to_string).ok_or_else(|| ApiError::invalid_field("page_token", "malformed page token"))?),
+            Some(keys) => Some(
+                keys.first()
+                    .and_then(Key::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| ApiError::invalid_field("page_token", "malformed page token"))?,
+            ),
             None => None,
         };
         let mut conn = self.pool.acquire().await?;
@@ -199,7 +232,11 @@ impl UserService {
         Ok(pb::ListSpecialtiesResponse { specialties: rows.into_iter().map(convert::specialty).collect(), next_page_token })
     }
 
-    pub async fn set_my_specialties(&self, caller: &UserPrincipal, req: pb::SetMySpecialtiesRequest) -> Result<pb::SetMySpecialtiesResponse, ApiError> {
+    pub async fn set_my_specialties(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::SetMySpecialtiesRequest,
+    ) -> Result<pb::SetMySpecialtiesResponse, ApiError> {
         let target = owner(caller, &req.user_id, false)?;
         let mut v = Violations::new();
         if req.specialty_ids.len() > MAX_SPECIALTIES {
@@ -231,7 +268,11 @@ impl UserService {
         Ok(pb::SetMySpecialtiesResponse { specialties: specialties.into_iter().map(convert::specialty).collect() })
     }
 
-    pub async fn list_achievements(&self, caller: &UserPrincipal, req: pb::ListAchievementsRequest) -> Result<pb::ListAchievementsResponse, ApiError> {
+    pub async fn list_achievements(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ListAchievementsRequest,
+    ) -> Result<pb::ListAchievementsResponse, ApiError> {
         let me = caller_id(caller)?;
         let target = ids::parse_id("user_id", &req.user_id)?;
         let limit = page::page_size(req.page_size)? as usize;
@@ -297,7 +338,8 @@ impl UserService {
         };
         let filter = profile::SearchFilter { viewer: me, query: &query, trainers_only: req.trainers_only, specialty_ids: &specialties };
         let mut rows = profile::search(&mut conn, &filter, after, limit as i64 + 1).await?;
-        let next_page_token = next_token(&self.pages, scope, &mut rows, limit, |r| vec![Key::Float(r.score), Key::Str(r.user.id.to_string())]);
+        let next_page_token =
+            next_token(&self.pages, scope, &mut rows, limit, |r| vec![Key::Float(r.score), Key::Str(r.user.id.to_string())]);
         Ok(pb::SearchUsersResponse { users: rows.into_iter().map(|r| convert::summary(r.user)).collect(), next_page_token })
     }
 }

@@ -36,10 +36,8 @@ pub async fn insert_user(conn: &mut PgConnection, user: &NewUser<'_>) -> sqlx::R
 
 /// The account and its password hash for a login attempt.
 pub async fn credentials(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<(UserRow, String)>> {
-    let row: Option<(Uuid, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(email) = lower($1)")
-        .bind(email)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(email) = lower($1)").bind(email).fetch_optional(&mut *conn).await?;
     let Some((id, hash)) = row else { return Ok(None) };
     Ok(super::user_by_id(conn, id).await?.map(|user| (user, hash)))
 }
@@ -74,12 +72,10 @@ pub async fn insert_refresh(
 }
 
 pub async fn lock_refresh(conn: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<Option<RefreshRow>> {
-    sqlx::query_as(
-        "SELECT id, family_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
-    )
-    .bind(token_hash)
-    .fetch_optional(conn)
-    .await
+    sqlx::query_as("SELECT id, family_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE")
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn mark_used(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {

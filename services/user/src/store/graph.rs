@@ -8,13 +8,12 @@ use super::SummaryRow;
 
 /// Inserts a follow; returns its time and whether it is new.
 pub async fn follow(conn: &mut PgConnection, follower: Uuid, followee: Uuid) -> sqlx::Result<(DateTime<Utc>, bool)> {
-    let inserted: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING created_at",
-    )
-    .bind(follower)
-    .bind(followee)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let inserted: Option<DateTime<Utc>> =
+        sqlx::query_scalar("INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING created_at")
+            .bind(follower)
+            .bind(followee)
+            .fetch_optional(&mut *conn)
+            .await?;
     if let Some(at) = inserted {
         adjust_counts(conn, follower, followee, 1).await?;
         return Ok((at, true));
@@ -126,13 +125,7 @@ pub async fn list_edges(
          WHERE e.{owner_col} = $1 AND ($2::timestamptz IS NULL OR (e.created_at, e.{other_col}) < ($2, $3))
          ORDER BY e.created_at DESC, e.{other_col} DESC LIMIT $4"
     );
-    sqlx::query_as(&sql)
-        .bind(owner)
-        .bind(after.map(|a| a.0))
-        .bind(after.map(|a| a.1))
-        .bind(limit)
-        .fetch_all(conn)
-        .await
+    sqlx::query_as(&sql).bind(owner).bind(after.map(|a| a.0)).bind(after.map(|a| a.1)).bind(limit).fetch_all(conn).await
 }
 
 /// Follower ids in ascending order after `after`.

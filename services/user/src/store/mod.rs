@@ -50,10 +50,7 @@ pub async fn user_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Optio
 }
 
 pub async fn user_by_handle(conn: &mut PgConnection, handle: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE lower(handle) = lower($1)"))
-        .bind(handle)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE lower(handle) = lower($1)")).bind(handle).fetch_optional(conn).await
 }
 
 pub async fn exists(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
@@ -62,12 +59,11 @@ pub async fn exists(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
 
 /// Summaries of `ids`, in the order given; unknown ids are skipped.
 pub async fn summaries(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<SummaryRow>> {
-    let rows: Vec<SummaryRow> = sqlx::query_as(
-        "SELECT id, handle, display_name, avatar_url, is_trainer, is_verified FROM users WHERE id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<SummaryRow> =
+        sqlx::query_as("SELECT id, handle, display_name, avatar_url, is_trainer, is_verified FROM users WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(conn)
+            .await?;
     let mut by_id: std::collections::HashMap<Uuid, SummaryRow> = rows.into_iter().map(|r| (r.id, r)).collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
@@ -83,13 +79,11 @@ pub async fn is_blocked(conn: &mut PgConnection, blocker: Uuid, blocked: Uuid) -
 
 /// Awards an achievement once; returns whether it was new.
 pub async fn award(conn: &mut PgConnection, user: Uuid, code: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO user_achievements (id, user_id, code) VALUES ($1, $2, $3) ON CONFLICT (user_id, code) DO NOTHING",
-    )
-    .bind(Uuid::now_v7())
-    .bind(user)
-    .bind(code)
-    .execute(conn)
-    .await?;
+    let done = sqlx::query("INSERT INTO user_achievements (id, user_id, code) VALUES ($1, $2, $3) ON CONFLICT (user_id, code) DO NOTHING")
+        .bind(Uuid::now_v7())
+        .bind(user)
+        .bind(code)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -53,10 +53,7 @@ const PREF_COLUMNS: &str = "user_id, language, theme, unit_system, time_zone, pu
 
 pub async fn preferences(conn: &mut PgConnection, user: Uuid, lock: bool) -> sqlx::Result<Option<PreferencesRow>> {
     let suffix = if lock { " FOR UPDATE" } else { "" };
-    sqlx::query_as(&format!("SELECT {PREF_COLUMNS} FROM preferences WHERE user_id = $1{suffix}"))
-        .bind(user)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(&format!("SELECT {PREF_COLUMNS} FROM preferences WHERE user_id = $1{suffix}")).bind(user).fetch_optional(conn).await
 }
 
 pub async fn save_preferences(conn: &mut PgConnection, p: &PreferencesRow) -> sqlx::Result<PreferencesRow> {
@@ -156,7 +153,12 @@ pub struct AchievementRow {
     pub earned_at: DateTime<Utc>,
 }
 
-pub async fn achievements(conn: &mut PgConnection, user: Uuid, after: Option<(DateTime<Utc>, Uuid)>, limit: i64) -> sqlx::Result<Vec<AchievementRow>> {
+pub async fn achievements(
+    conn: &mut PgConnection,
+    user: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<AchievementRow>> {
     sqlx::query_as(
         "SELECT ua.id, a.code, a.title, a.description, a.icon_url, ua.earned_at
          FROM user_achievements ua JOIN achievements a ON a.code = ua.code

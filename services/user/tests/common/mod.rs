@@ -1,6 +1,6 @@
 //! Shared fixtures of the user service's integration tests: a fresh database, Redis
 //! prefix, topics and keys per test, and the service on a free port.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
@@ -93,7 +93,14 @@ pub async fn register(client: &mut Client, handle: &str, trainer: bool) -> Accou
         .into_inner();
     let user = response.user.expect("user");
     let tokens = response.tokens.expect("tokens");
-    Account { id: user.user_id, handle: handle.into(), email, password: PASSWORD.into(), access: tokens.access_token, refresh: tokens.refresh_token }
+    Account {
+        id: user.user_id,
+        handle: handle.into(),
+        email,
+        password: PASSWORD.into(),
+        access: tokens.access_token,
+        refresh: tokens.refresh_token,
+    }
 }
 
 pub fn as_user<T>(account: &Account, message: T) -> tonic::Request<T> {
