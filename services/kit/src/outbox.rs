@@ -39,7 +39,7 @@ use crate::config::KafkaConfig;
 use crate::error::ApiError;
 
 /// Every logical domain topic.
-pub const TOPICS: [&str; 7] = [
+pub const TOPICS: [&str; 8] = [
     "tribe.user.v1",
     "tribe.content.v1",
     "tribe.messaging.v1",
@@ -47,6 +47,7 @@ pub const TOPICS: [&str; 7] = [
     "tribe.support.v1",
     "tribe.payment.v1",
     "tribe.analytics.v1",
+    crate::consumer::DEAD_LETTER_TOPIC,
 ];
 
 /// Builds the envelope for `payload`, stamped with a new UUIDv7, the current time and
