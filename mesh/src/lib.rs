@@ -1,12 +1,14 @@
 //! tribe-mesh: the local TrainerTribe mesh. The Envoy edge (`envoy`), the service table
 //! (`services`), and the pieces of the `tribe` launcher: state and keys, migrations, the
-//! broker, child processes, health probes, `up` and `status`.
+//! broker, child processes, health probes, `up` and `status`, `seed` and `bench`.
 
+pub mod bench;
 pub mod broker;
 pub mod envoy;
 pub mod health;
 pub mod migrate;
 pub mod procs;
+pub mod seed;
 pub mod services;
 pub mod services_run;
 pub mod state;
