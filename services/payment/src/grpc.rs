@@ -1,0 +1,151 @@
+//! The generated `PaymentService` trait: identify the caller, call the use-case, map errors.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+use tribe_kit::auth::Principal;
+use tribe_proto::payment::v1 as pb;
+use tribe_proto::payment::v1::payment_service_server::PaymentService as Api;
+
+use crate::service::{Error, PaymentService};
+
+pub const ERROR_DOMAIN: &str = "payment.trainertribe.dev";
+
+fn status(err: Error) -> Status {
+    match err {
+        Error::Api(err) => err.into_status(ERROR_DOMAIN),
+        Error::Declined { transaction_id, failure_code, message } => {
+            let mut details = ErrorDetails::new();
+            let metadata = HashMap::from([("transaction_id".to_string(), transaction_id), ("failure_code".to_string(), failure_code)]);
+            details.set_error_info("PAYMENT_DECLINED", ERROR_DOMAIN, metadata);
+            Status::with_error_details(Code::FailedPrecondition, format!("payment declined: {message}"), details)
+        }
+    }
+}
+
+/// Runs a use-case for the calling user.
+macro_rules! as_user {
+    ($self:ident, $request:ident, $method:ident) => {{
+        let caller = Principal::user(&$request).map_err(|e| status(e.into()))?;
+        $self.svc.$method(&caller, $request.into_inner()).await.map(Response::new).map_err(status)
+    }};
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentApi {
+    svc: PaymentService,
+}
+
+impl PaymentApi {
+    pub fn new(svc: PaymentService) -> Self {
+        Self { svc }
+    }
+}
+
+#[tonic::async_trait]
+impl Api for PaymentApi {
+    async fn list_plans(&self, request: Request<pb::ListPlansRequest>) -> Result<Response<pb::ListPlansResponse>, Status> {
+        let caller = Principal::of(&request).unwrap_or(Principal::Anonymous);
+        self.svc.list_plans(&caller, request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn get_plan(&self, request: Request<pb::GetPlanRequest>) -> Result<Response<pb::GetPlanResponse>, Status> {
+        self.svc.get_plan(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn create_plan(&self, request: Request<pb::CreatePlanRequest>) -> Result<Response<pb::CreatePlanResponse>, Status> {
+        as_user!(self, request, create_plan)
+    }
+
+    async fn update_plan(&self, request: Request<pb::UpdatePlanRequest>) -> Result<Response<pb::UpdatePlanResponse>, Status> {
+        Principal::user(&request).map_err(|e| status(e.into()))?;
+        self.svc.update_plan(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+
+    async fn create_subscription(
+        &self,
+        request: Request<pb::CreateSubscriptionRequest>,
+    ) -> Result<Response<pb::CreateSubscriptionResponse>, Status> {
+        as_user!(self, request, create_subscription)
+    }
+
+    async fn get_subscription(
+        &self,
+        request: Request<pb::GetSubscriptionRequest>,
+    ) -> Result<Response<pb::GetSubscriptionResponse>, Status> {
+        as_user!(self, request, get_subscription)
+    }
+
+    async fn update_subscription(
+        &self,
+        request: Request<pb::UpdateSubscriptionRequest>,
+    ) -> Result<Response<pb::UpdateSubscriptionResponse>, Status> {
+        as_user!(self, request, update_subscription)
+    }
+
+    async fn cancel_subscription(
+        &self,
+        request: Request<pb::CancelSubscriptionRequest>,
+    ) -> Result<Response<pb::CancelSubscriptionResponse>, Status> {
+        as_user!(self, request, cancel_subscription)
+    }
+
+    async fn resume_subscription(
+        &self,
+        request: Request<pb::ResumeSubscriptionRequest>,
+    ) -> Result<Response<pb::ResumeSubscriptionResponse>, Status> {
+        as_user!(self, request, resume_subscription)
+    }
+
+    async fn list_payment_methods(
+        &self,
+        request: Request<pb::ListPaymentMethodsRequest>,
+    ) -> Result<Response<pb::ListPaymentMethodsResponse>, Status> {
+        as_user!(self, request, list_payment_methods)
+    }
+
+    async fn add_payment_method(
+        &self,
+        request: Request<pb::AddPaymentMethodRequest>,
+    ) -> Result<Response<pb::AddPaymentMethodResponse>, Status> {
+        as_user!(self, request, add_payment_method)
+    }
+
+    async fn set_default_payment_method(
+        &self,
+        request: Request<pb::SetDefaultPaymentMethodRequest>,
+    ) -> Result<Response<pb::SetDefaultPaymentMethodResponse>, Status> {
+        as_user!(self, request, set_default_payment_method)
+    }
+
+    async fn remove_payment_method(
+        &self,
+        request: Request<pb::RemovePaymentMethodRequest>,
+    ) -> Result<Response<pb::RemovePaymentMethodResponse>, Status> {
+        as_user!(self, request, remove_payment_method)
+    }
+
+    async fn list_transactions(
+        &self,
+        request: Request<pb::ListTransactionsRequest>,
+    ) -> Result<Response<pb::ListTransactionsResponse>, Status> {
+        as_user!(self, request, list_transactions)
+    }
+
+    async fn get_transaction(&self, request: Request<pb::GetTransactionRequest>) -> Result<Response<pb::GetTransactionResponse>, Status> {
+        as_user!(self, request, get_transaction)
+    }
+
+    async fn refund_transaction(
+        &self,
+        request: Request<pb::RefundTransactionRequest>,
+    ) -> Result<Response<pb::RefundTransactionResponse>, Status> {
+        as_user!(self, request, refund_transaction)
+    }
+
+    async fn get_entitlement(&self, request: Request<pb::GetEntitlementRequest>) -> Result<Response<pb::GetEntitlementResponse>, Status> {
+        Principal::service(&request).map_err(|e| status(e.into()))?;
+        self.svc.get_entitlement(request.into_inner()).await.map(Response::new).map_err(status)
+    }
+}

@@ -1,0 +1,218 @@
+//! The seam to payment service providers, and the deterministic sandbox used in
+//! development and tests.
+//!
+//! What a production adapter (Stripe, PayPal) must do behind [`PaymentProvider`]:
+//! - `attach`: exchange the client SDK's token for a reusable provider reference and
+//!   return display facts only (brand, last four, expiry); map "token invalid or already
+//!   used" to [`ProviderError::Rejected`].
+//! - `charge` / `refund`: send `idempotency_key` as the provider's idempotency key
+//!   (Stripe `Idempotency-Key`, PayPal `PayPal-Request-Id`), so the same key always yields
+//!   the same charge or refund, never a second one; map declines to
+//!   [`ChargeOutcome::Declined`] with a stable lower-case code, and transport errors or
+//!   5xx to [`ProviderError::Unavailable`] (the service retries with the same key).
+//! - never log or return card numbers, CVCs or raw tokens.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+/// Facts about an attached payment method that may be stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedMethod {
+    /// The provider's reusable reference ("pm_..."), never a card number.
+    pub reference: String,
+    /// "CARD", "WALLET" or "BANK_ACCOUNT".
+    pub kind: &'static str,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i32,
+    pub exp_year: i32,
+    pub wallet: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    Succeeded,
+    Declined { code: String, message: String },
+}
+
+/// The provider's answer to a charge or refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderResult {
+    /// The provider's id of the charge or refund.
+    pub reference: String,
+    pub outcome: ChargeOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProviderError {
+    /// The token was refused (invalid, expired, already used).
+    Rejected(String),
+    /// The provider could not be reached; retry with the same idempotency key.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProviderError::Rejected(m) => write!(f, "rejected: {m}"),
+            ProviderError::Unavailable(m) => write!(f, "unavailable: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+#[async_trait]
+pub trait PaymentProvider: Send + Sync + std::fmt::Debug + 'static {
+    /// Turns a client token into a stored method.
+    async fn attach(&self, token: &str) -> Result<AttachedMethod, ProviderError>;
+    /// Detaches a stored method at the provider.
+    async fn detach(&self, reference: &str) -> Result<(), ProviderError>;
+    /// Charges `amount_minor` of `currency` to `method`; the same `idempotency_key`
+    /// always returns the first result.
+    async fn charge(&self, idempotency_key: &str, method: &str, amount_minor: i64, currency: &str)
+    -> Result<ProviderResult, ProviderError>;
+    /// Refunds part of a charge; idempotent per key like `charge`.
+    async fn refund(&self, idempotency_key: &str, charge: &str, amount_minor: i64, currency: &str)
+    -> Result<ProviderResult, ProviderError>;
+}
+
+/// Test tokens the sandbox understands (a suffix after a second underscore-separated
+/// part is allowed, e.g. "tok_sandbox_visa_2", so a user can add several).
+pub mod tokens {
+    /// Attaches a Visa ending 4242; every charge succeeds.
+    pub const VISA: &str = "tok_sandbox_visa";
+    /// Attaches a Mastercard ending 4444; every charge succeeds.
+    pub const MASTERCARD: &str = "tok_sandbox_mastercard";
+    /// Attaches a Visa ending 0002; every charge is declined (`card_declined`).
+    pub const DECLINE: &str = "tok_sandbox_decline";
+    /// Attaches a Visa ending 9995; the first charge fails (`processing_error`), later
+    /// ones (with other idempotency keys) succeed.
+    pub const RETRY: &str = "tok_sandbox_retry";
+    /// Attaches a Visa ending 0069 that expired; every charge fails (`expired_card`).
+    pub const EXPIRED: &str = "tok_sandbox_expired";
+}
+
+#[derive(Debug, Default)]
+struct SandboxState {
+    /// method reference -> behaviour ("visa", "decline", ...).
+    methods: HashMap<String, String>,
+    /// idempotency key -> first result.
+    results: HashMap<String, ProviderResult>,
+    /// method reference -> charges attempted (distinct keys).
+    attempts: HashMap<String, u32>,
+    /// charge reference -> amount refunded so far.
+    refunded: HashMap<String, i64>,
+    charges_executed: u64,
+    used_tokens: std::collections::HashSet<String>,
+}
+
+/// SANDBOX ONLY: a deterministic, in-process imitation of a card processor's test mode.
+/// No network, no real money. Enabled by `TRIBE_PAYMENT_SANDBOX`.
+#[derive(Debug, Default)]
+pub struct SandboxProvider {
+    state: Mutex<SandboxState>,
+}
+
+impl SandboxProvider {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many distinct charges were executed (a replayed key does not count).
+    pub fn charges_executed(&self) -> u64 {
+        self.lock().charges_executed
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SandboxState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn behaviour(token: &str) -> Option<(&'static str, AttachedMethod)> {
+    let rest = token.strip_prefix("tok_sandbox_")?;
+    let kind = rest.split('_').next().unwrap_or_default();
+    let card = |behaviour: &'static str, brand: &str, last4: &str, exp_year: i32| {
+        (
+            behaviour,
+            AttachedMethod {
+                reference: String::new(),
+                kind: "CARD",
+                brand: brand.into(),
+                last4: last4.into(),
+                exp_month: 12,
+                exp_year,
+                wallet: String::new(),
+            },
+        )
+    };
+    Some(match kind {
+        "visa" => card("visa", "visa", "4242", 2034),
+        "mastercard" => card("visa", "mastercard", "4444", 2034),
+        "decline" => card("decline", "visa", "0002", 2034),
+        "retry" => card("retry", "visa", "9995", 2034),
+        "expired" => card("expired", "visa", "0069", 2020),
+        _ => return None,
+    })
+}
+
+#[async_trait]
+impl PaymentProvider for SandboxProvider {
+    async fn attach(&self, token: &str) -> Result<AttachedMethod, ProviderError> {
+        let Some((behaviour, mut method)) = behaviour(token) else {
+            return Err(ProviderError::Rejected("unknown sandbox token".into()));
+        };
+        let mut state = self.lock();
+        if !state.used_tokens.insert(token.to_string()) {
+            return Err(ProviderError::Rejected("token already used".into()));
+        }
+        method.reference = format!("pm_sandbox_{}", uuid::Uuid::now_v7().simple());
+        state.methods.insert(method.reference.clone(), behaviour.to_string());
+        Ok(method)
+    }
+
+    async fn detach(&self, reference: &str) -> Result<(), ProviderError> {
+        self.lock().methods.remove(reference);
+        Ok(())
+    }
+
+    async fn charge(&self, key: &str, method: &str, _amount_minor: i64, _currency: &str) -> Result<ProviderResult, ProviderError> {
+        let mut state = self.lock();
+        if let Some(first) = state.results.get(key) {
+            return Ok(first.clone());
+        }
+        let behaviour = state.methods.get(method).cloned().unwrap_or_else(|| "missing".into());
+        let attempt = {
+            let n = state.attempts.entry(method.to_string()).or_default();
+            *n += 1;
+            *n
+        };
+        let declined = |code: &str, message: &str| ChargeOutcome::Declined { code: code.into(), message: message.into() };
+        let outcome = match behaviour.as_str() {
+            "visa" => ChargeOutcome::Succeeded,
+            "retry" if attempt > 1 => ChargeOutcome::Succeeded,
+            "retry" => declined("processing_error", "The card could not be processed; try again."),
+            "decline" => declined("card_declined", "The card was declined."),
+            "expired" => declined("expired_card", "The card has expired."),
+            _ => declined("card_declined", "The payment method is no longer available."),
+        };
+        let result = ProviderResult { reference: format!("ch_sandbox_{}", uuid::Uuid::now_v7().simple()), outcome };
+        state.charges_executed += 1;
+        state.results.insert(key.to_string(), result.clone());
+        Ok(result)
+    }
+
+    async fn refund(&self, key: &str, charge: &str, amount_minor: i64, _currency: &str) -> Result<ProviderResult, ProviderError> {
+        let mut state = self.lock();
+        if let Some(first) = state.results.get(key) {
+            return Ok(first.clone());
+        }
+        *state.refunded.entry(charge.to_string()).or_default() += amount_minor;
+        let result =
+            ProviderResult { reference: format!("re_sandbox_{}", uuid::Uuid::now_v7().simple()), outcome: ChargeOutcome::Succeeded };
+        state.results.insert(key.to_string(), result.clone());
+        Ok(result)
+    }
+}

@@ -1,0 +1,202 @@
+//! Plans: the public catalogue and its administration.
+
+use prost::Message;
+use tribe_kit::auth::Principal;
+use tribe_kit::mask::UpdateMask;
+use tribe_kit::page::{FilterHash, Key, PageScope};
+use tribe_kit::{ApiError, Violations};
+use tribe_proto::payment::v1 as pb;
+use uuid::Uuid;
+
+use super::{PaymentService, Result, next_token, params_hash};
+use crate::convert;
+use crate::domain::{self, Money};
+use crate::store::{self, PLAN_COLUMNS, PlanRow};
+
+const UPDATABLE: &[&str] = &["name", "description", "monthly_price", "yearly_price", "features", "active", "trial_days"];
+
+/// Validates both prices: positive, supported and equal currencies.
+fn prices(
+    v: &mut Violations,
+    monthly: Option<&tribe_proto::r#type::v1::Money>,
+    yearly: Option<&tribe_proto::r#type::v1::Money>,
+) -> Option<(Money, Money)> {
+    let m = match monthly {
+        Some(m) => v.check("plan.monthly_price", Money::positive(m.amount_minor, &m.currency_code)),
+        None => {
+            v.add("plan.monthly_price", "is required");
+            None
+        }
+    };
+    let y = match yearly {
+        Some(y) => v.check("plan.yearly_price", Money::positive(y.amount_minor, &y.currency_code)),
+        None => {
+            v.add("plan.yearly_price", "is required");
+            None
+        }
+    };
+    let (m, y) = (m?, y?);
+    if m.currency != y.currency {
+        v.add("plan.yearly_price", "must be in the same currency as monthly_price");
+        return None;
+    }
+    Some((m, y))
+}
+
+impl PaymentService {
+    pub async fn list_plans(&self, caller: &Principal, req: pb::ListPlansRequest) -> Result<pb::ListPlansResponse> {
+        let pb::ListPlansRequest { include_inactive, currency_code, page_size, page_token } = req;
+        let mut v = Violations::new();
+        let limit = v.check("page_size", tribe_kit::page::page_size(page_size).map_err(|_| "must not be negative"));
+        if !currency_code.is_empty() {
+            v.check("currency_code", domain::parse_currency(&currency_code));
+        }
+        v.finish()?;
+        let limit = limit.unwrap_or_default() as usize;
+        if include_inactive && !matches!(caller, Principal::User(u) if u.is_admin()) {
+            return Err(ApiError::permission_denied("include_inactive requires the admin role").into());
+        }
+        let hash = FilterHash::new().add("inactive", [include_inactive as u8]).add("currency", &currency_code).finish();
+        let scope = PageScope { method: "ListPlans", subject_id: "", filter_hash: &hash };
+        let after = match self.pages.decode(scope, &page_token)? {
+            None => None,
+            Some(keys) => match keys.as_slice() {
+                [Key::Int(rank), Key::Int(micros), Key::Str(id)] => Some((
+                    *rank as i32,
+                    chrono::DateTime::from_timestamp_micros(*micros)
+                        .ok_or_else(|| ApiError::invalid_field("page_token", "malformed page token"))?,
+                    Uuid::parse_str(id).map_err(|_| ApiError::invalid_field("page_token", "malformed page token"))?,
+                )),
+                _ => return Err(ApiError::invalid_field("page_token", "malformed page token").into()),
+            },
+        };
+        let mut rows: Vec<PlanRow> = sqlx::query_as(&format!(
+            "SELECT {PLAN_COLUMNS} FROM plans WHERE ($1 OR active) AND ($2 = '' OR currency = $2)
+             AND ($3::int IS NULL OR (tier_rank, created_at, id) > ($3, $4, $5))
+             ORDER BY tier_rank, created_at, id LIMIT $6"
+        ))
+        .bind(include_inactive)
+        .bind(&currency_code)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1))
+        .bind(after.map(|a| a.2))
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let next_page_token = next_token(&self.pages, scope, &mut rows, limit, |p| {
+            vec![Key::Int(p.tier_rank.into()), Key::Int(p.created_at.timestamp_micros()), Key::Str(p.id.to_string())]
+        });
+        Ok(pb::ListPlansResponse { plans: rows.iter().map(convert::plan).collect(), next_page_token })
+    }
+
+    pub async fn get_plan(&self, req: pb::GetPlanRequest) -> Result<pb::GetPlanResponse> {
+        let id = tribe_kit::ids::parse_id("plan_id", &req.plan_id)?;
+        let mut conn = self.pool.acquire().await?;
+        let plan = store::plan(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("plan"))?;
+        Ok(pb::GetPlanResponse { plan: Some(convert::plan(&plan)) })
+    }
+
+    pub async fn create_plan(&self, caller: &tribe_kit::auth::UserPrincipal, req: pb::CreatePlanRequest) -> Result<pb::CreatePlanResponse> {
+        let plan = req.plan.clone().unwrap_or_default();
+        let mut v = Violations::new();
+        v.check("plan.name", domain::plan_name(&plan.name));
+        v.check("plan.description", domain::plan_description(&plan.description));
+        let tier = domain_tier(&mut v, plan.tier);
+        let prices = prices(&mut v, plan.monthly_price.as_ref(), plan.yearly_price.as_ref());
+        let features = v.check("plan.features", domain::features(&plan.features));
+        v.check("plan.trial_days", domain::trial_days(plan.trial_days));
+        if tribe_kit::ids::parse_request_id(&req.request_id).is_err() {
+            v.add("request_id", "must be 1-64 visible ASCII characters");
+        }
+        v.finish()?;
+        let (Some((tier, rank)), Some((monthly, yearly)), Some(features)) = (tier, prices, features) else {
+            return Err(ApiError::invalid_field("plan", "is invalid").into());
+        };
+        let hash = params_hash("CreatePlan", &pb::CreatePlanRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
+        let now = self.clock.now();
+        super::idempotent!(self, &caller.user_id, "CreatePlan", &req.request_id, hash, |tx| {
+            let row = PlanRow {
+                id: tribe_kit::ids::new_id(),
+                name: plan.name.trim().to_string(),
+                description: plan.description.clone(),
+                tier: tier.to_string(),
+                tier_rank: rank,
+                currency: monthly.currency.clone(),
+                monthly_minor: monthly.minor,
+                yearly_minor: yearly.minor,
+                features,
+                active: plan.active,
+                trial_days: plan.trial_days,
+                created_at: now,
+                updated_at: now,
+            };
+            match store::insert_plan(&mut tx, &row).await {
+                Ok(()) => Ok(pb::CreatePlanResponse { plan: Some(convert::plan(&row)) }),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    pub async fn update_plan(&self, req: pb::UpdatePlanRequest) -> Result<pb::UpdatePlanResponse> {
+        let mask = UpdateMask::parse(req.update_mask.as_ref(), UPDATABLE)?;
+        let input = req.plan.unwrap_or_default();
+        let id = tribe_kit::ids::parse_id("plan.plan_id", &input.plan_id)?;
+        let mut tx = self.pool.begin().await?;
+        let mut row = store::plan(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("plan"))?;
+        let mut v = Violations::new();
+        if mask.contains("name") {
+            v.check("plan.name", domain::plan_name(&input.name));
+            row.name = input.name.trim().to_string();
+        }
+        if mask.contains("description") {
+            v.check("plan.description", domain::plan_description(&input.description));
+            row.description = input.description.clone();
+        }
+        let currency = row.currency.clone();
+        for (path, price, target) in [
+            ("monthly_price", input.monthly_price.as_ref(), &mut row.monthly_minor),
+            ("yearly_price", input.yearly_price.as_ref(), &mut row.yearly_minor),
+        ] {
+            if mask.contains(path) {
+                let field = format!("plan.{path}");
+                match price {
+                    None => v.add(&field, "is required"),
+                    Some(p) => {
+                        if let Some(m) = v.check(&field, Money::positive(p.amount_minor, &p.currency_code)) {
+                            if m.currency != currency {
+                                v.add(&field, "the currency of a plan cannot change; create a new plan");
+                            } else {
+                                *target = m.minor;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if mask.contains("features")
+            && let Some(f) = v.check("plan.features", domain::features(&input.features))
+        {
+            row.features = f;
+        }
+        if mask.contains("active") {
+            row.active = input.active;
+        }
+        if mask.contains("trial_days") {
+            v.check("plan.trial_days", domain::trial_days(input.trial_days));
+            row.trial_days = input.trial_days;
+        }
+        v.finish()?;
+        row.updated_at = self.clock.now();
+        store::update_plan(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(pb::UpdatePlanResponse { plan: Some(convert::plan(&row)) })
+    }
+}
+
+fn domain_tier(v: &mut Violations, tier: i32) -> Option<(&'static str, i32)> {
+    let t = convert::tier_from_pb(tier);
+    if t.is_none() {
+        v.add("plan.tier", "must be PREMIUM or PRO");
+    }
+    t
+}

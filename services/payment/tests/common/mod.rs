@@ -1,0 +1,202 @@
+//! Shared fixtures of the payment service's integration tests: a fresh database, topics
+//! and keys per test, the sandbox provider, a manual clock, and the service on a free
+//! port.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_payment::app::Hooks;
+use tribe_payment::clock::ManualClock;
+use tribe_payment::config::Config;
+use tribe_payment::provider::SandboxProvider;
+use tribe_payment::service::{Faults, PaymentService};
+use tribe_proto::payment::v1 as pb;
+use tribe_proto::payment::v1::payment_service_client::PaymentServiceClient;
+use tribe_proto::r#type::v1::{Money, SubscriptionTier};
+use tribe_testkit::{TestDb, TestKeys, TestServer, authed};
+
+pub type Client = PaymentServiceClient<Channel>;
+
+/// Fields drop in order: the server stops before its database goes away.
+pub struct Env {
+    pub client: Client,
+    pub server: TestServer,
+    pub service: PaymentService,
+    pub sandbox: Arc<SandboxProvider>,
+    pub clock: Arc<ManualClock>,
+    pub faults: Arc<Faults>,
+    pub config: Config,
+    pub kafka: KafkaConfig,
+    pub keys: TestKeys,
+    pub db: TestDb,
+}
+
+pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
+    Config {
+        server: ServerConfig::for_tests(),
+        auth: AuthConfig { jwks_file: keys.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
+        kafka: kafka.clone(),
+        database_url: db.url.clone(),
+        db_max_connections: 30,
+        page_token_secret: b"test page token secret of enough length".to_vec(),
+        sandbox: true,
+        migrate: false,
+        outbox_relay: true,
+        // Tests drive billing explicitly with the manual clock.
+        billing_worker: false,
+        billing_interval: Duration::from_secs(3600),
+    }
+}
+
+pub async fn start() -> Env {
+    let db = TestDb::create(&tribe_payment::MIGRATOR).await.expect("test database");
+    let keys = TestKeys::new().expect("keys");
+    let kafka = tribe_testkit::kafka(&["tribe.payment.v1"]).await.expect("kafka topics");
+    let config = config(&db, &keys, &kafka);
+    let sandbox = Arc::new(SandboxProvider::new());
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap()));
+    let faults = Arc::new(Faults::default());
+    let hooks = Hooks { provider: sandbox.clone(), clock: clock.clone(), faults: faults.clone() };
+    let app = tribe_payment::App::build_with(config.clone(), hooks).await.expect("build payment service");
+    let service = app.service();
+    let server = TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.expect("spawn");
+    let client = PaymentServiceClient::new(server.channel().await.expect("channel"));
+    Env { client, server, service, sandbox, clock, faults, config, kafka, keys, db }
+}
+
+/// A caller: a user id and an access token.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub token: String,
+}
+
+impl Env {
+    pub fn user(&self) -> User {
+        let id = uuid::Uuid::now_v7().to_string();
+        User { token: self.keys.access_token(&id, &["user"]), id }
+    }
+
+    pub fn admin(&self) -> User {
+        let id = uuid::Uuid::now_v7().to_string();
+        User { token: self.keys.access_token(&id, &["user", "admin"]), id }
+    }
+
+    /// Creates an active plan priced `monthly`/`yearly` in `currency`.
+    pub async fn plan(&mut self, tier: SubscriptionTier, monthly: i64, yearly: i64, currency: &str, trial_days: i32) -> pb::Plan {
+        let admin = self.admin();
+        let plan = pb::Plan {
+            name: format!("{tier:?} plan"),
+            description: "test plan".into(),
+            tier: tier as i32,
+            monthly_price: Some(money(monthly, currency)),
+            yearly_price: Some(money(yearly, currency)),
+            features: vec!["premium_posts".into()],
+            active: true,
+            trial_days,
+            ..Default::default()
+        };
+        self.client
+            .create_plan(authed(pb::CreatePlanRequest { plan: Some(plan), request_id: rid() }, &admin.token))
+            .await
+            .unwrap()
+            .into_inner()
+            .plan
+            .unwrap()
+    }
+
+    pub async fn add_method(&mut self, user: &User, token: &str) -> pb::PaymentMethod {
+        self.client
+            .add_payment_method(authed(
+                pb::AddPaymentMethodRequest {
+                    provider: pb::PaymentProvider::Test as i32,
+                    provider_token: token.into(),
+                    set_default: true,
+                    request_id: rid(),
+                },
+                &user.token,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .payment_method
+            .unwrap()
+    }
+
+    pub async fn subscribe(
+        &mut self,
+        user: &User,
+        plan: &pb::Plan,
+        cycle: pb::BillingCycle,
+    ) -> Result<pb::CreateSubscriptionResponse, Status> {
+        self.client
+            .create_subscription(authed(
+                pb::CreateSubscriptionRequest {
+                    plan_id: plan.plan_id.clone(),
+                    billing_cycle: cycle as i32,
+                    payment_method_id: String::new(),
+                    request_id: rid(),
+                },
+                &user.token,
+            ))
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    pub async fn get_sub(&mut self, user: &User, id: &str) -> pb::Subscription {
+        self.client
+            .get_subscription(authed(
+                pb::GetSubscriptionRequest { lookup: Some(pb::get_subscription_request::Lookup::SubscriptionId(id.into())) },
+                &user.token,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .subscription
+            .unwrap()
+    }
+
+    /// Runs the billing worker once at the clock's current time.
+    pub async fn bill(&self) -> usize {
+        tribe_payment::service::renew_due(&self.service).await.unwrap()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.db.pool).await.unwrap()
+    }
+}
+
+pub fn money(minor: i64, currency: &str) -> Money {
+    Money { amount_minor: minor, currency_code: currency.into() }
+}
+
+pub fn rid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Asserts the code and, when given, the ErrorInfo reason of a failed call.
+pub fn assert_status(status: &Status, code: Code, reason: Option<&str>) {
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    if let Some(reason) = reason {
+        let details = status.get_error_details();
+        let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+        assert_eq!(info.reason, reason, "{status:?}");
+        assert_eq!(info.domain, "payment.trainertribe.dev");
+    }
+}
+
+pub fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() })
+}
+
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let details = status.get_error_details();
+    details.bad_request().map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect()).unwrap_or_default()
+}
