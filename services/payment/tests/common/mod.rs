@@ -162,6 +162,12 @@ impl Env {
             .unwrap()
     }
 
+    /// The user's entitlement, asked with a service credential.
+    pub async fn entitlement(&mut self, user: &User) -> pb::Entitlement {
+        let req = authed(pb::GetEntitlementRequest { user_id: user.id.clone() }, &self.keys.service_token());
+        self.client.get_entitlement(req).await.unwrap().into_inner().entitlement.unwrap()
+    }
+
     /// Runs the billing worker once at the clock's current time.
     pub async fn bill(&self) -> usize {
         tribe_payment::service::renew_due(&self.service).await.unwrap()
