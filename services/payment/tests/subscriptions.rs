@@ -117,8 +117,11 @@ async fn other_users_subscriptions_and_transactions_are_invisible() {
     let plan = env.plan(SubscriptionTier::Premium, 999, 9999, "USD", 0).await;
     let ana = env.user();
     let bob = env.user();
-    env.add_method(&ana, "tok_sandbox_visa").await;
+    let card = env.add_method(&ana, "tok_sandbox_visa").await;
     let created = env.subscribe(&ana, &plan, pb::BillingCycle::Monthly).await.unwrap();
+    let remove = pb::RemovePaymentMethodRequest { payment_method_id: card.payment_method_id.clone() };
+    let status = env.client.remove_payment_method(authed(remove, &ana.token)).await.unwrap_err();
+    assert_status(&status, Code::FailedPrecondition, Some("PAYMENT_METHOD_IN_USE"));
     let sub = created.subscription.unwrap();
     let charge = created.transaction.unwrap();
     use pb::get_subscription_request::Lookup;
