@@ -93,6 +93,9 @@ pub mod tokens {
     pub const RETRY: &str = "tok_sandbox_retry";
     /// Attaches a Visa ending 0069 that expired; every charge fails (`expired_card`).
     pub const EXPIRED: &str = "tok_sandbox_expired";
+    /// Attaches a Visa ending 1881; the first charge attempt finds the provider
+    /// unreachable (nothing charged, UNAVAILABLE), later attempts succeed.
+    pub const UNAVAILABLE: &str = "tok_sandbox_unavailable";
 }
 
 #[derive(Debug, Default)]
@@ -106,6 +109,8 @@ struct SandboxState {
     /// charge reference -> amount refunded so far.
     refunded: HashMap<String, i64>,
     charges_executed: u64,
+    /// methods whose one simulated outage already happened.
+    outages: std::collections::HashSet<String>,
     used_tokens: std::collections::HashSet<String>,
 }
 
@@ -154,6 +159,7 @@ fn behaviour(token: &str) -> Option<(&'static str, AttachedMethod)> {
         "decline" => card("decline", "visa", "0002", 2034),
         "retry" => card("retry", "visa", "9995", 2034),
         "expired" => card("expired", "visa", "0069", 2020),
+        "unavailable" => card("unavailable", "visa", "1881", 2034),
         _ => return None,
     })
 }
@@ -184,6 +190,9 @@ impl PaymentProvider for SandboxProvider {
             return Ok(first.clone());
         }
         let behaviour = state.methods.get(method).cloned().unwrap_or_else(|| "missing".into());
+        if behaviour == "unavailable" && state.outages.insert(method.to_string()) {
+            return Err(ProviderError::Unavailable("sandbox outage".into()));
+        }
         let attempt = {
             let n = state.attempts.entry(method.to_string()).or_default();
             *n += 1;
@@ -191,7 +200,7 @@ impl PaymentProvider for SandboxProvider {
         };
         let declined = |code: &str, message: &str| ChargeOutcome::Declined { code: code.into(), message: message.into() };
         let outcome = match behaviour.as_str() {
-            "visa" => ChargeOutcome::Succeeded,
+            "visa" | "unavailable" => ChargeOutcome::Succeeded,
             "retry" if attempt > 1 => ChargeOutcome::Succeeded,
             "retry" => declined("processing_error", "The card could not be processed; try again."),
             "decline" => declined("card_declined", "The card was declined."),

@@ -47,7 +47,7 @@ async fn twenty_concurrent_creates_with_one_request_id_charge_once() {
     // Same key, other parameters.
     let other = env.plan(SubscriptionTier::Pro, 1999, 19999, "USD", 0).await;
     let status = env.client.create_subscription(authed(create(&other, &key), &ana.token)).await.unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_status(&status, Code::InvalidArgument, Some("REQUEST_ID_REUSED"));
     // A different key while subscribed.
     let status = env.client.create_subscription(authed(create(&plan, &rid()), &ana.token)).await.unwrap_err();
     assert_status(&status, Code::AlreadyExists, Some("SUBSCRIPTION_EXISTS"));
@@ -81,6 +81,22 @@ async fn a_crash_between_charge_and_commit_does_not_charge_twice() {
     assert_eq!(retried.subscription.unwrap().status, pb::SubscriptionStatus::Active as i32);
     assert_eq!(env.sandbox.charges_executed(), 1, "the retry got the first charge back from the provider");
     assert_eq!(env.count("SELECT count(*) FROM transactions WHERE status = 'SUCCEEDED'").await, 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_unavailable_and_the_retry_charges_once() {
+    let mut env = start().await;
+    let plan = env.plan(SubscriptionTier::Premium, 999, 9999, "USD", 0).await;
+    let ana = env.user();
+    env.add_method(&ana, "tok_sandbox_unavailable").await;
+    let key = rid();
+    let status = env.client.create_subscription(authed(create(&plan, &key), &ana.token)).await.unwrap_err();
+    assert_status(&status, Code::Unavailable, Some("PROVIDER_UNAVAILABLE"));
+    assert_eq!(env.count("SELECT count(*) FROM subscriptions").await, 0);
+    assert_eq!(env.count("SELECT count(*) FROM transactions").await, 0);
+    let retried = env.client.create_subscription(authed(create(&plan, &key), &ana.token)).await.unwrap().into_inner();
+    assert_eq!(retried.subscription.unwrap().status, pb::SubscriptionStatus::Active as i32);
+    assert_eq!(env.sandbox.charges_executed(), 1);
 }
 
 #[tokio::test]
