@@ -201,3 +201,23 @@ async fn a_trial_charges_at_its_end_and_parallel_workers_bill_once() {
     assert_eq!(charges, vec!["SUBSCRIPTION_CREATE".to_string()]);
     assert_eq!(env.sandbox.charges_executed(), 1);
 }
+
+#[tokio::test]
+async fn a_worker_crash_after_the_renewal_charge_does_not_charge_twice() {
+    let mut env = start().await;
+    let plan = env.plan(SubscriptionTier::Premium, 1000, 10000, "USD", 0).await;
+    let ana = env.user();
+    env.add_method(&ana, "tok_sandbox_visa").await;
+    let sub = env.subscribe(&ana, &plan, pb::BillingCycle::Monthly).await.unwrap().subscription.unwrap();
+    env.clock.set(at(2, 15));
+    env.faults.crash_after_charge.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(env.bill().await, 0, "the run died after the provider charged");
+    assert_eq!(env.sandbox.charges_executed(), 2);
+    assert_eq!(
+        env.get_sub(&ana, &sub.subscription_id).await.current_period_start_time.unwrap().seconds,
+        sub.current_period_start_time.unwrap().seconds
+    );
+    assert_eq!(env.bill().await, 1, "the next run renews");
+    assert_eq!(env.sandbox.charges_executed(), 2, "with the provider's first charge");
+    assert_eq!(env.count("SELECT count(*) FROM transactions WHERE status = 'SUCCEEDED'").await, 2);
+}
