@@ -42,6 +42,7 @@ async fn every_scenario_completes_without_errors_and_reports_ratios() {
         assert!(r.p50_us <= r.p99_us && r.p99_us <= r.max_us, "{}: percentiles in order", r.scenario);
     }
     assert_eq!(report.results[0].ratio, Some(1.0), "the baseline is its own reference");
+    assert!(report.results.iter().all(|r| r.p99_ratio.is_some_and(|x| x > 0.0)));
     assert!(report.argon2_verify_ms.is_some_and(|ms| ms > 0.0), "login reports the argon2 cost separately");
 
     let table = report.table();

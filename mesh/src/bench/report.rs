@@ -28,6 +28,9 @@ pub struct ScenarioResult {
     pub mean_us: f64,
     /// rps / rps of the baseline measured in the same run.
     pub ratio: Option<f64>,
+    /// p99 / p99 of the baseline: what to read in open loop, where every scenario that
+    /// keeps up has the same req/s.
+    pub p99_ratio: Option<f64>,
     /// (upper bound µs, count) buckets for the plot, log-spaced.
     #[serde(skip)]
     pub buckets: Vec<(u64, u64)>,
@@ -59,6 +62,7 @@ impl ScenarioResult {
             max_us: h.max(),
             mean_us: if h.is_empty() { 0.0 } else { h.mean() },
             ratio: None,
+            p99_ratio: None,
             buckets,
         }
     }
@@ -86,9 +90,10 @@ pub struct Report {
 impl Report {
     /// Fills in every ratio from the baseline row, if present.
     pub fn compute_ratios(&mut self) {
-        let base = self.results.iter().find(|r| r.scenario == self.baseline).map(|r| r.rps);
+        let base = self.results.iter().find(|r| r.scenario == self.baseline).map(|r| (r.rps, r.p99_us));
         for r in &mut self.results {
-            r.ratio = base.filter(|b| *b > 0.0).map(|b| r.rps / b);
+            r.ratio = base.filter(|b| b.0 > 0.0).map(|b| r.rps / b.0);
+            r.p99_ratio = base.filter(|b| b.1 > 0).map(|b| r.p99_us as f64 / b.1 as f64);
         }
     }
 
@@ -96,8 +101,8 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<20} {:<16} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8}  errors",
-            "scenario", "load", "requests", "req/s", "p50", "p90", "p99", "max", "ratio"
+            "{:<20} {:<16} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}  errors",
+            "scenario", "load", "requests", "req/s", "p50", "p90", "p99", "max", "ratio", "p99/base"
         );
         for r in &self.results {
             let errors = if r.errors.is_empty() {
@@ -106,9 +111,10 @@ impl Report {
                 r.errors.iter().map(|(c, n)| format!("{c}={n}")).collect::<Vec<_>>().join(" ")
             };
             let ratio = r.ratio.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
+            let p99_ratio = r.p99_ratio.map(|x| format!("{x:.1}x")).unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 out,
-                "{:<20} {:<16} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>8}  {}",
+                "{:<20} {:<16} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}  {}",
                 r.scenario,
                 r.load,
                 r.requests,
@@ -118,10 +124,16 @@ impl Report {
                 fmt_us(r.p99_us),
                 fmt_us(r.max_us),
                 ratio,
+                p99_ratio,
                 errors
             );
         }
-        let _ = writeln!(out, "ratio = req/s / req/s of {} in this run; {} cores", self.baseline, self.host_cores);
+        let _ = writeln!(
+            out,
+            "ratio = req/s / req/s of {b} in this run (closed loop: share of the stack's limit); p99/base = p99 / p99 of {b} (open loop: added latency); {} cores",
+            self.host_cores,
+            b = self.baseline
+        );
         for note in &self.notes {
             let _ = writeln!(out, "{note}");
         }
