@@ -80,6 +80,27 @@ async fn concurrent_follows_count_once() {
 }
 
 #[tokio::test]
+async fn a_storm_of_crossing_follows_neither_deadlocks_nor_miscounts() {
+    let mut env = start().await;
+    let mut users = Vec::new();
+    for i in 0..8 {
+        users.push(register(&mut env.client, &format!("storm{i}"), false).await);
+    }
+    // Everyone follows everyone at once: many transactions touch the same user rows.
+    let calls =
+        users.iter().flat_map(|a| users.iter().filter(move |b| b.id != a.id).map(move |b| (a.clone(), b.id.clone()))).map(|(a, b)| {
+            let mut client = env.client.clone();
+            async move { client.follow_user(as_user(&a, pb::FollowUserRequest { user_id: b })).await }
+        });
+    for result in futures::future::join_all(calls).await {
+        result.expect("no follow fails (no deadlock)");
+    }
+    let counts: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT follower_count, following_count FROM users").fetch_all(&env.db.pool).await.unwrap();
+    assert!(counts.iter().all(|c| *c == (7, 7)), "{counts:?}");
+}
+
+#[tokio::test]
 async fn followers_paginate_with_bound_tokens() {
     let mut env = start().await;
     let coach = register(&mut env.client, "coach", true).await;

@@ -41,12 +41,13 @@ pub async fn unfollow(conn: &mut PgConnection, follower: Uuid, followee: Uuid) -
 }
 
 async fn adjust_counts(conn: &mut PgConnection, follower: Uuid, followee: Uuid, delta: i64) -> sqlx::Result<()> {
-    // Fixed lock order (by id) so concurrent follows between the same pair cannot deadlock.
+    // Fixed lock order (by id), and NO KEY UPDATE so the row locks do not conflict with the
+    // key-share locks the follows foreign keys take: crossing follows cannot deadlock.
     sqlx::query(
         "UPDATE users SET
             following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END,
             follower_count = follower_count + CASE WHEN id = $2 THEN $3 ELSE 0 END
-         WHERE id IN (SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR UPDATE)",
+         WHERE id IN (SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE)",
     )
     .bind(follower)
     .bind(followee)

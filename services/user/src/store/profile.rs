@@ -25,7 +25,7 @@ pub async fn save_profile(conn: &mut PgConnection, row: &UserRow) -> sqlx::Resul
 }
 
 pub async fn lock_user(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 FOR NO KEY UPDATE")).bind(id).fetch_optional(conn).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
