@@ -78,6 +78,8 @@ pub const SERVICES: &[ServiceSpec] = &[
     },
     ServiceSpec {
         database: Some("tribe_payment"),
+        // The plan catalogue is the pricing page: readable before signing in.
+        anonymous: &["ListPlans", "GetPlan"],
         internal: &["GetEntitlement"],
         ..spec("payment", "tribe-payment", 50056, "TRIBE_PAYMENT", "trainertribe.payment.v1.PaymentService")
     },

@@ -15,6 +15,8 @@ CREATE TABLE users (
     is_verified     boolean NOT NULL DEFAULT false,
     roles           text[] NOT NULL DEFAULT ARRAY['user'],
     tier            text NOT NULL DEFAULT 'free',
+    -- occur_time of the payment event that set `tier`; older events never overwrite newer.
+    tier_changed_at timestamptz,
     follower_count  bigint NOT NULL DEFAULT 0 CHECK (follower_count >= 0),
     following_count bigint NOT NULL DEFAULT 0 CHECK (following_count >= 0),
     created_at      timestamptz NOT NULL DEFAULT now(),
@@ -167,4 +169,12 @@ CREATE TABLE idempotency_keys (
     response     bytea,
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (caller_id, method, request_id)
+);
+
+-- Events consumed idempotently (see tribe_kit::consumer).
+CREATE TABLE processed_events (
+    consumer     text NOT NULL,
+    event_id     uuid NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
 );

@@ -193,6 +193,7 @@ fn in_process_config(database_url: &str, issuer: &KeyPair, keys_dir: &Path) -> a
         },
         migrate: false,
         outbox_relay: false,
+        consume_events: false,
     })
 }
 

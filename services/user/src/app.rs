@@ -6,11 +6,13 @@ use std::sync::Arc;
 use futures::FutureExt;
 use tokio::net::TcpListener;
 use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, TokenSigner, TokenVerifier};
+use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
 use tribe_kit::outbox::OutboxRelay;
 use tribe_kit::page::PageTokens;
 use tribe_proto::user::v1::user_service_server::UserServiceServer;
 
 use crate::config::Config;
+use crate::entitlements::{self, TierUpdater};
 use crate::grpc::UserApi;
 use crate::policy;
 use crate::service::{Deps, UserService};
@@ -25,6 +27,7 @@ pub struct App {
     service: UserService,
     auth: AuthLayer,
     relay: Option<OutboxRelay>,
+    entitlements: Option<EventConsumer<TierUpdater>>,
 }
 
 impl std::fmt::Debug for App {
@@ -56,8 +59,14 @@ impl App {
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
         });
-        let relay = if config.outbox_relay { Some(OutboxRelay::new(pool, config.kafka.clone())?) } else { None };
-        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, service, relay })
+        let relay = if config.outbox_relay { Some(OutboxRelay::new(pool.clone(), config.kafka.clone())?) } else { None };
+        let entitlements = if config.consume_events {
+            let group = ConsumerConfig::new(entitlements::GROUP, &[entitlements::TOPIC]);
+            Some(EventConsumer::new(pool, config.kafka.clone(), group, TierUpdater)?)
+        } else {
+            None
+        };
+        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, service, relay, entitlements })
     }
 
     /// Serves until `shutdown` resolves, then drains calls and flushes the outbox.
@@ -73,6 +82,12 @@ impl App {
                 let _ = rx.wait_for(|stop| *stop).await;
             }))
         });
+        let consumer = self.entitlements.map(|consumer| {
+            let mut rx = stop_rx.clone();
+            tokio::spawn(consumer.run(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }))
+        });
         let api = UserServiceServer::new(UserApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
@@ -81,6 +96,12 @@ impl App {
         let _ = stop_tx.send(true);
         if let Some(relay) = relay {
             let _ = relay.await;
+        }
+        if let Some(Ok(Err(err))) = match consumer {
+            Some(handle) => Some(handle.await),
+            None => None,
+        } {
+            tracing::warn!(error = format!("{err:#}"), "payment event consumer stopped with an error");
         }
         result
     }

@@ -32,6 +32,8 @@ pub struct Config {
     pub migrate: bool,
     /// `TRIBE_USER_OUTBOX_RELAY` (default true): publish outbox events from this process.
     pub outbox_relay: bool,
+    /// `TRIBE_USER_CONSUME_EVENTS` (default true): apply payment events (subscription tier).
+    pub consume_events: bool,
 }
 
 /// Abuse limits, each over a sliding window of `window`.
@@ -85,6 +87,7 @@ impl Config {
             },
             migrate: config::parse_or("TRIBE_USER_MIGRATE", true)?,
             outbox_relay: config::parse_or("TRIBE_USER_OUTBOX_RELAY", true)?,
+            consume_events: config::parse_or("TRIBE_USER_CONSUME_EVENTS", true)?,
         })
     }
 }

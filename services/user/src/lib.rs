@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod convert;
 pub mod domain;
+pub mod entitlements;
 pub mod grpc;
 pub mod policy;
 pub mod service;

@@ -86,3 +86,59 @@ async fn the_callers_trace_context_travels_into_the_event() {
     assert!(traceparent.starts_with(&format!("00-{trace_id}-")), "trace continued into the event: {traceparent:?}");
     assert!(!traceparent.contains("00f067aa0ba902b7"), "with the service's own span as parent");
 }
+
+#[tokio::test]
+async fn a_subscription_event_raises_the_tier_in_new_tokens() {
+    use prost::Message as _;
+    use tribe_proto::events::v1::SubscriptionStarted;
+    use tribe_proto::r#type::v1::SubscriptionTier;
+
+    let mut env = start().await;
+    let ana = register(&mut env.client, "ana", false).await;
+    let started = Payload::SubscriptionStarted(SubscriptionStarted {
+        user_id: ana.id.clone(),
+        entitlement_tier: SubscriptionTier::Premium as i32,
+        ..Default::default()
+    });
+    let event = tribe_kit::outbox::envelope("payment", &ana.id, &ana.id, started);
+    let producer = tribe_kit::outbox::producer(&env.kafka).unwrap();
+    let topic = env.kafka.topic("tribe.payment.v1");
+    for _ in 0..2 {
+        // Delivered twice: applied once.
+        let bytes = event.encode_to_vec();
+        producer.send(rdkafka::producer::FutureRecord::to(&topic).key(&ana.id).payload(&bytes), Duration::from_secs(10)).await.unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut refresh = ana.refresh.clone();
+    loop {
+        let tokens = env
+            .client
+            .refresh_token(pb::RefreshTokenRequest { refresh_token: refresh.clone() })
+            .await
+            .unwrap()
+            .into_inner()
+            .tokens
+            .unwrap();
+        refresh = tokens.refresh_token;
+        let tier = match env.keys.verifier().verify(&tokens.access_token).unwrap() {
+            tribe_kit::auth::Principal::User(u) => u.tier,
+            other => panic!("{other:?}"),
+        };
+        if tier == "premium" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "tier never became premium");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let profile = env
+        .client
+        .get_user(as_user(&ana, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) }))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    assert_eq!(profile.tier, SubscriptionTier::Premium as i32);
+    let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&env.db.pool).await.unwrap();
+    assert_eq!(processed, 1, "the duplicate delivery was skipped");
+}

@@ -41,6 +41,7 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         limits: Limits::default(),
         migrate: false,
         outbox_relay: true,
+        consume_events: true,
     }
 }
 
@@ -57,7 +58,8 @@ pub async fn start() -> Env {
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let db = TestDb::create(&tribe_user::MIGRATOR).await.expect("test database");
     let keys = TestKeys::new().expect("keys");
-    let kafka = tribe_testkit::kafka(&["tribe.user.v1"]).await.expect("kafka topics");
+    let kafka =
+        tribe_testkit::kafka(&["tribe.user.v1", "tribe.payment.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC]).await.expect("kafka topics");
     let mut config = config(&db, &keys, &kafka);
     adjust(&mut config);
     let server = spawn(config.clone()).await;
