@@ -5,7 +5,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
@@ -92,7 +91,8 @@ pub async fn serve(
         .trace_fn(crate::telemetry::server_span)
         .layer(layers)
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        // Without TCP_NODELAY, multi-segment responses wait on delayed ACKs (~40 ms).
+        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)), signal);
 
     let drain_timeout = config.drain_timeout;
     tokio::pin!(server);
