@@ -8,6 +8,7 @@ pub mod envoy;
 pub mod health;
 pub mod migrate;
 pub mod procs;
+pub mod roles;
 pub mod seed;
 pub mod services;
 pub mod services_run;

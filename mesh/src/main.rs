@@ -27,6 +27,21 @@ enum Command {
     Seed(SeedArgs),
     /// Load scenarios, each reported as a ratio to a bare tonic echo measured in the same run.
     Bench(Box<BenchArgs>),
+    /// Give an account a role (admin, support_agent, trainer): how the first admin is made.
+    GrantRole(RoleArgs),
+    /// Take a role away from an account.
+    RevokeRole(RoleArgs),
+}
+
+#[derive(Debug, Args)]
+struct RoleArgs {
+    /// The account's email address.
+    email: String,
+    /// admin, support_agent or trainer.
+    role: String,
+    /// The user service's database.
+    #[arg(long, env = "TRIBE_USER_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/tribe_user")]
+    database_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +161,8 @@ async fn main() -> ExitCode {
         Command::EdgeConfig(ports) => edge_config(&root, &ports),
         Command::Seed(args) => run_seed(args).await,
         Command::Bench(args) => run_bench(*args).await,
+        Command::GrantRole(args) => set_role(args, true).await,
+        Command::RevokeRole(args) => set_role(args, false).await,
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -168,6 +185,13 @@ fn edge_config(root: &std::path::Path, ports: &Ports) -> anyhow::Result<bool> {
         upstreams,
     );
     println!("{}", envoy::render(&params));
+    Ok(true)
+}
+
+async fn set_role(args: RoleArgs, grant: bool) -> anyhow::Result<bool> {
+    let pool = tribe_kit::db::connect(&args.database_url, 1).await?;
+    let roles = tribe_mesh::roles::set_role(&pool, &args.email, &args.role, grant).await?;
+    ui::ok(format!("{}: roles {} (effective from the next sign-in or token refresh)", args.email, roles.join(", ")));
     Ok(true)
 }
 
