@@ -123,6 +123,17 @@ impl PageTokens {
         URL_SAFE_NO_PAD.encode(token.encode_to_vec())
     }
 
+    /// Trims a page fetched with `limit + 1` rows to `limit` and returns the token of the
+    /// next page (keyed by the last row kept), or "" when this was the last page.
+    pub fn next_token<T>(&self, scope: PageScope<'_>, rows: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> Vec<Key>) -> String {
+        if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|last| self.encode(scope, &key(last))).unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+
     /// `None` for the first page; the keyset position otherwise. A token that was forged,
     /// edited, minted for another method or caller, or for other filters is
     /// INVALID_ARGUMENT on `page_token`.
@@ -158,6 +169,24 @@ impl PageTokens {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(keys))
+    }
+}
+
+/// The keyset position of a list ordered by (time, id): microseconds, then the id.
+pub fn time_id_keys(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> Vec<Key> {
+    vec![Key::Int(at.timestamp_micros()), Key::Str(id.to_string())]
+}
+
+/// Reads back a position written by [`time_id_keys`]; anything else is INVALID_ARGUMENT.
+pub fn time_id_cursor(keys: Option<Vec<Key>>) -> Result<Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>, ApiError> {
+    let Some(keys) = keys else { return Ok(None) };
+    let bad = || ApiError::invalid_field("page_token", "malformed page token");
+    match keys.as_slice() {
+        [Key::Int(micros), Key::Str(id)] => {
+            let at = chrono::DateTime::from_timestamp_micros(*micros).ok_or_else(bad)?;
+            Ok(Some((at, uuid::Uuid::parse_str(id).map_err(|_| bad())?)))
+        }
+        _ => Err(bad()),
     }
 }
 

@@ -8,7 +8,7 @@ use tribe_kit::{ApiError, Violations};
 use tribe_proto::payment::v1 as pb;
 use uuid::Uuid;
 
-use super::{PaymentService, Result, SANDBOX, caller_id, next_token, params_hash, provider_error, subject};
+use super::{PaymentService, Result, SANDBOX, caller_id, params_hash, provider_error, subject};
 use crate::convert;
 use crate::domain;
 use crate::store::{self, METHOD_COLUMNS, MethodRow};
@@ -50,7 +50,7 @@ impl PaymentService {
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let next_page_token = next_token(&self.pages, scope, &mut rows, limit, |m| {
+        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |m| {
             vec![Key::Int(m.is_default as i64), Key::Int(m.created_at.timestamp_micros()), Key::Str(m.id.to_string())]
         });
         Ok(pb::ListPaymentMethodsResponse { payment_methods: rows.iter().map(convert::method).collect(), next_page_token })

@@ -17,7 +17,7 @@ use sqlx::{PgConnection, PgPool};
 use tribe_kit::ApiError;
 use tribe_kit::auth::UserPrincipal;
 use tribe_kit::idempotency;
-use tribe_kit::page::{Key, PageScope, PageTokens};
+use tribe_kit::page::PageTokens;
 use tribe_proto::events::v1::event::Payload;
 use uuid::Uuid;
 
@@ -200,26 +200,3 @@ macro_rules! idempotent {
     }};
 }
 pub(crate) use idempotent;
-
-/// Decodes a (timestamp micros, uuid) keyset position.
-fn time_id_cursor(keys: Option<Vec<Key>>) -> std::result::Result<Option<(chrono::DateTime<chrono::Utc>, Uuid)>, ApiError> {
-    let Some(keys) = keys else { return Ok(None) };
-    let bad = || ApiError::invalid_field("page_token", "malformed page token");
-    match keys.as_slice() {
-        [Key::Int(micros), Key::Str(id)] => {
-            let at = chrono::DateTime::from_timestamp_micros(*micros).ok_or_else(bad)?;
-            Ok(Some((at, Uuid::parse_str(id).map_err(|_| bad())?)))
-        }
-        _ => Err(bad()),
-    }
-}
-
-/// Returns the next-page token when more rows than `limit` were fetched, trimming them.
-fn next_token<T>(pages: &PageTokens, scope: PageScope<'_>, rows: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> Vec<Key>) -> String {
-    if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(|last| pages.encode(scope, &key(last))).unwrap_or_default()
-    } else {
-        String::new()
-    }
-}

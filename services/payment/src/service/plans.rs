@@ -8,7 +8,7 @@ use tribe_kit::{ApiError, Violations};
 use tribe_proto::payment::v1 as pb;
 use uuid::Uuid;
 
-use super::{PaymentService, Result, next_token, params_hash};
+use super::{PaymentService, Result, params_hash};
 use crate::convert;
 use crate::domain::{self, Money};
 use crate::store::{self, PLAN_COLUMNS, PlanRow};
@@ -83,7 +83,7 @@ impl PaymentService {
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let next_page_token = next_token(&self.pages, scope, &mut rows, limit, |p| {
+        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |p| {
             vec![Key::Int(p.tier_rank.into()), Key::Int(p.created_at.timestamp_micros()), Key::Str(p.id.to_string())]
         });
         Ok(pb::ListPlansResponse { plans: rows.iter().map(convert::plan).collect(), next_page_token })

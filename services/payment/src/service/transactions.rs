@@ -3,6 +3,7 @@
 use prost::Message;
 use tribe_kit::auth::UserPrincipal;
 use tribe_kit::page::{FilterHash, PageScope};
+use tribe_kit::page::{time_id_cursor, time_id_keys};
 use tribe_kit::{ApiError, Violations};
 use tribe_proto::events::v1 as ev;
 use tribe_proto::events::v1::event::Payload;
@@ -10,7 +11,7 @@ use tribe_proto::payment::v1 as pb;
 use tribe_proto::r#type::v1::SubscriptionTier;
 use uuid::Uuid;
 
-use super::{PaymentService, Result, caller_id, emit, next_token, params_hash, subject, time_id_cursor};
+use super::{PaymentService, Result, caller_id, emit, params_hash, subject};
 use crate::convert;
 use crate::domain::{MAX_MINOR, RETRY_SCHEDULE_DAYS, status};
 use crate::provider::ChargeOutcome;
@@ -97,9 +98,7 @@ impl PaymentService {
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let next_page_token = next_token(&self.pages, scope, &mut rows, limit, |t| {
-            vec![tribe_kit::page::Key::Int(t.created_at.timestamp_micros()), tribe_kit::page::Key::Str(t.id.to_string())]
-        });
+        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |t| time_id_keys(t.created_at, t.id));
         Ok(pb::ListTransactionsResponse { transactions: rows.iter().map(convert::transaction).collect(), next_page_token })
     }
 

@@ -2,13 +2,14 @@
 
 use tribe_kit::auth::UserPrincipal;
 use tribe_kit::page::{self, FilterHash, PageScope};
+use tribe_kit::page::{time_id_cursor, time_id_keys};
 use tribe_kit::{ApiError, ids};
 use tribe_proto::events::v1 as events;
 use tribe_proto::events::v1::event::Payload;
 use tribe_proto::user::v1 as pb;
 use uuid::Uuid;
 
-use super::{UserService, caller_id, emit, next_token, time_id_cursor, time_id_keys};
+use super::{UserService, caller_id, emit};
 use crate::convert;
 use crate::store::graph::{self, EdgeList};
 use crate::store::{self, SummaryRow};
@@ -115,7 +116,7 @@ impl UserService {
             return Err(ApiError::not_found("user"));
         }
         let mut rows = graph::list_edges(&mut conn, list, owner, after, limit as i64 + 1).await?;
-        let token = next_token(&self.pages, scope, &mut rows, limit, |r| time_id_keys(r.at, r.user.id));
+        let token = self.pages.next_token(scope, &mut rows, limit, |r| time_id_keys(r.at, r.user.id));
         Ok((rows, token))
     }
 

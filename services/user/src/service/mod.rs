@@ -12,7 +12,7 @@ use std::time::Duration;
 use sqlx::{PgConnection, PgPool};
 use tribe_kit::ApiError;
 use tribe_kit::auth::{TokenSigner, UserPrincipal};
-use tribe_kit::page::{Key, PageScope, PageTokens};
+use tribe_kit::page::PageTokens;
 use tribe_proto::events::v1::event::Payload;
 use uuid::Uuid;
 
@@ -70,31 +70,4 @@ async fn emit(conn: &mut PgConnection, aggregate: Uuid, actor: &str, payload: Pa
 /// The caller's id as a UUID (tokens we issue always carry one).
 fn caller_id(caller: &UserPrincipal) -> Result<Uuid, ApiError> {
     Uuid::parse_str(&caller.user_id).map_err(|_| ApiError::unauthenticated("UNAUTHENTICATED", "token subject is not a user id"))
-}
-
-/// Decodes a (timestamp micros, uuid) keyset position.
-fn time_id_cursor(keys: Option<Vec<Key>>) -> Result<Option<(chrono::DateTime<chrono::Utc>, Uuid)>, ApiError> {
-    let Some(keys) = keys else { return Ok(None) };
-    let bad = || ApiError::invalid_field("page_token", "malformed page token");
-    match keys.as_slice() {
-        [Key::Int(micros), Key::Str(id)] => {
-            let at = chrono::DateTime::from_timestamp_micros(*micros).ok_or_else(bad)?;
-            Ok(Some((at, Uuid::parse_str(id).map_err(|_| bad())?)))
-        }
-        _ => Err(bad()),
-    }
-}
-
-fn time_id_keys(at: chrono::DateTime<chrono::Utc>, id: Uuid) -> Vec<Key> {
-    vec![Key::Int(at.timestamp_micros()), Key::Str(id.to_string())]
-}
-
-/// Returns the next-page token when more rows than `limit` were fetched, trimming them.
-fn next_token<T>(pages: &PageTokens, scope: PageScope<'_>, rows: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> Vec<Key>) -> String {
-    if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(|last| pages.encode(scope, &key(last))).unwrap_or_default()
-    } else {
-        String::new()
-    }
 }

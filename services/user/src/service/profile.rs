@@ -3,6 +3,7 @@
 use tribe_kit::auth::UserPrincipal;
 use tribe_kit::mask::UpdateMask;
 use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::page::{time_id_cursor, time_id_keys};
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::events::v1 as events;
 use tribe_proto::events::v1::event::Payload;
@@ -10,7 +11,7 @@ use tribe_proto::user::v1 as pb;
 use uuid::Uuid;
 
 use super::accounts::unique_violation;
-use super::{UserService, caller_id, emit, next_token, time_id_cursor, time_id_keys};
+use super::{UserService, caller_id, emit};
 use crate::convert;
 use crate::domain::{self, Handle};
 use crate::store::{self, profile};
@@ -228,7 +229,7 @@ impl UserService {
         };
         let mut conn = self.pool.acquire().await?;
         let mut rows = profile::list_specialties(&mut conn, after.as_deref(), limit as i64 + 1).await?;
-        let next_page_token = next_token(&self.pages, scope, &mut rows, limit, |r| vec![Key::Str(r.id.clone())]);
+        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |r| vec![Key::Str(r.id.clone())]);
         Ok(pb::ListSpecialtiesResponse { specialties: rows.into_iter().map(convert::specialty).collect(), next_page_token })
     }
 
@@ -284,7 +285,7 @@ impl UserService {
             return Err(ApiError::not_found("user"));
         }
         let mut rows = profile::achievements(&mut conn, target, after, limit as i64 + 1).await?;
-        let next_page_token = next_token(&self.pages, scope, &mut rows, limit, |r| time_id_keys(r.earned_at, r.id));
+        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |r| time_id_keys(r.earned_at, r.id));
         Ok(pb::ListAchievementsResponse {
             achievements: rows
                 .into_iter()
@@ -339,7 +340,7 @@ impl UserService {
         let filter = profile::SearchFilter { viewer: me, query: &query, trainers_only: req.trainers_only, specialty_ids: &specialties };
         let mut rows = profile::search(&mut conn, &filter, after, limit as i64 + 1).await?;
         let next_page_token =
-            next_token(&self.pages, scope, &mut rows, limit, |r| vec![Key::Float(r.score), Key::Str(r.user.id.to_string())]);
+            self.pages.next_token(scope, &mut rows, limit, |r| vec![Key::Float(r.score), Key::Str(r.user.id.to_string())]);
         Ok(pb::SearchUsersResponse { users: rows.into_iter().map(|r| convert::summary(r.user)).collect(), next_page_token })
     }
 }
