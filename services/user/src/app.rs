@@ -76,18 +76,11 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let relay = self.relay.map(|relay| {
-            let mut rx = stop_rx.clone();
-            tokio::spawn(relay.run(async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            }))
-        });
-        let consumer = self.entitlements.map(|consumer| {
-            let mut rx = stop_rx.clone();
-            tokio::spawn(consumer.run(async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            }))
-        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped(stop_rx.clone()))));
+        let consumer = self.entitlements.map(|consumer| tokio::spawn(consumer.run(stopped(stop_rx.clone()))));
         let api = UserServiceServer::new(UserApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
@@ -97,10 +90,9 @@ impl App {
         if let Some(relay) = relay {
             let _ = relay.await;
         }
-        if let Some(Ok(Err(err))) = match consumer {
-            Some(handle) => Some(handle.await),
-            None => None,
-        } {
+        if let Some(consumer) = consumer
+            && let Ok(Err(err)) = consumer.await
+        {
             tracing::warn!(error = format!("{err:#}"), "payment event consumer stopped with an error");
         }
         result
