@@ -5,22 +5,17 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use tribe_mesh::envoy::{EnvoyParams, EnvoyProcess, Upstream, envoy_binary};
+use tribe_mesh::envoy::Upstream;
 use tribe_payment::policy;
 use tribe_proto::payment::v1 as pb;
 use tribe_proto::r#type::v1::SubscriptionTier;
-use tribe_testkit::grpc_web;
+use tribe_testkit::{TestEdge, grpc_web};
 
 const UNAUTHENTICATED: i32 = 16;
 const UNIMPLEMENTED: i32 = 12;
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
 
 fn path(method: &str) -> String {
     format!("/{}/{method}", policy::SERVICE)
@@ -38,10 +33,8 @@ async fn subscribe_over_grpc_web_through_the_edge() {
         internal_methods: policy::INTERNAL.iter().map(|m| m.to_string()).collect(),
         streaming_methods: vec![],
     };
-    let params = EnvoyParams::new(free_addr(), free_addr(), env.keys.jwks_path(), vec![upstream]);
-    let dir = tempfile::tempdir().unwrap();
-    let envoy = EnvoyProcess::start(&envoy_binary(), &params, dir.path()).await.expect("start envoy");
-    let url = format!("http://{}", envoy.listen_addr());
+    let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
+    let url = edge.url();
 
     // The pricing page works without a token once the upstream is healthy.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -83,5 +76,5 @@ async fn subscribe_over_grpc_web_through_the_edge() {
         .unwrap();
     let code = outcome.err().map(|e| e.0);
     assert!(matches!(code, Some(UNIMPLEMENTED) | Some(UNAUTHENTICATED)), "GetEntitlement reachable through the edge: {code:?}");
-    drop(envoy);
+    drop(edge);
 }

@@ -394,3 +394,35 @@ pub mod grpc_web {
         if code == 0 { Ok(Ok(message.unwrap_or_default())) } else { Ok(Err((code, status_message.unwrap_or_default()))) }
     }
 }
+
+/// A free loopback address (bound, read, released) for processes that take a port.
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// A real Envoy edge in front of one test upstream, on free ports, with the test's JWKS.
+pub struct TestEdge {
+    envoy: tribe_mesh::envoy::EnvoyProcess,
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for TestEdge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestEdge").field("listen", &self.envoy.listen_addr()).finish()
+    }
+}
+
+impl TestEdge {
+    /// Starts Envoy (from `tribe_mesh::envoy::envoy_binary()`) routing to `upstream`.
+    pub async fn start(upstream: tribe_mesh::envoy::Upstream, jwks: &Path) -> anyhow::Result<Self> {
+        let params = tribe_mesh::envoy::EnvoyParams::new(free_addr(), free_addr(), jwks.to_path_buf(), vec![upstream]);
+        let dir = tempfile::tempdir()?;
+        let envoy = tribe_mesh::envoy::EnvoyProcess::start(&tribe_mesh::envoy::envoy_binary(), &params, dir.path()).await?;
+        Ok(Self { envoy, _dir: dir })
+    }
+
+    /// The edge's base URL (gRPC and gRPC-Web).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.envoy.listen_addr())
+    }
+}

@@ -6,39 +6,23 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use tribe_mesh::envoy::{EnvoyParams, EnvoyProcess, Upstream, envoy_binary};
+use tribe_mesh::envoy::Upstream;
 use tribe_proto::user::v1 as pb;
 use tribe_proto::user::v1::user_service_client::UserServiceClient;
-use tribe_testkit::{authed, grpc_web, hostile_tokens};
+use tribe_testkit::{TestEdge, authed, grpc_web, hostile_tokens};
 use tribe_user::policy;
 
 const UNAUTHENTICATED: i32 = 16;
 const UNIMPLEMENTED: i32 = 12;
 
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
 fn path(method: &str) -> String {
     format!("/{}/{method}", policy::SERVICE)
 }
 
-struct Edge {
-    envoy: EnvoyProcess,
-    _dir: tempfile::TempDir,
-}
-
-impl Edge {
-    fn url(&self) -> String {
-        format!("http://{}", self.envoy.listen_addr())
-    }
-}
-
-async fn edge(env: &Env) -> Edge {
+async fn edge(env: &Env) -> TestEdge {
     let upstream = Upstream {
         cluster: "user".into(),
         service: policy::SERVICE.into(),
@@ -47,10 +31,7 @@ async fn edge(env: &Env) -> Edge {
         internal_methods: policy::INTERNAL.iter().map(|m| m.to_string()).collect(),
         streaming_methods: policy::STREAMING.iter().map(|m| m.to_string()).collect(),
     };
-    let params = EnvoyParams::new(free_addr(), free_addr(), env.keys.jwks_path(), vec![upstream]);
-    let dir = tempfile::tempdir().unwrap();
-    let envoy = EnvoyProcess::start(&envoy_binary(), &params, dir.path()).await.expect("start envoy");
-    let edge = Edge { envoy, _dir: dir };
+    let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
     // Wait for the active health check to mark the upstream healthy.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
