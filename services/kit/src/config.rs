@@ -51,6 +51,21 @@ pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
     })
 }
 
+/// `TRIBE_PAGE_TOKEN_SECRET`: the page-token MAC key shared by a service's instances (at
+/// least 32 characters); random per process when unset, so tokens die with a restart.
+pub fn page_token_secret() -> anyhow::Result<Vec<u8>> {
+    match var("TRIBE_PAGE_TOKEN_SECRET") {
+        Some(secret) => {
+            anyhow::ensure!(secret.len() >= 32, "TRIBE_PAGE_TOKEN_SECRET must be at least 32 characters");
+            Ok(secret.into_bytes())
+        }
+        None => {
+            tracing::warn!("TRIBE_PAGE_TOKEN_SECRET unset: page tokens will not survive a restart");
+            Ok(rand::random::<[u8; 32]>().to_vec())
+        }
+    }
+}
+
 /// Settings every gRPC server shares; `prefix` is e.g. "TRIBE_USER".
 #[derive(Debug, Clone)]
 pub struct ServerConfig {

@@ -33,16 +33,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let page_token_secret = match config::var("TRIBE_PAGE_TOKEN_SECRET") {
-            Some(secret) => {
-                anyhow::ensure!(secret.len() >= 32, "TRIBE_PAGE_TOKEN_SECRET must be at least 32 characters");
-                secret.into_bytes()
-            }
-            None => {
-                tracing::warn!("TRIBE_PAGE_TOKEN_SECRET unset: page tokens will not survive a restart");
-                rand::random::<[u8; 32]>().to_vec()
-            }
-        };
+        let page_token_secret = config::page_token_secret()?;
         let sandbox = config::parse_or("TRIBE_PAYMENT_SANDBOX", true)?;
         if sandbox {
             tracing::warn!("payment sandbox provider enabled (TRIBE_PAYMENT_SANDBOX): never use in production");

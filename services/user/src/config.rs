@@ -57,16 +57,7 @@ impl Default for Limits {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let page_token_secret = match config::var("TRIBE_PAGE_TOKEN_SECRET") {
-            Some(secret) => {
-                anyhow::ensure!(secret.len() >= 32, "TRIBE_PAGE_TOKEN_SECRET must be at least 32 characters");
-                secret.into_bytes()
-            }
-            None => {
-                tracing::warn!("TRIBE_PAGE_TOKEN_SECRET unset: page tokens will not survive a restart");
-                rand::random::<[u8; 32]>().to_vec()
-            }
-        };
+        let page_token_secret = config::page_token_secret()?;
         Ok(Self {
             server: ServerConfig::from_env("TRIBE_USER", "127.0.0.1:50051")?,
             auth: AuthConfig::from_env()?,
