@@ -1,1 +1,18 @@
-//! The analytics service.
+//! tribe-analytics: consumes every domain topic into time-bucketed rollups exactly once,
+//! serves the four analytics views and takes client tracking events
+//! (`trainertribe.analytics.v1.AnalyticsService`), on PostgreSQL `tribe_analytics`.
+
+pub mod app;
+pub mod config;
+pub mod grpc;
+pub mod ingest;
+pub mod partitions;
+pub mod policy;
+pub mod status;
+pub mod store;
+pub mod time;
+pub mod track;
+pub mod views;
+
+pub use app::{App, MIGRATOR};
+pub use config::Config;

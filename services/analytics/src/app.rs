@@ -1,0 +1,97 @@
+//! Wiring: connects the database, Redis and Kafka, and serves the views alongside the
+//! rollup consumer, the outbox relay of tracked events and partition maintenance.
+
+use std::sync::Arc;
+
+use futures::FutureExt;
+use tokio::net::TcpListener;
+use tribe_kit::auth::{AuthLayer, KeySet, TokenVerifier};
+use tribe_kit::consumer::EventConsumer;
+use tribe_kit::outbox::OutboxRelay;
+use tribe_proto::analytics::v1::analytics_service_server::AnalyticsServiceServer;
+
+use crate::config::Config;
+use crate::grpc::AnalyticsApi;
+use crate::ingest::{self, Rollups};
+use crate::policy;
+use crate::status::StatusReader;
+use crate::track::Tracker;
+use crate::views::Views;
+
+/// Migrations of the `tribe_analytics` database, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/analytics");
+
+/// A ready-to-serve analytics service.
+pub struct App {
+    config: Config,
+    api: AnalyticsApi,
+    auth: AuthLayer,
+    pool: sqlx::PgPool,
+    relay: Option<OutboxRelay>,
+    consumer: Option<EventConsumer<Rollups>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("listen", &self.config.server.listen_addr).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = tribe_kit::db::connect(&config.database_url, config.db_max_connections).await?;
+        if config.migrate {
+            tribe_kit::db::migrate(&pool, &MIGRATOR).await?;
+        }
+        // Partitions must exist before the first event arrives.
+        crate::partitions::prepare(&pool, chrono::Utc::now()).await?;
+        let redis = redis::Client::open(config.redis_url.as_str())?;
+        let redis = redis::aio::ConnectionManager::new(redis).await?;
+        let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
+        let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
+        let api = AnalyticsApi::new(
+            Views::new(pool.clone()),
+            Tracker::new(pool.clone(), redis, config.redis_prefix.clone(), config.track_events_per_minute),
+            StatusReader::new(pool.clone(), config.kafka.clone()),
+        );
+        let relay = if config.outbox_relay { Some(OutboxRelay::new(pool.clone(), config.kafka.clone())?) } else { None };
+        let consumer = if config.consume_events {
+            Some(EventConsumer::new(pool.clone(), config.kafka.clone(), ingest::consumer_config(), Rollups)?)
+        } else {
+            None
+        };
+        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, api, pool, relay, consumer })
+    }
+
+    /// Serves until `shutdown` resolves, then drains calls, stops the consumer after the
+    /// event in hand and flushes the outbox.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped(stop_rx.clone()))));
+        let consumer = self.consumer.map(|consumer| tokio::spawn(consumer.run(stopped(stop_rx.clone()))));
+        let maintenance = tokio::spawn(crate::partitions::maintain(self.pool.clone(), self.config.raw_retention, stopped(stop_rx.clone())));
+        let api = AnalyticsServiceServer::new(self.api)
+            .max_decoding_message_size(self.config.server.max_message_bytes)
+            .max_encoding_message_size(self.config.server.max_message_bytes);
+        let routes = tonic::service::Routes::new(api);
+        let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
+        let _ = stop_tx.send(true);
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
+        if let Some(consumer) = consumer
+            && let Ok(Err(err)) = consumer.await
+        {
+            tracing::warn!(error = format!("{err:#}"), "rollup consumer stopped with an error");
+        }
+        let _ = maintenance.await;
+        result
+    }
+}

@@ -1,0 +1,397 @@
+//! The four analytics views, built from the hourly rollups and distinct sets, with their
+//! validation and object-level authorization.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+use tribe_kit::auth::UserPrincipal;
+use tribe_kit::{ApiError, Violations};
+use tribe_proto::analytics::v1 as pb;
+use tribe_proto::r#type::v1::Money;
+
+use crate::ingest::{metric as m, subject as s};
+use crate::store::{self, Series};
+use crate::time::{Window, parse_window, timestamp, widen};
+
+pub const ERROR_DOMAIN: &str = "analytics.trainertribe.dev";
+
+/// Most posts one GetContentAnalytics call may name.
+pub const MAX_POSTS: usize = 50;
+/// Most top posts GetCreatorInsights returns, and its default.
+pub const MAX_TOP_POSTS: i32 = 50;
+pub const DEFAULT_TOP_POSTS: i32 = 10;
+
+pub fn status(err: ApiError) -> Status {
+    err.into_status(ERROR_DOMAIN)
+}
+
+fn db(err: sqlx::Error) -> Status {
+    status(ApiError::from(err))
+}
+
+/// Shared request validation: the range and granularity, then the range limit.
+fn window(
+    range: Option<&tribe_proto::r#type::v1::TimeRange>,
+    granularity: i32,
+    mut v: Violations,
+    now: DateTime<Utc>,
+) -> Result<Window, Status> {
+    let parsed = parse_window(range, granularity, now, &mut v);
+    v.finish().map_err(status)?;
+    let Some((start, end, gran)) = parsed else { return Err(status(ApiError::invalid_field("time_range", "is invalid"))) };
+    widen(start, end, gran, now).map_err(status)
+}
+
+/// The analytics views over one database.
+#[derive(Debug, Clone)]
+pub struct Views {
+    pool: PgPool,
+}
+
+/// A post's creation time and metric sums.
+type PostRollup = (Option<DateTime<Utc>>, HashMap<String, i64>);
+
+fn get(map: &HashMap<String, i64>, metric: &str) -> i64 {
+    map.get(metric).copied().unwrap_or(0)
+}
+
+fn rate_bps(engagements: i64, views: i64) -> i32 {
+    if views <= 0 { 0 } else { (engagements.saturating_mul(10_000) / views).min(i64::from(i32::MAX)) as i32 }
+}
+
+fn buckets_of(series: &Series, subject: &str, window: &Window) -> Vec<HashMap<String, i64>> {
+    series.get(subject).cloned().unwrap_or_else(|| vec![HashMap::new(); window.len()])
+}
+
+fn post_metrics(map: &HashMap<String, i64>, unique_viewers: i64) -> pb::PostMetrics {
+    let (views, likes, comments, shares, saves) =
+        (get(map, m::VIEWS), get(map, m::LIKES), get(map, m::COMMENTS), get(map, m::SHARES), get(map, m::SAVES));
+    let engagements = likes + comments + shares + saves;
+    pb::PostMetrics {
+        views,
+        unique_viewers,
+        likes,
+        comments,
+        shares,
+        saves,
+        engagements,
+        engagement_rate_bps: rate_bps(engagements, views),
+    }
+}
+
+fn sum_post(total: &mut pb::PostMetrics, b: &pb::PostMetrics) {
+    total.views += b.views;
+    total.likes += b.likes;
+    total.comments += b.comments;
+    total.shares += b.shares;
+    total.saves += b.saves;
+    total.engagements += b.engagements;
+    total.engagement_rate_bps = rate_bps(total.engagements, total.views);
+}
+
+/// Money entries from "revenue:<code>" metrics, sorted by currency code.
+fn revenue(map: &HashMap<String, i64>) -> Vec<Money> {
+    let prefix = format!("{}:", m::REVENUE);
+    let by_code: BTreeMap<&str, i64> = map.iter().filter_map(|(k, v)| k.strip_prefix(&prefix).map(|code| (code, *v))).collect();
+    by_code.into_iter().map(|(code, amount_minor)| Money { amount_minor, currency_code: code.to_string() }).collect()
+}
+
+fn add_revenue(total: &mut BTreeMap<String, i64>, entries: &[Money]) {
+    for e in entries {
+        *total.entry(e.currency_code.clone()).or_default() += e.amount_minor;
+    }
+}
+
+fn bad_post(post_id: &str) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info("POST_NOT_FOUND", ERROR_DOMAIN, HashMap::from([("post_id".to_string(), post_id.to_string())]));
+    Status::with_error_details(Code::NotFound, format!("post {post_id} not found"), details)
+}
+
+impl Views {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    async fn watermark(&self) -> Result<Option<prost_types::Timestamp>, Status> {
+        Ok(store::watermark(&self.pool).await.map_err(db)?.map(timestamp))
+    }
+
+    pub async fn user_analytics(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::GetUserAnalyticsRequest,
+        now: DateTime<Utc>,
+    ) -> Result<pb::UserAnalytics, Status> {
+        let pb::GetUserAnalyticsRequest { user_id, time_range, granularity } = req;
+        let mut v = Violations::new();
+        if user_id.is_empty() {
+            v.add("user_id", "is required");
+        }
+        let window = window(time_range.as_ref(), granularity, v, now)?;
+        if caller.user_id != user_id {
+            return Err(status(ApiError::permission_denied("only your own activity is visible")));
+        }
+        let subject = s::user(&user_id);
+        let series = store::series(&self.pool, std::slice::from_ref(&subject), &window).await.map_err(db)?;
+        let mut totals = pb::UserActivityMetrics::default();
+        let buckets = buckets_of(&series, &subject, &window)
+            .iter()
+            .zip(window.starts())
+            .map(|(map, start)| {
+                let metrics = pb::UserActivityMetrics {
+                    workouts_completed: get(map, m::WORKOUTS_COMPLETED),
+                    workout_minutes: get(map, m::WORKOUT_SECONDS) / 60,
+                    posts_created: get(map, m::POSTS_CREATED),
+                    likes_given: get(map, m::LIKES_GIVEN),
+                    likes_received: get(map, m::LIKES_RECEIVED),
+                    comments_received: get(map, m::COMMENTS_RECEIVED),
+                    followers_gained: get(map, m::FOLLOWERS_GAINED),
+                    followers_lost: get(map, m::FOLLOWERS_LOST),
+                    messages_sent: get(map, m::MESSAGES_SENT),
+                };
+                totals.workouts_completed += metrics.workouts_completed;
+                totals.workout_minutes += metrics.workout_minutes;
+                totals.posts_created += metrics.posts_created;
+                totals.likes_given += metrics.likes_given;
+                totals.likes_received += metrics.likes_received;
+                totals.comments_received += metrics.comments_received;
+                totals.followers_gained += metrics.followers_gained;
+                totals.followers_lost += metrics.followers_lost;
+                totals.messages_sent += metrics.messages_sent;
+                pb::UserActivityBucket { start_time: Some(timestamp(start)), metrics: Some(metrics) }
+            })
+            .collect();
+        Ok(pb::UserAnalytics {
+            user_id,
+            time_range: Some(window.time_range()),
+            granularity: window.gran.to_proto() as i32,
+            buckets,
+            totals: Some(totals),
+            watermark_time: self.watermark().await?,
+        })
+    }
+
+    pub async fn content_analytics(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::GetContentAnalyticsRequest,
+        now: DateTime<Utc>,
+    ) -> Result<pb::ContentAnalytics, Status> {
+        let pb::GetContentAnalyticsRequest { post_ids, time_range, granularity } = req;
+        let mut v = Violations::new();
+        if post_ids.is_empty() {
+            v.add("post_ids", "at least one post id is required");
+        } else if post_ids.len() > MAX_POSTS {
+            v.add("post_ids", format!("at most {MAX_POSTS} post ids"));
+        }
+        for (i, id) in post_ids.iter().enumerate() {
+            if uuid::Uuid::try_parse(id).is_err() {
+                v.add(format!("post_ids[{i}]"), "is not a valid post id");
+            }
+        }
+        let window = window(time_range.as_ref(), granularity, v, now)?;
+        let mut seen = HashSet::new();
+        let ids: Vec<String> = post_ids.into_iter().filter(|id| seen.insert(id.clone())).collect();
+        let authors = store::post_authors(&self.pool, &ids).await.map_err(db)?;
+        // Existence is not revealed: someone else's post is as absent as a missing one.
+        for id in &ids {
+            match authors.get(id) {
+                Some(author) if caller.is_admin() || *author == caller.user_id => {}
+                _ => return Err(bad_post(id)),
+            }
+        }
+        let subjects: Vec<String> = ids.iter().map(|id| s::post(id)).collect();
+        let series = store::series(&self.pool, &subjects, &window).await.map_err(db)?;
+        let mut posts = Vec::with_capacity(ids.len());
+        for (id, subject) in ids.iter().zip(&subjects) {
+            let (uniques, unique_total) = store::distinct(&self.pool, &s::post_viewers(id), &window).await.map_err(db)?;
+            let mut totals = pb::PostMetrics::default();
+            let buckets = buckets_of(&series, subject, &window)
+                .iter()
+                .zip(window.starts())
+                .zip(uniques)
+                .map(|((map, start), unique)| {
+                    let metrics = post_metrics(map, unique);
+                    sum_post(&mut totals, &metrics);
+                    pb::PostMetricsBucket { start_time: Some(timestamp(start)), metrics: Some(metrics) }
+                })
+                .collect();
+            totals.unique_viewers = unique_total;
+            posts.push(pb::PostAnalytics { post_id: id.clone(), buckets, totals: Some(totals) });
+        }
+        Ok(pb::ContentAnalytics {
+            time_range: Some(window.time_range()),
+            granularity: window.gran.to_proto() as i32,
+            posts,
+            watermark_time: self.watermark().await?,
+        })
+    }
+
+    pub async fn creator_insights(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::GetCreatorInsightsRequest,
+        now: DateTime<Utc>,
+    ) -> Result<pb::CreatorInsights, Status> {
+        let pb::GetCreatorInsightsRequest { trainer_id, time_range, granularity, top_posts_limit } = req;
+        let mut v = Violations::new();
+        if trainer_id.is_empty() {
+            v.add("trainer_id", "is required");
+        }
+        if !(0..=MAX_TOP_POSTS).contains(&top_posts_limit) {
+            v.add("top_posts_limit", format!("must be between 0 and {MAX_TOP_POSTS}"));
+        }
+        let window = window(time_range.as_ref(), granularity, v, now)?;
+        if caller.is_admin() {
+            if caller.user_id != trainer_id && !self.known_creator(&trainer_id).await? {
+                return Err(status(ApiError::not_found("trainer")));
+            }
+        } else if caller.user_id != trainer_id || !caller.has_role("trainer") {
+            return Err(status(ApiError::permission_denied("only your own creator insights are visible")));
+        }
+        let subject = s::creator(&trainer_id);
+        let series = store::series(&self.pool, std::slice::from_ref(&subject), &window).await.map_err(db)?;
+        let (uniques, unique_total) = store::distinct(&self.pool, &s::profile_viewers(&trainer_id), &window).await.map_err(db)?;
+        let mut totals = pb::CreatorMetrics::default();
+        let buckets = buckets_of(&series, &subject, &window)
+            .iter()
+            .zip(window.starts())
+            .zip(uniques)
+            .map(|((map, start), unique)| {
+                let metrics = pb::CreatorMetrics {
+                    profile_views: get(map, m::PROFILE_VIEWS),
+                    unique_profile_viewers: unique,
+                    new_followers: get(map, m::FOLLOWERS_GAINED),
+                    lost_followers: get(map, m::FOLLOWERS_LOST),
+                    post_views: get(map, m::POST_VIEWS),
+                    engagements: get(map, m::ENGAGEMENTS),
+                    engagement_rate_bps: rate_bps(get(map, m::ENGAGEMENTS), get(map, m::POST_VIEWS)),
+                    subscription_revenue: Vec::new(),
+                };
+                totals.profile_views += metrics.profile_views;
+                totals.new_followers += metrics.new_followers;
+                totals.lost_followers += metrics.lost_followers;
+                totals.post_views += metrics.post_views;
+                totals.engagements += metrics.engagements;
+                pb::CreatorMetricsBucket { start_time: Some(timestamp(start)), metrics: Some(metrics) }
+            })
+            .collect();
+        totals.unique_profile_viewers = unique_total;
+        totals.engagement_rate_bps = rate_bps(totals.engagements, totals.post_views);
+        let limit = if top_posts_limit == 0 { DEFAULT_TOP_POSTS } else { top_posts_limit } as usize;
+        let top_posts = self.top_posts(&trainer_id, &window, limit).await.map_err(db)?;
+        Ok(pb::CreatorInsights {
+            trainer_id,
+            time_range: Some(window.time_range()),
+            granularity: window.gran.to_proto() as i32,
+            buckets,
+            totals: Some(totals),
+            top_posts,
+            // Payment events carry no creator: nothing is attributable yet.
+            revenue_available: false,
+            watermark_time: self.watermark().await?,
+        })
+    }
+
+    /// Whether we know `user_id` as an account, an author or a creator with any metric.
+    async fn known_creator(&self, user_id: &str) -> Result<bool, Status> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE user_id = $1)
+                 OR EXISTS (SELECT 1 FROM posts WHERE author_id = $1)
+                 OR EXISTS (SELECT 1 FROM rollup_hourly WHERE subject = $2)",
+        )
+        .bind(user_id)
+        .bind(s::creator(user_id))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn top_posts(&self, author: &str, window: &Window, limit: usize) -> sqlx::Result<Vec<pb::TopPost>> {
+        let rows: Vec<(String, Option<DateTime<Utc>>, String, i64)> = sqlx::query_as(
+            "SELECT p.post_id, p.created_at, r.metric, sum(r.value)::bigint
+             FROM posts p JOIN rollup_hourly r ON r.subject = 'post:' || p.post_id
+             WHERE p.author_id = $1 AND r.hour >= $2 AND r.hour < $3
+             GROUP BY 1, 2, 3",
+        )
+        .bind(author)
+        .bind(window.start)
+        .bind(window.end)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut per_post: BTreeMap<String, PostRollup> = BTreeMap::new();
+        for (post, created, metric, value) in rows {
+            per_post.entry(post).or_insert_with(|| (created, HashMap::new())).1.insert(metric, value);
+        }
+        let sets: Vec<String> = per_post.keys().map(|p| s::post_viewers(p)).collect();
+        let uniques: HashMap<String, i64> = sqlx::query_as(
+            "SELECT set_key, count(DISTINCT member) FROM distinct_hourly WHERE set_key = ANY($1) AND hour >= $2 AND hour < $3 GROUP BY 1",
+        )
+        .bind(&sets)
+        .bind(window.start)
+        .bind(window.end)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        let mut top: Vec<pb::TopPost> = per_post
+            .into_iter()
+            .map(|(post_id, (created, map))| {
+                let unique = uniques.get(&s::post_viewers(&post_id)).copied().unwrap_or(0);
+                pb::TopPost { metrics: Some(post_metrics(&map, unique)), create_time: created.map(timestamp), post_id }
+            })
+            .collect();
+        let key = |p: &pb::TopPost| p.metrics.as_ref().map(|m| (m.engagements, m.views)).unwrap_or_default();
+        top.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.post_id.cmp(&b.post_id)));
+        top.truncate(limit);
+        Ok(top)
+    }
+
+    pub async fn platform_metrics(&self, req: pb::GetPlatformMetricsRequest, now: DateTime<Utc>) -> Result<pb::PlatformMetrics, Status> {
+        let pb::GetPlatformMetricsRequest { time_range, granularity } = req;
+        let window = window(time_range.as_ref(), granularity, Violations::new(), now)?;
+        let subject = s::PLATFORM.to_string();
+        let series = store::series(&self.pool, std::slice::from_ref(&subject), &window).await.map_err(db)?;
+        let (active, active_total) = store::distinct(&self.pool, s::ACTIVE_USERS, &window).await.map_err(db)?;
+        let mut totals = pb::PlatformMetricValues::default();
+        let mut revenue_total = BTreeMap::new();
+        let buckets = buckets_of(&series, &subject, &window)
+            .iter()
+            .zip(window.starts())
+            .zip(active)
+            .map(|((map, start), active_users)| {
+                let metrics = pb::PlatformMetricValues {
+                    active_users,
+                    new_users: get(map, m::NEW_USERS),
+                    posts_created: get(map, m::POSTS_CREATED),
+                    comments_created: get(map, m::COMMENTS_CREATED),
+                    messages_sent: get(map, m::MESSAGES_SENT),
+                    workouts_completed: get(map, m::WORKOUTS_COMPLETED),
+                    engagements: get(map, m::ENGAGEMENTS),
+                    revenue: revenue(map),
+                };
+                totals.new_users += metrics.new_users;
+                totals.posts_created += metrics.posts_created;
+                totals.comments_created += metrics.comments_created;
+                totals.messages_sent += metrics.messages_sent;
+                totals.workouts_completed += metrics.workouts_completed;
+                totals.engagements += metrics.engagements;
+                add_revenue(&mut revenue_total, &metrics.revenue);
+                pb::PlatformMetricsBucket { start_time: Some(timestamp(start)), metrics: Some(metrics) }
+            })
+            .collect();
+        totals.active_users = active_total;
+        totals.revenue = revenue_total.into_iter().map(|(currency_code, amount_minor)| Money { amount_minor, currency_code }).collect();
+        Ok(pb::PlatformMetrics {
+            time_range: Some(window.time_range()),
+            granularity: window.gran.to_proto() as i32,
+            buckets,
+            totals: Some(totals),
+            watermark_time: self.watermark().await?,
+        })
+    }
+}
