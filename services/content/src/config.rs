@@ -1,0 +1,79 @@
+//! Configuration of the content service (`TRIBE_CONTENT_*` plus the shared `TRIBE_*`
+//! variables).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+
+/// Everything the content service reads at startup.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub auth: AuthConfig,
+    pub kafka: KafkaConfig,
+    /// `TRIBE_CONTENT_DATABASE_URL`.
+    pub database_url: String,
+    /// `TRIBE_CONTENT_DB_MAX_CONNECTIONS` (default 20).
+    pub db_max_connections: u32,
+    /// `TRIBE_SERVICE_KEY_FILE`: this service's ES256 key for service credentials (calls
+    /// to the user service's internal RPCs). Without it, fan-out and author hydration
+    /// cannot reach the user service.
+    pub service_key_file: Option<PathBuf>,
+    /// `TRIBE_CONTENT_USER_URL` (default http://127.0.0.1:50051).
+    pub user_url: String,
+    /// `TRIBE_SCYLLA_NODES` (comma separated host:port): timelines on ScyllaDB; unset =
+    /// timelines in Postgres.
+    pub scylla_nodes: Vec<String>,
+    /// `TRIBE_CONTENT_SCYLLA_KEYSPACE` (default tribe_content).
+    pub scylla_keyspace: String,
+    /// `TRIBE_CONTENT_FANOUT_THRESHOLD` (default 10000): authors with more followers are
+    /// merged into feeds at read time instead of being pushed.
+    pub fanout_threshold: u64,
+    /// `TRIBE_CONTENT_TIMELINE_CAP` (default 800): entries kept per home timeline.
+    pub timeline_cap: usize,
+    /// `TRIBE_CONTENT_MEDIA_HOSTS` (comma separated, default trainertribe.dev): media URLs
+    /// must be https on one of these hosts or their subdomains.
+    pub media_hosts: Vec<String>,
+    /// `TRIBE_PAGE_TOKEN_SECRET`: page-token MAC key; random per process when unset.
+    pub page_token_secret: Vec<u8>,
+    /// `TRIBE_CONTENT_MIGRATE` (default true): apply migrations at startup.
+    pub migrate: bool,
+    /// `TRIBE_CONTENT_OUTBOX_RELAY` (default true): publish outbox events from this process.
+    pub outbox_relay: bool,
+    /// `TRIBE_CONTENT_CONSUME_EVENTS` (default true): run the fan-out consumer.
+    pub consume_events: bool,
+    /// `TRIBE_CONTENT_TRENDING_INTERVAL` (default 1m; 0 disables): how often trending
+    /// snapshots are recomputed (HOUR every tick, DAY and WEEK every fifth).
+    pub trending_interval: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let page_token_secret = config::page_token_secret()?;
+        let list = |raw: Option<String>| -> Vec<String> {
+            raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        };
+        let media_hosts = list(Some(config::var("TRIBE_CONTENT_MEDIA_HOSTS").unwrap_or_else(|| "trainertribe.dev".into())));
+        Ok(Self {
+            server: ServerConfig::from_env("TRIBE_CONTENT", "127.0.0.1:50052")?,
+            auth: AuthConfig::from_env()?,
+            kafka: KafkaConfig::from_env(),
+            database_url: config::var("TRIBE_CONTENT_DATABASE_URL")
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_content".into()),
+            db_max_connections: config::parse_or("TRIBE_CONTENT_DB_MAX_CONNECTIONS", 20)?,
+            service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
+            user_url: config::var("TRIBE_CONTENT_USER_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
+            scylla_nodes: list(config::var("TRIBE_SCYLLA_NODES")),
+            scylla_keyspace: config::var("TRIBE_CONTENT_SCYLLA_KEYSPACE").unwrap_or_else(|| "tribe_content".into()),
+            fanout_threshold: config::parse_or("TRIBE_CONTENT_FANOUT_THRESHOLD", 10_000)?,
+            timeline_cap: config::parse_or("TRIBE_CONTENT_TIMELINE_CAP", 800)?,
+            media_hosts,
+            page_token_secret,
+            migrate: config::parse_or("TRIBE_CONTENT_MIGRATE", true)?,
+            outbox_relay: config::parse_or("TRIBE_CONTENT_OUTBOX_RELAY", true)?,
+            consume_events: config::parse_or("TRIBE_CONTENT_CONSUME_EVENTS", true)?,
+            trending_interval: config::duration_or("TRIBE_CONTENT_TRENDING_INTERVAL", Duration::from_secs(60))?,
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! Reports by users and moderation by admins.
+
+use tribe_kit::auth::UserPrincipal;
+use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::{ApiError, Violations, ids};
+use tribe_proto::content::v1 as pb;
+use tribe_proto::events::v1 as events;
+use tribe_proto::events::v1::event::Payload;
+use uuid::Uuid;
+
+use super::posts::id_cursor;
+use super::{ContentService, emit, post_not_found};
+use crate::convert;
+use crate::domain::{MOD_HIDDEN, MOD_REMOVED, MOD_VISIBLE, REPORT_ACTIONED, REPORT_DISMISSED, REPORT_OPEN, Viewer};
+use crate::store::posts;
+
+const LIST_REPORTS: &str = "/trainertribe.content.v1.ContentService/ListPostReports";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ReportRow {
+    id: Uuid,
+    post_id: Uuid,
+    reporter_id: Uuid,
+    reason: i16,
+    details: String,
+    status: i16,
+    created_at: chrono::DateTime<chrono::Utc>,
+    resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+const REPORT_COLUMNS: &str = "id, post_id, reporter_id, reason, details, status, created_at, resolved_at";
+
+fn report(r: ReportRow, reporter: Option<tribe_proto::r#type::v1::UserSummary>) -> pb::PostReport {
+    let ReportRow { id, post_id, reporter_id: _, reason, details, status, created_at, resolved_at } = r;
+    pb::PostReport {
+        report_id: id.to_string(),
+        post_id: post_id.to_string(),
+        reporter,
+        reason: i32::from(reason),
+        details,
+        status: i32::from(status),
+        create_time: convert::timestamp(created_at),
+        resolve_time: resolved_at.and_then(convert::timestamp),
+    }
+}
+
+impl ContentService {
+    pub async fn report_post(&self, caller: &UserPrincipal, req: pb::ReportPostRequest) -> Result<pb::ReportPostResponse, ApiError> {
+        let viewer = Viewer::of(caller)?;
+        let mut v = Violations::new();
+        let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
+        let reason = match pb::ReportReason::try_from(req.reason) {
+            Ok(pb::ReportReason::Unspecified) | Err(_) => {
+                v.add("reason", "is required");
+                pb::ReportReason::Unspecified
+            }
+            Ok(r) => r,
+        };
+        let details = req.details.trim();
+        if details.chars().count() > 1000 {
+            v.add("details", "must be at most 1000 characters");
+        } else if reason == pb::ReportReason::Other && details.is_empty() {
+            v.add("details", "is required when the reason is OTHER");
+        }
+        v.finish()?;
+        let post_id = post_id.ok_or_else(|| ApiError::invalid_field("post_id", "is required"))?;
+        let mut tx = self.pool.begin().await?;
+        // Admins may see everything, but reporting follows what a user can see.
+        let as_user = Viewer { admin: false, ..viewer };
+        let post = posts::visible(&mut tx, &as_user, &[post_id]).await?.pop().ok_or_else(post_not_found)?;
+        if post.author_id == viewer.id {
+            return Err(ApiError::invalid_reason("CANNOT_REPORT_OWN_POST", "post_id", "you cannot report your own post"));
+        }
+        let id = ids::new_id();
+        let inserted = sqlx::query(
+            "INSERT INTO post_reports (id, post_id, reporter_id, reason, details) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (post_id, reporter_id) WHERE status = 1 DO NOTHING",
+        )
+        .bind(id)
+        .bind(post_id)
+        .bind(viewer.id)
+        .bind(reason as i16)
+        .bind(details)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            return Err(ApiError::already_exists("ALREADY_REPORTED", "your earlier report of this post is still open"));
+        }
+        emit(
+            &mut tx,
+            post_id,
+            viewer.id,
+            Payload::PostReported(events::PostReported {
+                report_id: id.to_string(),
+                post_id: post_id.to_string(),
+                author_id: post.author_id.to_string(),
+                reporter_id: viewer.id.to_string(),
+                reason: reason as i32,
+            }),
+        )
+        .await?;
+        let row: ReportRow =
+            sqlx::query_as(&format!("SELECT {REPORT_COLUMNS} FROM post_reports WHERE id = $1")).bind(id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(pb::ReportPostResponse { report: Some(report(row, None)) })
+    }
+
+    pub async fn list_post_reports(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ListPostReportsRequest,
+    ) -> Result<pb::ListPostReportsResponse, ApiError> {
+        let viewer = Viewer::of(caller)?;
+        if !viewer.admin {
+            return Err(ApiError::permission_denied("admins only"));
+        }
+        let mut v = Violations::new();
+        let status = match pb::ReportStatus::try_from(req.status) {
+            Ok(s) => s as i16,
+            Err(_) => {
+                v.add("status", "unknown status");
+                0
+            }
+        };
+        let reason = match pb::ReportReason::try_from(req.reason) {
+            Ok(r) => r as i16,
+            Err(_) => {
+                v.add("reason", "unknown reason");
+                0
+            }
+        };
+        let post_id = if req.post_id.is_empty() { None } else { v.check("post_id", ids::parse_id("post_id", &req.post_id)) };
+        let limit = v.check("page_size", page::page_size(req.page_size));
+        v.finish()?;
+        let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE) as usize;
+        let hash = FilterHash::new()
+            .add("status", status.to_be_bytes())
+            .add("reason", reason.to_be_bytes())
+            .add("post_id", post_id.unwrap_or_default().as_bytes())
+            .finish();
+        let scope = PageScope { method: LIST_REPORTS, subject_id: &caller.user_id, filter_hash: &hash };
+        let after = id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+        let mut conn = self.pool.acquire().await?;
+        let mut rows: Vec<ReportRow> = sqlx::query_as(&format!(
+            "SELECT {REPORT_COLUMNS} FROM post_reports
+             WHERE ($1 = 0 OR status = $1) AND ($2 = 0 OR reason = $2) AND ($3::uuid IS NULL OR post_id = $3)
+               AND ($4::uuid IS NULL OR id > $4)
+             ORDER BY id LIMIT $5"
+        ))
+        .bind(status)
+        .bind(reason)
+        .bind(post_id)
+        .bind(after)
+        .bind(limit as i64 + 1)
+        .fetch_all(&mut *conn)
+        .await?;
+        let token = self.pages.next_token(scope, &mut rows, limit, |r| vec![Key::Str(r.id.to_string())]);
+        let mut post_ids: Vec<Uuid> = Vec::new();
+        for r in &rows {
+            if !post_ids.contains(&r.post_id) {
+                post_ids.push(r.post_id);
+            }
+        }
+        let post_rows = posts::visible(&mut conn, &Viewer { admin: true, privileged: true, premium: true, ..viewer }, &post_ids).await?;
+        drop(conn);
+        let reporters = self.authors(rows.iter().map(|r| r.reporter_id)).await;
+        let reports = rows
+            .into_iter()
+            .map(|r| {
+                let who = reporters.get(&r.reporter_id).cloned().unwrap_or_else(|| convert::bare_summary(r.reporter_id));
+                report(r, Some(who))
+            })
+            .collect();
+        Ok(pb::ListPostReportsResponse { reports, next_page_token: token, posts: self.render(&viewer, post_rows).await })
+    }
+
+    pub async fn moderate_post(&self, caller: &UserPrincipal, req: pb::ModeratePostRequest) -> Result<pb::ModeratePostResponse, ApiError> {
+        let viewer = Viewer::of(caller)?;
+        if !viewer.admin {
+            return Err(ApiError::permission_denied("admins only"));
+        }
+        let mut v = Violations::new();
+        let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
+        let (action, new_state, report_status) = match pb::ModerationAction::try_from(req.action) {
+            Ok(pb::ModerationAction::Hide) => (pb::ModerationAction::Hide, MOD_HIDDEN, REPORT_ACTIONED),
+            Ok(pb::ModerationAction::Remove) => (pb::ModerationAction::Remove, MOD_REMOVED, REPORT_ACTIONED),
+            Ok(pb::ModerationAction::Restore) => (pb::ModerationAction::Restore, MOD_VISIBLE, REPORT_DISMISSED),
+            _ => {
+                v.add("action", "is required");
+                (pb::ModerationAction::Unspecified, 0, 0)
+            }
+        };
+        let reason = req.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            v.add("reason", "must be 1-500 characters");
+        }
+        v.finish()?;
+        let post_id = post_id.ok_or_else(|| ApiError::invalid_field("post_id", "is required"))?;
+        let mut tx = self.pool.begin().await?;
+        let post = posts::lock(&mut tx, viewer.id, post_id).await?.ok_or_else(post_not_found)?;
+        sqlx::query("UPDATE posts SET moderation = $2, moderation_reason = $3, updated_at = now() WHERE id = $1")
+            .bind(post_id)
+            .bind(new_state)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        let resolved = sqlx::query("UPDATE post_reports SET status = $2, resolved_at = now() WHERE post_id = $1 AND status = $3")
+            .bind(post_id)
+            .bind(report_status)
+            .bind(REPORT_OPEN)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "INSERT INTO moderation_log (id, post_id, moderator_id, action, previous_state, new_state, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(ids::new_id())
+        .bind(post_id)
+        .bind(viewer.id)
+        .bind(action as i16)
+        .bind(post.moderation)
+        .bind(new_state)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+        emit(
+            &mut tx,
+            post_id,
+            viewer.id,
+            Payload::PostModerated(events::PostModerated {
+                post_id: post_id.to_string(),
+                author_id: post.author_id.to_string(),
+                moderator_id: viewer.id.to_string(),
+                action: action as i32,
+                previous_state: i32::from(post.moderation),
+                new_state: i32::from(new_state),
+                resolved_report_count: resolved as i32,
+            }),
+        )
+        .await?;
+        let row = posts::any(&mut tx, viewer.id, post_id).await?.ok_or_else(post_not_found)?;
+        tx.commit().await?;
+        Ok(pb::ModeratePostResponse { post: Some(self.render_one(&viewer, row).await) })
+    }
+}
