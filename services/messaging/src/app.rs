@@ -1,0 +1,127 @@
+//! Wiring: connects PostgreSQL, Redis, Kafka and (optionally) ScyllaDB, builds the
+//! service and serves it with the outbox relay, the event consumer and the live
+//! subscriber alongside.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use tokio::net::TcpListener;
+use tribe_kit::auth::{AuthLayer, KeySet, TokenVerifier};
+use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
+use tribe_kit::outbox::OutboxRelay;
+use tribe_kit::page::PageTokens;
+use tribe_proto::messaging::v1::messaging_service_server::MessagingServiceServer;
+
+use crate::config::Config;
+use crate::events::{self, Notifier};
+use crate::grpc::MessagingApi;
+use crate::live::Hub;
+use crate::live::ephemeral::Ephemeral;
+use crate::policy;
+use crate::service::{Deps, Messaging};
+use crate::store::MessageStore;
+use crate::store::postgres::PgMessageStore;
+
+/// Migrations of the `tribe_messaging` database, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/messaging");
+
+/// A Redis connection that gives up quickly, so a Redis outage degrades calls instead
+/// of stalling them; it reconnects by itself.
+pub async fn redis_manager(client: redis::Client) -> anyhow::Result<redis::aio::ConnectionManager> {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_secs(1))
+        .set_response_timeout(Duration::from_secs(1))
+        .set_number_of_retries(2)
+        .set_max_delay(500);
+    Ok(redis::aio::ConnectionManager::new_with_config(client, config).await?)
+}
+
+/// A ready-to-serve messaging service.
+pub struct App {
+    config: Config,
+    service: Messaging,
+    auth: AuthLayer,
+    relay: Option<OutboxRelay>,
+    consumer: Option<EventConsumer<Notifier>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("listen", &self.config.server.listen_addr).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = tribe_kit::db::connect(&config.database_url, config.db_max_connections).await?;
+        if config.migrate {
+            tribe_kit::db::migrate(&pool, &MIGRATOR).await?;
+        }
+        let store: Arc<dyn MessageStore> = match &config.scylla_nodes {
+            Some(nodes) => {
+                tracing::info!(nodes = %nodes, "using the ScyllaDB message store");
+                let _ = crate::store::scylla::ScyllaMessageStore::connect(nodes, &config.scylla_keyspace, config.scylla_bucket).await?;
+                anyhow::bail!("scylla store not wired yet")
+            }
+            None => Arc::new(PgMessageStore::new(pool.clone())),
+        };
+        let client = redis::Client::open(config.redis_url.as_str())?;
+        let conn = redis_manager(client.clone()).await?;
+        let hub = Hub::new(client, conn.clone(), config.redis_prefix.clone());
+        let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
+        let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
+        let service = Messaging::new(Deps {
+            pool: pool.clone(),
+            store,
+            pages: PageTokens::new(config.page_token_secret.clone()),
+            hub: hub.clone(),
+            ephemeral: Ephemeral::new(conn, config.redis_prefix.clone()),
+            limits: config.limits.clone(),
+            heartbeat: config.heartbeat,
+        });
+        let relay = if config.outbox_relay { Some(OutboxRelay::new(pool.clone(), config.kafka.clone())?) } else { None };
+        let consumer = if config.consume_events {
+            let group = ConsumerConfig::new(events::GROUP, &events::TOPICS);
+            Some(EventConsumer::new(pool, config.kafka.clone(), group, Notifier::new(hub))?)
+        } else {
+            None
+        };
+        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, service, relay, consumer })
+    }
+
+    /// Serves until `shutdown` resolves, then drains calls and flushes the outbox.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let subscriber = tokio::spawn(self.service.hub().clone().run_subscriber(stop_rx.clone(), ready_tx));
+        // Serve only once live delivery is subscribed, so no event published after the
+        // first call is missed; give up waiting if Redis is down (it reconnects later).
+        let _ = tokio::time::timeout(Duration::from_secs(5), ready_rx).await;
+        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped(stop_rx.clone()))));
+        let consumer = self.consumer.map(|consumer| tokio::spawn(consumer.run(stopped(stop_rx.clone()))));
+        let api = MessagingServiceServer::new(MessagingApi::new(self.service))
+            .max_decoding_message_size(self.config.server.max_message_bytes)
+            .max_encoding_message_size(self.config.server.max_message_bytes);
+        let routes = tonic::service::Routes::new(api);
+        let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
+        let _ = stop_tx.send(true);
+        let _ = subscriber.await;
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
+        if let Some(consumer) = consumer
+            && let Ok(Err(err)) = consumer.await
+        {
+            tracing::warn!(error = format!("{err:#}"), "event consumer stopped with an error");
+        }
+        result
+    }
+}

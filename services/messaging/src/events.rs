@@ -1,0 +1,111 @@
+//! Consumes `tribe.user.v1` and `tribe.content.v1`: follows, likes, comments and
+//! mentions become notifications; registrations and blocks update the local user view;
+//! revoked sessions end the user's live streams on every instance.
+
+use sqlx::PgConnection;
+use tribe_kit::consumer::EventHandler;
+use tribe_proto::events::v1::Event;
+use tribe_proto::events::v1::event::Payload;
+use tribe_proto::messaging::v1::NotificationType;
+use uuid::Uuid;
+
+use crate::live::Hub;
+use crate::service::notifications::notify;
+use crate::store::notifications::NewNotification;
+use crate::store::users;
+
+pub const GROUP: &str = "messaging";
+pub const TOPICS: [&str; 2] = ["tribe.user.v1", "tribe.content.v1"];
+
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    hub: Hub,
+}
+
+impl Notifier {
+    pub fn new(hub: Hub) -> Self {
+        Self { hub }
+    }
+}
+
+fn id(value: &str) -> Option<Uuid> {
+    Uuid::parse_str(value).ok()
+}
+
+fn note(recipient: Uuid, kind: NotificationType, group_key: String, actor: &str) -> NewNotification {
+    NewNotification { recipient_id: recipient, kind: kind as i16, group_key, actor_id: id(actor), ..Default::default() }
+}
+
+#[async_trait::async_trait]
+impl EventHandler for Notifier {
+    async fn handle(&self, tx: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
+        let Some(payload) = &event.payload else { return Ok(()) };
+        let mut notes: Vec<NewNotification> = Vec::new();
+        match payload {
+            Payload::UserRegistered(e) => {
+                if let Some(user) = id(&e.user_id) {
+                    users::upsert_user(tx, user, &e.handle, e.is_trainer).await?;
+                }
+            }
+            Payload::UserBlocked(e) => {
+                if let (Some(a), Some(b)) = (id(&e.blocker_id), id(&e.blocked_id)) {
+                    users::set_block(tx, a, b, true).await?;
+                }
+            }
+            Payload::UserUnblocked(e) => {
+                if let (Some(a), Some(b)) = (id(&e.blocker_id), id(&e.blocked_id)) {
+                    users::set_block(tx, a, b, false).await?;
+                }
+            }
+            Payload::UserSessionsRevoked(e) => {
+                if let Some(user) = id(&e.user_id) {
+                    self.hub.revoke(user, &e.session_id).await;
+                }
+            }
+            Payload::UserFollowed(e) => {
+                if let Some(followee) = id(&e.followee_id) {
+                    notes.push(note(followee, NotificationType::Follow, "follow".into(), &e.follower_id));
+                }
+            }
+            Payload::PostLiked(e) => {
+                if let Some(author) = id(&e.author_id) {
+                    let mut n = note(author, NotificationType::PostLike, format!("post:{}", e.post_id), &e.user_id);
+                    n.post_id = e.post_id.clone();
+                    notes.push(n);
+                }
+            }
+            Payload::CommentCreated(e) => {
+                if let Some(author) = id(&e.post_author_id) {
+                    let mut n = note(author, NotificationType::Comment, format!("post:{}", e.post_id), &e.author_id);
+                    n.post_id = e.post_id.clone();
+                    notes.push(n);
+                }
+                for mentioned in e.mentioned_user_ids.iter().filter_map(|m| id(m)) {
+                    let mut n = note(mentioned, NotificationType::Mention, String::new(), &e.author_id);
+                    n.post_id = e.post_id.clone();
+                    n.comment_id = e.comment_id.clone();
+                    notes.push(n);
+                }
+            }
+            Payload::PostCreated(e) => {
+                for mentioned in e.mentioned_user_ids.iter().filter_map(|m| id(m)) {
+                    let mut n = note(mentioned, NotificationType::Mention, String::new(), &e.author_id);
+                    n.post_id = e.post_id.clone();
+                    notes.push(n);
+                }
+            }
+            Payload::PostUpdated(e) => {
+                for mentioned in e.new_mentioned_user_ids.iter().filter_map(|m| id(m)) {
+                    let mut n = note(mentioned, NotificationType::Mention, String::new(), &e.author_id);
+                    n.post_id = e.post_id.clone();
+                    notes.push(n);
+                }
+            }
+            _ => {}
+        }
+        for n in &notes {
+            notify(tx, &self.hub, n).await?;
+        }
+        Ok(())
+    }
+}

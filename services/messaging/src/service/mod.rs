@@ -1,0 +1,159 @@
+//! Use-cases of the messaging service, over the `MessageStore`, the PostgreSQL side
+//! tables (outbox, idempotency, notifications, user view), Redis ephemeral state and
+//! the live hub.
+
+mod conversations;
+mod groups;
+pub(crate) mod notifications;
+mod stream;
+
+pub use stream::EventStream;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tribe_kit::ApiError;
+use tribe_kit::auth::UserPrincipal;
+use tribe_kit::page::PageTokens;
+use tribe_proto::events::v1::event::Payload;
+use tribe_proto::messaging::v1 as pb;
+use tribe_proto::r#type::v1::UserSummary;
+use uuid::Uuid;
+
+use crate::config::Limits;
+use crate::convert;
+use crate::live::Hub;
+use crate::live::ephemeral::Ephemeral;
+use crate::store::{ConversationRow, MessageStore, ParticipantRow, Role};
+
+/// Logical topic of messaging events.
+pub const TOPIC: &str = "tribe.messaging.v1";
+pub const PRODUCER: &str = "messaging";
+/// Unread counts are exact up to this many per conversation.
+pub const UNREAD_CAP: i64 = 10_000;
+
+pub struct Deps {
+    pub pool: PgPool,
+    pub store: Arc<dyn MessageStore>,
+    pub pages: PageTokens,
+    pub hub: Hub,
+    pub ephemeral: Ephemeral,
+    pub limits: Limits,
+    pub heartbeat: Duration,
+}
+
+#[derive(Clone)]
+pub struct Messaging {
+    d: Arc<Deps>,
+}
+
+impl std::fmt::Debug for Messaging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Messaging").finish_non_exhaustive()
+    }
+}
+
+fn internal(err: anyhow::Error) -> ApiError {
+    ApiError::internal(err)
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("conversation")
+}
+
+/// The caller's id (the auth layer only admits verified tokens; a non-UUID subject
+/// cannot own anything here).
+fn me(caller: &UserPrincipal) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(&caller.user_id).map_err(|_| ApiError::permission_denied("caller id is not a user id"))
+}
+
+impl Messaging {
+    pub fn new(deps: Deps) -> Self {
+        Self { d: Arc::new(deps) }
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.d.hub
+    }
+
+    async fn summaries(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, UserSummary>, ApiError> {
+        let mut conn = self.d.pool.acquire().await?;
+        Ok(convert::summaries(&mut conn, ids).await?)
+    }
+
+    /// The conversation and the caller's membership; NOT_FOUND for anyone but a current
+    /// participant, exactly as for an id that does not exist.
+    async fn membership(&self, conversation: Uuid, user: Uuid) -> Result<(ConversationRow, ParticipantRow), ApiError> {
+        let me = self.d.store.participant(conversation, user).await.map_err(internal)?.ok_or_else(not_found)?;
+        let row = self.d.store.conversation(conversation).await.map_err(internal)?.ok_or_else(not_found)?;
+        Ok((row, me))
+    }
+
+    /// The conversation as `viewer` sees it.
+    async fn view(&self, row: &ConversationRow, me: &ParticipantRow) -> Result<pb::Conversation, ApiError> {
+        let participants = self.d.store.participants(row.id).await.map_err(internal)?;
+        let unread = self.d.store.unread_count(row.id, me.user_id, me.last_read_message_id, UNREAD_CAP).await.map_err(internal)?;
+        let mut ids: Vec<Uuid> = participants.iter().take(20).map(|p| p.user_id).collect();
+        ids.extend(row.last_message.as_ref().map(|m| m.sender_id));
+        let users = self.summaries(&ids).await?;
+        Ok(convert::conversation(row, &participants, me.role, unread, &users))
+    }
+
+    /// Sends each participant their own view of the conversation.
+    async fn push_views(&self, conversation: Uuid, only: Option<Uuid>) -> Result<(), ApiError> {
+        let Some(row) = self.d.store.conversation(conversation).await.map_err(internal)? else { return Ok(()) };
+        for p in self.d.store.participants(conversation).await.map_err(internal)? {
+            if only.is_some_and(|u| u != p.user_id) {
+                continue;
+            }
+            let view = self.view(&row, &p).await?;
+            let event = pb::StreamEventsResponse { event: Some(pb::stream_events_response::Event::Conversation(view)) };
+            self.d.hub.publish(&[p.user_id], &event).await;
+        }
+        Ok(())
+    }
+
+    /// Writes a messaging event to the outbox. A fixed `event_id` makes the write
+    /// idempotent: a retry that finds it already queued changes nothing.
+    async fn emit(&self, aggregate: Uuid, actor: Uuid, payload: Payload, event_id: Option<Uuid>) -> Result<(), ApiError> {
+        let mut conn = self.d.pool.acquire().await?;
+        emit_on(&mut conn, aggregate, actor, payload, event_id).await
+    }
+}
+
+pub(crate) async fn emit_on(
+    conn: &mut sqlx::PgConnection,
+    aggregate: Uuid,
+    actor: Uuid,
+    payload: Payload,
+    event_id: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let mut event = tribe_kit::outbox::envelope(PRODUCER, &aggregate.to_string(), &actor.to_string(), payload);
+    if let Some(id) = event_id {
+        event.event_id = id.to_string();
+    }
+    match tribe_kit::outbox::enqueue(conn, TOPIC, &event).await {
+        Err(err) if err.code() == tonic::Code::AlreadyExists => Ok(()),
+        other => other,
+    }
+}
+
+/// Parses a wire id into `violations`, returning it when valid.
+fn parse_id(violations: &mut tribe_kit::Violations, field: &str, value: &str) -> Option<Uuid> {
+    match tribe_kit::ids::parse_id(field, value) {
+        Ok(id) => Some(id),
+        Err(tribe_kit::ApiError::InvalidArgument { violations: v, .. }) => {
+            for one in v {
+                violations.add(one.field, one.description);
+            }
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+fn is_admin(role: Role) -> bool {
+    matches!(role, Role::Owner | Role::Admin)
+}
