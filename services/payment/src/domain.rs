@@ -2,7 +2,7 @@
 //! currencies, billing cycles and states, plan field rules and the card-number detector.
 //! No tonic, no sqlx.
 
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Datelike, Months, Utc};
 
 /// Largest amount accepted anywhere (10^12 minor units), far below i64::MAX so sums of
 /// many amounts and prorations in i128 cannot overflow.
@@ -128,7 +128,30 @@ impl Cycle {
         };
         start.checked_add_months(Months::new(months)).unwrap_or(start)
     }
+
+    /// The end of the period starting at `start`, on the billing day of `anchor`: the
+    /// first anchor + k cycles after `start`, each counted from the anchor itself, so a
+    /// subscription started on Jan 31 renews Feb 28, Mar 31, Apr 30 (not drifting to the
+    /// 28th).
+    pub fn next_period_end(self, anchor: DateTime<Utc>, start: DateTime<Utc>) -> DateTime<Utc> {
+        let step: u32 = match self {
+            Cycle::Monthly => 1,
+            Cycle::Yearly => 12,
+        };
+        if anchor > start {
+            return self.period_end(start);
+        }
+        let months_between = (start.year() - anchor.year()) * 12 + start.month() as i32 - anchor.month() as i32;
+        let first = (months_between.max(0) as u32 / step).saturating_sub(1);
+        (first..first + 4)
+            .filter_map(|k| anchor.checked_add_months(Months::new((k + 1) * step)))
+            .find(|end| *end > start)
+            .unwrap_or_else(|| self.period_end(start))
+    }
 }
+
+/// How long an INCOMPLETE subscription waits for its first charge to settle.
+pub const INCOMPLETE_WINDOW_HOURS: i64 = 24;
 
 pub mod status {
     pub const TRIALING: &str = "TRIALING";
@@ -229,6 +252,31 @@ fn luhn(digits: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(y, m, d, 9, 30, 0).single().expect("valid date")
+    }
+
+    #[test]
+    fn monthly_periods_keep_the_anchor_day_through_short_months() {
+        let anchor = at(2026, 1, 31);
+        let mut start = anchor;
+        let mut ends = Vec::new();
+        for _ in 0..6 {
+            let end = Cycle::Monthly.next_period_end(anchor, start);
+            ends.push(end);
+            start = end;
+        }
+        assert_eq!(ends, vec![at(2026, 2, 28), at(2026, 3, 31), at(2026, 4, 30), at(2026, 5, 31), at(2026, 6, 30), at(2026, 7, 31)]);
+        // A leap year's February, and a yearly plan anchored on Feb 29.
+        assert_eq!(Cycle::Monthly.next_period_end(at(2028, 1, 30), at(2028, 1, 30)), at(2028, 2, 29));
+        let leap = at(2028, 2, 29);
+        assert_eq!(Cycle::Yearly.next_period_end(leap, leap), at(2029, 2, 28));
+        assert_eq!(Cycle::Yearly.next_period_end(leap, at(2031, 2, 28)), at(2032, 2, 29));
+        // A start that is off the anchor (a late retry) still ends on the anchor day.
+        assert_eq!(Cycle::Monthly.next_period_end(anchor, at(2026, 3, 3)), at(2026, 3, 31));
+    }
 
     #[test]
     fn pan_detection() {

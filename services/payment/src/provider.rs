@@ -10,6 +10,12 @@
 //!   the same charge or refund, never a second one; map declines to
 //!   [`ChargeOutcome::Declined`] with a stable lower-case code, and transport errors or
 //!   5xx to [`ProviderError::Unavailable`] (the service retries with the same key).
+//! - `charge` with `off_session` set (renewals: the customer is not there) must not wait
+//!   for customer authentication: a charge that would need it is declined with
+//!   `authentication_required`. With the customer present (first charge, upgrade), a
+//!   charge the provider cannot finish synchronously (3-D Secure, bank redirect,
+//!   asynchronous capture) is [`ChargeOutcome::Pending`]; the billing worker then polls
+//!   `retrieve` until it settles and calls `cancel` when the 24-hour window closes.
 //! - never log or return card numbers, CVCs or raw tokens.
 
 use std::collections::HashMap;
@@ -34,7 +40,13 @@ pub struct AttachedMethod {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
     Succeeded,
-    Declined { code: String, message: String },
+    Declined {
+        code: String,
+        message: String,
+    },
+    /// Accepted but not settled: waiting for the customer's authentication or the
+    /// provider's confirmation. Nothing is granted until it settles.
+    Pending,
 }
 
 /// The provider's answer to a charge or refund.
@@ -72,8 +84,20 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug + 'static {
     async fn detach(&self, reference: &str) -> Result<(), ProviderError>;
     /// Charges `amount_minor` of `currency` to `method`; the same `idempotency_key`
     /// always returns the first result.
-    async fn charge(&self, idempotency_key: &str, method: &str, amount_minor: i64, currency: &str)
-    -> Result<ProviderResult, ProviderError>;
+    /// `off_session` is set when the customer is not present (renewals).
+    async fn charge(
+        &self,
+        idempotency_key: &str,
+        method: &str,
+        amount_minor: i64,
+        currency: &str,
+        off_session: bool,
+    ) -> Result<ProviderResult, ProviderError>;
+    /// The current state of a charge made earlier (used to settle pending charges).
+    async fn retrieve(&self, charge: &str) -> Result<ProviderResult, ProviderError>;
+    /// Abandons a pending charge (the customer never completed it); afterwards it can no
+    /// longer succeed. Cancelling a settled or unknown charge is a no-op.
+    async fn cancel(&self, charge: &str) -> Result<(), ProviderError>;
     /// Refunds part of a charge; idempotent per key like `charge`.
     async fn refund(&self, idempotency_key: &str, charge: &str, amount_minor: i64, currency: &str)
     -> Result<ProviderResult, ProviderError>;
@@ -96,6 +120,16 @@ pub mod tokens {
     /// Attaches a Visa ending 1881; the first charge attempt finds the provider
     /// unreachable (nothing charged, UNAVAILABLE), later attempts succeed.
     pub const UNAVAILABLE: &str = "tok_sandbox_unavailable";
+    /// Attaches a Visa ending 3155 that needs 3-D Secure: a charge with the customer
+    /// present is PENDING and succeeds when it is next retrieved; off-session charges
+    /// are declined (`authentication_required`).
+    pub const PENDING: &str = "tok_sandbox_pending";
+    /// Like [`PENDING`] but the authentication fails: PENDING, then declined
+    /// (`authentication_failed`).
+    pub const PENDING_DECLINE: &str = "tok_sandbox_pendingdecline";
+    /// Like [`PENDING`] but the customer never authenticates: it stays PENDING until
+    /// cancelled.
+    pub const PENDING_FOREVER: &str = "tok_sandbox_pendingforever";
 }
 
 #[derive(Debug, Default)]
@@ -108,6 +142,8 @@ struct SandboxState {
     attempts: HashMap<String, u32>,
     /// charge reference -> amount refunded so far.
     refunded: HashMap<String, i64>,
+    /// pending charge reference -> (behaviour, idempotency key) until it settles.
+    pending: HashMap<String, (String, String)>,
     charges_executed: u64,
     /// methods whose one simulated outage already happened.
     outages: std::collections::HashSet<String>,
@@ -160,6 +196,9 @@ fn behaviour(token: &str) -> Option<(&'static str, AttachedMethod)> {
         "retry" => card("retry", "visa", "9995", 2034),
         "expired" => card("expired", "visa", "0069", 2020),
         "unavailable" => card("unavailable", "visa", "1881", 2034),
+        "pending" => card("pending", "visa", "3155", 2034),
+        "pendingdecline" => card("pendingdecline", "visa", "3220", 2034),
+        "pendingforever" => card("pendingforever", "visa", "3063", 2034),
         _ => return None,
     })
 }
@@ -184,7 +223,14 @@ impl PaymentProvider for SandboxProvider {
         Ok(())
     }
 
-    async fn charge(&self, key: &str, method: &str, _amount_minor: i64, _currency: &str) -> Result<ProviderResult, ProviderError> {
+    async fn charge(
+        &self,
+        key: &str,
+        method: &str,
+        _amount_minor: i64,
+        _currency: &str,
+        off_session: bool,
+    ) -> Result<ProviderResult, ProviderError> {
         let mut state = self.lock();
         if let Some(first) = state.results.get(key) {
             return Ok(first.clone());
@@ -199,7 +245,12 @@ impl PaymentProvider for SandboxProvider {
             *n
         };
         let declined = |code: &str, message: &str| ChargeOutcome::Declined { code: code.into(), message: message.into() };
+        let needs_authentication = behaviour.starts_with("pending");
         let outcome = match behaviour.as_str() {
+            _ if needs_authentication && off_session => {
+                declined("authentication_required", "The card needs the customer to authenticate the payment.")
+            }
+            _ if needs_authentication => ChargeOutcome::Pending,
             "visa" | "unavailable" => ChargeOutcome::Succeeded,
             "retry" if attempt > 1 => ChargeOutcome::Succeeded,
             "retry" => declined("processing_error", "The card could not be processed; try again."),
@@ -209,8 +260,47 @@ impl PaymentProvider for SandboxProvider {
         };
         let result = ProviderResult { reference: format!("ch_sandbox_{}", uuid::Uuid::now_v7().simple()), outcome };
         state.charges_executed += 1;
+        if result.outcome == ChargeOutcome::Pending {
+            state.pending.insert(result.reference.clone(), (behaviour, key.to_string()));
+        }
         state.results.insert(key.to_string(), result.clone());
         Ok(result)
+    }
+
+    async fn retrieve(&self, charge: &str) -> Result<ProviderResult, ProviderError> {
+        let mut state = self.lock();
+        let Some((behaviour, key)) = state.pending.get(charge).cloned() else {
+            return state
+                .results
+                .values()
+                .find(|r| r.reference == charge)
+                .cloned()
+                .ok_or_else(|| ProviderError::Rejected("unknown charge".into()));
+        };
+        let outcome = match behaviour.as_str() {
+            "pending" => ChargeOutcome::Succeeded,
+            "pendingdecline" => ChargeOutcome::Declined {
+                code: "authentication_failed".into(),
+                message: "The customer did not pass authentication.".into(),
+            },
+            _ => return Ok(ProviderResult { reference: charge.to_string(), outcome: ChargeOutcome::Pending }),
+        };
+        let settled = ProviderResult { reference: charge.to_string(), outcome };
+        state.pending.remove(charge);
+        state.results.insert(key, settled.clone());
+        Ok(settled)
+    }
+
+    async fn cancel(&self, charge: &str) -> Result<(), ProviderError> {
+        let mut state = self.lock();
+        if let Some((_, key)) = state.pending.remove(charge) {
+            let canceled = ProviderResult {
+                reference: charge.to_string(),
+                outcome: ChargeOutcome::Declined { code: "canceled".into(), message: "The payment was canceled.".into() },
+            };
+            state.results.insert(key, canceled);
+        }
+        Ok(())
     }
 
     async fn refund(&self, key: &str, charge: &str, amount_minor: i64, _currency: &str) -> Result<ProviderResult, ProviderError> {

@@ -71,13 +71,16 @@ pub struct SubRow {
     pub next_retry_at: Option<DateTime<Utc>>,
     pub scheduled_plan_id: Option<Uuid>,
     pub scheduled_cycle: Option<String>,
+    /// Periods are counted from here (the first paid period's start), so renewals keep
+    /// its day of the month.
+    pub billing_anchor: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 pub const SUB_COLUMNS: &str = "id, user_id, plan_id, status, billing_cycle, current_period_start, current_period_end, trial_end, \
      cancel_at_period_end, canceled_at, ended_at, payment_method_id, retry_attempt, next_retry_at, scheduled_plan_id, \
-     scheduled_cycle, created_at, updated_at";
+     scheduled_cycle, billing_anchor, created_at, updated_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TxRow {
@@ -181,7 +184,7 @@ pub async fn current_subscription(conn: &mut PgConnection, user: Uuid) -> sqlx::
 
 pub async fn insert_subscription(conn: &mut PgConnection, s: &SubRow) -> sqlx::Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        "INSERT INTO subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     ))
     .bind(s.id)
     .bind(s.user_id)
@@ -199,6 +202,7 @@ pub async fn insert_subscription(conn: &mut PgConnection, s: &SubRow) -> sqlx::R
     .bind(s.next_retry_at)
     .bind(s.scheduled_plan_id)
     .bind(&s.scheduled_cycle)
+    .bind(s.billing_anchor)
     .bind(s.created_at)
     .bind(s.updated_at)
     .execute(conn)
@@ -211,7 +215,8 @@ pub async fn save_subscription(conn: &mut PgConnection, s: &SubRow) -> sqlx::Res
     sqlx::query(
         "UPDATE subscriptions SET plan_id = $2, status = $3, billing_cycle = $4, current_period_start = $5, current_period_end = $6,
          trial_end = $7, cancel_at_period_end = $8, canceled_at = $9, ended_at = $10, payment_method_id = $11, retry_attempt = $12,
-         next_retry_at = $13, scheduled_plan_id = $14, scheduled_cycle = $15, updated_at = $16 WHERE id = $1",
+         next_retry_at = $13, scheduled_plan_id = $14, scheduled_cycle = $15, updated_at = $16, billing_anchor = $17
+         WHERE id = $1",
     )
     .bind(s.id)
     .bind(s.plan_id)
@@ -229,6 +234,7 @@ pub async fn save_subscription(conn: &mut PgConnection, s: &SubRow) -> sqlx::Res
     .bind(s.scheduled_plan_id)
     .bind(&s.scheduled_cycle)
     .bind(s.updated_at)
+    .bind(s.billing_anchor)
     .execute(conn)
     .await?;
     Ok(())

@@ -7,7 +7,7 @@ mod plans;
 mod subscriptions;
 mod transactions;
 
-pub use subscriptions::{charge_key, renew_due};
+pub use subscriptions::{charge_key, renew_due, settle_incomplete};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

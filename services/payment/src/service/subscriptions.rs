@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{Error, Faults, PaymentService, Result, caller_id, emit, params_hash};
 use crate::convert;
-use crate::domain::{Cycle, RETRY_SCHEDULE_DAYS, status};
+use crate::domain::{Cycle, INCOMPLETE_WINDOW_HOURS, RETRY_SCHEDULE_DAYS, status};
 use crate::provider::ChargeOutcome;
 use crate::store::{self, MethodRow, PlanRow, SUB_COLUMNS, SubRow, TxRow};
 
@@ -51,6 +51,9 @@ struct Charge<'a> {
     currency: &'a str,
     reason: &'static str,
     key: String,
+    /// The customer is not present (renewals, upgrades): the provider must not wait for
+    /// their authentication.
+    off_session: bool,
 }
 
 fn changed(
@@ -151,8 +154,11 @@ impl PaymentService {
                 row.failure_message = "No payment method is on file.".into();
             }
             Some(method) => {
-                let result =
-                    self.provider.charge(&c.key, &method.provider_ref, c.amount, c.currency).await.map_err(super::provider_error)?;
+                let result = self
+                    .provider
+                    .charge(&c.key, &method.provider_ref, c.amount, c.currency, c.off_session)
+                    .await
+                    .map_err(super::provider_error)?;
                 if Faults::take(&self.faults.crash_after_charge) {
                     return Err(ApiError::internal(anyhow::anyhow!("simulated crash between provider charge and commit")).into());
                 }
@@ -164,6 +170,7 @@ impl PaymentService {
                         row.failure_code = code;
                         row.failure_message = message;
                     }
+                    ChargeOutcome::Pending => {}
                 }
             }
         }
@@ -266,6 +273,7 @@ impl PaymentService {
             billing_cycle: cycle.as_str().into(),
             current_period_start: now,
             current_period_end: cycle.period_end(now),
+            billing_anchor: now,
             trial_end: None,
             cancel_at_period_end: false,
             canceled_at: None,
@@ -283,6 +291,7 @@ impl PaymentService {
             sub.status = status::TRIALING.into();
             sub.current_period_end = now + chrono::Duration::days(plan.trial_days.into());
             sub.trial_end = Some(sub.current_period_end);
+            sub.billing_anchor = sub.current_period_end;
         } else {
             let key = charge_key(&["create", &user.to_string(), &req.request_id]);
             let price = plan.price(cycle);
@@ -297,9 +306,21 @@ impl PaymentService {
                         currency: &plan.currency,
                         reason: "SUBSCRIPTION_CREATE",
                         key,
+                        off_session: false,
                     },
                 )
                 .await?;
+            if t.status == "PENDING" {
+                // The provider waits for the customer (3-D Secure): nothing is granted and
+                // nothing is announced until the billing worker sees the charge settle.
+                sub.status = status::INCOMPLETE.into();
+                store::insert_subscription(tx, &sub).await?;
+                let t = link_transaction(tx, t, sub.id).await?;
+                return Ok(pb::CreateSubscriptionResponse {
+                    subscription: Some(convert::subscription(&sub, &plan, None)),
+                    transaction: Some(convert::transaction(&t)),
+                });
+            }
             if t.status != "SUCCEEDED" {
                 emit(tx, user, &user.to_string(), payment_failed(&t, &plan, 1, None)).await?;
                 return Err(Error::Declined {
@@ -312,29 +333,10 @@ impl PaymentService {
         }
         store::insert_subscription(tx, &sub).await?;
         let actor = user.to_string();
-        if let Some(t) = charged.as_mut() {
-            sqlx::query("UPDATE transactions SET subscription_id = $2 WHERE id = $1").bind(t.id).bind(sub.id).execute(&mut *tx).await?;
-            t.subscription_id = Some(sub.id);
+        if let Some(t) = charged.take() {
+            charged = Some(link_transaction(tx, t, sub.id).await?);
         }
-        emit(
-            tx,
-            user,
-            &actor,
-            Payload::SubscriptionStarted(ev::SubscriptionStarted {
-                user_id: actor.clone(),
-                subscription_id: sub.id.to_string(),
-                plan_id: plan.id.to_string(),
-                tier: convert::tier(&plan.tier) as i32,
-                billing_cycle: sub.billing_cycle.clone(),
-                status: sub.status.clone(),
-                current_period_start_time: Some(convert::ts(sub.current_period_start)),
-                current_period_end_time: Some(convert::ts(sub.current_period_end)),
-                trial_end_time: convert::opt_ts(sub.trial_end),
-                price: Some(convert::money(plan.price(cycle), &plan.currency)),
-                entitlement_tier: convert::tier(&plan.tier) as i32,
-            }),
-        )
-        .await?;
+        emit(tx, user, &actor, started(&sub, &plan)).await?;
         if let Some(t) = &charged {
             emit(tx, user, &actor, payment_succeeded(t, &sub, &plan)).await?;
         }
@@ -498,6 +500,7 @@ impl PaymentService {
                                 currency: &target.currency,
                                 reason: "SUBSCRIPTION_UPDATE",
                                 key,
+                                off_session: true,
                             },
                         )
                         .await?;
@@ -576,6 +579,9 @@ impl PaymentService {
         let now = self.clock.now();
         let mut sub = before.clone();
         let now_ends = immediately || sub.status == status::INCOMPLETE;
+        if sub.status == status::INCOMPLETE {
+            self.abandon_pending(tx, sub.id, "canceled", "The subscription was canceled before the payment completed.").await?;
+        }
         sub.canceled_at = Some(now);
         if now_ends {
             sub.status = status::CANCELED.into();
@@ -625,6 +631,101 @@ impl PaymentService {
         Ok(pb::ResumeSubscriptionResponse { subscription: Some(self.view(tx, &sub).await?) })
     }
 
+    /// The pending charge of an INCOMPLETE subscription, locked.
+    async fn pending_charge(&self, tx: &mut PgConnection, subscription: Uuid) -> Result<Option<TxRow>> {
+        Ok(sqlx::query_as::<_, TxRow>(&format!(
+            "SELECT {} FROM transactions WHERE subscription_id = $1 AND type = 'CHARGE' AND status = 'PENDING'
+             ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE",
+            store::TX_COLUMNS
+        ))
+        .bind(subscription)
+        .fetch_optional(&mut *tx)
+        .await?)
+    }
+
+    /// Records a charge's final outcome.
+    async fn finish_charge(&self, tx: &mut PgConnection, t: &mut TxRow, outcome: ChargeOutcome) -> Result<()> {
+        match outcome {
+            ChargeOutcome::Succeeded => t.status = "SUCCEEDED".into(),
+            ChargeOutcome::Declined { code, message } => {
+                t.status = "FAILED".into();
+                t.failure_code = code;
+                t.failure_message = message;
+            }
+            ChargeOutcome::Pending => return Ok(()),
+        }
+        t.updated_at = self.clock.now();
+        sqlx::query("UPDATE transactions SET status = $2, failure_code = $3, failure_message = $4, updated_at = $5 WHERE id = $1")
+            .bind(t.id)
+            .bind(&t.status)
+            .bind(&t.failure_code)
+            .bind(&t.failure_message)
+            .bind(t.updated_at)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Cancels the pending first charge of an INCOMPLETE subscription at the provider and
+    /// records it as failed with `code`.
+    async fn abandon_pending(&self, tx: &mut PgConnection, subscription: Uuid, code: &str, message: &str) -> Result<Option<TxRow>> {
+        let Some(mut t) = self.pending_charge(tx, subscription).await? else { return Ok(None) };
+        if !t.provider_ref.is_empty() {
+            self.provider.cancel(&t.provider_ref).await.map_err(super::provider_error)?;
+        }
+        self.finish_charge(tx, &mut t, ChargeOutcome::Declined { code: code.into(), message: message.into() }).await?;
+        Ok(Some(t))
+    }
+
+    /// Settles one INCOMPLETE subscription (locked by the caller) from its first charge:
+    /// ACTIVE from `now` when the charge succeeded, EXPIRED when it was declined or
+    /// [`INCOMPLETE_WINDOW_HOURS`] passed without an answer. Returns whether it changed.
+    async fn settle_one(&self, tx: &mut PgConnection, before: SubRow, now: DateTime<Utc>) -> Result<bool> {
+        let plan =
+            store::plan(tx, before.plan_id).await?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("subscription without plan")))?;
+        let expired = now >= before.created_at + chrono::Duration::hours(INCOMPLETE_WINDOW_HOURS);
+        let charge = self.pending_charge(tx, before.id).await?;
+        let outcome = match &charge {
+            Some(t) if !t.provider_ref.is_empty() => self.provider.retrieve(&t.provider_ref).await.map_err(super::provider_error)?.outcome,
+            _ => ChargeOutcome::Pending,
+        };
+        let mut sub = before.clone();
+        let mut events = Vec::new();
+        match (outcome, charge) {
+            (ChargeOutcome::Succeeded, Some(mut t)) => {
+                self.finish_charge(tx, &mut t, ChargeOutcome::Succeeded).await?;
+                sub.status = status::ACTIVE.into();
+                sub.current_period_start = now;
+                sub.billing_anchor = now;
+                sub.current_period_end = cycle(&sub).period_end(now);
+                events.push(started(&sub, &plan));
+                events.push(payment_succeeded(&t, &sub, &plan));
+            }
+            (ChargeOutcome::Declined { code, message }, Some(mut t)) => {
+                self.finish_charge(tx, &mut t, ChargeOutcome::Declined { code, message }).await?;
+                sub.status = status::EXPIRED.into();
+                sub.ended_at = Some(now);
+                events.push(payment_failed(&t, &plan, 1, None));
+            }
+            (_, _) if expired => {
+                let t = self.abandon_pending(tx, before.id, "incomplete_expired", "The payment was not completed within 24 hours.").await?;
+                sub.status = status::EXPIRED.into();
+                sub.ended_at = Some(now);
+                events.extend(t.map(|t| payment_failed(&t, &plan, 1, None)));
+            }
+            _ => return Ok(false),
+        }
+        if sub.status == status::EXPIRED {
+            events.push(changed(&before, &plan, &sub, &plan, now, None));
+        }
+        sub.updated_at = now;
+        store::save_subscription(tx, &sub).await?;
+        for e in events {
+            emit(tx, sub.user_id, "system:billing", e).await?;
+        }
+        Ok(true)
+    }
+
     /// Renews, retries, expires or ends one due subscription (locked by the caller).
     async fn bill_one(&self, tx: &mut PgConnection, before: SubRow, now: DateTime<Utc>) -> Result<()> {
         let before_plan =
@@ -669,14 +770,18 @@ impl PaymentService {
                     currency: &plan.currency,
                     reason,
                     key,
+                    off_session: true,
                 },
             )
             .await?;
         let mut events = Vec::new();
         if t.status == "SUCCEEDED" {
             sub.status = status::ACTIVE.into();
+            if before.status == status::TRIALING || before.billing_cycle != sub.billing_cycle {
+                sub.billing_anchor = due;
+            }
             sub.current_period_start = due;
-            sub.current_period_end = cyc.period_end(due);
+            sub.current_period_end = cyc.next_period_end(sub.billing_anchor, due);
             sub.retry_attempt = 0;
             sub.next_retry_at = None;
             events.push(Payload::SubscriptionRenewed(ev::SubscriptionRenewed {
@@ -723,6 +828,29 @@ impl PaymentService {
     }
 }
 
+fn started(sub: &SubRow, plan: &PlanRow) -> Payload {
+    Payload::SubscriptionStarted(ev::SubscriptionStarted {
+        user_id: sub.user_id.to_string(),
+        subscription_id: sub.id.to_string(),
+        plan_id: plan.id.to_string(),
+        tier: convert::tier(&plan.tier) as i32,
+        billing_cycle: sub.billing_cycle.clone(),
+        status: sub.status.clone(),
+        current_period_start_time: Some(convert::ts(sub.current_period_start)),
+        current_period_end_time: Some(convert::ts(sub.current_period_end)),
+        trial_end_time: convert::opt_ts(sub.trial_end),
+        price: Some(convert::money(plan.price(cycle(sub)), &plan.currency)),
+        entitlement_tier: convert::tier(&plan.tier) as i32,
+    })
+}
+
+/// Attaches a charge made before its subscription existed to that subscription.
+async fn link_transaction(tx: &mut PgConnection, mut t: TxRow, subscription: Uuid) -> Result<TxRow> {
+    sqlx::query("UPDATE transactions SET subscription_id = $2 WHERE id = $1").bind(t.id).bind(subscription).execute(&mut *tx).await?;
+    t.subscription_id = Some(subscription);
+    Ok(t)
+}
+
 fn canceled(sub: &SubRow, plan: &PlanRow, immediately: bool, by_admin: bool) -> Payload {
     Payload::SubscriptionCanceled(ev::SubscriptionCanceled {
         user_id: sub.user_id.to_string(),
@@ -741,6 +869,34 @@ fn short(e: &ApiError) -> String {
         ApiError::InvalidArgument { violations, .. } => violations.first().map(|v| v.description.clone()).unwrap_or_default(),
         other => other.to_string(),
     }
+}
+
+/// Settles every INCOMPLETE subscription whose first charge has an answer or whose
+/// window closed, one row lock at a time with SKIP LOCKED. Returns how many changed.
+pub async fn settle_incomplete(svc: &PaymentService) -> anyhow::Result<usize> {
+    let mut after = Uuid::nil();
+    let mut done = 0;
+    loop {
+        let now = svc.clock.now();
+        let mut tx = svc.pool.begin().await?;
+        let next: Option<SubRow> = sqlx::query_as(&format!(
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE status = 'INCOMPLETE' AND id > $1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+        ))
+        .bind(after)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(sub) = next else { break };
+        after = sub.id;
+        match svc.settle_one(&mut tx, sub, now).await {
+            Ok(true) => {
+                tx.commit().await?;
+                done += 1;
+            }
+            Ok(false) => tx.rollback().await?,
+            Err(err) => tracing::warn!(subscription_id = %after, error = ?err, "could not settle; will retry on the next run"),
+        }
+    }
+    Ok(done)
 }
 
 /// Processes every subscription due at the clock's "now", one row lock at a time with

@@ -168,9 +168,11 @@ impl Env {
         self.client.get_entitlement(req).await.unwrap().into_inner().entitlement.unwrap()
     }
 
-    /// Runs the billing worker once at the clock's current time.
+    /// Runs one billing worker pass at the clock's current time (settle INCOMPLETE
+    /// subscriptions, then renew what is due); returns how many subscriptions changed.
     pub async fn bill(&self) -> usize {
-        tribe_payment::service::renew_due(&self.service).await.unwrap()
+        tribe_payment::service::settle_incomplete(&self.service).await.unwrap()
+            + tribe_payment::service::renew_due(&self.service).await.unwrap()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
