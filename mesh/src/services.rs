@@ -30,6 +30,8 @@ pub struct ServiceSpec {
     pub streaming: &'static [&'static str],
     /// Whether it signs user access tokens (gets `TRIBE_USER_SIGNING_KEY_FILE`).
     pub issues_user_tokens: bool,
+    /// Extra settings for the local mesh only (`tribe up`), e.g. demo data.
+    pub local_env: &'static [(&'static str, &'static str)],
 }
 
 const fn spec(name: &'static str, package: &'static str, port: u16, env_prefix: &'static str, grpc_service: &'static str) -> ServiceSpec {
@@ -44,6 +46,7 @@ const fn spec(name: &'static str, package: &'static str, port: u16, env_prefix: 
         internal: &[],
         streaming: &[],
         issues_user_tokens: false,
+        local_env: &[],
     }
 }
 
@@ -81,6 +84,8 @@ pub const SERVICES: &[ServiceSpec] = &[
         // The plan catalogue is the pricing page: readable before signing in.
         anonymous: &["ListPlans", "GetPlan"],
         internal: &["GetEntitlement"],
+        // A fresh local mesh has something to subscribe to.
+        local_env: &[("TRIBE_PAYMENT_DEFAULT_PLANS", "true")],
         ..spec("payment", "tribe-payment", 50056, "TRIBE_PAYMENT", "trainertribe.payment.v1.PaymentService")
     },
     ServiceSpec {

@@ -69,6 +69,12 @@ impl App {
             sandbox: config.sandbox,
             faults: hooks.faults,
         });
+        if config.default_plans {
+            let created = service.seed_default_plans().await.map_err(|e| anyhow::anyhow!("seed default plans: {e:?}"))?;
+            if created > 0 {
+                tracing::info!(created, "created the default plan catalogue");
+            }
+        }
         let relay = if config.outbox_relay { Some(OutboxRelay::new(pool, config.kafka.clone())?) } else { None };
         Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, service, relay })
     }

@@ -26,6 +26,9 @@ pub struct Config {
     pub outbox_relay: bool,
     /// `TRIBE_PAYMENT_BILLING_WORKER` (default true): run the billing worker in this process.
     pub billing_worker: bool,
+    /// `TRIBE_PAYMENT_DEFAULT_PLANS` (default false; `tribe up` sets it): create the
+    /// default catalogue at start when there is no plan yet.
+    pub default_plans: bool,
     /// `TRIBE_PAYMENT_BILLING_INTERVAL` (default 30s): how often the worker looks for due
     /// subscriptions.
     pub billing_interval: Duration,
@@ -50,6 +53,7 @@ impl Config {
             migrate: config::parse_or("TRIBE_PAYMENT_MIGRATE", true)?,
             outbox_relay: config::parse_or("TRIBE_PAYMENT_OUTBOX_RELAY", true)?,
             billing_worker: config::parse_or("TRIBE_PAYMENT_BILLING_WORKER", true)?,
+            default_plans: config::parse_or("TRIBE_PAYMENT_DEFAULT_PLANS", false)?,
             billing_interval: config::duration_or("TRIBE_PAYMENT_BILLING_INTERVAL", Duration::from_secs(30))?,
         })
     }

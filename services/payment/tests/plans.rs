@@ -222,3 +222,40 @@ async fn payment_methods_default_list_remove_and_bola() {
     assert_eq!(mine.len(), 1);
     assert!(mine[0].is_default, "the remaining method became the default");
 }
+
+#[tokio::test]
+async fn the_default_catalogue_is_created_once_and_only_into_an_empty_one() {
+    let mut env = start().await;
+    let (a, b) = tokio::join!(env.service.seed_default_plans(), env.service.seed_default_plans());
+    assert_eq!(a.unwrap() + b.unwrap(), 2, "two instances starting together create it once");
+    assert_eq!(env.service.seed_default_plans().await.unwrap(), 0);
+    let plans = env.client.list_plans(pb::ListPlansRequest::default()).await.unwrap().into_inner().plans;
+    let summary: Vec<_> = plans
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.tier,
+                p.monthly_price.as_ref().unwrap().amount_minor,
+                p.monthly_price.as_ref().unwrap().currency_code.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![("Premium", SubscriptionTier::Premium as i32, 999, "EUR"), ("Pro", SubscriptionTier::Pro as i32, 1999, "EUR")]
+    );
+    assert!(plans.iter().all(|p| p.active && p.features.contains(&"premium_posts".to_string())));
+
+    // A member can subscribe to it straight away.
+    let ana = env.user();
+    env.add_method(&ana, "tok_sandbox_visa").await;
+    let sub = env.subscribe(&ana, &plans[0], pb::BillingCycle::Yearly).await.unwrap();
+    assert_eq!(sub.transaction.unwrap().amount.unwrap().amount_minor, 9_990);
+
+    // An operator's own catalogue is never touched.
+    let mut other = start().await;
+    other.plan(SubscriptionTier::Pro, 500, 5000, "USD", 0).await;
+    assert_eq!(other.service.seed_default_plans().await.unwrap(), 0);
+    assert_eq!(other.count("SELECT count(*) FROM plans").await, 1);
+}

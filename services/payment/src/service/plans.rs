@@ -200,3 +200,62 @@ fn domain_tier(v: &mut Violations, tier: i32) -> Option<(&'static str, i32)> {
     }
     t
 }
+
+/// The catalogue a local mesh starts with (`TRIBE_PAYMENT_DEFAULT_PLANS`): name, tier,
+/// monthly and yearly price in EUR cents, features.
+const DEFAULT_PLANS: &[(&str, &str, tribe_proto::r#type::v1::SubscriptionTier, i64, i64, &[&str])] = &[
+    (
+        "Premium",
+        "Premium posts, the AI coach and your own analytics.",
+        tribe_proto::r#type::v1::SubscriptionTier::Premium,
+        999,
+        9_990,
+        &["premium_posts", "ai_coach", "advanced_analytics"],
+    ),
+    (
+        "Pro",
+        "Everything in Premium, plus creator insights and paid programs for trainers.",
+        tribe_proto::r#type::v1::SubscriptionTier::Pro,
+        1_999,
+        19_990,
+        &["premium_posts", "ai_coach", "advanced_analytics", "creator_insights", "trainer_programs"],
+    ),
+];
+
+impl PaymentService {
+    /// Creates the default catalogue when there is no plan at all (a fresh local mesh);
+    /// returns how many plans it created. Safe with several instances starting at once.
+    pub async fn seed_default_plans(&self) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('plans:default', 0))").execute(&mut *tx).await?;
+        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM plans").fetch_one(&mut *tx).await?;
+        if existing > 0 {
+            return Ok(0);
+        }
+        let now = self.clock.now();
+        for (name, description, tier, monthly, yearly, features) in DEFAULT_PLANS {
+            let (tier, rank) =
+                convert::tier_from_pb(*tier as i32).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad default tier")))?;
+            let features = domain::features(&features.iter().map(|f| f.to_string()).collect::<Vec<_>>())
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("default plan features: {e}")))?;
+            let row = crate::store::PlanRow {
+                id: tribe_kit::ids::new_id(),
+                name: name.to_string(),
+                description: description.to_string(),
+                tier: tier.to_string(),
+                tier_rank: rank,
+                currency: "EUR".into(),
+                monthly_minor: *monthly,
+                yearly_minor: *yearly,
+                features,
+                active: true,
+                trial_days: 0,
+                created_at: now,
+                updated_at: now,
+            };
+            crate::store::insert_plan(&mut tx, &row).await?;
+        }
+        tx.commit().await?;
+        Ok(DEFAULT_PLANS.len())
+    }
+}

@@ -50,6 +50,7 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         outbox_relay: true,
         // Tests drive billing explicitly with the manual clock.
         billing_worker: false,
+        default_plans: false,
         billing_interval: Duration::from_secs(3600),
     }
 }
