@@ -1,0 +1,213 @@
+//! Shared fixtures of the analytics integration tests: a fresh database, Redis prefix,
+//! topics and keys per test, the service on a free port, and a producer that publishes
+//! synthetic domain events through the real outbox path (envelope + enqueue + relay).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use prost::Message as _;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+use tribe_analytics::config::Config;
+use tribe_analytics::ingest::TOPICS;
+use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_kit::outbox::{AfterPublish, OutboxRelay};
+use tribe_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient;
+use tribe_proto::events::v1::{Event, event::Payload};
+use tribe_proto::r#type::v1::{Granularity, TimeRange};
+use tribe_testkit::{TestDb, TestKeys, TestServer};
+
+pub type Client = AnalyticsServiceClient<Channel>;
+
+/// Fields drop in order: the server stops before its database goes away.
+pub struct Env {
+    pub client: Client,
+    pub server: TestServer,
+    pub config: Config,
+    pub producer: Producer,
+    pub kafka: KafkaConfig,
+    pub keys: TestKeys,
+    pub db: TestDb,
+}
+
+/// Every topic a test needs: the consumed ones and the dead-letter topic.
+pub fn all_topics() -> Vec<&'static str> {
+    let mut topics = TOPICS.to_vec();
+    topics.push(tribe_kit::consumer::DEAD_LETTER_TOPIC);
+    topics
+}
+
+pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
+    Config {
+        server: ServerConfig::for_tests(),
+        auth: AuthConfig { jwks_file: keys.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
+        kafka: kafka.clone(),
+        database_url: db.url.clone(),
+        db_max_connections: 10,
+        redis_url: tribe_testkit::redis_url(),
+        redis_prefix: tribe_testkit::redis_prefix(),
+        track_events_per_minute: 1200,
+        raw_retention: Duration::from_secs(400 * 86_400),
+        migrate: false,
+        outbox_relay: true,
+        consume_events: true,
+    }
+}
+
+pub async fn spawn(config: Config) -> TestServer {
+    let app = tribe_analytics::App::build(config).await.expect("build analytics service");
+    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.expect("spawn analytics service")
+}
+
+pub async fn start() -> Env {
+    start_with(|_| {}).await
+}
+
+/// Starts the service after `adjust` edits its configuration.
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
+    let db = TestDb::create(&tribe_analytics::MIGRATOR).await.expect("test database");
+    let keys = TestKeys::new().expect("keys");
+    let kafka = tribe_testkit::kafka(&all_topics()).await.expect("kafka topics");
+    let mut config = config(&db, &keys, &kafka);
+    adjust(&mut config);
+    let server = spawn(config.clone()).await;
+    let client = AnalyticsServiceClient::new(server.channel().await.expect("channel"));
+    let producer = Producer::new(&kafka).await;
+    Env { db, keys, kafka, server, client, config, producer }
+}
+
+/// A stand-in for another service: its own database with an outbox, relayed to Kafka by
+/// the kit's relay exactly as the real services do.
+pub struct Producer {
+    pub db: TestDb,
+    pub relay: OutboxRelay,
+}
+
+impl Producer {
+    pub async fn new(kafka: &KafkaConfig) -> Self {
+        let db = TestDb::empty().await.expect("producer database");
+        sqlx::raw_sql(
+            "CREATE TABLE outbox (
+               id bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, topic text NOT NULL,
+               key text NOT NULL, payload bytea NOT NULL, traceparent text NOT NULL DEFAULT '',
+               created_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz,
+               attempts int NOT NULL DEFAULT 0, leased_until timestamptz);",
+        )
+        .execute(&db.pool)
+        .await
+        .expect("outbox table");
+        let relay = OutboxRelay::new(db.pool.clone(), kafka.clone()).expect("relay").with_lease(Duration::from_millis(200));
+        Self { db, relay }
+    }
+
+    /// Enqueues one event that happened at `at` on `topic`; returns it.
+    pub async fn enqueue(&self, topic: &str, aggregate: &str, actor: &str, at: DateTime<Utc>, payload: Payload) -> Event {
+        let mut event = tribe_kit::outbox::envelope("test", aggregate, actor, payload);
+        event.occur_time = Some(ts(at));
+        let mut tx = self.db.pool.begin().await.unwrap();
+        tribe_kit::outbox::enqueue(&mut tx, topic, &event).await.unwrap();
+        tx.commit().await.unwrap();
+        event
+    }
+
+    /// Publishes everything enqueued.
+    pub async fn flush(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&self.db.pool).await.unwrap();
+            if left == 0 {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "outbox did not drain");
+            if let Err(err) = self.relay.relay_once(AfterPublish::MarkSent).await {
+                eprintln!("relay: {err:#}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+
+    /// Enqueues and publishes one event.
+    pub async fn emit(&self, topic: &str, aggregate: &str, actor: &str, at: DateTime<Utc>, payload: Payload) -> Event {
+        let event = self.enqueue(topic, aggregate, actor, at, payload).await;
+        self.flush().await;
+        event
+    }
+}
+
+/// Publishes raw bytes to a logical topic with a plain idempotent producer (for
+/// redeliveries and poison messages).
+pub async fn publish_raw(kafka: &KafkaConfig, topic: &str, key: &str, payload: &[u8]) {
+    let producer = tribe_kit::outbox::producer(kafka).unwrap();
+    let topic = kafka.topic(topic);
+    producer
+        .send(rdkafka::producer::FutureRecord::to(&topic).key(key).payload(payload), Duration::from_secs(30))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("publish");
+}
+
+pub async fn republish(kafka: &KafkaConfig, topic: &str, event: &Event) {
+    publish_raw(kafka, topic, &event.aggregate_id, &event.encode_to_vec()).await;
+}
+
+/// Waits until the consumer has applied at least `n` events.
+pub async fn wait_processed(pool: &sqlx::PgPool, n: i64) -> i64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(pool).await.unwrap();
+        if done >= n {
+            return done;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "only {done} of {n} events processed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sum of one rollup counter over all time.
+pub async fn counter(pool: &sqlx::PgPool, subject: &str, metric: &str) -> i64 {
+    sqlx::query_scalar("SELECT COALESCE(sum(value), 0)::bigint FROM rollup_hourly WHERE subject = $1 AND metric = $2")
+        .bind(subject)
+        .bind(metric)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+pub fn ts(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+}
+
+pub fn range(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<TimeRange> {
+    Some(TimeRange { start_time: Some(ts(start)), end_time: Some(ts(end)) })
+}
+
+pub const HOUR: i32 = Granularity::Hour as i32;
+pub const DAY: i32 = Granularity::Day as i32;
+pub const WEEK: i32 = Granularity::Week as i32;
+
+pub fn id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Asserts the code and, when given, the ErrorInfo reason of a failed call.
+pub fn assert_status(status: &Status, code: Code, reason: Option<&str>) {
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    if let Some(reason) = reason {
+        let details = status.get_error_details();
+        let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+        assert_eq!(info.reason, reason, "{status:?}");
+        assert_eq!(info.domain, "analytics.trainertribe.dev");
+    }
+}
+
+/// The fields named by the BadRequest detail of an INVALID_ARGUMENT.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let details = status.get_error_details();
+    let mut fields: Vec<String> =
+        details.bad_request().map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect()).unwrap_or_default();
+    fields.sort();
+    fields
+}
