@@ -42,7 +42,7 @@ impl Messaging {
             return Err(ApiError::invalid_reason("CANNOT_MESSAGE_SELF", "user_id", "cannot open a conversation with yourself"));
         }
         self.check_blocks(me, other).await?;
-        let (row, created) = self.d.store.open_direct(Uuid::now_v7(), me, other, Utc::now()).await.map_err(internal)?;
+        let (row, created) = self.d.store.open_direct(Uuid::now_v7(), me, other, now()).await.map_err(internal)?;
         if created {
             let payload = Payload::ConversationCreated(ev::ConversationCreated {
                 conversation_id: row.id.to_string(),
@@ -159,7 +159,7 @@ impl Messaging {
         hash.update((text.len() as u64).to_be_bytes());
         hash.update(text.as_bytes());
         hash.update(media_url.as_bytes());
-        let now = Utc::now();
+        let now = now();
         let id = Uuid::now_v7();
         let new = NewMessage {
             message: MessageRow { conversation_id: conversation, id, sender_id: me, text, media_url, created_at: now },
@@ -265,7 +265,7 @@ impl Messaging {
         let (Some(conversation), Some(message)) = (conversation, message) else { return Err(not_found()) };
         let (_, before) = self.membership(conversation, me).await?;
         self.d.store.message(conversation, message).await.map_err(internal)?.ok_or_else(|| ApiError::not_found("message"))?;
-        let after = self.d.store.mark_read(conversation, me, message, Utc::now()).await.map_err(internal)?.ok_or_else(not_found)?;
+        let after = self.d.store.mark_read(conversation, me, message, now()).await.map_err(internal)?.ok_or_else(not_found)?;
         if after.last_read_message_id != before.last_read_message_id {
             let everyone: Vec<Uuid> = self.d.store.participants(conversation).await.map_err(internal)?.iter().map(|p| p.user_id).collect();
             let event = pb::StreamEventsResponse { event: Some(Event::ReadReceipt(convert::receipt(&after))) };

@@ -75,7 +75,7 @@ impl Messaging {
             }
             Claim::Fresh => {}
         }
-        let group = NewGroup { id: Uuid::now_v7(), owner: me, members: members.clone(), name, description, image_url, at: Utc::now() };
+        let group = NewGroup { id: Uuid::now_v7(), owner: me, members: members.clone(), name, description, image_url, at: now() };
         let row = self.d.store.create_group(&group).await.map_err(internal)?;
         let owner = self.d.store.participant(row.id, me).await.map_err(internal)?.ok_or_else(not_found)?;
         let response = pb::CreateGroupResponse { conversation: Some(self.view(&row, &owner).await?) };
@@ -240,7 +240,7 @@ impl Messaging {
         if user != me {
             self.check_blocks_for_add(me, user).await?;
         }
-        let added = self.d.store.add_member(id, user, Utc::now(), self.d.limits.max_group_members).await.map_err(internal)?;
+        let added = self.d.store.add_member(id, user, now(), self.d.limits.max_group_members).await.map_err(internal)?;
         let member = match added {
             Added::AlreadyMember(p) => p,
             Added::Full => {

@@ -55,6 +55,13 @@ impl std::fmt::Debug for Messaging {
     }
 }
 
+/// The current time at the storage precision (microseconds), so a stored value reads
+/// back equal to what was returned when it was written.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    let t = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
 fn internal(err: anyhow::Error) -> ApiError {
     ApiError::internal(err)
 }

@@ -1,0 +1,245 @@
+//! Shared fixtures of the messaging service's integration tests: a fresh database, Redis
+//! prefix, topics and keys per test, the service on a free port, users as token holders,
+//! and helpers to read the live event stream (native gRPC and gRPC-Web).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use tonic::transport::Channel;
+use tonic::{Code, Status, Streaming};
+use tonic_types::StatusExt;
+use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_messaging::config::{Config, Limits};
+use tribe_proto::messaging::v1 as pb;
+use tribe_proto::messaging::v1::messaging_service_client::MessagingServiceClient;
+use tribe_proto::messaging::v1::stream_events_response::Event;
+use tribe_testkit::{TestDb, TestKeys, TestServer, authed};
+
+pub type Client = MessagingServiceClient<Channel>;
+
+/// Fields drop in order: the server stops before its database goes away.
+pub struct Env {
+    pub client: Client,
+    pub server: TestServer,
+    pub config: Config,
+    pub kafka: KafkaConfig,
+    pub keys: TestKeys,
+    pub db: TestDb,
+}
+
+pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.content.v1", "tribe.messaging.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC];
+
+pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
+    Config {
+        server: ServerConfig::for_tests(),
+        auth: AuthConfig { jwks_file: keys.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
+        kafka: kafka.clone(),
+        database_url: db.url.clone(),
+        db_max_connections: 10,
+        redis_url: tribe_testkit::redis_url(),
+        redis_prefix: tribe_testkit::redis_prefix(),
+        page_token_secret: b"test page token secret of enough length".to_vec(),
+        scylla_nodes: None,
+        scylla_keyspace: "unused".into(),
+        scylla_bucket: Duration::from_secs(3600),
+        limits: Limits { sends_per_window: 1000, ..Limits::default() },
+        heartbeat: Duration::from_secs(25),
+        migrate: false,
+        outbox_relay: true,
+        consume_events: true,
+    }
+}
+
+pub async fn spawn(config: Config) -> TestServer {
+    let app = tribe_messaging::App::build(config).await.expect("build messaging service");
+    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.expect("spawn messaging service")
+}
+
+pub async fn start() -> Env {
+    start_with(|_| {}).await
+}
+
+/// Starts the service after `adjust` edits its configuration.
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
+    let db = TestDb::create(&tribe_messaging::MIGRATOR).await.expect("test database");
+    let keys = TestKeys::new().expect("keys");
+    let kafka = tribe_testkit::kafka(&TOPICS).await.expect("kafka topics");
+    let mut config = config(&db, &keys, &kafka);
+    adjust(&mut config);
+    let server = spawn(config.clone()).await;
+    let client = MessagingServiceClient::new(server.channel().await.expect("channel"));
+    Env { db, keys, kafka, server, client, config }
+}
+
+/// A user: an id and an access token from the test issuer.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub token: String,
+}
+
+pub fn user(env: &Env) -> User {
+    let id = uuid::Uuid::now_v7().to_string();
+    let token = env.keys.access_token(&id, &["user"]);
+    User { id, token }
+}
+
+pub fn req<T>(user: &User, message: T) -> tonic::Request<T> {
+    authed(message, &user.token)
+}
+
+pub async fn direct(env: &Env, a: &User, b: &User) -> String {
+    let mut client = env.client.clone();
+    client
+        .create_conversation(req(a, pb::CreateConversationRequest { user_id: b.id.clone() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .conversation
+        .unwrap()
+        .conversation_id
+}
+
+pub async fn group(env: &Env, owner: &User, members: &[&User]) -> String {
+    let mut client = env.client.clone();
+    client
+        .create_group(req(
+            owner,
+            pb::CreateGroupRequest {
+                name: "Leg day crew".into(),
+                member_ids: members.iter().map(|m| m.id.clone()).collect(),
+                request_id: uuid::Uuid::new_v4().to_string(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .conversation
+        .unwrap()
+        .conversation_id
+}
+
+pub async fn send(env: &Env, from: &User, conversation: &str, text: &str) -> pb::Message {
+    let mut client = env.client.clone();
+    client
+        .send_message(req(
+            from,
+            pb::SendMessageRequest {
+                conversation_id: conversation.into(),
+                text: text.into(),
+                media_url: String::new(),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            },
+        ))
+        .await
+        .unwrap_or_else(|s| panic!("send {text:?}: {s:?}"))
+        .into_inner()
+        .message
+        .unwrap()
+}
+
+pub async fn unread(env: &Env, who: &User) -> pb::UnreadCounts {
+    let mut client = env.client.clone();
+    client.get_unread_counts(req(who, pb::GetUnreadCountsRequest {})).await.unwrap().into_inner().unread_counts.unwrap()
+}
+
+/// Opens a native gRPC event stream and consumes its first heartbeat.
+pub async fn open_stream(env: &Env, who: &User) -> Streaming<pb::StreamEventsResponse> {
+    let mut client = env.client.clone();
+    let mut stream = client.stream_events(req(who, pb::StreamEventsRequest {})).await.unwrap().into_inner();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.message()).await.expect("first event").unwrap().unwrap();
+    assert!(matches!(first.event, Some(Event::Heartbeat(_))), "the first event is a heartbeat: {first:?}");
+    stream
+}
+
+/// The next non-heartbeat event, or panics after `wait`.
+pub async fn next_event(stream: &mut Streaming<pb::StreamEventsResponse>, wait: Duration) -> Event {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let item = tokio::time::timeout(left, stream.message()).await.expect("an event within the deadline");
+        match item {
+            Ok(Some(pb::StreamEventsResponse { event: Some(Event::Heartbeat(_)) })) => continue,
+            Ok(Some(pb::StreamEventsResponse { event: Some(event) })) => return event,
+            other => panic!("stream ended or failed: {other:?}"),
+        }
+    }
+}
+
+/// Events until one matches `want` (returned); panics after `wait`.
+pub async fn wait_for(
+    stream: &mut Streaming<pb::StreamEventsResponse>,
+    wait: Duration,
+    want: impl Fn(&Event) -> bool,
+) -> (Event, Vec<Event>) {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut skipped = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        assert!(!left.is_zero(), "no matching event; saw {skipped:?}");
+        let event = next_event(stream, left).await;
+        if want(&event) {
+            return (event, skipped);
+        }
+        skipped.push(event);
+    }
+}
+
+/// Asserts that no non-heartbeat event arrives within `quiet`.
+pub async fn assert_quiet(stream: &mut Streaming<pb::StreamEventsResponse>, quiet: Duration, what: &str) {
+    let deadline = tokio::time::Instant::now() + quiet;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, stream.message()).await {
+            Err(_) => return,
+            Ok(Ok(Some(pb::StreamEventsResponse { event: Some(Event::Heartbeat(_)) }))) => continue,
+            Ok(other) => panic!("{what}: unexpected {other:?}"),
+        }
+    }
+}
+
+/// Asserts the code and, when given, the ErrorInfo reason of a failed call.
+pub fn assert_status(status: &Status, code: Code, reason: Option<&str>) {
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    if let Some(reason) = reason {
+        let details = status.get_error_details();
+        let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+        assert_eq!(info.reason, reason, "{status:?}");
+        assert_eq!(info.domain, "messaging.trainertribe.dev");
+    }
+}
+
+/// The fields named by the BadRequest detail of an INVALID_ARGUMENT.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let details = status.get_error_details();
+    details.bad_request().map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect()).unwrap_or_default()
+}
+
+/// Polls `check` until it returns Some or `wait` passes.
+pub async fn eventually<T, F, Fut>(wait: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Publishes events to a (suffixed) topic through the real producer path: the kit's
+/// envelope, an outbox table and the relay — here a scratch outbox in the test database
+/// standing in for the producing service's own.
+pub async fn produce(env: &Env, logical_topic: &str, events: &[tribe_proto::events::v1::Event]) {
+    let mut tx = env.db.pool.begin().await.unwrap();
+    for event in events {
+        tribe_kit::outbox::enqueue(&mut tx, logical_topic, event).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
