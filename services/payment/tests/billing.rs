@@ -178,6 +178,23 @@ async fn upgrade_is_prorated_now_and_downgrade_waits_for_renewal() {
     let amounts: Vec<i64> =
         sqlx::query_scalar("SELECT amount_minor FROM transactions ORDER BY created_at, id").fetch_all(&env.db.pool).await.unwrap();
     assert_eq!(amounts, vec![1000, 800, 1000]);
+
+    // Upgrade, scheduling the downgrade, and applying it each announce a change; the
+    // scheduled one keeps Pro until it applies.
+    let events = tribe_testkit::read_events(&env.kafka, "tribe.payment.v1", 8, Duration::from_secs(20)).await.unwrap();
+    let changes: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Some(Payload::SubscriptionChanged(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changes.len(), 3, "{changes:#?}");
+    assert_eq!((changes[0].plan_id.as_str(), changes[0].scheduled_plan_id.as_str()), (pro.plan_id.as_str(), ""));
+    assert_eq!((changes[1].plan_id.as_str(), changes[1].scheduled_plan_id.as_str()), (pro.plan_id.as_str(), premium.plan_id.as_str()));
+    assert_eq!(changes[1].entitlement_tier, SubscriptionTier::Pro as i32);
+    assert_eq!((changes[2].plan_id.as_str(), changes[2].scheduled_plan_id.as_str()), (premium.plan_id.as_str(), ""));
+    assert_eq!(changes[2].entitlement_tier, SubscriptionTier::Premium as i32);
 }
 
 #[tokio::test]

@@ -201,25 +201,34 @@ fn domain_tier(v: &mut Violations, tier: i32) -> Option<(&'static str, i32)> {
     t
 }
 
-/// The catalogue a local mesh starts with (`TRIBE_PAYMENT_DEFAULT_PLANS`): name, tier,
-/// monthly and yearly price in EUR cents, features.
-const DEFAULT_PLANS: &[(&str, &str, tribe_proto::r#type::v1::SubscriptionTier, i64, i64, &[&str])] = &[
-    (
-        "Premium",
-        "Premium posts, the AI coach and your own analytics.",
-        tribe_proto::r#type::v1::SubscriptionTier::Premium,
-        999,
-        9_990,
-        &["premium_posts", "ai_coach", "advanced_analytics"],
-    ),
-    (
-        "Pro",
-        "Everything in Premium, plus creator insights and paid programs for trainers.",
-        tribe_proto::r#type::v1::SubscriptionTier::Pro,
-        1_999,
-        19_990,
-        &["premium_posts", "ai_coach", "advanced_analytics", "creator_insights", "trainer_programs"],
-    ),
+/// One plan of the catalogue a local mesh starts with (`TRIBE_PAYMENT_DEFAULT_PLANS`);
+/// prices in EUR cents.
+struct DefaultPlan {
+    name: &'static str,
+    description: &'static str,
+    tier: tribe_proto::r#type::v1::SubscriptionTier,
+    monthly: i64,
+    yearly: i64,
+    features: &'static [&'static str],
+}
+
+const DEFAULT_PLANS: &[DefaultPlan] = &[
+    DefaultPlan {
+        name: "Premium",
+        description: "Premium posts, the AI coach and your own analytics.",
+        tier: tribe_proto::r#type::v1::SubscriptionTier::Premium,
+        monthly: 999,
+        yearly: 9_990,
+        features: &["premium_posts", "ai_coach", "advanced_analytics"],
+    },
+    DefaultPlan {
+        name: "Pro",
+        description: "Everything in Premium, plus creator insights and paid programs for trainers.",
+        tier: tribe_proto::r#type::v1::SubscriptionTier::Pro,
+        monthly: 1_999,
+        yearly: 19_990,
+        features: &["premium_posts", "ai_coach", "advanced_analytics", "creator_insights", "trainer_programs"],
+    },
 ];
 
 impl PaymentService {
@@ -233,20 +242,20 @@ impl PaymentService {
             return Ok(0);
         }
         let now = self.clock.now();
-        for (name, description, tier, monthly, yearly, features) in DEFAULT_PLANS {
+        for plan in DEFAULT_PLANS {
             let (tier, rank) =
-                convert::tier_from_pb(*tier as i32).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad default tier")))?;
-            let features = domain::features(&features.iter().map(|f| f.to_string()).collect::<Vec<_>>())
+                convert::tier_from_pb(plan.tier as i32).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad default tier")))?;
+            let features = domain::features(&plan.features.iter().map(|f| f.to_string()).collect::<Vec<_>>())
                 .map_err(|e| ApiError::internal(anyhow::anyhow!("default plan features: {e}")))?;
             let row = crate::store::PlanRow {
                 id: tribe_kit::ids::new_id(),
-                name: name.to_string(),
-                description: description.to_string(),
+                name: plan.name.to_string(),
+                description: plan.description.to_string(),
                 tier: tier.to_string(),
                 tier_rank: rank,
                 currency: "EUR".into(),
-                monthly_minor: *monthly,
-                yearly_minor: *yearly,
+                monthly_minor: plan.monthly,
+                yearly_minor: plan.yearly,
                 features,
                 active: true,
                 trial_days: 0,

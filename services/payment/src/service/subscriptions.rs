@@ -80,6 +80,8 @@ fn changed(
         effective_time: Some(convert::ts(at)),
         transaction_id: transaction.map(|t| t.to_string()).unwrap_or_default(),
         entitlement_tier: entitlement_tier(after, after_plan),
+        scheduled_plan_id: after.scheduled_plan_id.map(|p| p.to_string()).unwrap_or_default(),
+        scheduled_billing_cycle: after.scheduled_cycle.clone().unwrap_or_default(),
     })
 }
 
@@ -534,6 +536,8 @@ impl PaymentService {
         store::save_subscription(tx, &sub).await?;
         if sub.plan_id != before.plan_id
             || sub.billing_cycle != before.billing_cycle
+            || sub.scheduled_plan_id != before.scheduled_plan_id
+            || sub.scheduled_cycle != before.scheduled_cycle
             || (sub.cancel_at_period_end != before.cancel_at_period_end && !sub.cancel_at_period_end)
         {
             events.push(changed(&before, &before_plan, &sub, &after_plan, now, charged.as_ref().map(|t| t.id)));
