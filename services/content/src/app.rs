@@ -57,7 +57,10 @@ impl App {
             Arc::new(PgTimelines::new(pool.clone(), config.timeline_cap))
         } else {
             tracing::info!(nodes = ?config.scylla_nodes, "timelines on ScyllaDB");
-            Arc::new(ScyllaTimelines::connect(&config.scylla_nodes, &config.scylla_keyspace, config.timeline_cap).await?)
+            Arc::new(
+                ScyllaTimelines::connect(&config.scylla_nodes, &config.scylla_keyspace, config.scylla_replication, config.timeline_cap)
+                    .await?,
+            )
         };
         let service = ContentService::new(Deps {
             pool: pool.clone(),

@@ -27,6 +27,9 @@ pub struct Config {
     pub scylla_nodes: Vec<String>,
     /// `TRIBE_CONTENT_SCYLLA_KEYSPACE` (default tribe_content).
     pub scylla_keyspace: String,
+    /// `TRIBE_CONTENT_SCYLLA_REPLICATION` (default 3): replication factor of the keyspace
+    /// when the service creates it.
+    pub scylla_replication: u32,
     /// `TRIBE_CONTENT_FANOUT_THRESHOLD` (default 10000): authors with more followers are
     /// merged into feeds at read time instead of being pushed.
     pub fanout_threshold: u64,
@@ -66,6 +69,7 @@ impl Config {
             user_url: config::var("TRIBE_CONTENT_USER_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
             scylla_nodes: list(config::var("TRIBE_SCYLLA_NODES")),
             scylla_keyspace: config::var("TRIBE_CONTENT_SCYLLA_KEYSPACE").unwrap_or_else(|| "tribe_content".into()),
+            scylla_replication: config::parse_or("TRIBE_CONTENT_SCYLLA_REPLICATION", 3)?,
             fanout_threshold: config::parse_or("TRIBE_CONTENT_FANOUT_THRESHOLD", 10_000)?,
             timeline_cap: config::parse_or("TRIBE_CONTENT_TIMELINE_CAP", 800)?,
             media_hosts,

@@ -202,8 +202,7 @@ impl Rules {
             }
             let duration_ms = match duration {
                 None => None,
-                Some(d) if kind != pb::MediaType::Video as i32 => {
-                    let _ = d;
+                Some(_) if kind != pb::MediaType::Video as i32 => {
                     v.add(at("duration"), "only videos have a duration");
                     None
                 }

@@ -128,7 +128,7 @@ pub async fn run(pool: PgPool, interval: Duration, stop: impl std::future::Futur
     tokio::pin!(stop);
     let mut tick: u64 = 0;
     loop {
-        let windows: &[i16] = if tick % 5 == 0 { &WINDOWS } else { &WINDOWS[..1] };
+        let windows: &[i16] = if tick.is_multiple_of(5) { &WINDOWS } else { &WINDOWS[..1] };
         if let Err(err) = recompute(&pool, windows, Utc::now()).await {
             tracing::warn!(error = format!("{err:#}"), "trending recomputation failed");
         }

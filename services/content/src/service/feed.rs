@@ -47,7 +47,7 @@ impl ContentService {
         }
         let mut seen = HashSet::new();
         candidates.retain(|e| seen.insert(e.post_id));
-        candidates.sort_by(|a, b| b.post_id.cmp(&a.post_id));
+        candidates.sort_by_key(|e| std::cmp::Reverse(e.post_id));
         // The token follows the raw window, so posts filtered below never repeat or stall.
         let token = self.pages.next_token(scope, &mut candidates, limit, |e| vec![Key::Str(e.post_id.to_string())]);
 

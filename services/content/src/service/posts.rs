@@ -51,8 +51,7 @@ impl ContentService {
         if post.text.trim().is_empty() && post.media.is_empty() {
             v.add("post.text", "a post needs text or media");
         }
-        if let Err(e) = ids::parse_request_id(&req.request_id) {
-            let _ = e;
+        if ids::parse_request_id(&req.request_id).is_err() {
             v.add("request_id", "must be 1-64 visible ASCII characters");
         }
         v.finish()?;

@@ -53,12 +53,14 @@ fn from_blob(raw: &[u8]) -> anyhow::Result<Uuid> {
 }
 
 impl ScyllaTimelines {
-    /// Connects, creates the keyspace and tables if missing (with the schema file's
-    /// replication, `keyspace` substituted), and prepares every statement.
-    pub async fn connect(nodes: &[String], keyspace: &str, cap: usize) -> anyhow::Result<Self> {
+    /// Connects, creates the keyspace and tables if missing (the schema file with
+    /// `keyspace` and `replication_factor` substituted), and prepares every statement.
+    pub async fn connect(nodes: &[String], keyspace: &str, replication_factor: u32, cap: usize) -> anyhow::Result<Self> {
         anyhow::ensure!(keyspace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad keyspace name {keyspace}");
         let session = SessionBuilder::new().known_nodes(nodes).build().await.context("connect to ScyllaDB")?;
-        let schema = SCHEMA.replace("tribe_content", keyspace);
+        let schema = SCHEMA
+            .replace("tribe_content", keyspace)
+            .replace("'replication_factor': 3", &format!("'replication_factor': {replication_factor}"));
         for statement in schema_statements(&schema) {
             session.query_unpaged(statement, ()).await.with_context(|| format!("apply CQL schema: {statement}"))?;
         }
