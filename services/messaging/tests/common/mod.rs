@@ -243,3 +243,15 @@ pub async fn produce(env: &Env, logical_topic: &str, events: &[tribe_proto::even
     }
     tx.commit().await.unwrap();
 }
+
+/// Publishes events straight to the broker with the kit's idempotent producer (used to
+/// re-deliver an event that already went through an outbox).
+pub async fn produce_direct(env: &Env, logical_topic: &str, events: &[tribe_proto::events::v1::Event]) {
+    let producer = tribe_kit::outbox::producer(&env.kafka).unwrap();
+    let topic = env.kafka.topic(logical_topic);
+    for event in events {
+        let payload = prost::Message::encode_to_vec(event);
+        let record = rdkafka::producer::FutureRecord::to(&topic).key(&event.aggregate_id).payload(&payload);
+        producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).unwrap();
+    }
+}
