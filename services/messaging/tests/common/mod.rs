@@ -255,3 +255,97 @@ pub async fn produce_direct(env: &Env, logical_topic: &str, events: &[tribe_prot
         producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).unwrap();
     }
 }
+
+/// A server-streaming gRPC-Web call over HTTP/1.1 as a browser makes it: the response
+/// body is a chunked sequence of length-prefixed frames, messages (flag 0) then one
+/// trailer frame (flag 0x80) carrying grpc-status.
+pub mod grpc_web_stream {
+    use prost::Message;
+
+    pub struct WebStream {
+        response: reqwest::Response,
+        buffer: Vec<u8>,
+        done: bool,
+    }
+
+    /// One item of the stream: a message, or the final status code and message.
+    #[derive(Debug)]
+    pub enum Item<T> {
+        Message(T),
+        End(i32, String),
+    }
+
+    pub async fn open<Req: Message>(base_url: &str, path: &str, request: &Req, token: &str) -> anyhow::Result<WebStream> {
+        let body = request.encode_to_vec();
+        let mut framed = Vec::with_capacity(body.len() + 5);
+        framed.push(0u8);
+        framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        framed.extend_from_slice(&body);
+        let client = reqwest::Client::builder().http1_only().build()?;
+        let response = client
+            .post(format!("{base_url}{path}"))
+            .header("content-type", "application/grpc-web+proto")
+            .header("x-grpc-web", "1")
+            .header("origin", "http://localhost:3000")
+            .header("authorization", format!("Bearer {token}"))
+            .body(framed)
+            .send()
+            .await?;
+        anyhow::ensure!(response.version() == reqwest::Version::HTTP_11, "expected HTTP/1.1, got {:?}", response.version());
+        let mut stream = WebStream { response, buffer: Vec::new(), done: false };
+        // A trailers-only answer (an error before any message) comes in the headers.
+        if let Some(status) = stream.response.headers().get("grpc-status").and_then(|v| v.to_str().ok()) {
+            let message = stream.response.headers().get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            stream.buffer = trailer_frame(status, &message);
+        }
+        Ok(stream)
+    }
+
+    fn trailer_frame(status: &str, message: &str) -> Vec<u8> {
+        let text = format!("grpc-status:{status}\r\ngrpc-message:{message}\r\n");
+        let mut frame = vec![0x80];
+        frame.extend_from_slice(&(text.len() as u32).to_be_bytes());
+        frame.extend_from_slice(text.as_bytes());
+        frame
+    }
+
+    impl WebStream {
+        /// The next frame; `None` once the trailers were returned or the body ended.
+        pub async fn next<T: Message + Default>(&mut self) -> anyhow::Result<Option<Item<T>>> {
+            loop {
+                if self.done {
+                    return Ok(None);
+                }
+                if self.buffer.len() >= 5 {
+                    let flag = self.buffer[0];
+                    let len = u32::from_be_bytes([self.buffer[1], self.buffer[2], self.buffer[3], self.buffer[4]]) as usize;
+                    if self.buffer.len() >= 5 + len {
+                        let frame: Vec<u8> = self.buffer.drain(..5 + len).skip(5).collect();
+                        if flag & 0x80 == 0 {
+                            return Ok(Some(Item::Message(T::decode(frame.as_slice())?)));
+                        }
+                        let (mut code, mut message) = (2, String::new());
+                        for line in String::from_utf8_lossy(&frame).split("\r\n") {
+                            if let Some((key, value)) = line.split_once(':') {
+                                match key.trim().to_ascii_lowercase().as_str() {
+                                    "grpc-status" => code = value.trim().parse()?,
+                                    "grpc-message" => message = value.trim().to_string(),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        self.done = true;
+                        return Ok(Some(Item::End(code, message)));
+                    }
+                }
+                match self.response.chunk().await? {
+                    Some(chunk) => self.buffer.extend_from_slice(&chunk),
+                    None => {
+                        self.done = true;
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+}
