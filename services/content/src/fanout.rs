@@ -7,7 +7,7 @@
 //! - PostDeleted, PostModerated HIDE/REMOVE, PostUpdated to PRIVATE: remove from feeds.
 //! - UserFollowed: record the edge and backfill the followee's recent posts.
 //! - UserUnfollowed / UserBlocked: drop the edge and the other side's posts from the feed.
-//! - UserRegistered: remember the handle (mentions).
+//! - UserRegistered, UserUpdated (handle): remember the handle (mentions).
 //!
 //! Timeline writes are idempotent, so a redelivered event (or a retry after the
 //! transaction failed) repeats them harmlessly.
@@ -138,6 +138,13 @@ impl EventHandler for FanOut {
                 }
             }
             Payload::UserRegistered(e) => graph::upsert_user(tx, id(&e.user_id)?, &e.handle, e.is_trainer).await?,
+            // The event names changed fields only: fetch the new handle for mentions.
+            Payload::UserUpdated(e) if e.changed_fields.iter().any(|f| f == "handle") => {
+                let user = id(&e.user_id)?;
+                if let Some(summary) = self.users.summaries(&[user]).await?.remove(&user) {
+                    graph::upsert_user(tx, user, &summary.handle, summary.is_trainer).await?;
+                }
+            }
             Payload::UserFollowed(e) => {
                 let (follower, followee) = (id(&e.follower_id)?, id(&e.followee_id)?);
                 graph::follow(tx, follower, followee).await?;
