@@ -70,12 +70,10 @@ impl Mesh {
         let mut mesh = Mesh { child, edge: format!("http://{edge}"), output, _state: state };
         // Generous: the first `tribe up` may still have binaries to link.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
-        loop {
-            tokio::select! {
-                _ = ready_rx.recv() => break,
-                status = mesh.child.wait() => panic!("tribe up exited ({status:?}):\n{}", mesh.log()),
-                _ = tokio::time::sleep_until(deadline) => panic!("tribe up not ready in 10 minutes:\n{}", mesh.log()),
-            }
+        tokio::select! {
+            _ = ready_rx.recv() => {}
+            status = mesh.child.wait() => panic!("tribe up exited ({status:?}):\n{}", mesh.log()),
+            _ = tokio::time::sleep_until(deadline) => panic!("tribe up not ready in 10 minutes:\n{}", mesh.log()),
         }
         mesh
     }
@@ -296,7 +294,7 @@ async fn a_newcomer_story_through_tribe_up_and_the_edge() {
                 "/trainertribe.analytics.v1.AnalyticsService/GetUserAnalytics",
                 &analytics::GetUserAnalyticsRequest {
                     user_id: ada.id.clone(),
-                    time_range: Some(time_range.clone()),
+                    time_range: Some(time_range),
                     granularity: types::Granularity::Hour as i32,
                 },
                 Some(&ada.access),
