@@ -127,6 +127,23 @@ async fn a_big_author_is_merged_at_read_time_and_a_returning_user_sees_followees
 
     // The follow backfill (or the pull fallback for an empty timeline) shows the older post.
     wait_feed(&env.client, &fan, &before.post_id, true).await;
+    wait_feed(&env.client, &other, &before.post_id, true).await;
+    // A lost home timeline (expired, rebuilt store) still shows what followees posted.
+    let pool = env.db.pool.clone();
+    let other_id = other.id.clone();
+    eventually("the backfill reached the second follower's stored timeline", || {
+        let (pool, other_id) = (pool.clone(), other_id.clone());
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM home_timeline WHERE owner_id = $1::uuid)")
+                .bind(&other_id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    sqlx::query("DELETE FROM home_timeline WHERE owner_id = $1::uuid").bind(&other.id).execute(&env.db.pool).await.unwrap();
+    assert!(in_feed(&mut env, &other, &before.post_id).await, "pulled from the followees when the timeline is empty");
 
     let fresh = create(&mut env, &star, post("new post from a big account")).await;
     let pool = env.db.pool.clone();
@@ -149,7 +166,8 @@ async fn a_big_author_is_merged_at_read_time_and_a_returning_user_sees_followees
         .await
         .unwrap();
     assert_eq!(pushed, 0, "nothing was pushed to followers");
-    // The follower still sees the new post, merged in at read time.
+    // The follower (whose timeline holds the backfilled post, so no fallback applies)
+    // still sees the new post, merged in at read time.
     assert!(in_feed(&mut env, &fan, &fresh.post_id).await, "merged into the first follower's feed");
     assert!(in_feed(&mut env, &other, &fresh.post_id).await, "merged into the second follower's feed");
     let stranger = register(&mut env, &unique("stranger"), false).await;

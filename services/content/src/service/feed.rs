@@ -12,52 +12,91 @@ use uuid::Uuid;
 
 use super::ContentService;
 use super::posts::id_cursor;
-use crate::domain::Viewer;
+use crate::domain::{MOD_VISIBLE, Viewer};
 use crate::store::{graph, posts};
 use crate::timeline::Entry;
 
 const METHOD: &str = "/trainertribe.content.v1.ContentService/GetFeed";
 
+/// Where a feed page's candidates come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The home timeline plus the user timelines of followed pull authors.
+    Timeline,
+    /// Recent posts of every followee straight from the posts table.
+    Pull,
+}
+
 impl ContentService {
+    /// Up to `limit + 1` candidate entries below `before`, newest first, deduplicated.
+    async fn candidates(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        viewer: &Viewer,
+        source: Source,
+        followees: &[Uuid],
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, ApiError> {
+        let mut out: Vec<Entry> = Vec::new();
+        match source {
+            Source::Timeline => {
+                out.extend(self.timelines.home(viewer.id, before, limit + 1).await.map_err(ApiError::internal)?);
+                for author in graph::pulled_followees(conn, viewer.id).await? {
+                    out.extend(self.timelines.user(author, before, limit + 1).await.map_err(ApiError::internal)?);
+                }
+            }
+            Source::Pull => {
+                let mut authors = followees.to_vec();
+                authors.push(viewer.id);
+                let recent = posts::recent_of(conn, &authors, before, limit as i64 + 1).await?;
+                out.extend(recent.into_iter().map(|(post_id, author_id)| Entry { post_id, author_id }));
+            }
+        }
+        let mut seen = HashSet::new();
+        out.retain(|e| seen.insert(e.post_id));
+        out.sort_by_key(|e| std::cmp::Reverse(e.post_id));
+        Ok(out)
+    }
+
     pub async fn get_feed(&self, caller: &UserPrincipal, req: pb::GetFeedRequest) -> Result<pb::GetFeedResponse, ApiError> {
         let viewer = Viewer::of(caller)?;
         let limit = page::page_size(req.page_size)? as usize;
         let hash = FilterHash::new().finish();
         let scope = PageScope { method: METHOD, subject_id: &caller.user_id, filter_hash: &hash };
-        let before = id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+        let keys = self.pages.decode(scope, &req.page_token)?;
+        // The token remembers the source so a feed does not switch halfway through.
+        let (source, before) = match keys.as_deref() {
+            Some([Key::Int(src), Key::Str(_)]) => {
+                let source = if *src == 1 { Source::Pull } else { Source::Timeline };
+                (source, id_cursor(keys.map(|k| k[1..].to_vec()))?)
+            }
+            None => (Source::Timeline, None),
+            Some(_) => return Err(ApiError::invalid_field("page_token", "malformed page token")),
+        };
 
         let mut conn = self.pool.acquire().await?;
         let followees = graph::followees(&mut conn, viewer.id).await?;
-        let pulled = graph::pulled_followees(&mut conn, viewer.id).await?;
-        let home = self.timelines.home(viewer.id, before, limit + 1).await.map_err(ApiError::internal)?;
-        let mut candidates: Vec<Entry> = home;
-        let timeline_empty = candidates.is_empty()
-            && (before.is_none() || self.timelines.home(viewer.id, None, 1).await.map_err(ApiError::internal)?.is_empty());
-        if timeline_empty {
-            // Nothing pushed (new account, timeline lost, consumer behind): pull.
-            let mut authors = followees.clone();
-            authors.push(viewer.id);
-            let recent = posts::recent_of(&mut conn, &authors, before, limit as i64 + 1).await?;
-            candidates.extend(recent.into_iter().map(|(post_id, author_id)| Entry { post_id, author_id }));
-        } else {
-            for author in &pulled {
-                let theirs = self.timelines.user(*author, before, limit + 1).await.map_err(ApiError::internal)?;
-                candidates.extend(theirs);
+        let following: HashSet<Uuid> = followees.iter().copied().chain([viewer.id]).collect();
+        let mut attempt = source;
+        loop {
+            let mut candidates = self.candidates(&mut conn, &viewer, attempt, &followees, before, limit).await?;
+            // The token follows the raw window, so posts filtered below never repeat or stall.
+            let code = i64::from(attempt == Source::Pull);
+            let token = self.pages.next_token(scope, &mut candidates, limit, |e| vec![Key::Int(code), Key::Str(e.post_id.to_string())]);
+            // Only authors still followed (or the reader), only what the reader may see, and
+            // moderated posts stay on their author's profile, not in feeds.
+            let ids: Vec<Uuid> = candidates.iter().filter(|e| following.contains(&e.author_id)).map(|e| e.post_id).collect();
+            let rows: Vec<_> =
+                posts::visible(&mut conn, &viewer, &ids).await?.into_iter().filter(|r| r.moderation == MOD_VISIBLE).collect();
+            // A first page with nothing to show (new account, lost or stale timeline,
+            // consumer behind) pulls from the followees instead.
+            if rows.is_empty() && before.is_none() && attempt == Source::Timeline {
+                attempt = Source::Pull;
+                continue;
             }
+            drop(conn);
+            return Ok(pb::GetFeedResponse { posts: self.render(&viewer, rows).await, next_page_token: token });
         }
-        let mut seen = HashSet::new();
-        candidates.retain(|e| seen.insert(e.post_id));
-        candidates.sort_by_key(|e| std::cmp::Reverse(e.post_id));
-        // The token follows the raw window, so posts filtered below never repeat or stall.
-        let token = self.pages.next_token(scope, &mut candidates, limit, |e| vec![Key::Str(e.post_id.to_string())]);
-
-        // Only authors still followed (or the reader), and only what the reader may see.
-        let following: HashSet<Uuid> = followees.into_iter().chain([viewer.id]).collect();
-        let ids: Vec<Uuid> = candidates.iter().filter(|e| following.contains(&e.author_id)).map(|e| e.post_id).collect();
-        let rows = posts::visible(&mut conn, &viewer, &ids).await?;
-        drop(conn);
-        // Moderated posts stay visible to their author on their profile, not in feeds.
-        let rows = rows.into_iter().filter(|r| r.moderation == crate::domain::MOD_VISIBLE).collect();
-        Ok(pb::GetFeedResponse { posts: self.render(&viewer, rows).await, next_page_token: token })
     }
 }
