@@ -90,8 +90,22 @@ async fn engagement_and_moderation_publish_events_and_moderation_and_blocks_upda
     // A blocks B: B's posts leave A's feed and B's post is NOT_FOUND for A.
     env.users.block_user(as_user(&a, upb::BlockUserRequest { user_id: b.id.clone() })).await.unwrap();
     wait_feed(&client, &a, &p.post_id, false).await;
-    let hidden = client.get_post(as_user(&a, pb::GetPostRequest { post_id: p.post_id.clone() })).await.unwrap_err();
-    assert_status(&hidden, Code::NotFound, None);
+    // The block reaches the replica asynchronously (the unfollow it implies may come first).
+    let (reader, pid) = (a.clone(), p.post_id.clone());
+    eventually("B's post is NOT_FOUND for A after the block", || {
+        let mut client = client.clone();
+        let (reader, pid) = (reader.clone(), pid.clone());
+        async move {
+            match client.get_post(as_user(&reader, pb::GetPostRequest { post_id: pid })).await {
+                Err(status) => {
+                    assert_status(&status, Code::NotFound, None);
+                    true
+                }
+                Ok(_) => false,
+            }
+        }
+    })
+    .await;
 
     let events = tribe_testkit::read_events(&env.kafka, "tribe.content.v1", 7, Duration::from_secs(20)).await.unwrap();
     let payloads: Vec<&Payload> = events.iter().filter_map(|e| e.payload.as_ref()).collect();
