@@ -13,6 +13,7 @@ pub mod mask;
 pub mod outbox;
 pub mod page;
 pub mod server;
+pub mod tasks;
 pub mod telemetry;
 
 pub use error::{ApiError, FieldViolation, Violations};

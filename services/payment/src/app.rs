@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tribe_kit::auth::{AuthLayer, KeySet, TokenVerifier};
 use tribe_kit::outbox::OutboxRelay;
 use tribe_kit::page::PageTokens;
+use tribe_kit::tasks::Background;
 use tribe_proto::payment::v1::payment_service_server::PaymentServiceServer;
 
 use crate::billing::BillingWorker;
@@ -91,27 +92,20 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped(stop_rx.clone()))));
-        let worker = self
-            .config
-            .billing_worker
-            .then(|| tokio::spawn(BillingWorker::new(self.service.clone(), self.config.billing_interval).run(stopped(stop_rx.clone()))));
+        let mut background = Background::new();
+        if let Some(relay) = self.relay {
+            background.spawn("outbox relay", |stop| relay.run(stop));
+        }
+        if self.config.billing_worker {
+            let worker = BillingWorker::new(self.service.clone(), self.config.billing_interval);
+            background.spawn("billing worker", |stop| worker.run(stop));
+        }
         let api = PaymentServiceServer::new(PaymentApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
         let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
-        let _ = stop_tx.send(true);
-        if let Some(worker) = worker {
-            let _ = worker.await;
-        }
-        if let Some(relay) = relay {
-            let _ = relay.await;
-        }
+        background.stop().await;
         result
     }
 }

@@ -9,6 +9,7 @@ use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, TokenSigner, TokenVerifier};
 use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
 use tribe_kit::outbox::OutboxRelay;
 use tribe_kit::page::PageTokens;
+use tribe_kit::tasks::Background;
 use tribe_proto::user::v1::user_service_server::UserServiceServer;
 
 use crate::config::Config;
@@ -75,26 +76,19 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped(stop_rx.clone()))));
-        let consumer = self.entitlements.map(|consumer| tokio::spawn(consumer.run(stopped(stop_rx.clone()))));
+        let mut background = Background::new();
+        if let Some(relay) = self.relay {
+            background.spawn("outbox relay", |stop| relay.run(stop));
+        }
+        if let Some(consumer) = self.entitlements {
+            background.spawn("payment event consumer", |stop| consumer.run(stop));
+        }
         let api = UserServiceServer::new(UserApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
         let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
-        let _ = stop_tx.send(true);
-        if let Some(relay) = relay {
-            let _ = relay.await;
-        }
-        if let Some(consumer) = consumer
-            && let Ok(Err(err)) = consumer.await
-        {
-            tracing::warn!(error = format!("{err:#}"), "payment event consumer stopped with an error");
-        }
+        background.stop().await;
         result
     }
 }
