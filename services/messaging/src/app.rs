@@ -61,8 +61,14 @@ impl App {
         let store: Arc<dyn MessageStore> = match &config.scylla_nodes {
             Some(nodes) => {
                 tracing::info!(nodes = %nodes, "using the ScyllaDB message store");
-                let _ = crate::store::scylla::ScyllaMessageStore::connect(nodes, &config.scylla_keyspace, config.scylla_bucket).await?;
-                anyhow::bail!("scylla store not wired yet")
+                let store = crate::store::scylla::ScyllaMessageStore::connect(
+                    nodes,
+                    &config.scylla_keyspace,
+                    config.scylla_bucket,
+                    config.scylla_replication_factor,
+                )
+                .await?;
+                Arc::new(store)
             }
             None => Arc::new(PgMessageStore::new(pool.clone())),
         };

@@ -3,6 +3,8 @@
 //! access at once, including their open stream; every method has a policy; hostile
 //! tokens are refused.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! Direct conversations, history, the inbox, read receipts, unread counts, search and
 //! idempotent sending.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::HashSet;

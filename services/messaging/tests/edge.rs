@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::grpc_web_stream::{self, Item, WebStream};
 use common::*;
-use tribe_messaging::policy;
 use tribe_mesh::envoy::Upstream;
+use tribe_messaging::policy;
 use tribe_proto::messaging::v1 as pb;
 use tribe_proto::messaging::v1::stream_events_response::Event;
 use tribe_testkit::{TestEdge, grpc_web};
@@ -59,7 +59,8 @@ async fn call<Req: prost::Message, Resp: prost::Message + Default>(edge: &TestEd
 
 async fn next(stream: &mut WebStream) -> Event {
     loop {
-        let item = tokio::time::timeout(Duration::from_secs(15), stream.next::<pb::StreamEventsResponse>()).await.expect("an event in time");
+        let item =
+            tokio::time::timeout(Duration::from_secs(15), stream.next::<pb::StreamEventsResponse>()).await.expect("an event in time");
         match item.unwrap() {
             Some(Item::Message(pb::StreamEventsResponse { event: Some(Event::Heartbeat(_)) })) => continue,
             Some(Item::Message(pb::StreamEventsResponse { event: Some(event) })) => return event,
@@ -73,7 +74,8 @@ async fn two_users_chat_over_grpc_web_streams_through_envoy() {
     let env = start().await;
     let edge = edge(&env).await;
     let (ana, ben) = (user(&env), user(&env));
-    let conv: pb::CreateConversationResponse = call(&edge, "CreateConversation", &ana, &pb::CreateConversationRequest { user_id: ben.id.clone() }).await;
+    let conv: pb::CreateConversationResponse =
+        call(&edge, "CreateConversation", &ana, &pb::CreateConversationRequest { user_id: ben.id.clone() }).await;
     let conv = conv.conversation.unwrap().conversation_id;
 
     let open = |who: &User| {
@@ -87,14 +89,20 @@ async fn two_users_chat_over_grpc_web_streams_through_envoy() {
         assert!(matches!(first, Some(Item::Message(pb::StreamEventsResponse { event: Some(Event::Heartbeat(_)) }))), "{first:?}");
     }
 
-    let _: pb::SetTypingResponse = call(&edge, "SetTyping", &ana, &pb::SetTypingRequest { conversation_id: conv.clone(), typing: true }).await;
+    let _: pb::SetTypingResponse =
+        call(&edge, "SetTyping", &ana, &pb::SetTypingRequest { conversation_id: conv.clone(), typing: true }).await;
     let mut sent = Vec::new();
     for i in 0..5 {
         let r: pb::SendMessageResponse = call(
             &edge,
             "SendMessage",
             &ana,
-            &pb::SendMessageRequest { conversation_id: conv.clone(), text: format!("rep {i}"), request_id: format!("web-{i}"), ..Default::default() },
+            &pb::SendMessageRequest {
+                conversation_id: conv.clone(),
+                text: format!("rep {i}"),
+                request_id: format!("web-{i}"),
+                ..Default::default()
+            },
         )
         .await;
         sent.push(r.message.unwrap().message_id);
@@ -114,7 +122,8 @@ async fn two_users_chat_over_grpc_web_streams_through_envoy() {
     let counts: pb::GetUnreadCountsResponse = call(&edge, "GetUnreadCounts", &ben, &pb::GetUnreadCountsRequest {}).await;
     assert_eq!(counts.unread_counts.unwrap().unread_message_count, 5);
 
-    let _: pb::MarkReadResponse = call(&edge, "MarkRead", &ben, &pb::MarkReadRequest { conversation_id: conv.clone(), message_id: sent[4].clone() }).await;
+    let _: pb::MarkReadResponse =
+        call(&edge, "MarkRead", &ben, &pb::MarkReadRequest { conversation_id: conv.clone(), message_id: sent[4].clone() }).await;
     loop {
         if let Event::ReadReceipt(r) = next(&mut ana_stream).await {
             assert_eq!((r.user_id.as_str(), r.last_read_message_id.as_str()), (ben.id.as_str(), sent[4].as_str()));

@@ -1,6 +1,8 @@
 //! Groups: creation (idempotent), updates by owner and admins, members, roles, the
 //! 256-member limit and leaving.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::*;

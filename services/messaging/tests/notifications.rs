@@ -2,6 +2,8 @@
 //! onto the broker), delivered live, listed, grouped, marked read; and messaging events
 //! published without message bodies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;

@@ -3,6 +3,8 @@
 //! restarting the service, no stored message is lost, and unread counters are rebuilt
 //! from the store after Redis lost them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::process::Stdio;
@@ -77,7 +79,10 @@ async fn the_service_survives_a_redis_restart_without_losing_messages() {
     }
 
     let mut c = env.client.clone();
-    let history = c.list_messages(req(&ben, pb::ListMessagesRequest { conversation_id: conv.clone(), page_size: 100, ..Default::default() })).await.unwrap();
+    let history = c
+        .list_messages(req(&ben, pb::ListMessagesRequest { conversation_id: conv.clone(), page_size: 100, ..Default::default() }))
+        .await
+        .unwrap();
     let mut stored: Vec<String> = history.into_inner().messages.into_iter().map(|m| m.message_id).collect();
     stored.reverse();
     assert_eq!(stored, sent, "every message stored, in order");

@@ -2,6 +2,8 @@
 //! presence, a slow reader disconnected, and logout (UserSessionsRevoked on Kafka)
 //! ending the user's streams.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;
@@ -169,6 +171,6 @@ async fn group_events_reach_members_and_a_user_is_limited_to_ten_streams() {
     for _ in 0..10 {
         streams.push(open_stream(&env, &ben).await);
     }
-    let s = c.stream_events(req(&ben, pb::StreamEventsRequest {})).await.err().expect("the eleventh stream is refused");
+    let Err(s) = c.stream_events(req(&ben, pb::StreamEventsRequest {})).await else { panic!("the eleventh stream is refused") };
     assert_status(&s, Code::ResourceExhausted, Some("TOO_MANY_STREAMS"));
 }

@@ -42,6 +42,7 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         scylla_nodes: None,
         scylla_keyspace: "unused".into(),
         scylla_bucket: Duration::from_secs(3600),
+        scylla_replication_factor: 1,
         limits: Limits { sends_per_window: 1000, ..Limits::default() },
         heartbeat: Duration::from_secs(25),
         migrate: false,
