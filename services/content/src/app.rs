@@ -14,6 +14,7 @@ use tribe_proto::content::v1::content_service_server::ContentServiceServer;
 use crate::config::Config;
 use crate::fanout::{self, FanOut};
 use crate::grpc::ContentApi;
+use crate::limits::RateLimits;
 use crate::policy;
 use crate::service::{ContentService, Deps};
 use crate::timeline::TimelineStore;
@@ -62,12 +63,15 @@ impl App {
                     .await?,
             )
         };
+        let redis = redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?).await?;
+        let limits = RateLimits::new(redis, config.redis_prefix.clone(), config.limits);
         let service = ContentService::new(Deps {
             pool: pool.clone(),
             pages: PageTokens::new(config.page_token_secret.clone()),
             users: users.clone(),
             timelines: timelines.clone(),
             media_hosts: config.media_hosts.clone(),
+            limits,
         });
         let relay = if config.outbox_relay { Some(OutboxRelay::new(pool.clone(), config.kafka.clone())?) } else { None };
         let consumer = if config.consume_events {

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
 
+use crate::limits::Allowances;
+
 /// Everything the content service reads at startup.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,6 +18,12 @@ pub struct Config {
     pub database_url: String,
     /// `TRIBE_CONTENT_DB_MAX_CONNECTIONS` (default 20).
     pub db_max_connections: u32,
+    /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379): rate-limit counters.
+    pub redis_url: String,
+    /// `TRIBE_REDIS_PREFIX` (default "tribe:content:").
+    pub redis_prefix: String,
+    /// Hourly publishing allowances per user.
+    pub limits: Allowances,
     /// `TRIBE_SERVICE_KEY_FILE`: this service's ES256 key for service credentials (calls
     /// to the user service's internal RPCs). Without it, fan-out and author hydration
     /// cannot reach the user service.
@@ -65,6 +73,13 @@ impl Config {
             database_url: config::var("TRIBE_CONTENT_DATABASE_URL")
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_content".into()),
             db_max_connections: config::parse_or("TRIBE_CONTENT_DB_MAX_CONNECTIONS", 20)?,
+            redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+            redis_prefix: config::var("TRIBE_REDIS_PREFIX").unwrap_or_else(|| "tribe:content:".into()),
+            limits: Allowances {
+                posts_per_hour: config::parse_or("TRIBE_CONTENT_POSTS_PER_HOUR", 60)?,
+                comments_per_hour: config::parse_or("TRIBE_CONTENT_COMMENTS_PER_HOUR", 300)?,
+                reports_per_hour: config::parse_or("TRIBE_CONTENT_REPORTS_PER_HOUR", 30)?,
+            },
             service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
             user_url: config::var("TRIBE_CONTENT_USER_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
             scylla_nodes: list(config::var("TRIBE_SCYLLA_NODES")),

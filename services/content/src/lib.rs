@@ -8,6 +8,7 @@ pub mod convert;
 pub mod domain;
 pub mod fanout;
 pub mod grpc;
+pub mod limits;
 pub mod policy;
 pub mod service;
 pub mod store;

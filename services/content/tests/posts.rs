@@ -367,6 +367,26 @@ async fn concurrent_double_likes_count_once_and_a_retried_create_makes_one_post(
 }
 
 #[tokio::test]
+async fn publishing_is_rate_limited_per_user_but_replays_are_free() {
+    let mut env = start_with(|c| c.limits.posts_per_hour = 2).await;
+    let ana = token_user(&env.keys, &["user"]);
+    let bob = token_user(&env.keys, &["user"]);
+    let first = pb::CreatePostRequest { post: Some(post("one")), request_id: "rl-1".into() };
+    let one = env.client.create_post(as_user(&ana, first.clone())).await.unwrap().into_inner().post.unwrap();
+    create(&mut env, &ana, post("two")).await;
+    let third = env
+        .client
+        .create_post(as_user(&ana, pb::CreatePostRequest { post: Some(post("three")), request_id: "rl-3".into() }))
+        .await
+        .unwrap_err();
+    assert_status(&third, Code::ResourceExhausted, Some("POST_RATE_LIMITED"));
+    let replay = env.client.create_post(as_user(&ana, first)).await.unwrap().into_inner().post.unwrap();
+    assert_eq!(replay.post_id, one.post_id, "a retry of an earlier post is not a new publication");
+    create(&mut env, &bob, post("bob has his own allowance")).await;
+    assert_eq!(post_count(&env).await, 3, "the limited post was not stored");
+}
+
+#[tokio::test]
 async fn comments_replies_and_comment_likes() {
     let mut env = start().await;
     let ana = token_user(&env.keys, &["user"]);

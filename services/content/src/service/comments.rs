@@ -15,6 +15,7 @@ use super::posts::id_cursor;
 use super::{ContentService, emit, post_not_found};
 use crate::convert;
 use crate::domain::{self, TYPE_PREMIUM, Viewer};
+use crate::limits::Action;
 use crate::store::{graph, posts};
 
 const CREATE_METHOD: &str = "/trainertribe.content.v1.ContentService/CreateComment";
@@ -104,6 +105,7 @@ impl ContentService {
             return pb::CreateCommentResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
         }
         let post = self.engageable(&mut tx, &viewer, post_id).await?;
+        self.limits.hit(Action::Comment, &caller.user_id).await?;
         // Threads are one level deep: a reply to a reply hangs off its top-level comment.
         let parent = match parent {
             None => None,

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::convert;
 use crate::domain::{Rules, Viewer};
+use crate::limits::RateLimits;
 use crate::store::posts::PostRow;
 use crate::timeline::{Entry, TimelineStore};
 use crate::users::Users;
@@ -36,6 +37,7 @@ pub struct ContentService {
     pub(crate) users: Users,
     pub(crate) timelines: Arc<dyn TimelineStore>,
     pub(crate) rules: Rules,
+    pub(crate) limits: RateLimits,
 }
 
 impl std::fmt::Debug for ContentService {
@@ -51,12 +53,13 @@ pub struct Deps {
     pub users: Users,
     pub timelines: Arc<dyn TimelineStore>,
     pub media_hosts: Vec<String>,
+    pub limits: RateLimits,
 }
 
 impl ContentService {
     pub fn new(deps: Deps) -> Self {
-        let Deps { pool, pages, users, timelines, media_hosts } = deps;
-        Self { pool, pages, users, timelines, rules: Rules { media_hosts } }
+        let Deps { pool, pages, users, timelines, media_hosts, limits } = deps;
+        Self { pool, pages, users, timelines, rules: Rules { media_hosts }, limits }
     }
 
     /// Author summaries for `ids`; degrades to id-only summaries when the user service

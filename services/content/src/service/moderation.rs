@@ -12,6 +12,7 @@ use super::posts::id_cursor;
 use super::{ContentService, emit, post_not_found};
 use crate::convert;
 use crate::domain::{MOD_HIDDEN, MOD_REMOVED, MOD_VISIBLE, REPORT_ACTIONED, REPORT_DISMISSED, REPORT_OPEN, Viewer};
+use crate::limits::Action;
 use crate::store::posts;
 
 const LIST_REPORTS: &str = "/trainertribe.content.v1.ContentService/ListPostReports";
@@ -71,6 +72,7 @@ impl ContentService {
         if post.author_id == viewer.id {
             return Err(ApiError::invalid_reason("CANNOT_REPORT_OWN_POST", "post_id", "you cannot report your own post"));
         }
+        self.limits.hit(Action::Report, &caller.user_id).await?;
         let id = ids::new_id();
         let inserted = sqlx::query(
             "INSERT INTO post_reports (id, post_id, reporter_id, reason, details) VALUES ($1, $2, $3, $4, $5)

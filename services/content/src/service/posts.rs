@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{ContentService, emit, post_not_found};
 use crate::domain::{self, MOD_REMOVED, TYPE_REGULAR, Viewer};
+use crate::limits::Action;
 use crate::store::{graph, posts};
 use crate::timeline::Entry;
 
@@ -80,6 +81,8 @@ impl ContentService {
         if let Claim::Replay(bytes) = idempotency::claim(&mut tx, &caller.user_id, CREATE_METHOD, &req.request_id, &hash).await? {
             return pb::CreatePostResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
         }
+        // Replays above are free; only a fresh publication counts.
+        self.limits.hit(Action::Post, &caller.user_id).await?;
         let id = ids::new_id();
         posts::insert(
             &mut tx,
