@@ -107,7 +107,8 @@ impl App {
             let _ = rx.wait_for(|stop| *stop).await;
         };
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let subscriber = tokio::spawn(self.service.hub().clone().run_subscriber(stop_rx.clone(), ready_tx));
+        let hub = self.service.hub().clone();
+        let subscriber = tokio::spawn(hub.clone().run_subscriber(stop_rx.clone(), ready_tx));
         // Serve only once live delivery is subscribed, so no event published after the
         // first call is missed; give up waiting if Redis is down (it reconnects later).
         let _ = tokio::time::timeout(Duration::from_secs(5), ready_rx).await;
@@ -117,6 +118,11 @@ impl App {
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
+        // Open streams never finish by themselves: end them when draining starts.
+        let shutdown = async move {
+            shutdown.await;
+            hub.drain();
+        };
         let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
         let _ = stop_tx.send(true);
         let _ = subscriber.await;

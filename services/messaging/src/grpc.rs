@@ -22,6 +22,18 @@ macro_rules! as_user {
     }};
 }
 
+/// The `exp` of the bearer token the auth layer already verified, so a stream does not
+/// outlive the credential it was opened with.
+fn token_expiry<T>(request: &Request<T>) -> Option<chrono::DateTime<chrono::Utc>> {
+    use base64::Engine as _;
+    let header = request.metadata().get("authorization")?.to_str().ok()?;
+    let token = header.strip_prefix("Bearer ")?;
+    let payload = token.split('.').nth(1)?;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&claims).ok()?;
+    chrono::DateTime::from_timestamp(claims.get("exp")?.as_i64()?, 0)
+}
+
 #[derive(Debug, Clone)]
 pub struct MessagingApi {
     svc: Messaging,
@@ -121,7 +133,8 @@ impl Api for MessagingApi {
 
     async fn stream_events(&self, request: Request<pb::StreamEventsRequest>) -> Result<Response<Self::StreamEventsStream>, Status> {
         let caller = Principal::user(&request).map_err(status)?;
-        self.svc.stream_events(&caller).await.map(Response::new).map_err(status)
+        let expires_at = token_expiry(&request);
+        self.svc.stream_events(&caller, expires_at).await.map(Response::new).map_err(status)
     }
 
     async fn batch_get_presence(

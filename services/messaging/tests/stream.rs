@@ -174,3 +174,41 @@ async fn group_events_reach_members_and_a_user_is_limited_to_ten_streams() {
     let Err(s) = c.stream_events(req(&ben, pb::StreamEventsRequest {})).await else { panic!("the eleventh stream is refused") };
     assert_status(&s, Code::ResourceExhausted, Some("TOO_MANY_STREAMS"));
 }
+
+async fn ended(stream: &mut tonic::Streaming<pb::StreamEventsResponse>, wait: Duration) -> tonic::Status {
+    loop {
+        match tokio::time::timeout(wait, stream.message()).await.expect("the stream ends in time") {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("ended without a status"),
+            Err(status) => return status,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_access_token_expires() {
+    let env = start().await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let (token, _) =
+        env.keys.signer().access_token(DEFAULT_AUDIENCE, &id, vec!["user".into()], "free", "s", Duration::from_secs(2)).unwrap();
+    let short = User { id, token };
+    let mut stream = open_stream(&env, &short).await;
+    let status = ended(&mut stream, Duration::from_secs(15)).await;
+    assert_status(&status, Code::Unauthenticated, Some("TOKEN_EXPIRED"));
+}
+
+#[tokio::test]
+async fn draining_ends_open_streams_with_unavailable() {
+    let env = start().await;
+    let ana = user(&env);
+    let mut stream = open_stream(&env, &ana).await;
+    let Env { server, client: _client, db: _db, .. } = env;
+    let stopping = tokio::spawn(server.shutdown());
+    let status = ended(&mut stream, Duration::from_secs(10)).await;
+    assert_status(&status, Code::Unavailable, Some("DRAINING"));
+    tokio::time::timeout(Duration::from_secs(15), stopping)
+        .await
+        .expect("the server stops without waiting for the stream")
+        .unwrap()
+        .unwrap();
+}

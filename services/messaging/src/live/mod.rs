@@ -32,6 +32,8 @@ const KIND_REVOKE: u8 = 1;
 pub enum Ending {
     SlowConsumer,
     Revoked,
+    Expired,
+    Draining,
 }
 
 struct Local {
@@ -69,6 +71,7 @@ pub struct Hub {
 struct HubInner {
     streams: std::sync::Mutex<HashMap<Uuid, Vec<Local>>>,
     next_id: AtomicU64,
+    draining: std::sync::atomic::AtomicBool,
     redis: redis::Client,
     publisher: redis::aio::ConnectionManager,
     prefix: String,
@@ -86,6 +89,7 @@ impl Hub {
             inner: Arc::new(HubInner {
                 streams: std::sync::Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
+                draining: std::sync::atomic::AtomicBool::new(false),
                 redis,
                 publisher,
                 prefix,
@@ -95,6 +99,22 @@ impl Hub {
 
     fn channel(&self, user: Uuid) -> String {
         format!("{}live:{user}", self.inner.prefix)
+    }
+
+    /// Ends every stream on this instance with UNAVAILABLE (the server is draining) and
+    /// refuses new ones, so clients reconnect to another instance right away.
+    pub fn drain(&self) {
+        self.inner.draining.store(true, Ordering::SeqCst);
+        if let Ok(mut streams) = self.inner.streams.lock() {
+            for local in streams.values().flatten() {
+                let _ = local.end.send(Some(Ending::Draining));
+            }
+            streams.clear();
+        }
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.inner.draining.load(Ordering::SeqCst)
     }
 
     /// Number of streams of `user` open on this instance.
@@ -247,6 +267,8 @@ pub fn ending_status(ending: &Ending) -> Status {
     let err = match ending {
         Ending::SlowConsumer => ApiError::exhausted("SLOW_CONSUMER", "the client fell too far behind the event stream"),
         Ending::Revoked => ApiError::unauthenticated("TOKEN_REVOKED", "the session was revoked"),
+        Ending::Expired => ApiError::unauthenticated("TOKEN_EXPIRED", "the access token expired; reconnect with a fresh one"),
+        Ending::Draining => ApiError::unavailable("DRAINING", "the server is shutting down; reconnect"),
     };
     err.into_status(crate::grpc::ERROR_DOMAIN)
 }

@@ -45,6 +45,7 @@ impl Drop for PresenceGuard {
 
 struct State {
     sub: Subscription,
+    expiry: Pin<Box<tokio::time::Sleep>>,
     tick: tokio::time::Interval,
     first: bool,
     done: bool,
@@ -65,8 +66,13 @@ impl Messaging {
         self.d.hub.publish(&contacts, &pb::StreamEventsResponse { event: Some(Event::Presence(presence)) }).await;
     }
 
-    pub async fn stream_events(&self, caller: &UserPrincipal) -> Result<EventStream, ApiError> {
+    /// Opens the caller's stream; it ends by itself at `expires_at` (the access token's
+    /// expiry).
+    pub async fn stream_events(&self, caller: &UserPrincipal, expires_at: Option<chrono::DateTime<Utc>>) -> Result<EventStream, ApiError> {
         let me = me(caller)?;
+        if self.d.hub.is_draining() {
+            return Err(ApiError::unavailable("DRAINING", "the server is shutting down; reconnect"));
+        }
         let open = match self.d.ephemeral.stream_count(me).await {
             Ok(n) => n,
             Err(_) => self.d.hub.local_count(me) as u64,
@@ -84,7 +90,10 @@ impl Messaging {
         let period = self.d.heartbeat;
         let mut tick = interval_at(Instant::now() + period, period);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let state = State { sub, tick, first: true, done: false, presence: PresenceGuard { svc: self.clone(), user: me, key } };
+        let left =
+            expires_at.map(|at| (at - Utc::now()).to_std().unwrap_or_default()).unwrap_or(std::time::Duration::from_secs(365 * 24 * 3600));
+        let expiry = Box::pin(tokio::time::sleep(left));
+        let state = State { sub, expiry, tick, first: true, done: false, presence: PresenceGuard { svc: self.clone(), user: me, key } };
         let stream = futures::stream::unfold(state, |mut st| async move {
             if st.done {
                 return None;
@@ -106,6 +115,10 @@ impl Messaging {
                             (None, Err(_)) => return None,
                             (None, Ok(())) => continue,
                         }
+                    }
+                    _ = st.expiry.as_mut() => {
+                        st.done = true;
+                        return Some((Err(ending_status(&crate::live::Ending::Expired)), st));
                     }
                     event = st.sub.events.recv() => match event {
                         Some(event) => {
