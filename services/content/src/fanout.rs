@@ -63,7 +63,7 @@ impl FanOut {
         if visibility == VIS_PRIVATE || moderation != MOD_VISIBLE {
             return Ok(());
         }
-        match self.users.followers(author, self.threshold).await? {
+        match self.followers(conn, author, self.threshold).await? {
             Followers::Few(followers) => {
                 graph::unmark_pull(conn, author).await?;
                 self.timelines.push_home(&followers, entry).await?;
@@ -77,18 +77,27 @@ impl FanOut {
         Ok(())
     }
 
-    /// Removes a post from every feed that may hold it.
-    async fn pull_back(&self, post_id: Uuid, author: Uuid) -> anyhow::Result<()> {
-        let owners = match self.users.followers(author, u64::MAX).await {
-            Ok(Followers::Few(ids)) => ids,
-            Ok(Followers::Many(_)) => Vec::new(),
-            // Reads skip deleted and moderated posts anyway; the author's own feed is enough.
+    /// The author's followers from the user service; while it cannot be reached, from the
+    /// local replica of the graph (kept from the same service's events), so an outage
+    /// delays nothing and parks no post in the dead-letter topic.
+    async fn followers(&self, conn: &mut PgConnection, author: Uuid, threshold: u64) -> anyhow::Result<Followers> {
+        match self.users.followers(author, threshold).await {
+            Ok(followers) => Ok(followers),
             Err(err) => {
-                tracing::warn!(error = format!("{err:#}"), "follower ids unavailable while removing a post");
-                Vec::new()
+                tracing::warn!(error = format!("{err:#}"), author = %author, "ListFollowerIds failed; using the local graph replica");
+                let ids: Vec<Uuid> =
+                    sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = $1").bind(author).fetch_all(conn).await?;
+                Ok(if ids.len() as u64 > threshold { Followers::Many(ids.len() as u64) } else { Followers::Few(ids) })
             }
+        }
+    }
+
+    /// Removes a post from every feed that may hold it.
+    async fn pull_back(&self, conn: &mut PgConnection, post_id: Uuid, author: Uuid) -> anyhow::Result<()> {
+        let mut owners = match self.followers(conn, author, u64::MAX).await? {
+            Followers::Few(ids) => ids,
+            Followers::Many(_) => Vec::new(),
         };
-        let mut owners = owners;
         owners.push(author);
         self.timelines.remove_post(&owners, Entry { post_id, author_id: author }).await
     }
@@ -120,7 +129,7 @@ impl EventHandler for FanOut {
             Payload::PostUpdated(e) if e.changed_fields.iter().any(|f| f == "visibility") => {
                 let (post, author) = (id(&e.post_id)?, id(&e.author_id)?);
                 if e.visibility == events::ContentPostVisibility::Private as i32 {
-                    self.pull_back(post, author).await?;
+                    self.pull_back(tx, post, author).await?;
                     // The author still sees it in their own feed and profile.
                     self.timelines.push_home(&[author], Entry { post_id: post, author_id: author }).await?;
                     self.timelines.push_user(Entry { post_id: post, author_id: author }).await?;
@@ -128,13 +137,13 @@ impl EventHandler for FanOut {
                     self.push(tx, post, author).await?;
                 }
             }
-            Payload::PostDeleted(e) => self.pull_back(id(&e.post_id)?, id(&e.author_id)?).await?,
+            Payload::PostDeleted(e) => self.pull_back(tx, id(&e.post_id)?, id(&e.author_id)?).await?,
             Payload::PostModerated(e) => {
                 let (post, author) = (id(&e.post_id)?, id(&e.author_id)?);
                 if e.new_state == events::ContentModerationState::Visible as i32 {
                     self.push(tx, post, author).await?;
                 } else {
-                    self.pull_back(post, author).await?;
+                    self.pull_back(tx, post, author).await?;
                 }
             }
             Payload::UserRegistered(e) => graph::upsert_user(tx, id(&e.user_id)?, &e.handle, e.is_trainer).await?,

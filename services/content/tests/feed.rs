@@ -173,3 +173,43 @@ async fn a_big_author_is_merged_at_read_time_and_a_returning_user_sees_followees
     let stranger = register(&mut env, &unique("stranger"), false).await;
     assert!(!in_feed(&mut env, &stranger, &fresh.post_id).await, "non-followers do not get it merged in");
 }
+
+#[tokio::test]
+async fn fan_out_falls_back_to_the_graph_replica_while_the_user_service_is_unreachable() {
+    // The content service cannot reach the user service; follows still arrive as events.
+    let mut env = start_with(|c| c.user_url = format!("http://{}", tribe_testkit::free_addr())).await;
+    let a = register(&mut env, &unique("a"), false).await;
+    let b = register(&mut env, &unique("b"), false).await;
+    follow(&mut env, &a, &b).await;
+    let pool = env.db.pool.clone();
+    let (a_id, b_id) = (a.id.clone(), b.id.clone());
+    eventually("the follow reached the replica", || {
+        let (pool, a_id, b_id) = (pool.clone(), a_id.clone(), b_id.clone());
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1::uuid AND followee_id = $2::uuid)")
+                .bind(&a_id)
+                .bind(&b_id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let p = create(&mut env, &b, post("posted while the user service is away")).await;
+    let (pool, a_id, pid) = (env.db.pool.clone(), a.id.clone(), p.post_id.clone());
+    eventually("the post was pushed into A's stored home timeline", || {
+        let (pool, a_id, pid) = (pool.clone(), a_id.clone(), pid.clone());
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM home_timeline WHERE owner_id = $1::uuid AND post_id = $2::uuid)")
+                .bind(&a_id)
+                .bind(&pid)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert!(in_feed(&mut env, &a, &p.post_id).await);
+    let parked: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&env.db.pool).await.unwrap();
+    assert!(parked >= 3, "registrations, the follow and the post were applied, not dead-lettered");
+}
