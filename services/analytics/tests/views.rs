@@ -32,7 +32,7 @@ async fn history(env: &Env) -> History {
     let p = &env.producer;
     let mut n = 0;
     let mut emit = async |topic: &str, aggregate: &str, actor: &str, at: DateTime<Utc>, payload: Payload| {
-        p.enqueue(topic, aggregate, actor, at, payload).await;
+        p.emit(topic, aggregate, actor, at, payload).await;
         n += 1;
     };
     let registered = |user_id: &str, is_trainer: bool| {

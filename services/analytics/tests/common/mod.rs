@@ -112,7 +112,9 @@ impl Producer {
         event
     }
 
-    /// Publishes everything enqueued.
+    /// Publishes everything enqueued. Tests publish one event per relay round where
+    /// they depend on consumption order and offsets: the dev broker (tansu 0.6) stalls
+    /// fetches that start inside a multi-record batch (see the README).
     pub async fn flush(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
@@ -161,6 +163,9 @@ pub async fn wait_processed(pool: &sqlx::PgPool, n: i64) -> i64 {
             return done;
         }
         assert!(tokio::time::Instant::now() < deadline, "only {done} of {n} events processed");
+        if std::env::var("TRACE_WAIT").is_ok() {
+            eprintln!("{:?} processed {done}", chrono::Utc::now());
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
