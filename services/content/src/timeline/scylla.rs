@@ -62,7 +62,7 @@ impl ScyllaTimelines {
             .replace("tribe_content", keyspace)
             .replace("'replication_factor': 3", &format!("'replication_factor': {replication_factor}"));
         for statement in schema_statements(&schema) {
-            session.query_unpaged(statement, ()).await.with_context(|| format!("apply CQL schema: {statement}"))?;
+            session.query_unpaged(statement.as_str(), ()).await.with_context(|| format!("apply CQL schema: {statement}"))?;
         }
         let ks = keyspace;
         let prepare = |cql: String, consistency: Consistency| {
@@ -136,9 +136,11 @@ impl ScyllaTimelines {
     }
 }
 
-/// The statements of a CQL file: comments dropped, split on ';'.
-fn schema_statements(schema: &str) -> Vec<&str> {
-    schema.split(';').map(|s| s.trim()).filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))).collect()
+/// The statements of a CQL file: `--` comment lines dropped first (they may contain ';'),
+/// then split on ';'.
+fn schema_statements(schema: &str) -> Vec<String> {
+    let code: String = schema.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+    code.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 #[async_trait]
@@ -213,5 +215,20 @@ impl TimelineStore for ScyllaTimelines {
     async fn user(&self, author: Uuid, before: Option<Uuid>, limit: usize) -> anyhow::Result<Vec<Entry>> {
         let ids = self.page(&self.statements.user_first, &self.statements.user_before, author, before, limit).await?;
         ids.iter().map(|p| Ok(Entry { post_id: from_blob(p)?, author_id: author })).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_file_splits_into_its_three_statements() {
+        let statements = schema_statements(&SCHEMA.replace("tribe_content", "ks_test"));
+        assert_eq!(statements.len(), 3, "{statements:#?}");
+        assert!(statements[0].starts_with("CREATE KEYSPACE IF NOT EXISTS ks_test"));
+        assert!(statements[1].starts_with("CREATE TABLE IF NOT EXISTS ks_test.home_timeline"));
+        assert!(statements[2].starts_with("CREATE TABLE IF NOT EXISTS ks_test.user_timeline"));
+        assert!(statements.iter().all(|s| !s.contains("--")));
     }
 }
