@@ -261,6 +261,38 @@ async fn every_view_matches_a_known_history_across_boundaries() {
     assert_eq!((totals.workouts_completed, totals.engagements), (1, 5));
     assert_eq!(totals.revenue, vec![eur(699), usd(500)]);
 
+    // Weekly platform: active users are distinct per week and over both weeks.
+    let request = pb::GetPlatformMetricsRequest { time_range: range(w - day, w + day * 2), granularity: WEEK };
+    let weekly = env.client.get_platform_metrics(authed(request, &admin_token)).await.unwrap().into_inner().platform_metrics.unwrap();
+    let active: Vec<i64> = weekly.buckets.iter().map(|b| b.metrics.as_ref().unwrap().active_users).collect();
+    assert_eq!(active, vec![2, 3]);
+    assert_eq!(weekly.totals.unwrap().active_users, 3);
+
+    // Hourly content: the 23:00 hour is empty, the 00:00 hour holds both viewers.
+    let request = pb::GetContentAnalyticsRequest {
+        post_ids: vec![h.post.clone()],
+        time_range: range(w - Duration::hours(1), w + Duration::hours(2)),
+        granularity: HOUR,
+    };
+    let hourly = env.client.get_content_analytics(authed(request, &admin_token)).await.unwrap().into_inner().content_analytics.unwrap();
+    let ph: Vec<pb::PostMetrics> = hourly.posts[0].buckets.iter().map(|b| b.metrics.unwrap()).collect();
+    assert_eq!(ph[0], pb::PostMetrics::default());
+    assert_eq!((ph[1].views, ph[1].unique_viewers, ph[1].likes, ph[1].comments), (2, 2, 1, 1));
+    assert_eq!(ph[2], pb::PostMetrics::default());
+
+    // Weekly creator insights, read by an admin.
+    let request = pb::GetCreatorInsightsRequest {
+        trainer_id: h.coach.clone(),
+        time_range: range(w - day, w + day * 2),
+        granularity: WEEK,
+        top_posts_limit: 5,
+    };
+    let weekly = env.client.get_creator_insights(authed(request, &admin_token)).await.unwrap().into_inner().creator_insights.unwrap();
+    let cw: Vec<pb::CreatorMetrics> = weekly.buckets.iter().map(|b| b.metrics.clone().unwrap()).collect();
+    assert_eq!((cw[0].profile_views, cw[0].new_followers, cw[0].post_views, cw[0].engagements), (1, 1, 0, 0));
+    assert_eq!((cw[1].profile_views, cw[1].unique_profile_viewers, cw[1].new_followers, cw[1].lost_followers), (1, 1, 1, 1));
+    assert_eq!((cw[1].post_views, cw[1].engagements), (3, 4));
+
     // Every event is in the raw table, once.
     let raw: i64 = sqlx::query_scalar("SELECT count(*) FROM raw_events").fetch_one(&env.db.pool).await.unwrap();
     assert_eq!(raw, h.events);
