@@ -67,8 +67,8 @@ pub async fn expire(pool: &PgPool, now: DateTime<Utc>, retention: Duration) -> a
     Ok(dropped)
 }
 
-/// Keeps partitions prepared and expired, and purges TrackEvents intake rows past the
-/// acceptance window, once now and then hourly until `shutdown`.
+/// Keeps partitions prepared and expired (now, then hourly until `shutdown`) and purges
+/// TrackEvents intake keys and view sessions past the acceptance window.
 pub async fn maintain(pool: PgPool, retention: Duration, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
@@ -79,12 +79,19 @@ pub async fn maintain(pool: PgPool, retention: Duration, shutdown: impl std::fut
         if let Err(err) = expire(&pool, now, retention).await {
             tracing::warn!(error = format!("{err:#}"), "raw event retention failed");
         }
-        if let Err(err) = sqlx::query("DELETE FROM tracked_events WHERE accepted_at < now() - interval '8 days'").execute(&pool).await {
-            tracing::warn!(error = %err, "tracked event purge failed");
-        }
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+        // Intake keys and view sessions only matter within the 7-day acceptance window
+        // (plus a day); purged after the first hour, never while a fresh process replays.
+        for purge in [
+            "DELETE FROM tracked_events WHERE accepted_at < now() - interval '8 days'",
+            "DELETE FROM counted_views WHERE viewed_at < now() - interval '8 days'",
+        ] {
+            if let Err(err) = sqlx::query(purge).execute(&pool).await {
+                tracing::warn!(error = %err, "analytics purge failed");
+            }
         }
     }
 }
