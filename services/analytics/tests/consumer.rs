@@ -261,3 +261,17 @@ async fn consumer_status_shows_offsets_lag_and_last_event_time() {
     assert_eq!(partition.last_event_time, Some(ts(at)));
     assert!(partition.last_process_time.is_some());
 }
+
+#[tokio::test]
+async fn consumer_status_is_unavailable_when_the_broker_is_unreachable() {
+    let closed = tribe_testkit::free_addr();
+    let mut env = start_with(|c| {
+        c.kafka.brokers = closed.to_string();
+        c.consume_events = false;
+        c.outbox_relay = false;
+    })
+    .await;
+    let admin = env.keys.access_token(&id(), &["user", "admin"]);
+    let err = env.client.get_consumer_status(authed(pb::GetConsumerStatusRequest { topics: vec![] }, &admin)).await.unwrap_err();
+    assert_status(&err, tonic::Code::Unavailable, Some("BROKER_UNAVAILABLE"));
+}
