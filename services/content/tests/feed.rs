@@ -213,3 +213,44 @@ async fn fan_out_falls_back_to_the_graph_replica_while_the_user_service_is_unrea
     let parked: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&env.db.pool).await.unwrap();
     assert!(parked >= 3, "registrations, the follow and the post were applied, not dead-lettered");
 }
+
+#[tokio::test]
+async fn making_a_post_private_takes_it_out_of_followers_feeds_and_public_again_brings_it_back() {
+    let mut env = start().await;
+    let a = register(&mut env, &unique("a"), false).await;
+    let b = register(&mut env, &unique("b"), false).await;
+    follow(&mut env, &a, &b).await;
+    let p = create(&mut env, &b, post("soon private")).await;
+    let mut client = env.client.clone();
+    wait_feed(&client, &a, &p.post_id, true).await;
+
+    let set = |visibility: pb::PostVisibility| pb::UpdatePostRequest {
+        post: Some(pb::Post { post_id: p.post_id.clone(), visibility: visibility as i32, ..Default::default() }),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["visibility".into()] }),
+    };
+    let private = client.update_post(as_user(&b, set(pb::PostVisibility::Private))).await.unwrap().into_inner().post.unwrap();
+    assert_eq!(private.visibility, pb::PostVisibility::Private as i32);
+    assert!(!private.edited, "a visibility change is not an edit of the content");
+    assert!(!in_feed(&mut env, &a, &p.post_id).await, "the read rules apply at once");
+    let status = client.get_post(as_user(&a, pb::GetPostRequest { post_id: p.post_id.clone() })).await.unwrap_err();
+    assert_status(&status, Code::NotFound, None);
+    assert!(in_feed(&mut env, &b, &p.post_id).await, "the author still has it");
+    let (pool, a_id, pid) = (env.db.pool.clone(), a.id.clone(), p.post_id.clone());
+    let stored = move |present: bool| {
+        let (pool, a_id, pid) = (pool.clone(), a_id.clone(), pid.clone());
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM home_timeline WHERE owner_id = $1::uuid AND post_id = $2::uuid")
+                .bind(&a_id)
+                .bind(&pid)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (n == 1) == present
+        }
+    };
+    eventually("the private post leaves A's stored timeline", || stored(false)).await;
+
+    client.update_post(as_user(&b, set(pb::PostVisibility::Public))).await.unwrap();
+    eventually("the public post is pushed to A again", || stored(true)).await;
+    assert!(in_feed(&mut env, &a, &p.post_id).await);
+}
