@@ -212,3 +212,37 @@ async fn draining_ends_open_streams_with_unavailable() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn concurrent_senders_in_a_group_are_delivered_in_message_id_order() {
+    let env = start().await;
+    let (owner, ana, ben) = (user(&env), user(&env), user(&env));
+    let g = group(&env, &owner, &[&ana, &ben]).await;
+    let mut stream = open_stream(&env, &owner).await;
+    let burst = |who: User| {
+        let env_client = env.client.clone();
+        let g = g.clone();
+        async move {
+            let mut c = env_client;
+            for i in 0..15 {
+                let r = pb::SendMessageRequest {
+                    conversation_id: g.clone(),
+                    text: format!("{i}"),
+                    request_id: format!("{}-{i}", who.id),
+                    ..Default::default()
+                };
+                c.send_message(req(&who, r)).await.unwrap();
+            }
+        }
+    };
+    futures::future::join(burst(ana.clone()), burst(ben.clone())).await;
+    let mut received = Vec::new();
+    while received.len() < 30 {
+        if let Event::Message(m) = next_event(&mut stream, WAIT).await {
+            received.push(m.message_id);
+        }
+    }
+    let mut sorted = received.clone();
+    sorted.sort();
+    assert_eq!(received, sorted, "one conversation's messages arrive in message id order");
+}

@@ -159,6 +159,7 @@ impl Messaging {
         hash.update((text.len() as u64).to_be_bytes());
         hash.update(text.as_bytes());
         hash.update(media_url.as_bytes());
+        let _ordered = self.send_lock(conversation).lock().await;
         let now = now();
         let id = Uuid::now_v7();
         let new = NewMessage {

@@ -47,6 +47,9 @@ pub struct Deps {
 #[derive(Clone)]
 pub struct Messaging {
     d: Arc<Deps>,
+    /// Striped per-conversation locks: a send takes its id, stores and publishes under
+    /// one, so this instance publishes a conversation's messages in id order.
+    send_locks: Arc<Vec<tokio::sync::Mutex<()>>>,
 }
 
 impl std::fmt::Debug for Messaging {
@@ -78,7 +81,12 @@ fn me(caller: &UserPrincipal) -> Result<Uuid, ApiError> {
 
 impl Messaging {
     pub fn new(deps: Deps) -> Self {
-        Self { d: Arc::new(deps) }
+        Self { d: Arc::new(deps), send_locks: Arc::new((0..64).map(|_| tokio::sync::Mutex::new(())).collect()) }
+    }
+
+    fn send_lock(&self, conversation: Uuid) -> &tokio::sync::Mutex<()> {
+        let stripe = (conversation.as_u128() % self.send_locks.len() as u128) as usize;
+        &self.send_locks[stripe]
     }
 
     pub fn hub(&self) -> &Hub {
