@@ -14,12 +14,14 @@ pub enum Gran {
 }
 
 impl Gran {
+    #[allow(unreachable_patterns)]
     pub fn from_proto(value: i32) -> Option<Self> {
         match Granularity::try_from(value).ok()? {
             Granularity::Hour => Some(Self::Hour),
             Granularity::Day => Some(Self::Day),
             Granularity::Week => Some(Self::Week),
-            Granularity::Unspecified => None,
+            // Unspecified, or a width added to the shared type after this build.
+            _ => None,
         }
     }
 
