@@ -119,7 +119,7 @@ impl Window {
     }
 
     pub fn time_range(&self) -> TimeRange {
-        TimeRange { start_time: Some(timestamp(self.start)), end_time: Some(timestamp(self.end)) }
+        TimeRange { start_time: Some(timestamp(self.start)), end_time: Some(timestamp(self.end)), ..Default::default() }
     }
 }
 

@@ -96,7 +96,7 @@ fn sum_post(total: &mut pb::PostMetrics, b: &pb::PostMetrics) {
 fn revenue(map: &HashMap<String, i64>) -> Vec<Money> {
     let prefix = format!("{}:", m::REVENUE);
     let by_code: BTreeMap<&str, i64> = map.iter().filter_map(|(k, v)| k.strip_prefix(&prefix).map(|code| (code, *v))).collect();
-    by_code.into_iter().map(|(code, amount_minor)| Money { amount_minor, currency_code: code.to_string() }).collect()
+    by_code.into_iter().map(|(code, amount_minor)| Money { amount_minor, currency_code: code.to_string(), ..Default::default() }).collect()
 }
 
 fn add_revenue(total: &mut BTreeMap<String, i64>, entries: &[Money]) {
@@ -385,7 +385,10 @@ impl Views {
             })
             .collect();
         totals.active_users = active_total;
-        totals.revenue = revenue_total.into_iter().map(|(currency_code, amount_minor)| Money { amount_minor, currency_code }).collect();
+        totals.revenue = revenue_total
+            .into_iter()
+            .map(|(currency_code, amount_minor)| Money { amount_minor, currency_code, ..Default::default() })
+            .collect();
         Ok(pb::PlatformMetrics {
             time_range: Some(window.time_range()),
             granularity: window.gran.to_proto() as i32,

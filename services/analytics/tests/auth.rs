@@ -1,7 +1,7 @@
 //! Authorization of every view (owner, author, trainer, admin, service, anonymous), the
 //! deny-by-default policy table, and hostile tokens.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
 
 mod common;
 
@@ -49,7 +49,12 @@ async fn the_four_views_and_consumer_status_admit_exactly_their_callers() {
             &coach,
             &coach,
             now,
-            Payload::UserRegistered(ev::UserRegistered { user_id: coach.clone(), handle: "c".into(), is_trainer: true }),
+            Payload::UserRegistered(ev::UserRegistered {
+                user_id: coach.clone(),
+                handle: "c".into(),
+                is_trainer: true,
+                ..Default::default()
+            }),
         )
         .await;
     env.producer

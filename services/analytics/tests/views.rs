@@ -1,7 +1,7 @@
 //! The four views over one known synthetic history that crosses hour, day and week
 //! boundaries (UTC), produced through the real outbox path and consumed by the service.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
 
 mod common;
 
@@ -36,19 +36,23 @@ async fn history(env: &Env) -> History {
         n += 1;
     };
     let registered = |user_id: &str, is_trainer: bool| {
-        Payload::UserRegistered(ev::UserRegistered { user_id: user_id.into(), handle: "h".into(), is_trainer })
+        Payload::UserRegistered(ev::UserRegistered { user_id: user_id.into(), handle: "h".into(), is_trainer, ..Default::default() })
     };
     emit("tribe.user.v1", &coach, &coach, t1, registered(&coach, true)).await;
     emit("tribe.user.v1", &alice, &alice, t1, registered(&alice, false)).await;
     emit("tribe.user.v1", &bob, &bob, t2, registered(&bob, false)).await;
     let created = ev::PostCreated { post_id: post.clone(), author_id: coach.clone(), ..Default::default() };
     emit("tribe.content.v1", &post, &coach, t1, Payload::PostCreated(created)).await;
-    let follow = |a: &str, b: &str| Payload::UserFollowed(ev::UserFollowed { follower_id: a.into(), followee_id: b.into() });
+    let follow =
+        |a: &str, b: &str| Payload::UserFollowed(ev::UserFollowed { follower_id: a.into(), followee_id: b.into(), ..Default::default() });
     emit("tribe.user.v1", &alice, &alice, t1, follow(&alice, &coach)).await;
     emit("tribe.user.v1", &bob, &bob, t2, follow(&bob, &coach)).await;
-    let unfollow = Payload::UserUnfollowed(ev::UserUnfollowed { follower_id: bob.clone(), followee_id: coach.clone() });
+    let unfollow =
+        Payload::UserUnfollowed(ev::UserUnfollowed { follower_id: bob.clone(), followee_id: coach.clone(), ..Default::default() });
     emit("tribe.user.v1", &bob, &bob, t4, unfollow).await;
-    let like = |user: &str| Payload::PostLiked(ev::PostLiked { post_id: post.clone(), author_id: coach.clone(), user_id: user.into() });
+    let like = |user: &str| {
+        Payload::PostLiked(ev::PostLiked { post_id: post.clone(), author_id: coach.clone(), user_id: user.into(), ..Default::default() })
+    };
     emit("tribe.content.v1", &post, &alice, t2, like(&alice)).await;
     emit("tribe.content.v1", &post, &coach, t2, like(&coach)).await; // self-like: platform only
     let comment = ev::CommentCreated {
@@ -92,7 +96,7 @@ async fn history(env: &Env) -> History {
     let workout =
         ev::WorkoutCompleted { user_id: alice.clone(), duration_seconds: 1830, completed_time: Some(ts(t1)), ..Default::default() };
     emit("tribe.fitness.v1", &alice, &alice, t4, Payload::WorkoutCompleted(workout)).await;
-    let money = |amount_minor: i64, code: &str| Some(Money { amount_minor, currency_code: code.into() });
+    let money = |amount_minor: i64, code: &str| Some(Money { amount_minor, currency_code: code.into(), ..Default::default() });
     let paid = |amount| {
         Payload::PaymentSucceeded(ev::PaymentSucceeded { user_id: alice.clone(), transaction_id: id(), amount, ..Default::default() })
     };
@@ -249,8 +253,8 @@ async fn every_view_matches_a_known_history_across_boundaries() {
     assert_eq!((pl[0].active_users, pl[0].new_users, pl[0].posts_created, pl[0].messages_sent, pl[0].workouts_completed), (2, 2, 1, 1, 1));
     // Monday: alice, coach (self-like) and bob; likes 2 + comment 1.
     assert_eq!((pl[1].active_users, pl[1].new_users, pl[1].comments_created, pl[1].messages_sent, pl[1].engagements), (3, 1, 1, 1, 3));
-    let eur = |v: i64| Money { amount_minor: v, currency_code: "EUR".into() };
-    let usd = |v: i64| Money { amount_minor: v, currency_code: "USD".into() };
+    let eur = |v: i64| Money { amount_minor: v, currency_code: "EUR".into(), ..Default::default() };
+    let usd = |v: i64| Money { amount_minor: v, currency_code: "USD".into(), ..Default::default() };
     assert_eq!(pl[1].revenue, vec![eur(999), usd(500)]);
     // Tuesday: share + save; alice, bob and the coach viewing their own post.
     assert_eq!((pl[2].active_users, pl[2].engagements), (3, 2));

@@ -1,7 +1,7 @@
 //! Shared fixtures of the analytics integration tests: a fresh database, Redis prefix,
 //! topics and keys per test, the service on a free port, and a producer that publishes
 //! synthetic domain events through the real outbox path (envelope + enqueue + relay).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
 
 use std::time::Duration;
 
@@ -185,7 +185,7 @@ pub fn ts(t: DateTime<Utc>) -> prost_types::Timestamp {
 }
 
 pub fn range(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<TimeRange> {
-    Some(TimeRange { start_time: Some(ts(start)), end_time: Some(ts(end)) })
+    Some(TimeRange { start_time: Some(ts(start)), end_time: Some(ts(end)), ..Default::default() })
 }
 
 pub const HOUR: i32 = Granularity::Hour as i32;
