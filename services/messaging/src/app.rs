@@ -11,6 +11,7 @@ use tribe_kit::auth::{AuthLayer, KeySet, TokenVerifier};
 use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
 use tribe_kit::outbox::OutboxRelay;
 use tribe_kit::page::PageTokens;
+use tribe_kit::tasks::Background;
 use tribe_proto::messaging::v1::messaging_service_server::MessagingServiceServer;
 
 use crate::config::Config;
@@ -102,18 +103,21 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
+        // The relay starts first so it stops last, publishing what the others wrote.
+        let mut background = Background::new();
+        if let Some(relay) = self.relay {
+            background.spawn("outbox relay", |stop| relay.run(stop));
+        }
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let hub = self.service.hub().clone();
-        let subscriber = tokio::spawn(hub.clone().run_subscriber(stop_rx.clone(), ready_tx));
+        let subscriber = hub.clone();
+        background.spawn("live subscriber", move |stop| subscriber.run_subscriber(stop, ready_tx));
         // Serve only once live delivery is subscribed, so no event published after the
         // first call is missed; give up waiting if Redis is down (it reconnects later).
         let _ = tokio::time::timeout(Duration::from_secs(5), ready_rx).await;
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped(stop_rx.clone()))));
-        let consumer = self.consumer.map(|consumer| tokio::spawn(consumer.run(stopped(stop_rx.clone()))));
+        if let Some(consumer) = self.consumer {
+            background.spawn("messaging event consumer", |stop| consumer.run(stop));
+        }
         let api = MessagingServiceServer::new(MessagingApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
@@ -124,16 +128,7 @@ impl App {
             hub.drain();
         };
         let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
-        let _ = stop_tx.send(true);
-        let _ = subscriber.await;
-        if let Some(relay) = relay {
-            let _ = relay.await;
-        }
-        if let Some(consumer) = consumer
-            && let Ok(Err(err)) = consumer.await
-        {
-            tracing::warn!(error = format!("{err:#}"), "event consumer stopped with an error");
-        }
+        background.stop().await;
         result
     }
 }

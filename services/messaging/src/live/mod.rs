@@ -209,28 +209,28 @@ impl Hub {
     }
 
     /// Receives every user channel until `shutdown`, reconnecting after Redis failures.
-    pub async fn run_subscriber(self, mut shutdown: watch::Receiver<bool>, ready: tokio::sync::oneshot::Sender<()>) {
+    pub async fn run_subscriber(self, mut stop: futures::future::BoxFuture<'static, ()>, ready: tokio::sync::oneshot::Sender<()>) {
         let pattern = format!("{}live:*", self.inner.prefix);
         let mut ready = Some(ready);
         let mut backoff = Duration::from_millis(100);
         loop {
-            if *shutdown.borrow() {
-                return;
-            }
             let connected = async {
                 let mut pubsub = self.inner.redis.get_async_pubsub().await?;
                 pubsub.psubscribe(&pattern).await?;
                 redis::RedisResult::Ok(pubsub)
             };
             let pubsub = tokio::select! {
-                _ = shutdown.changed() => return,
+                _ = &mut stop => return,
                 r = tokio::time::timeout(Duration::from_secs(2), connected) => r,
             };
             let mut pubsub = match pubsub {
                 Ok(Ok(pubsub)) => pubsub,
                 Ok(Err(err)) => {
                     tracing::warn!(error = %err, "redis subscribe failed; retrying");
-                    tokio::time::sleep(backoff).await;
+                    tokio::select! {
+                        _ = &mut stop => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                     continue;
                 }
@@ -248,7 +248,7 @@ impl Hub {
             let mut messages = pubsub.on_message();
             loop {
                 let message = tokio::select! {
-                    _ = shutdown.changed() => return,
+                    _ = &mut stop => return,
                     m = messages.next() => m,
                 };
                 let Some(message) = message else { break };
