@@ -90,6 +90,8 @@ pub const SERVICES: &[ServiceSpec] = &[
     },
     ServiceSpec {
         database: Some("tribe_analytics"),
+        // Authorship of posts whose content events have not been consumed yet.
+        local_env: &[("TRIBE_ANALYTICS_CONTENT_URL", "http://127.0.0.1:50052")],
         ..spec("analytics", "tribe-analytics", 50057, "TRIBE_ANALYTICS", "trainertribe.analytics.v1.AnalyticsService")
     },
 ];

@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use tokio::net::TcpListener;
-use tribe_kit::auth::{AuthLayer, KeySet, TokenVerifier};
+use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, SERVICE_KID_PREFIX, TokenVerifier};
 use tribe_kit::consumer::EventConsumer;
 use tribe_kit::outbox::OutboxRelay;
 use tribe_proto::analytics::v1::analytics_service_server::AnalyticsServiceServer;
 
 use crate::config::Config;
+use crate::content::ContentLookup;
 use crate::grpc::AnalyticsApi;
 use crate::ingest::{self, Rollups};
 use crate::policy;
@@ -49,8 +50,19 @@ impl App {
         let redis = redis::aio::ConnectionManager::new(redis).await?;
         let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
         let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
+        let content = match (&config.content_url, &config.service_key_file) {
+            (Some(url), Some(key)) => {
+                let key = KeyPair::load(key, &format!("{SERVICE_KID_PREFIX}{}.", crate::content::SERVICE_NAME))?;
+                Some(ContentLookup::new(url, key, &config.auth.issuer)?)
+            }
+            (Some(_), None) => {
+                tracing::warn!("TRIBE_SERVICE_KEY_FILE unset: no content service fallback for unseen posts");
+                None
+            }
+            _ => None,
+        };
         let api = AnalyticsApi::new(
-            Views::new(pool.clone()),
+            Views::new(pool.clone(), content),
             Tracker::new(pool.clone(), redis, config.redis_prefix.clone(), config.track_events_per_minute),
             StatusReader::new(pool.clone(), config.kafka.clone()),
         );

@@ -1,6 +1,7 @@
 //! Configuration of the analytics service (`TRIBE_ANALYTICS_*` plus the shared `TRIBE_*`
 //! variables).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
@@ -25,6 +26,12 @@ pub struct Config {
     /// `TRIBE_ANALYTICS_RAW_RETENTION_DAYS` (default 400): raw-event partitions that end
     /// longer ago than this are dropped. Rollups are kept.
     pub raw_retention: Duration,
+    /// `TRIBE_ANALYTICS_CONTENT_URL`: the content service, asked for the author of posts
+    /// whose content events have not arrived yet; unset = no fallback.
+    pub content_url: Option<String>,
+    /// `TRIBE_SERVICE_KEY_FILE`: this service's ES256 key for service credentials (the
+    /// content fallback needs it).
+    pub service_key_file: Option<PathBuf>,
     /// `TRIBE_ANALYTICS_MIGRATE` (default true): apply migrations at startup.
     pub migrate: bool,
     /// `TRIBE_ANALYTICS_OUTBOX_RELAY` (default true): publish tracked events from this
@@ -47,6 +54,8 @@ impl Config {
             redis_prefix: config::var("TRIBE_REDIS_PREFIX").unwrap_or_else(|| "tribe:analytics:".into()),
             track_events_per_minute: config::parse_or("TRIBE_ANALYTICS_TRACK_EVENTS_PER_MINUTE", 1200)?,
             raw_retention: Duration::from_secs(config::parse_or::<u64>("TRIBE_ANALYTICS_RAW_RETENTION_DAYS", 400)? * 86_400),
+            content_url: config::var("TRIBE_ANALYTICS_CONTENT_URL"),
+            service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
             migrate: config::parse_or("TRIBE_ANALYTICS_MIGRATE", true)?,
             outbox_relay: config::parse_or("TRIBE_ANALYTICS_OUTBOX_RELAY", true)?,
             consume_events: config::parse_or("TRIBE_ANALYTICS_CONSUME_EVENTS", true)?,

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod config;
+pub mod content;
 pub mod grpc;
 pub mod ingest;
 pub mod partitions;

@@ -105,3 +105,15 @@ pub async fn post_authors(pool: &PgPool, post_ids: &[String]) -> sqlx::Result<Ha
 pub async fn watermark(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar("SELECT max(last_event_time) FROM consumer_progress").fetch_one(pool).await
 }
+
+/// Records a post's author learned outside the event stream (the content fallback); a
+/// row written by content events is left alone.
+pub async fn remember_post(pool: &PgPool, post_id: &str, author: &str, created: Option<DateTime<Utc>>) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO posts (post_id, author_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (post_id) DO NOTHING")
+        .bind(post_id)
+        .bind(author)
+        .bind(created)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ use tribe_kit::{ApiError, Violations};
 use tribe_proto::analytics::v1 as pb;
 use tribe_proto::r#type::v1::Money;
 
+use crate::content::ContentLookup;
 use crate::ingest::{metric as m, subject as s};
 use crate::store::{self, Series};
 use crate::time::{Window, parse_window, timestamp, widen};
@@ -49,6 +50,7 @@ fn window(
 #[derive(Debug, Clone)]
 pub struct Views {
     pool: PgPool,
+    content: Option<ContentLookup>,
 }
 
 /// A post's creation time and metric sums.
@@ -112,8 +114,30 @@ fn bad_post(post_id: &str) -> Status {
 }
 
 impl Views {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, content: Option<ContentLookup>) -> Self {
+        Self { pool, content }
+    }
+
+    /// Authors of `ids`: from consumed content events, else (when configured) from the
+    /// content service, remembered for next time. A content service that cannot be
+    /// reached leaves those posts unknown.
+    async fn authors(&self, ids: &[String]) -> Result<HashMap<String, String>, Status> {
+        let mut authors = store::post_authors(&self.pool, ids).await.map_err(db)?;
+        let missing: Vec<String> = ids.iter().filter(|id| !authors.contains_key(*id)).cloned().collect();
+        let Some(content) = self.content.as_ref().filter(|_| !missing.is_empty()) else { return Ok(authors) };
+        match content.posts(&missing).await {
+            Ok(found) => {
+                for (post_id, author, created) in found {
+                    if !missing.contains(&post_id) {
+                        continue;
+                    }
+                    store::remember_post(&self.pool, &post_id, &author, created).await.map_err(db)?;
+                    authors.insert(post_id, author);
+                }
+            }
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "content service fallback failed"),
+        }
+        Ok(authors)
     }
 
     async fn watermark(&self) -> Result<Option<prost_types::Timestamp>, Status> {
@@ -196,7 +220,7 @@ impl Views {
         let window = window(time_range.as_ref(), granularity, v, now)?;
         let mut seen = HashSet::new();
         let ids: Vec<String> = post_ids.into_iter().filter(|id| seen.insert(id.clone())).collect();
-        let authors = store::post_authors(&self.pool, &ids).await.map_err(db)?;
+        let authors = self.authors(&ids).await?;
         // Existence is not revealed: someone else's post is as absent as a missing one.
         for id in &ids {
             match authors.get(id) {

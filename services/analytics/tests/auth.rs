@@ -150,3 +150,48 @@ async fn hostile_tokens_are_refused_even_where_the_policy_table_says_public() {
         assert_eq!(env.client.get_platform_metrics(authed(request, &token)).await.unwrap_err().code(), Code::Unauthenticated, "{name}");
     }
 }
+
+#[tokio::test]
+async fn authorship_of_posts_not_yet_seen_comes_from_the_content_service() {
+    use std::sync::{Arc, Mutex};
+    let (author, stranger, post, ghost) = (id(), id(), id(), id());
+    let keys = tribe_testkit::TestKeys::new().unwrap();
+    // The analytics service's own key, as `tribe up` provides it.
+    let key_file = keys.dir().join("svc.pem");
+    let key = tribe_kit::auth::KeyPair::load(&key_file, "svc.analytics.").unwrap();
+    let keyset = Arc::new(tribe_kit::auth::KeySet::from_jwks(vec![key.jwk().clone()]).unwrap());
+    let stub = content_stub::Stub {
+        posts: Arc::new(vec![(post.clone(), author.clone())]),
+        verifier: tribe_kit::auth::TokenVerifier::new(keyset, tribe_kit::config::DEFAULT_ISSUER, tribe_kit::config::DEFAULT_AUDIENCE),
+        callers: Arc::new(Mutex::new(Vec::new())),
+    };
+    let url = content_stub::serve(stub.clone()).await;
+    let mut env = start_with(|c| {
+        c.content_url = Some(url);
+        c.service_key_file = Some(key_file.clone());
+        c.consume_events = false;
+    })
+    .await;
+    // Consumption is off: nothing was learned from content events.
+    let request = |ids: Vec<String>| pb::GetContentAnalyticsRequest {
+        post_ids: ids,
+        time_range: range(Utc::now() - Duration::days(1), Utc::now()),
+        granularity: DAY,
+    };
+    let ok =
+        env.client.get_content_analytics(authed(request(vec![post.clone()]), &env.keys.access_token(&author, &["user"]))).await.unwrap();
+    assert_eq!(ok.into_inner().content_analytics.unwrap().posts[0].post_id, post);
+    assert_eq!(*stub.callers.lock().unwrap(), vec!["analytics".to_string()], "called with the analytics credential");
+    // Learned once, remembered: the author check of a stranger needs no second call.
+    let err = env
+        .client
+        .get_content_analytics(authed(request(vec![post.clone()]), &env.keys.access_token(&stranger, &["user"])))
+        .await
+        .unwrap_err();
+    assert_status(&err, Code::NotFound, Some("POST_NOT_FOUND"));
+    assert_eq!(stub.callers.lock().unwrap().len(), 1);
+    // A post the content service does not have either stays NOT_FOUND.
+    let admin = env.keys.access_token(&id(), &["user", "admin"]);
+    let err = env.client.get_content_analytics(authed(request(vec![ghost]), &admin)).await.unwrap_err();
+    assert_status(&err, Code::NotFound, Some("POST_NOT_FOUND"));
+}

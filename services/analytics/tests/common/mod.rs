@@ -50,6 +50,8 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         redis_prefix: tribe_testkit::redis_prefix(),
         track_events_per_minute: 1200,
         raw_retention: Duration::from_secs(400 * 86_400),
+        content_url: None,
+        service_key_file: None,
         migrate: false,
         outbox_relay: true,
         consume_events: true,
@@ -215,4 +217,105 @@ pub fn violated_fields(status: &Status) -> Vec<String> {
         details.bad_request().map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect()).unwrap_or_default();
     fields.sort();
     fields
+}
+
+/// A stand-in for the content service's internal BatchGetPosts (the only method the
+/// analytics service calls), served over real gRPC. It verifies the caller's service
+/// credential against `verifier` and records who called.
+pub mod content_stub {
+    use std::convert::Infallible;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
+
+    use futures::future::BoxFuture;
+    use tonic::server::NamedService;
+    use tonic::{Request, Response, Status};
+    use tribe_kit::auth::{Principal, TokenVerifier};
+    use tribe_proto::content::v1 as cpb;
+    use tribe_proto::r#type::v1::UserSummary;
+
+    #[derive(Clone)]
+    pub struct Stub {
+        /// (post id, author id) of the posts that exist.
+        pub posts: Arc<Vec<(String, String)>>,
+        pub verifier: TokenVerifier,
+        /// Services that called, by credential.
+        pub callers: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl NamedService for Stub {
+        const NAME: &'static str = "trainertribe.content.v1.ContentService";
+    }
+
+    struct BatchGet(Stub);
+
+    impl tonic::server::UnaryService<cpb::BatchGetPostsRequest> for BatchGet {
+        type Response = cpb::BatchGetPostsResponse;
+        type Future = BoxFuture<'static, Result<Response<Self::Response>, Status>>;
+
+        fn call(&mut self, request: Request<cpb::BatchGetPostsRequest>) -> Self::Future {
+            let stub = self.0.clone();
+            Box::pin(async move {
+                let token = request
+                    .metadata()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .ok_or_else(|| Status::unauthenticated("no token"))?;
+                match stub.verifier.verify(token) {
+                    Ok(Principal::Service(name)) => stub.callers.lock().unwrap().push(name),
+                    _ => return Err(Status::permission_denied("service credential required")),
+                }
+                let wanted = request.into_inner().post_ids;
+                let posts = stub
+                    .posts
+                    .iter()
+                    .filter(|(id, _)| wanted.contains(id))
+                    .map(|(id, author)| cpb::Post {
+                        post_id: id.clone(),
+                        author: Some(UserSummary { user_id: author.clone(), ..Default::default() }),
+                        ..Default::default()
+                    })
+                    .collect();
+                Ok(Response::new(cpb::BatchGetPostsResponse { posts }))
+            })
+        }
+    }
+
+    impl<B> tower::Service<http::Request<B>> for Stub
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
+    {
+        type Response = http::Response<tonic::body::Body>;
+        type Error = Infallible;
+        type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: http::Request<B>) -> Self::Future {
+            let stub = self.clone();
+            Box::pin(async move {
+                if request.uri().path() != "/trainertribe.content.v1.ContentService/BatchGetPosts" {
+                    return Ok(Status::unimplemented("stub").into_http());
+                }
+                let mut grpc = tonic::server::Grpc::new(tonic_prost::ProstCodec::default());
+                Ok(grpc.unary(BatchGet(stub), request).await)
+            })
+        }
+    }
+
+    /// Serves the stub on a free port until the test ends; returns its URL.
+    pub async fn serve(stub: Stub) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(stub)
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        format!("http://{addr}")
+    }
 }
