@@ -171,13 +171,23 @@ impl Hub {
         });
     }
 
-    async fn publish_frame(&self, user: Uuid, frame: Vec<u8>) {
+    /// Publishes one frame to several users' channels in one round trip.
+    async fn publish_frames(&self, users: &[Uuid], frame: &[u8]) {
+        if users.is_empty() {
+            return;
+        }
+        let mut pipe = redis::pipe();
+        for user in users {
+            pipe.cmd("PUBLISH").arg(self.channel(*user)).arg(frame).ignore();
+        }
         let mut conn = self.inner.publisher.clone();
-        let result: redis::RedisResult<i64> = redis::cmd("PUBLISH").arg(self.channel(user)).arg(&frame).query_async(&mut conn).await;
+        let result: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
         if let Err(err) = result {
             // Redis is down: at least this instance's streams still get the event.
             tracing::warn!(error = %err, "redis publish failed; delivering locally");
-            self.dispatch(user, &frame);
+            for user in users {
+                self.dispatch(*user, frame);
+            }
         }
     }
 
@@ -185,16 +195,14 @@ impl Hub {
     pub async fn publish(&self, users: &[Uuid], event: &StreamEventsResponse) {
         let mut frame = vec![KIND_EVENT];
         event.encode(&mut frame).unwrap_or_default();
-        for user in users {
-            self.publish_frame(*user, frame.clone()).await;
-        }
+        self.publish_frames(users, &frame).await;
     }
 
     /// Ends the user's streams of one session (every session when empty), everywhere.
     pub async fn revoke(&self, user: Uuid, session_id: &str) {
         let mut frame = vec![KIND_REVOKE];
         frame.extend_from_slice(session_id.as_bytes());
-        self.publish_frame(user, frame).await;
+        self.publish_frames(&[user], &frame).await;
     }
 
     fn dispatch(&self, user: Uuid, frame: &[u8]) {
