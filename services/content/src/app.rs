@@ -11,12 +11,14 @@ use tribe_kit::outbox::OutboxRelay;
 use tribe_kit::page::PageTokens;
 use tribe_proto::content::v1::content_service_server::ContentServiceServer;
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::fanout::{self, FanOut};
 use crate::grpc::ContentApi;
 use crate::limits::RateLimits;
 use crate::policy;
 use crate::service::{ContentService, Deps};
+use crate::store::redis::Redis;
 use crate::timeline::TimelineStore;
 use crate::timeline::postgres::PgTimelines;
 use crate::timeline::scylla::ScyllaTimelines;
@@ -63,8 +65,14 @@ impl App {
                     .await?,
             )
         };
-        let redis = redis::aio::ConnectionManager::new(redis::Client::open(config.redis_url.as_str())?).await?;
-        let limits = RateLimits::new(redis, config.redis_prefix.clone(), config.limits);
+        let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
+        // Connect now so the first requests do not wait; a Redis that is down only costs
+        // the limits and the caches until it is back.
+        if let Err(err) = redis.conn().await {
+            tracing::warn!(error = %err, "redis unreachable at startup; rate limits and caches are off until it is back");
+        }
+        let cache = Cache::new(redis.clone(), config.post_cache_ttl, config.user_cache_ttl);
+        let limits = RateLimits::new(redis, config.limits);
         let service = ContentService::new(Deps {
             pool: pool.clone(),
             pages: PageTokens::new(config.page_token_secret.clone()),
@@ -72,10 +80,11 @@ impl App {
             timelines: timelines.clone(),
             media_hosts: config.media_hosts.clone(),
             limits,
+            cache: cache.clone(),
         });
         let relay = if config.outbox_relay { Some(OutboxRelay::new(pool.clone(), config.kafka.clone())?) } else { None };
         let consumer = if config.consume_events {
-            let handler = FanOut { timelines, users, threshold: config.fanout_threshold };
+            let handler = FanOut { timelines, users, cache, threshold: config.fanout_threshold };
             Some(EventConsumer::new(pool.clone(), config.kafka.clone(), ConsumerConfig::new(fanout::GROUP, &fanout::TOPICS), handler)?)
         } else {
             None

@@ -18,12 +18,19 @@ pub struct Config {
     pub database_url: String,
     /// `TRIBE_CONTENT_DB_MAX_CONNECTIONS` (default 20).
     pub db_max_connections: u32,
-    /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379): rate-limit counters.
+    /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379): rate-limit counters and the
+    /// post and author caches. Unreachable = no limits and no cache, never failed reads.
     pub redis_url: String,
     /// `TRIBE_REDIS_PREFIX` (default "tribe:content:").
     pub redis_prefix: String,
     /// Hourly publishing allowances per user.
     pub limits: Allowances,
+    /// `TRIBE_CONTENT_POST_CACHE_TTL` (default 10m; 0 disables): lifetime of cached post
+    /// bodies in Redis.
+    pub post_cache_ttl: Duration,
+    /// `TRIBE_CONTENT_USER_CACHE_TTL` (default 60s; 0 disables): lifetime of cached author
+    /// summaries in Redis.
+    pub user_cache_ttl: Duration,
     /// `TRIBE_SERVICE_KEY_FILE`: this service's ES256 key for service credentials (calls
     /// to the user service's internal RPCs). Without it, fan-out and author hydration
     /// cannot reach the user service.
@@ -80,6 +87,8 @@ impl Config {
                 comments_per_hour: config::parse_or("TRIBE_CONTENT_COMMENTS_PER_HOUR", 300)?,
                 reports_per_hour: config::parse_or("TRIBE_CONTENT_REPORTS_PER_HOUR", 30)?,
             },
+            post_cache_ttl: config::duration_or("TRIBE_CONTENT_POST_CACHE_TTL", Duration::from_secs(600))?,
+            user_cache_ttl: config::duration_or("TRIBE_CONTENT_USER_CACHE_TTL", Duration::from_secs(60))?,
             service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
             user_url: config::var("TRIBE_CONTENT_USER_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
             scylla_nodes: list(config::var("TRIBE_SCYLLA_NODES")),

@@ -8,6 +8,7 @@
 //! - UserFollowed: record the edge and backfill the followee's recent posts.
 //! - UserUnfollowed / UserBlocked: drop the edge and the other side's posts from the feed.
 //! - UserRegistered, UserUpdated (handle): remember the handle (mentions).
+//! - UserUpdated (any field): drop the user's cached author summary.
 //!
 //! Timeline writes are idempotent, so a redelivered event (or a retry after the
 //! transaction failed) repeats them harmlessly.
@@ -22,6 +23,7 @@ use tribe_proto::events::v1::Event;
 use tribe_proto::events::v1::event::Payload;
 use uuid::Uuid;
 
+use crate::cache::Cache;
 use crate::domain::{MOD_VISIBLE, VIS_PRIVATE};
 use crate::store::{graph, posts};
 use crate::timeline::{Entry, TimelineStore};
@@ -37,6 +39,7 @@ pub const BACKFILL: i64 = 20;
 pub struct FanOut {
     pub timelines: Arc<dyn TimelineStore>,
     pub users: Users,
+    pub cache: Cache,
     pub threshold: u64,
 }
 
@@ -148,11 +151,15 @@ impl EventHandler for FanOut {
             }
             Payload::UserRegistered(e) => graph::upsert_user(tx, id(&e.user_id)?, &e.handle, e.is_trainer).await?,
             // The event names changed fields only: fetch the new handle for mentions.
-            Payload::UserUpdated(e) if e.changed_fields.iter().any(|f| f == "handle") => {
+            Payload::UserUpdated(e) => {
                 let user = id(&e.user_id)?;
-                if let Some(summary) = self.users.summaries(&[user]).await?.remove(&user) {
+                if e.changed_fields.iter().any(|f| f == "handle")
+                    && let Some(summary) = self.users.summaries(&[user]).await?.remove(&user)
+                {
                     graph::upsert_user(tx, user, &summary.handle, summary.is_trainer).await?;
                 }
+                // Last, so a summary cached by a read racing the fetch above goes too.
+                self.cache.forget_user(user).await;
             }
             Payload::UserFollowed(e) => {
                 let (follower, followee) = (id(&e.follower_id)?, id(&e.followee_id)?);

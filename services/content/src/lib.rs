@@ -3,6 +3,7 @@
 //! PostgreSQL `tribe_content` plus a [`timeline::TimelineStore`] (ScyllaDB or Postgres).
 
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod convert;
 pub mod domain;

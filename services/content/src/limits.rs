@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use tribe_kit::ApiError;
+
+use crate::store::redis::Redis;
 
 const WINDOW: Duration = Duration::from_secs(3600);
 
@@ -36,20 +37,19 @@ pub enum Action {
 
 #[derive(Clone)]
 pub struct RateLimits {
-    redis: ConnectionManager,
-    prefix: String,
+    redis: Redis,
     allowances: Allowances,
 }
 
 impl std::fmt::Debug for RateLimits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RateLimits").field("prefix", &self.prefix).field("allowances", &self.allowances).finish()
+        f.debug_struct("RateLimits").field("redis", &self.redis).field("allowances", &self.allowances).finish()
     }
 }
 
 impl RateLimits {
-    pub fn new(redis: ConnectionManager, prefix: String, allowances: Allowances) -> Self {
-        Self { redis, prefix, allowances }
+    pub fn new(redis: Redis, allowances: Allowances) -> Self {
+        Self { redis, allowances }
     }
 
     /// Counts one `action` by `user`; RESOURCE_EXHAUSTED once the hour's allowance is used.
@@ -62,8 +62,14 @@ impl RateLimits {
         if limit == 0 {
             return Ok(());
         }
-        let key = format!("{}rate:{name}:{user}", self.prefix);
-        let mut conn = self.redis.clone();
+        let key = format!("{}rate:{name}:{user}", self.redis.prefix());
+        let mut conn = match self.redis.conn().await {
+            Ok(conn) => conn,
+            Err(err) => {
+                self.redis.degraded("rate limit counter (allowing)", &err);
+                return Ok(());
+            }
+        };
         let result: redis::RedisResult<(u64, i64)> = redis::pipe()
             .atomic()
             .cmd("INCR")
@@ -78,7 +84,7 @@ impl RateLimits {
             Ok((n, _)) if n > limit => Err(ApiError::exhausted(reason, format!("at most {limit} per hour; try again later"))),
             Ok(_) => Ok(()),
             Err(err) => {
-                tracing::warn!(error = %err, action = name, "rate limit counter unavailable; allowing");
+                self.redis.degraded("rate limit counter (allowing)", &err);
                 Ok(())
             }
         }

@@ -87,14 +87,16 @@ impl ContentService {
             // Only authors still followed (or the reader), only what the reader may see, and
             // moderated posts stay on their author's profile, not in feeds.
             let ids: Vec<Uuid> = candidates.iter().filter(|e| following.contains(&e.author_id)).map(|e| e.post_id).collect();
-            let rows: Vec<_> =
-                posts::visible(&mut conn, &viewer, &ids).await?.into_iter().filter(|r| r.moderation == MOD_VISIBLE).collect();
+            let states: Vec<_> =
+                posts::states(&mut conn, &viewer, &ids).await?.into_iter().filter(|s| s.moderation == MOD_VISIBLE).collect();
             // A first page with nothing to show (new account, lost or stale timeline,
             // consumer behind) pulls from the followees instead.
-            if rows.is_empty() && before.is_none() && attempt == Source::Timeline {
+            if states.is_empty() && before.is_none() && attempt == Source::Timeline {
                 attempt = Source::Pull;
                 continue;
             }
+            // Bodies only for what passed the rules: a cached body never lets a post through.
+            let rows = self.with_bodies(&mut conn, states).await?;
             drop(conn);
             return Ok(pb::GetFeedResponse { posts: self.render(&viewer, rows).await, next_page_token: token });
         }

@@ -19,10 +19,12 @@ use tribe_proto::events::v1::event::Payload;
 use tribe_proto::r#type::v1::UserSummary;
 use uuid::Uuid;
 
+use crate::cache::Cache;
 use crate::convert;
 use crate::domain::{Rules, Viewer};
 use crate::limits::RateLimits;
-use crate::store::posts::PostRow;
+use crate::store::posts as post_store;
+use crate::store::posts::{PostRow, PostState};
 use crate::timeline::{Entry, TimelineStore};
 use crate::users::Users;
 
@@ -38,6 +40,7 @@ pub struct ContentService {
     pub(crate) timelines: Arc<dyn TimelineStore>,
     pub(crate) rules: Rules,
     pub(crate) limits: RateLimits,
+    pub(crate) cache: Cache,
 }
 
 impl std::fmt::Debug for ContentService {
@@ -54,16 +57,18 @@ pub struct Deps {
     pub timelines: Arc<dyn TimelineStore>,
     pub media_hosts: Vec<String>,
     pub limits: RateLimits,
+    pub cache: Cache,
 }
 
 impl ContentService {
     pub fn new(deps: Deps) -> Self {
-        let Deps { pool, pages, users, timelines, media_hosts, limits } = deps;
-        Self { pool, pages, users, timelines, rules: Rules { media_hosts }, limits }
+        let Deps { pool, pages, users, timelines, media_hosts, limits, cache } = deps;
+        Self { pool, pages, users, timelines, rules: Rules { media_hosts }, limits, cache }
     }
 
-    /// Author summaries for `ids`; degrades to id-only summaries when the user service
-    /// is unavailable rather than failing the read.
+    /// Author summaries for `ids`: cached ones from Redis, the rest with one BatchGetUsers
+    /// call (then cached); degrades to id-only summaries when the user service is
+    /// unavailable rather than failing the read.
     pub(crate) async fn authors(&self, ids: impl IntoIterator<Item = Uuid>) -> HashMap<Uuid, UserSummary> {
         let mut wanted: Vec<Uuid> = ids.into_iter().collect();
         wanted.sort();
@@ -71,13 +76,44 @@ impl ContentService {
         if wanted.is_empty() {
             return HashMap::new();
         }
-        match self.users.summaries(&wanted).await {
-            Ok(found) => found,
+        let mut found = self.cache.users(&wanted).await;
+        let missing: Vec<Uuid> = wanted.into_iter().filter(|id| !found.contains_key(id)).collect();
+        if missing.is_empty() {
+            return found;
+        }
+        match self.users.summaries(&missing).await {
+            Ok(fetched) => {
+                self.cache.put_users(&fetched).await;
+                found.extend(fetched);
+            }
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), "author hydration failed; returning id-only summaries");
-                HashMap::new()
             }
         }
+        found
+    }
+
+    /// The posts among `ids` that `viewer` may see, in the order of `ids`: the read rules
+    /// and per-reader fields from one SQL query, the bodies through the cache.
+    pub(crate) async fn hydrate(&self, conn: &mut PgConnection, viewer: &Viewer, ids: &[Uuid]) -> Result<Vec<PostRow>, ApiError> {
+        let states = post_store::states(conn, viewer, ids).await?;
+        self.with_bodies(conn, states).await
+    }
+
+    /// Attaches bodies to `states` (which the read rules already admitted): one MGET, and
+    /// the misses (absent, or older than the row's `updated_at`) from Postgres in one
+    /// query, then cached with one pipeline. A post deleted meanwhile is left out.
+    pub(crate) async fn with_bodies(&self, conn: &mut PgConnection, states: Vec<PostState>) -> Result<Vec<PostRow>, ApiError> {
+        let ids: Vec<Uuid> = states.iter().map(|s| s.id).collect();
+        let mut bodies = self.cache.posts(&ids).await;
+        bodies.retain(|id, body| states.iter().any(|s| s.id == *id && s.updated_at == body.updated_at));
+        let missing: Vec<Uuid> = ids.into_iter().filter(|id| !bodies.contains_key(id)).collect();
+        if !missing.is_empty() {
+            let loaded = post_store::bodies(conn, &missing).await?;
+            self.cache.put_posts(&loaded).await;
+            bodies.extend(loaded.into_iter().map(|b| (b.id, b)));
+        }
+        Ok(states.into_iter().filter_map(|s| bodies.remove(&s.id).map(|b| PostRow::assemble(s, b))).collect())
     }
 
     /// Renders rows for `viewer` with their authors (one BatchGetUsers call).

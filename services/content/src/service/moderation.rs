@@ -165,7 +165,7 @@ impl ContentService {
                 post_ids.push(r.post_id);
             }
         }
-        let post_rows = posts::visible(&mut conn, &Viewer { admin: true, privileged: true, premium: true, ..viewer }, &post_ids).await?;
+        let post_rows = self.hydrate(&mut conn, &Viewer { admin: true, privileged: true, premium: true, ..viewer }, &post_ids).await?;
         drop(conn);
         let reporters = self.authors(rows.iter().map(|r| r.reporter_id)).await;
         let reports = rows
@@ -244,6 +244,9 @@ impl ContentService {
         .await?;
         let row = posts::any(&mut tx, viewer.id, post_id).await?.ok_or_else(post_not_found)?;
         tx.commit().await?;
+        // The body does not hold the moderation state (the read rules take it from the row
+        // on every read), so this only keeps the cache from holding what nobody may read.
+        self.cache.forget_post(post_id).await;
         Ok(pb::ModeratePostResponse { post: Some(self.render_one(&viewer, row).await) })
     }
 }

@@ -127,7 +127,7 @@ impl ContentService {
         let viewer = Viewer::of(caller)?;
         let id = ids::parse_id("post_id", &req.post_id)?;
         let mut conn = self.pool.acquire().await?;
-        let row = posts::visible(&mut conn, &viewer, &[id]).await?.pop().ok_or_else(post_not_found)?;
+        let row = self.hydrate(&mut conn, &viewer, &[id]).await?.pop().ok_or_else(post_not_found)?;
         drop(conn);
         Ok(pb::GetPostResponse { post: Some(self.render_one(&viewer, row).await) })
     }
@@ -211,6 +211,9 @@ impl ContentService {
         .await?;
         let row = posts::any(&mut tx, viewer.id, id).await?.ok_or_else(post_not_found)?;
         tx.commit().await?;
+        // After the commit: a read in between may cache the old body again, but it carries
+        // the old updated_at and is refused by every later read.
+        self.cache.forget_post(id).await;
         Ok(pb::UpdatePostResponse { post: Some(self.render_one(&viewer, row).await) })
     }
 
@@ -229,6 +232,7 @@ impl ContentService {
         )
         .await?;
         tx.commit().await?;
+        self.cache.forget_post(id).await;
         if let Err(err) = self.timelines.remove_post(&[viewer.id], Entry { post_id: id, author_id: viewer.id }).await {
             tracing::warn!(error = format!("{err:#}"), "removing a deleted post from the author's timelines failed; fan-out will retry");
         }
@@ -260,9 +264,10 @@ impl ContentService {
         if !viewer.admin && author != viewer.id && graph::blocked_either_way(&mut conn, viewer.id, author).await? {
             return Err(ApiError::not_found("user"));
         }
-        let mut rows = posts::by_author(&mut conn, &viewer, author, kind, before, limit as i64 + 1).await?;
+        let mut states = posts::by_author(&mut conn, &viewer, author, kind, before, limit as i64 + 1).await?;
+        let token = self.pages.next_token(scope, &mut states, limit as usize, |r| vec![Key::Str(r.id.to_string())]);
+        let rows = self.with_bodies(&mut conn, states).await?;
         drop(conn);
-        let token = self.pages.next_token(scope, &mut rows, limit as usize, |r| vec![Key::Str(r.id.to_string())]);
         Ok(pb::ListUserPostsResponse { posts: self.render(&viewer, rows).await, next_page_token: token })
     }
 
@@ -289,7 +294,7 @@ impl ContentService {
         };
         v.finish()?;
         let mut conn = self.pool.acquire().await?;
-        let rows = posts::visible(&mut conn, &viewer, &wanted).await?;
+        let rows = self.hydrate(&mut conn, &viewer, &wanted).await?;
         drop(conn);
         Ok(pb::BatchGetPostsResponse { posts: self.render(&viewer, rows).await })
     }

@@ -88,13 +88,11 @@ impl ContentService {
             after,
             limit: limit as i64 + 1,
         };
-        let mut rows = posts::search(&mut conn, &viewer, &search).await?;
+        let mut found = posts::search(&mut conn, &viewer, &search).await?;
+        let token = self.pages.next_token(scope, &mut found, limit, |(r, rank)| vec![Key::Float(*rank), Key::Str(r.id.to_string())]);
+        let rows = self.with_bodies(&mut conn, found.into_iter().map(|(r, _)| r).collect()).await?;
         drop(conn);
-        let token = self.pages.next_token(scope, &mut rows, limit, |(r, rank)| vec![Key::Float(*rank), Key::Str(r.id.to_string())]);
-        Ok(pb::SearchPostsResponse {
-            posts: self.render(&viewer, rows.into_iter().map(|(r, _)| r).collect()).await,
-            next_page_token: token,
-        })
+        Ok(pb::SearchPostsResponse { posts: self.render(&viewer, rows).await, next_page_token: token })
     }
 
     /// The snapshot a trending list reads: pinned by the token, else the newest (computed
@@ -155,11 +153,12 @@ impl ContentService {
         let ids: Vec<Uuid> = ranked.iter().map(|(id, _)| *id).collect();
         let mut conn = self.pool.acquire().await?;
         // Still public and visible now, and visible to this reader.
-        let rows: Vec<_> = posts::visible(&mut conn, &viewer, &ids)
+        let states: Vec<_> = posts::states(&mut conn, &viewer, &ids)
             .await?
             .into_iter()
-            .filter(|r| r.moderation == MOD_VISIBLE && r.visibility == domain::VIS_PUBLIC)
+            .filter(|s| s.moderation == MOD_VISIBLE && s.visibility == domain::VIS_PUBLIC)
             .collect();
+        let rows = self.with_bodies(&mut conn, states).await?;
         drop(conn);
         let posts = self.render(&viewer, rows).await;
         let scored = posts

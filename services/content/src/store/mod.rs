@@ -1,5 +1,7 @@
-//! PostgreSQL access of the content service. Functions take a connection so use-cases
-//! choose their transaction boundaries; the read rules live in one SQL predicate.
+//! Storage of the content service. PostgreSQL functions take a connection so use-cases
+//! choose their transaction boundaries; the read rules live in one SQL predicate. Redis
+//! holds rate-limit counters and the caches of `crate::cache`.
 
 pub mod graph;
 pub mod posts;
+pub mod redis;

@@ -1,4 +1,9 @@
 //! Posts: rows, the read-rule predicate, batched hydration and the keyset lists.
+//!
+//! Reads that return posts are split in two: [`PostState`] (what depends on the reader or
+//! changes constantly: the read rules, moderation, counters, `liked_by_me`) always comes
+//! from SQL, and [`PostBody`] (what every reader sees alike and rarely changes) may come
+//! from the cache (`crate::cache`); [`PostRow::assemble`] joins them.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -26,6 +31,104 @@ pub struct PostRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub liked_by_me: bool,
+}
+
+impl PostRow {
+    /// Joins the reader's state with the body. Author and visibility come from the state,
+    /// which the read rules were evaluated on, never from a possibly cached body.
+    pub fn assemble(state: PostState, body: PostBody) -> Self {
+        let PostState { id, author_id, visibility, moderation, moderation_reason, like_count, comment_count, updated_at, liked_by_me } =
+            state;
+        let PostBody { id: _, author_id: _, text, tags, mentions, kind, visibility: _, media, edited, created_at, updated_at: _ } = body;
+        Self {
+            id,
+            author_id,
+            text,
+            tags,
+            mentions,
+            kind,
+            visibility,
+            media,
+            like_count,
+            comment_count,
+            moderation,
+            moderation_reason,
+            edited,
+            created_at,
+            updated_at,
+            liked_by_me,
+        }
+    }
+}
+
+/// The per-reader part of a post the reader may see: evaluated in SQL on every read.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostState {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub visibility: i16,
+    pub moderation: i16,
+    pub moderation_reason: String,
+    pub like_count: i64,
+    pub comment_count: i64,
+    /// The version a cached body must carry to be used.
+    pub updated_at: DateTime<Utc>,
+    pub liked_by_me: bool,
+}
+
+/// Columns of [`PostState`] for a query binding the viewer as `$1`.
+pub const STATE_COLUMNS: &str = "p.id, p.author_id, p.visibility, p.moderation, p.moderation_reason, \
+     p.like_count, p.comment_count, p.updated_at, \
+     EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = p.id AND l.user_id = $1) AS liked_by_me";
+
+/// The reader-independent part of a post: what the hot-post cache holds. Every change of
+/// these columns through the service also moves `updated_at`, so a body whose
+/// `updated_at` differs from the row's is stale and is not used.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+pub struct PostBody {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub text: String,
+    pub tags: Vec<String>,
+    pub mentions: Vec<String>,
+    #[sqlx(rename = "type")]
+    pub kind: i16,
+    pub visibility: i16,
+    pub media: String,
+    pub edited: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The states of the posts among `ids` that `viewer` may see, in the order of `ids`; one
+/// query.
+pub async fn states(conn: &mut PgConnection, viewer: &Viewer, ids: &[Uuid]) -> sqlx::Result<Vec<PostState>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<PostState> = sqlx::query_as(&format!("SELECT {STATE_COLUMNS} FROM posts p WHERE p.id = ANY($3) AND {VISIBLE}"))
+        .bind(viewer.id)
+        .bind(viewer.admin)
+        .bind(ids)
+        .fetch_all(conn)
+        .await?;
+    let mut by_id: std::collections::HashMap<Uuid, PostState> = rows.into_iter().map(|r| (r.id, r)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The bodies of `ids` (any order; missing ids were deleted); one query, no read rules:
+/// only call it for ids whose state the reader was allowed.
+pub async fn bodies(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<PostBody>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT id, author_id, text, tags, mentions, type, visibility, media::text AS media, edited, created_at, updated_at
+         FROM posts WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await
 }
 
 /// Columns of [`PostRow`] for a query binding the viewer as `$1`.
@@ -103,7 +206,7 @@ pub async fn insert(conn: &mut PgConnection, post: &NewPost<'_>) -> sqlx::Result
     Ok(())
 }
 
-/// One user's posts that `viewer` may see, newest first, below `before`.
+/// The states of one user's posts that `viewer` may see, newest first, below `before`.
 pub async fn by_author(
     conn: &mut PgConnection,
     viewer: &Viewer,
@@ -111,9 +214,9 @@ pub async fn by_author(
     kind: i16,
     before: Option<Uuid>,
     limit: i64,
-) -> sqlx::Result<Vec<PostRow>> {
+) -> sqlx::Result<Vec<PostState>> {
     sqlx::query_as(&format!(
-        "SELECT {POST_COLUMNS} FROM posts p
+        "SELECT {STATE_COLUMNS} FROM posts p
          WHERE p.author_id = $3 AND ($4 = 0 OR p.type = $4) AND ($5::uuid IS NULL OR p.id < $5) AND {VISIBLE}
          ORDER BY p.id DESC LIMIT $6"
     ))
@@ -151,9 +254,9 @@ pub struct Search<'a> {
     pub limit: i64,
 }
 
-/// Matches that `viewer` may see (never HIDDEN or REMOVED ones), with their rank. Premium
-/// posts match on their preview only for viewers without premium access.
-pub async fn search(conn: &mut PgConnection, viewer: &Viewer, s: &Search<'_>) -> sqlx::Result<Vec<(PostRow, f64)>> {
+/// The states of matches that `viewer` may see (never HIDDEN or REMOVED ones), with their
+/// rank. Premium posts match on their preview only for viewers without premium access.
+pub async fn search(conn: &mut PgConnection, viewer: &Viewer, s: &Search<'_>) -> sqlx::Result<Vec<(PostState, f64)>> {
     let doc = "(CASE WHEN $3 OR p.type <> 2 OR p.author_id = $1 THEN p.search ELSE p.preview_search END)";
     let keyset = match (s.after, s.by_relevance) {
         (None, _) => "TRUE",
@@ -163,7 +266,7 @@ pub async fn search(conn: &mut PgConnection, viewer: &Viewer, s: &Search<'_>) ->
     let order = if s.by_relevance { "rank DESC, id DESC" } else { "id DESC" };
     let sql = format!(
         "SELECT * FROM (
-             SELECT {POST_COLUMNS},
+             SELECT {STATE_COLUMNS},
                     CASE WHEN $4::text IS NULL THEN 0::float8
                          ELSE ts_rank({doc}, websearch_to_tsquery('english', $4))::float8 END AS rank
              FROM posts p
@@ -187,5 +290,5 @@ pub async fn search(conn: &mut PgConnection, viewer: &Viewer, s: &Search<'_>) ->
         .fetch_all(conn)
         .await?;
     use sqlx::{FromRow, Row};
-    rows.iter().map(|row| Ok((PostRow::from_row(row)?, row.try_get::<f64, _>("rank")?))).collect()
+    rows.iter().map(|row| Ok((PostState::from_row(row)?, row.try_get::<f64, _>("rank")?))).collect()
 }

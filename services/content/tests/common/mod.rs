@@ -44,6 +44,8 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig, user_url: Strin
         redis_url: tribe_testkit::redis_url(),
         redis_prefix: tribe_testkit::redis_prefix(),
         limits: tribe_content::limits::Allowances::default(),
+        post_cache_ttl: Duration::from_secs(600),
+        user_cache_ttl: Duration::from_secs(60),
         service_key_file: Some(keys.dir().join("svc.pem")),
         user_url,
         scylla_nodes: Vec::new(),
