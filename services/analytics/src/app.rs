@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, SERVICE_KID_PREFIX, TokenVerifier};
 use tribe_kit::consumer::EventConsumer;
 use tribe_kit::outbox::OutboxRelay;
+use tribe_kit::tasks::Background;
 use tribe_proto::analytics::v1::analytics_service_server::AnalyticsServiceServer;
 
 use crate::config::Config;
@@ -82,28 +83,22 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped(stop_rx.clone()))));
-        let consumer = self.consumer.map(|consumer| tokio::spawn(consumer.run(stopped(stop_rx.clone()))));
-        let maintenance = tokio::spawn(crate::partitions::maintain(self.pool.clone(), self.config.raw_retention, stopped(stop_rx.clone())));
+        // The relay starts first so it stops last and publishes what the others wrote.
+        let mut background = Background::new();
+        if let Some(relay) = self.relay {
+            background.spawn("outbox relay", |stop| relay.run(stop));
+        }
+        let (pool, retention) = (self.pool.clone(), self.config.raw_retention);
+        background.spawn("partition maintenance", move |stop| crate::partitions::maintain(pool, retention, stop));
+        if let Some(consumer) = self.consumer {
+            background.spawn("rollup consumer", |stop| consumer.run(stop));
+        }
         let api = AnalyticsServiceServer::new(self.api)
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
         let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
-        let _ = stop_tx.send(true);
-        if let Some(relay) = relay {
-            let _ = relay.await;
-        }
-        if let Some(consumer) = consumer
-            && let Ok(Err(err)) = consumer.await
-        {
-            tracing::warn!(error = format!("{err:#}"), "rollup consumer stopped with an error");
-        }
-        let _ = maintenance.await;
+        background.stop().await;
         result
     }
 }
