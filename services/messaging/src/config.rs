@@ -50,6 +50,8 @@ pub struct Limits {
     pub sends_per_window: u64,
     /// `TRIBE_MESSAGING_SEND_WINDOW` (default 10s).
     pub send_window: Duration,
+    /// `TRIBE_MESSAGING_GROUPS_PER_HOUR` (default 20): CreateGroup calls per user and hour.
+    pub groups_per_hour: u64,
     /// `TRIBE_MESSAGING_MAX_GROUP_MEMBERS` (default 256).
     pub max_group_members: i32,
     /// `TRIBE_MESSAGING_MAX_STREAMS_PER_USER` (default 10).
@@ -58,7 +60,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { sends_per_window: 30, send_window: Duration::from_secs(10), max_group_members: 256, max_streams_per_user: 10 }
+        Self {
+            sends_per_window: 30,
+            send_window: Duration::from_secs(10),
+            groups_per_hour: 20,
+            max_group_members: 256,
+            max_streams_per_user: 10,
+        }
     }
 }
 
@@ -81,6 +89,7 @@ impl Config {
             limits: Limits {
                 sends_per_window: config::parse_or("TRIBE_MESSAGING_SENDS_PER_WINDOW", 30)?,
                 send_window: config::duration_or("TRIBE_MESSAGING_SEND_WINDOW", Duration::from_secs(10))?,
+                groups_per_hour: config::parse_or("TRIBE_MESSAGING_GROUPS_PER_HOUR", 20)?,
                 max_group_members: config::parse_or("TRIBE_MESSAGING_MAX_GROUP_MEMBERS", 256)?,
                 max_streams_per_user: config::parse_or("TRIBE_MESSAGING_MAX_STREAMS_PER_USER", 10)?,
             },

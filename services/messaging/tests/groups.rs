@@ -220,3 +220,18 @@ async fn roles_removal_and_leaving_follow_the_rules() {
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations").fetch_one(&env.db.pool).await.unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn creating_groups_is_rate_limited_but_retries_replay() {
+    let env = start_with(|c| c.limits.groups_per_hour = 2).await;
+    let owner = user(&env);
+    let mut c = env.client.clone();
+    let create = |rid: &str| pb::CreateGroupRequest { name: "g".into(), request_id: rid.into(), ..Default::default() };
+    c.create_group(req(&owner, create("a"))).await.unwrap();
+    c.create_group(req(&owner, create("b"))).await.unwrap();
+    c.create_group(req(&owner, create("a"))).await.expect("a retry replays without counting");
+    let s = c.create_group(req(&owner, create("c"))).await.unwrap_err();
+    assert_status(&s, Code::ResourceExhausted, Some("RATE_LIMITED"));
+    let groups = c.list_groups(req(&owner, pb::ListGroupsRequest::default())).await.unwrap().into_inner();
+    assert_eq!(groups.conversations.len(), 2);
+}

@@ -127,10 +127,11 @@ impl Ephemeral {
         Ok(fresh.is_some())
     }
 
-    /// Counts one send against the user's window; true while within the limit.
-    pub async fn allow_send(&self, user: Uuid, limit: u64, window: Duration) -> R<bool> {
+    /// Counts one `action` ("send", "group") against the user's window; true while
+    /// within the limit.
+    pub async fn allow(&self, action: &str, user: Uuid, limit: u64, window: Duration) -> R<bool> {
         let slot = Utc::now().timestamp_millis() / window.as_millis().max(1) as i64;
-        let key = format!("{}rate:send:{user}:{slot}", self.prefix);
+        let key = format!("{}rate:{action}:{user}:{slot}", self.prefix);
         let mut pipe = redis::pipe();
         pipe.cmd("INCR").arg(&key);
         pipe.cmd("PEXPIRE").arg(&key).arg(window.as_millis() as u64 * 2).ignore();

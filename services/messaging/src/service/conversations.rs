@@ -147,7 +147,7 @@ impl Messaging {
                 return Err(ApiError::failed_precondition("BLOCKED", "messages between these users are blocked"));
             }
         }
-        match self.d.ephemeral.allow_send(me, self.d.limits.sends_per_window, self.d.limits.send_window).await {
+        match self.d.ephemeral.allow("send", me, self.d.limits.sends_per_window, self.d.limits.send_window).await {
             Ok(true) => {}
             Ok(false) => return Err(ApiError::exhausted("RATE_LIMITED", "too many messages; slow down")),
             // Without Redis the limit cannot be counted; sending stays available.

@@ -66,6 +66,7 @@ impl Messaging {
         }
 
         let params = pb::CreateGroupRequest { request_id: String::new(), ..req.clone() }.encode_to_vec();
+        // A retry of a created group replays below without counting; only new claims count.
         let hash = idempotency::request_hash(&params);
         let mut tx = self.d.pool.begin().await?;
         match idempotency::claim(&mut tx, &caller.user_id, "CreateGroup", &req.request_id, &hash).await? {
@@ -74,6 +75,11 @@ impl Messaging {
                 return pb::CreateGroupResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
             }
             Claim::Fresh => {}
+        }
+        match self.d.ephemeral.allow("group", me, self.d.limits.groups_per_hour, std::time::Duration::from_secs(3600)).await {
+            Ok(true) => {}
+            Ok(false) => return Err(ApiError::exhausted("RATE_LIMITED", "too many new groups; try again later")),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "group rate limit unavailable"),
         }
         let group = NewGroup { id: Uuid::now_v7(), owner: me, members: members.clone(), name, description, image_url, at: now() };
         let row = self.d.store.create_group(&group).await.map_err(internal)?;
