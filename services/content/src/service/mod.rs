@@ -105,8 +105,9 @@ impl ContentService {
     /// query, then cached with one pipeline. A post deleted meanwhile is left out.
     pub(crate) async fn with_bodies(&self, conn: &mut PgConnection, states: Vec<PostState>) -> Result<Vec<PostRow>, ApiError> {
         let ids: Vec<Uuid> = states.iter().map(|s| s.id).collect();
+        let versions: HashMap<Uuid, _> = states.iter().map(|s| (s.id, s.updated_at)).collect();
         let mut bodies = self.cache.posts(&ids).await;
-        bodies.retain(|id, body| states.iter().any(|s| s.id == *id && s.updated_at == body.updated_at));
+        bodies.retain(|id, body| versions.get(id) == Some(&body.updated_at));
         let missing: Vec<Uuid> = ids.into_iter().filter(|id| !bodies.contains_key(id)).collect();
         if !missing.is_empty() {
             let loaded = post_store::bodies(conn, &missing).await?;
@@ -116,7 +117,7 @@ impl ContentService {
         Ok(states.into_iter().filter_map(|s| bodies.remove(&s.id).map(|b| PostRow::assemble(s, b))).collect())
     }
 
-    /// Renders rows for `viewer` with their authors (one BatchGetUsers call).
+    /// Renders rows for `viewer` with their authors (cached, else one BatchGetUsers call).
     pub(crate) async fn render(&self, viewer: &Viewer, rows: Vec<PostRow>) -> Vec<pb::Post> {
         let authors = self.authors(rows.iter().map(|r| r.author_id)).await;
         rows.into_iter()
