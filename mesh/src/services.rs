@@ -68,6 +68,8 @@ pub const SERVICES: &[ServiceSpec] = &[
     ServiceSpec {
         database: Some("tribe_messaging"),
         streaming: &["StreamEvents"],
+        // Existence checks and summaries of conversation partners (BatchGetUsers).
+        local_env: &[("TRIBE_MESSAGING_USER_URL", "http://127.0.0.1:50051")],
         ..spec("messaging", "tribe-messaging", 50053, "TRIBE_MESSAGING", "trainertribe.messaging.v1.MessagingService")
     },
     ServiceSpec {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use tokio::net::TcpListener;
-use tribe_kit::auth::{AuthLayer, KeySet, TokenVerifier};
+use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, SERVICE_KID_PREFIX, TokenVerifier};
 use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
 use tribe_kit::outbox::OutboxRelay;
 use tribe_kit::page::PageTokens;
@@ -78,7 +78,19 @@ impl App {
         let hub = Hub::new(client, conn.clone(), config.redis_prefix.clone());
         let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
         let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
+        let users = match (&config.user_url, &config.service_key_file) {
+            (Some(url), Some(key)) => {
+                let key = KeyPair::load(key, &format!("{SERVICE_KID_PREFIX}{}.", crate::users::SERVICE_NAME))?;
+                Some(crate::users::Users::new(url, key, &config.auth.issuer)?)
+            }
+            (Some(_), None) => {
+                tracing::warn!("TRIBE_MESSAGING_USER_URL set without TRIBE_SERVICE_KEY_FILE: the user service will not be asked");
+                None
+            }
+            _ => None,
+        };
         let service = Messaging::new(Deps {
+            users,
             pool: pool.clone(),
             store,
             pages: PageTokens::new(config.page_token_secret.clone()),

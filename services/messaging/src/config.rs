@@ -1,6 +1,7 @@
 //! Configuration of the messaging service (`TRIBE_MESSAGING_*` plus the shared `TRIBE_*`
 //! variables).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
@@ -33,6 +34,12 @@ pub struct Config {
     /// keyspace when the service creates it.
     pub scylla_replication_factor: u32,
     pub limits: Limits,
+    /// `TRIBE_MESSAGING_USER_URL` (e.g. http://127.0.0.1:50051): the user service, for
+    /// existence checks and summaries; unset = ids are accepted as they are and
+    /// summaries come from user events only.
+    pub user_url: Option<String>,
+    /// `TRIBE_SERVICE_KEY_FILE`: this service's own key for internal calls.
+    pub service_key_file: Option<PathBuf>,
     /// `TRIBE_MESSAGING_HEARTBEAT` (default 25s): stream keep-alive interval.
     pub heartbeat: Duration,
     /// `TRIBE_MESSAGING_MIGRATE` (default true).
@@ -93,6 +100,8 @@ impl Config {
                 max_group_members: config::parse_or("TRIBE_MESSAGING_MAX_GROUP_MEMBERS", 256)?,
                 max_streams_per_user: config::parse_or("TRIBE_MESSAGING_MAX_STREAMS_PER_USER", 10)?,
             },
+            user_url: config::var("TRIBE_MESSAGING_USER_URL"),
+            service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
             heartbeat: config::duration_or("TRIBE_MESSAGING_HEARTBEAT", Duration::from_secs(25))?,
             migrate: config::parse_or("TRIBE_MESSAGING_MIGRATE", true)?,
             outbox_relay: config::parse_or("TRIBE_MESSAGING_OUTBOX_RELAY", true)?,

@@ -42,6 +42,7 @@ impl Messaging {
             return Err(ApiError::invalid_reason("CANNOT_MESSAGE_SELF", "user_id", "cannot open a conversation with yourself"));
         }
         self.check_blocks(me, other).await?;
+        self.ensure_users_exist(&[other]).await?;
         let (row, created) = self.d.store.open_direct(Uuid::now_v7(), me, other, now()).await.map_err(internal)?;
         if created {
             let payload = Payload::ConversationCreated(ev::ConversationCreated {

@@ -65,6 +65,7 @@ impl Messaging {
             }
         }
 
+        self.ensure_users_exist(&members).await?;
         let params = pb::CreateGroupRequest { request_id: String::new(), ..req.clone() }.encode_to_vec();
         // A retry of a created group replays below without counting; only new claims count.
         let hash = idempotency::request_hash(&params);
@@ -245,6 +246,7 @@ impl Messaging {
         }
         if user != me {
             self.check_blocks_for_add(me, user).await?;
+            self.ensure_users_exist(&[user]).await?;
         }
         let added = self.d.store.add_member(id, user, now(), self.d.limits.max_group_members).await.map_err(internal)?;
         let member = match added {

@@ -35,6 +35,8 @@ pub const PRODUCER: &str = "messaging";
 pub const UNREAD_CAP: i64 = 10_000;
 
 pub struct Deps {
+    /// The user service, when configured: existence checks and full summaries.
+    pub users: Option<crate::users::Users>,
     pub pool: PgPool,
     pub store: Arc<dyn MessageStore>,
     pub pages: PageTokens,
@@ -95,7 +97,29 @@ impl Messaging {
 
     async fn summaries(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, UserSummary>, ApiError> {
         let mut conn = self.d.pool.acquire().await?;
-        Ok(convert::summaries(&mut conn, ids).await?)
+        let mut out = convert::summaries(&mut conn, ids).await?;
+        drop(conn);
+        if let Some(users) = &self.d.users {
+            match users.summaries(ids).await {
+                Ok(found) => out.extend(found),
+                Err(err) => tracing::warn!(error = format!("{err:#}"), "user summaries unavailable; using the local view"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// NOT_FOUND when the user service says one of `ids` does not exist. Without a
+    /// configured user service, or while it is unreachable, ids are accepted.
+    async fn ensure_users_exist(&self, ids: &[Uuid]) -> Result<(), ApiError> {
+        let Some(users) = &self.d.users else { return Ok(()) };
+        match users.summaries(ids).await {
+            Ok(found) if ids.iter().all(|id| found.contains_key(id)) => Ok(()),
+            Ok(_) => Err(ApiError::not_found("user")),
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "user service unavailable; accepting the user ids");
+                Ok(())
+            }
+        }
     }
 
     /// The conversation and the caller's membership; NOT_FOUND for anyone but a current

@@ -44,6 +44,8 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         scylla_bucket: Duration::from_secs(3600),
         scylla_replication_factor: 1,
         limits: Limits { sends_per_window: 1000, ..Limits::default() },
+        user_url: None,
+        service_key_file: None,
         heartbeat: Duration::from_secs(25),
         migrate: false,
         outbox_relay: true,
