@@ -24,8 +24,9 @@ impl Messaging {
         let mut conn = self.d.pool.acquire().await?;
         let mut rows = notes::list(&mut conn, me, req.unread_only, after, limit + 1).await?;
         let next_page_token = self.d.pages.next_token(scope, &mut rows, limit, |n| page::time_id_keys(n.updated_at, n.id));
+        drop(conn);
         let actors: Vec<Uuid> = rows.iter().flat_map(|n| n.actor_ids.iter().rev().take(3).copied()).collect();
-        let users = convert::summaries(&mut conn, &actors).await?;
+        let users = self.summaries(&actors).await?;
         Ok(pb::ListNotificationsResponse {
             notifications: rows.iter().map(|n| convert::notification(n, &users)).collect(),
             next_page_token,
