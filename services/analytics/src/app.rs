@@ -16,7 +16,7 @@ use crate::content::ContentLookup;
 use crate::grpc::AnalyticsApi;
 use crate::ingest::{self, Rollups};
 use crate::policy;
-use crate::status::StatusReader;
+use crate::status::{StatusReader, Watermark};
 use crate::track::Tracker;
 use crate::views::Views;
 
@@ -31,6 +31,8 @@ pub struct App {
     pool: sqlx::PgPool,
     relay: Option<OutboxRelay>,
     consumer: Option<EventConsumer<Rollups>>,
+    /// Kept current while the consumer runs here.
+    watermark: Option<(StatusReader, Watermark)>,
 }
 
 impl std::fmt::Debug for App {
@@ -62,10 +64,12 @@ impl App {
             }
             _ => None,
         };
+        let watermark = Watermark::default();
+        let status = StatusReader::new(pool.clone(), config.kafka.clone());
         let api = AnalyticsApi::new(
-            Views::new(pool.clone(), content),
+            Views::new(pool.clone(), content, watermark.clone()),
             Tracker::new(pool.clone(), redis, config.redis_prefix.clone(), config.track_events_per_minute),
-            StatusReader::new(pool.clone(), config.kafka.clone()),
+            status.clone(),
         );
         let relay = if config.outbox_relay { Some(OutboxRelay::new(pool.clone(), config.kafka.clone())?) } else { None };
         let consumer = if config.consume_events {
@@ -73,7 +77,8 @@ impl App {
         } else {
             None
         };
-        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, api, pool, relay, consumer })
+        let watermark = consumer.is_some().then_some((status, watermark));
+        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, api, pool, relay, consumer, watermark })
     }
 
     /// Serves until `shutdown` resolves, then drains calls, stops the consumer after the
@@ -92,6 +97,10 @@ impl App {
         background.spawn("partition maintenance", move |stop| crate::partitions::maintain(pool, retention, stop));
         if let Some(consumer) = self.consumer {
             background.spawn("rollup consumer", |stop| consumer.run(stop));
+        }
+        if let Some((reader, watermark)) = self.watermark {
+            let every = std::time::Duration::from_secs(5);
+            background.spawn("watermark refresh", move |stop| crate::status::refresh(reader, watermark, every, stop));
         }
         let api = AnalyticsServiceServer::new(self.api)
             .max_decoding_message_size(self.config.server.max_message_bytes)

@@ -2,6 +2,7 @@
 //! time of the rollup consumer, per topic partition.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -122,5 +123,41 @@ impl StatusReader {
             watermark_time: Some(timestamp(watermark.unwrap_or(now))),
             report_time: Some(timestamp(now)),
         })
+    }
+}
+
+/// The consumers' watermark as last computed from the broker, shared with the views.
+#[derive(Debug, Clone, Default)]
+pub struct Watermark(Arc<RwLock<Option<DateTime<Utc>>>>);
+
+impl Watermark {
+    pub fn get(&self) -> Option<DateTime<Utc>> {
+        self.0.read().ok().and_then(|w| *w)
+    }
+
+    fn set(&self, value: DateTime<Utc>) {
+        if let Ok(mut w) = self.0.write() {
+            *w = Some(value);
+        }
+    }
+}
+
+/// Recomputes the watermark from offsets and progress every `every` until `stop`; a
+/// broker that cannot be reached leaves the last value.
+pub async fn refresh(reader: StatusReader, watermark: Watermark, every: Duration, stop: impl std::future::Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        match reader.status(pb::GetConsumerStatusRequest::default()).await {
+            Ok(status) => {
+                if let Some(t) = status.watermark_time.as_ref().and_then(crate::time::datetime) {
+                    watermark.set(t);
+                }
+            }
+            Err(err) => tracing::debug!(error = %err.message(), "watermark refresh failed"),
+        }
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tokio::time::sleep(every) => {}
+        }
     }
 }

@@ -14,6 +14,7 @@ use tribe_proto::r#type::v1::Money;
 
 use crate::content::ContentLookup;
 use crate::ingest::{metric as m, subject as s};
+use crate::status::Watermark;
 use crate::store::{self, Series};
 use crate::time::{Window, parse_window, timestamp, widen};
 
@@ -51,6 +52,7 @@ fn window(
 pub struct Views {
     pool: PgPool,
     content: Option<ContentLookup>,
+    watermark: Watermark,
 }
 
 /// A post's creation time and metric sums.
@@ -114,8 +116,9 @@ fn bad_post(post_id: &str) -> Status {
 }
 
 impl Views {
-    pub fn new(pool: PgPool, content: Option<ContentLookup>) -> Self {
-        Self { pool, content }
+    /// `watermark` is kept current by `status::refresh` while the consumer runs.
+    pub fn new(pool: PgPool, content: Option<ContentLookup>, watermark: Watermark) -> Self {
+        Self { pool, content, watermark }
     }
 
     /// Authors of `ids`: from consumed content events, else (when configured) from the
@@ -140,7 +143,12 @@ impl Views {
         Ok(authors)
     }
 
+    /// From offsets and lag when known; until the first refresh, the newest event time
+    /// processed.
     async fn watermark(&self) -> Result<Option<prost_types::Timestamp>, Status> {
+        if let Some(t) = self.watermark.get() {
+            return Ok(Some(timestamp(t)));
+        }
         Ok(store::watermark(&self.pool).await.map_err(db)?.map(timestamp))
     }
 

@@ -260,6 +260,24 @@ async fn consumer_status_shows_offsets_lag_and_last_event_time() {
     assert_eq!(partition.lag, 0);
     assert_eq!(partition.last_event_time, Some(ts(at)));
     assert!(partition.last_process_time.is_some());
+
+    // With no lag anywhere the views' watermark moves past the last event to "now".
+    let token = env.keys.access_token(&sender, &["user"]);
+    let request = pb::GetUserAnalyticsRequest {
+        user_id: sender.clone(),
+        time_range: range(at - chrono::Duration::hours(1), Utc::now()),
+        granularity: HOUR,
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = env.client.get_user_analytics(authed(request.clone(), &token)).await.unwrap().into_inner().user_analytics.unwrap();
+        assert_eq!(view.totals.unwrap().messages_sent, 3);
+        if view.watermark_time.unwrap().seconds > at.timestamp() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the watermark never passed the last event");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 #[tokio::test]
