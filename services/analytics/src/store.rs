@@ -59,33 +59,46 @@ pub async fn series(pool: &PgPool, subjects: &[String], window: &Window) -> sqlx
     Ok(out)
 }
 
-/// Exact distinct counts of `set_key`: one per bucket of `window`, and over the whole
+/// Exact distinct counts of one set: one per bucket of `window`, and over the whole
 /// window (not the sum of the buckets).
 pub async fn distinct(pool: &PgPool, set_key: &str, window: &Window) -> sqlx::Result<(Vec<i64>, i64)> {
-    let rows: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
-        "SELECT date_trunc($4, hour, 'UTC') AS bucket, count(DISTINCT member)
-         FROM distinct_hourly WHERE set_key = $1 AND hour >= $2 AND hour < $3 GROUP BY 1",
+    let mut all = distinct_many(pool, &[set_key.to_string()], window).await?;
+    Ok(all.remove(set_key).unwrap_or_else(|| (vec![0; window.len()], 0)))
+}
+
+/// [`distinct`] for several sets in two queries; every requested set is present.
+pub async fn distinct_many(pool: &PgPool, set_keys: &[String], window: &Window) -> sqlx::Result<HashMap<String, (Vec<i64>, i64)>> {
+    let rows: Vec<(String, DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT set_key, date_trunc($4, hour, 'UTC') AS bucket, count(DISTINCT member)
+         FROM distinct_hourly WHERE set_key = ANY($1) AND hour >= $2 AND hour < $3 GROUP BY 1, 2",
     )
-    .bind(set_key)
+    .bind(set_keys)
     .bind(window.start)
     .bind(window.end)
     .bind(window.gran.pg_unit())
     .fetch_all(pool)
     .await?;
-    let mut buckets = vec![0; window.len()];
-    for (bucket, n) in rows {
-        if let Some(i) = window.index(bucket) {
-            buckets[i] = n;
+    let mut out: HashMap<String, (Vec<i64>, i64)> = set_keys.iter().map(|k| (k.clone(), (vec![0; window.len()], 0))).collect();
+    for (key, bucket, n) in rows {
+        if let (Some(entry), Some(i)) = (out.get_mut(&key), window.index(bucket)) {
+            entry.0[i] = n;
         }
     }
-    let total: i64 =
-        sqlx::query_scalar("SELECT count(DISTINCT member) FROM distinct_hourly WHERE set_key = $1 AND hour >= $2 AND hour < $3")
-            .bind(set_key)
-            .bind(window.start)
-            .bind(window.end)
-            .fetch_one(pool)
-            .await?;
-    Ok((buckets, total))
+    let totals: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT set_key, count(DISTINCT member) FROM distinct_hourly
+         WHERE set_key = ANY($1) AND hour >= $2 AND hour < $3 GROUP BY 1",
+    )
+    .bind(set_keys)
+    .bind(window.start)
+    .bind(window.end)
+    .fetch_all(pool)
+    .await?;
+    for (key, n) in totals {
+        if let Some(entry) = out.get_mut(&key) {
+            entry.1 = n;
+        }
+    }
+    Ok(out)
 }
 
 /// The author of a post, if content events told us.

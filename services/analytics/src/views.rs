@@ -238,9 +238,11 @@ impl Views {
         }
         let subjects: Vec<String> = ids.iter().map(|id| s::post(id)).collect();
         let series = store::series(&self.pool, &subjects, &window).await.map_err(db)?;
+        let viewer_sets: Vec<String> = ids.iter().map(|id| s::post_viewers(id)).collect();
+        let mut viewers = store::distinct_many(&self.pool, &viewer_sets, &window).await.map_err(db)?;
         let mut posts = Vec::with_capacity(ids.len());
         for (id, subject) in ids.iter().zip(&subjects) {
-            let (uniques, unique_total) = store::distinct(&self.pool, &s::post_viewers(id), &window).await.map_err(db)?;
+            let (uniques, unique_total) = viewers.remove(&s::post_viewers(id)).unwrap_or_else(|| (vec![0; window.len()], 0));
             let mut totals = pb::PostMetrics::default();
             let buckets = buckets_of(&series, subject, &window)
                 .iter()
