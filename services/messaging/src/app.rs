@@ -33,7 +33,7 @@ pub async fn redis_manager(client: redis::Client) -> anyhow::Result<redis::aio::
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_connection_timeout(Duration::from_secs(1))
         .set_response_timeout(Duration::from_secs(1))
-        .set_number_of_retries(2)
+        .set_number_of_retries(1)
         .set_max_delay(500);
     Ok(redis::aio::ConnectionManager::new_with_config(client, config).await?)
 }
@@ -75,7 +75,8 @@ impl App {
         };
         let client = redis::Client::open(config.redis_url.as_str())?;
         let conn = redis_manager(client.clone()).await?;
-        let hub = Hub::new(client, conn.clone(), config.redis_prefix.clone());
+        let breaker = Arc::new(crate::live::ephemeral::Breaker::default());
+        let hub = Hub::new(client, conn.clone(), breaker.clone(), config.redis_prefix.clone());
         let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
         let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
         let users = match (&config.user_url, &config.service_key_file) {
@@ -95,7 +96,7 @@ impl App {
             store,
             pages: PageTokens::new(config.page_token_secret.clone()),
             hub: hub.clone(),
-            ephemeral: Ephemeral::new(conn, config.redis_prefix.clone()),
+            ephemeral: Ephemeral::new(conn, config.redis_prefix.clone(), breaker),
             limits: config.limits.clone(),
             heartbeat: config.heartbeat,
         });

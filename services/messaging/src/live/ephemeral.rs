@@ -13,13 +13,49 @@ use uuid::Uuid;
 
 /// How long a stream's presence entry lives without a heartbeat.
 pub const PRESENCE_TTL: Duration = Duration::from_secs(60);
+/// How long a user's unread counters are cached before being rebuilt from the store.
+pub const UNREAD_CACHE_TTL: Duration = Duration::from_secs(600);
 /// How long `typing = true` lasts unless renewed.
 pub const TYPING_TTL: Duration = Duration::from_secs(5);
+
+/// Remembers a recent Redis failure so that, for a short while, calls fail at once
+/// instead of each waiting for its own timeout (a send touches Redis several times).
+#[derive(Debug, Default)]
+pub struct Breaker {
+    open_until_ms: std::sync::atomic::AtomicI64,
+}
+
+/// How long Redis is skipped after a failure before it is tried again.
+const BREAK_FOR: Duration = Duration::from_secs(2);
+
+impl Breaker {
+    pub fn check(&self) -> anyhow::Result<()> {
+        let until = self.open_until_ms.load(std::sync::atomic::Ordering::Relaxed);
+        anyhow::ensure!(Utc::now().timestamp_millis() >= until, "redis skipped after a recent failure");
+        Ok(())
+    }
+
+    pub fn failed(&self) {
+        let until = Utc::now().timestamp_millis() + BREAK_FOR.as_millis() as i64;
+        self.open_until_ms.store(until, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Runs `op` unless Redis failed recently; a failure opens the breaker.
+    pub async fn guard<T>(&self, op: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        self.check()?;
+        let result = op.await;
+        if result.is_err() {
+            self.failed();
+        }
+        result
+    }
+}
 
 #[derive(Clone)]
 pub struct Ephemeral {
     conn: ConnectionManager,
     prefix: String,
+    breaker: std::sync::Arc<Breaker>,
 }
 
 impl std::fmt::Debug for Ephemeral {
@@ -33,18 +69,23 @@ type R<T> = anyhow::Result<T>;
 const OP_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Ephemeral {
-    pub fn new(conn: ConnectionManager, prefix: String) -> Self {
-        Self { conn, prefix }
+    pub fn new(conn: ConnectionManager, prefix: String, breaker: std::sync::Arc<Breaker>) -> Self {
+        Self { conn, prefix, breaker }
     }
 
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> R<T> {
         let mut conn = self.conn.clone();
-        Ok(tokio::time::timeout(OP_TIMEOUT, cmd.query_async(&mut conn)).await??)
+        self.breaker.guard(async move { Ok(tokio::time::timeout(OP_TIMEOUT, cmd.query_async(&mut conn)).await??) }).await
     }
 
     async fn pipe<T: redis::FromRedisValue>(&self, pipe: redis::Pipeline) -> R<T> {
         let mut conn = self.conn.clone();
-        Ok(tokio::time::timeout(OP_TIMEOUT, pipe.query_async(&mut conn)).await??)
+        self.breaker.guard(async move { Ok(tokio::time::timeout(OP_TIMEOUT, pipe.query_async(&mut conn)).await??) }).await
+    }
+
+    async fn script(&self, invocation: redis::ScriptInvocation<'_>) -> R<i64> {
+        let mut conn = self.conn.clone();
+        self.breaker.guard(async move { Ok(tokio::time::timeout(OP_TIMEOUT, invocation.invoke_async::<i64>(&mut conn)).await??) }).await
     }
 
     fn presence_key(&self, user: Uuid) -> String {
@@ -162,7 +203,9 @@ impl Ephemeral {
         for (conversation, count) in counts {
             pipe.cmd("HSET").arg(&key).arg(conversation.to_string()).arg(*count).ignore();
         }
-        pipe.cmd("EXPIRE").arg(&key).arg(24 * 3600).ignore();
+        // Short-lived: counts a Redis outage made miss (bumps are skipped while it is
+        // unreachable) heal by themselves at the next rebuild.
+        pipe.cmd("EXPIRE").arg(&key).arg(UNREAD_CACHE_TTL.as_secs()).ignore();
         self.pipe::<()>(pipe).await
     }
 
@@ -173,10 +216,9 @@ impl Ephemeral {
             "if redis.call('HEXISTS', KEYS[1], '_built') == 1 then return redis.call('HINCRBY', KEYS[1], ARGV[1], 1) end return 0",
         );
         for user in users {
-            let mut conn = self.conn.clone();
             let mut invocation = script.key(self.unread_key(*user));
             invocation.arg(conversation.to_string());
-            tokio::time::timeout(OP_TIMEOUT, invocation.invoke_async::<i64>(&mut conn)).await??;
+            self.script(invocation).await?;
         }
         Ok(())
     }
@@ -189,10 +231,9 @@ impl Ephemeral {
                 let script = redis::Script::new(
                     "if redis.call('HEXISTS', KEYS[1], '_built') == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0",
                 );
-                let mut conn = self.conn.clone();
                 let mut invocation = script.key(key);
                 invocation.arg(conversation.to_string()).arg(count);
-                tokio::time::timeout(OP_TIMEOUT, invocation.invoke_async::<i64>(&mut conn)).await??;
+                self.script(invocation).await?;
                 return Ok(());
             }
             None => redis::cmd("HDEL").arg(key).arg(conversation.to_string()).clone(),

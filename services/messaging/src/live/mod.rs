@@ -74,6 +74,7 @@ struct HubInner {
     draining: std::sync::atomic::AtomicBool,
     redis: redis::Client,
     publisher: redis::aio::ConnectionManager,
+    breaker: Arc<ephemeral::Breaker>,
     prefix: String,
 }
 
@@ -84,7 +85,7 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    pub fn new(redis: redis::Client, publisher: redis::aio::ConnectionManager, prefix: String) -> Self {
+    pub fn new(redis: redis::Client, publisher: redis::aio::ConnectionManager, breaker: Arc<ephemeral::Breaker>, prefix: String) -> Self {
         Self {
             inner: Arc::new(HubInner {
                 streams: std::sync::Mutex::new(HashMap::new()),
@@ -92,6 +93,7 @@ impl Hub {
                 draining: std::sync::atomic::AtomicBool::new(false),
                 redis,
                 publisher,
+                breaker,
                 prefix,
             }),
         }
@@ -181,10 +183,14 @@ impl Hub {
             pipe.cmd("PUBLISH").arg(self.channel(*user)).arg(frame).ignore();
         }
         let mut conn = self.inner.publisher.clone();
-        let result: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
+        let result = self
+            .inner
+            .breaker
+            .guard(async move { Ok(tokio::time::timeout(Duration::from_secs(2), pipe.query_async::<()>(&mut conn)).await??) })
+            .await;
         if let Err(err) = result {
             // Redis is down: at least this instance's streams still get the event.
-            tracing::warn!(error = %err, "redis publish failed; delivering locally");
+            tracing::warn!(error = format!("{err:#}"), "redis publish failed; delivering locally");
             for user in users {
                 self.dispatch(*user, frame);
             }
