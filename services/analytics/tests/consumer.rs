@@ -98,9 +98,37 @@ async fn a_consumer_crash_mid_batch_loses_nothing_and_counts_nothing_twice() {
     let _ = stop.send(());
     second.await.unwrap().unwrap();
     assert_eq!(counter(&db.pool, &format!("user:{sender}"), "messages_sent").await, N);
-    assert_eq!(counter(&db.pool, "platform", "messages_sent").await, N);
+
+    // Offsets lost altogether (the group's commit rewound to the start): every event is
+    // delivered again to a third consumer and none is counted twice.
+    {
+        let group: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &kafka.brokers)
+            .set("group.id", kafka.topic(tribe_analytics::ingest::GROUP))
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let mut rewind = rdkafka::TopicPartitionList::new();
+        rewind.add_partition_offset(&kafka.topic("tribe.messaging.v1"), 0, rdkafka::Offset::Offset(0)).unwrap();
+        group.commit(&rewind, rdkafka::consumer::CommitMode::Sync).unwrap();
+        let committed = group.committed_offsets(rewind, Duration::from_secs(5)).unwrap();
+        assert_eq!(committed.elements()[0].offset(), rdkafka::Offset::Offset(0), "the rewind took");
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let third = tokio::spawn(consumer(&db, &kafka).run(async move {
+        let _ = stopped.await;
+    }));
+    let marker = id();
+    producer.emit("tribe.messaging.v1", &marker, &marker, Utc::now(), message(&marker)).await;
+    wait_until_counted(&db.pool, &format!("user:{marker}"), "messages_sent", 1).await;
+    let _ = stop.send(());
+    third.await.unwrap().unwrap();
+    assert_eq!(counter(&db.pool, &format!("user:{sender}"), "messages_sent").await, N);
+    assert_eq!(counter(&db.pool, "platform", "messages_sent").await, N + 1);
     let raw: i64 = sqlx::query_scalar("SELECT count(*) FROM raw_events").fetch_one(&db.pool).await.unwrap();
-    assert_eq!(raw, N);
+    assert_eq!(raw, N + 1);
+    let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(processed, N + 1, "the replayed events were recognised, not applied");
 }
 
 /// A tansu broker of this test alone, with durable SQLite storage, so it can be
