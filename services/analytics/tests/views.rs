@@ -369,3 +369,28 @@ async fn series_requests_are_validated_with_field_violations() {
         .unwrap_err();
     assert_eq!(violated_fields(&err), vec!["top_posts_limit"]);
 }
+
+#[tokio::test]
+async fn a_block_counts_lost_followers_only_for_follows_that_existed() {
+    let mut env = start().await;
+    let (ana, bo, cy) = (id(), id(), id());
+    let now = Utc::now();
+    let p = &env.producer;
+    let follow =
+        |a: &str, b: &str| Payload::UserFollowed(ev::UserFollowed { follower_id: a.into(), followee_id: b.into(), ..Default::default() });
+    let block =
+        |a: &str, b: &str| Payload::UserBlocked(ev::UserBlocked { blocker_id: a.into(), blocked_id: b.into(), ..Default::default() });
+    p.emit("tribe.user.v1", &ana, &ana, now, follow(&ana, &bo)).await;
+    p.emit("tribe.user.v1", &bo, &bo, now, follow(&bo, &ana)).await;
+    // Ana blocks Bo: both follows go. Cy blocks Ana without any follow between them.
+    p.emit("tribe.user.v1", &ana, &ana, now, block(&ana, &bo)).await;
+    p.emit("tribe.user.v1", &cy, &cy, now, block(&cy, &ana)).await;
+    wait_processed(&env.db.pool, 4).await;
+    for user in [&ana, &bo] {
+        let token = env.keys.access_token(user, &["user"]);
+        let request = user_req(user, now - Duration::hours(1), now, DAY);
+        let totals =
+            env.client.get_user_analytics(authed(request, &token)).await.unwrap().into_inner().user_analytics.unwrap().totals.unwrap();
+        assert_eq!((totals.followers_gained, totals.followers_lost), (1, 1), "{user}");
+    }
+}
