@@ -465,3 +465,31 @@ impl MessageStore for ScyllaMessageStore {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cql_schema_splits_into_its_tables() {
+        let statements = schema_statements(SCHEMA);
+        let tables: Vec<&str> = statements
+            .iter()
+            .filter_map(|s| s.strip_prefix("CREATE TABLE IF NOT EXISTS "))
+            .filter_map(|s| s.split_whitespace().next())
+            .collect();
+        assert_eq!(tables, ["conversations", "direct_pairs", "participants", "user_conversations", "messages", "message_requests"]);
+        assert_eq!(statements.len(), tables.len(), "only idempotent CREATE TABLE statements: {statements:?}");
+        assert!(statements.iter().all(|s| !s.contains("--")), "comments are stripped");
+    }
+
+    #[test]
+    fn message_times_map_to_buckets_and_back() {
+        let at = DateTime::from_timestamp_millis(1_795_000_000_123).unwrap_or_default();
+        let id = Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, at.timestamp() as u64, at.timestamp_subsec_nanos()));
+        assert_eq!(id_ms(id), at.timestamp_millis(), "the id carries its millisecond");
+        let day = 24 * 3600 * 1000;
+        assert_eq!(id_ms(id).div_euclid(day), 1_795_000_000_123 / day);
+        assert_eq!(from_micros(micros(at)), at);
+    }
+}
