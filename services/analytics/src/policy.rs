@@ -8,8 +8,8 @@ pub const SERVICE: &str = "trainertribe.analytics.v1.AnalyticsService";
 
 /// Methods the Envoy edge serves without a token: none.
 pub const ANONYMOUS: &[&str] = &[];
-/// Methods for other services only: none (GetConsumerStatus is also for admins, so the
-/// edge routes it and the service checks the caller).
+/// Methods for other services only: none (GetConsumerStatus is admin-or-internal, so the
+/// edge routes it and only admins pass there).
 pub const INTERNAL: &[&str] = &[];
 /// Server-streaming methods: none.
 pub const STREAMING: &[&str] = &[];
@@ -24,10 +24,7 @@ pub fn policies() -> MethodPolicies {
             ("GetCreatorInsights", Trainer),
             ("GetPlatformMetrics", Admin),
             ("TrackEvents", AnyUser),
-            // "Admin or internal" has no single kit policy: the layer still verifies any
-            // token it is given (and the edge demands one), and `status::authorize` then
-            // admits only admins and service credentials; anonymous is UNAUTHENTICATED.
-            ("GetConsumerStatus", Public),
+            ("GetConsumerStatus", AdminOrInternal),
         ],
     )
 }

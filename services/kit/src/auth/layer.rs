@@ -26,6 +26,9 @@ pub enum Policy {
     Admin,
     /// A service credential; never routed by Envoy.
     Internal,
+    /// An admin, or a service credential: operational reads (consumer lag, ...) that
+    /// dashboards and other services both need. Routed by Envoy, where only admins pass.
+    AdminOrInternal,
 }
 
 /// The policy table of one server: full method path -> policy.
@@ -113,6 +116,8 @@ impl AuthService<()> {
             (_, Principal::Anonymous) => return Err(Status::unauthenticated("an access token is required")),
             (Policy::Internal, Principal::Service(_)) => true,
             (Policy::Internal, Principal::User(_)) => false,
+            (Policy::AdminOrInternal, Principal::Service(_)) => true,
+            (Policy::AdminOrInternal, Principal::User(u)) => u.is_admin(),
             (_, Principal::Service(_)) => false,
             (Policy::AnyUser, Principal::User(_)) => true,
             (Policy::Trainer, Principal::User(u)) => u.has_role("trainer") || u.is_admin(),
