@@ -99,6 +99,12 @@ pub fn producer(kafka: &KafkaConfig) -> anyhow::Result<FutureProducer> {
         .set("acks", "all")
         .set("message.timeout.ms", "30000")
         .set("linger.ms", "5")
+        // One record per record batch. The tansu broker (0.6) cannot serve a fetch whose
+        // offset lies inside a multi-record batch, so a consumer group that committed in
+        // the middle of a burst would stall after a restart. Kafka itself copes either
+        // way; the cost is a larger produce request per record, which the outbox relay's
+        // volume does not notice.
+        .set("batch.num.messages", "1")
         .create()
         .context("create Kafka producer")
 }

@@ -136,3 +136,42 @@ async fn duplicates_restarts_and_poison_records() {
     let reason = parked.headers().unwrap().iter().find(|h| h.key == "dlq-reason").and_then(|h| h.value).unwrap();
     assert!(String::from_utf8_lossy(reason).contains("not a trainertribe.events.v1.Event"));
 }
+
+/// Counts follows slowly, so a test can stop it in the middle of a burst.
+struct SlowCountFollows;
+
+#[async_trait::async_trait]
+impl EventHandler for SlowCountFollows {
+    async fn handle(&self, tx: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        CountFollows.handle(tx, event).await
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_stopped_in_the_middle_of_a_burst_resumes_where_it_committed() {
+    let db = TestDb::empty().await.unwrap();
+    schema(&db).await;
+    let kafka = tribe_testkit::kafka(&["tribe.user.v1", DEAD_LETTER_TOPIC]).await.unwrap();
+    // One relay pass: the records go out together, as after any busy moment.
+    publish_follows(&db, &kafka, "burst", 40).await;
+
+    let consumer =
+        EventConsumer::new(db.pool.clone(), kafka.clone(), ConsumerConfig::new("counter", &["tribe.user.v1"]), SlowCountFollows).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(consumer.run(async move {
+        let _ = stopped.await;
+    }));
+    wait_for(&db, "burst", 8).await;
+    let _ = stop.send(());
+    handle.await.unwrap().unwrap();
+    let partial = count(&db, "burst").await;
+    assert!(partial < 40, "stopped mid-burst ({partial} of 40)");
+
+    // The restarted group continues from its committed offset, inside the burst.
+    let (stop, handle) = spawn_consumer(&db, &kafka);
+    wait_for(&db, "burst", 40).await;
+    let _ = stop.send(());
+    handle.await.unwrap().unwrap();
+    assert_eq!(count(&db, "burst").await, 40);
+}
