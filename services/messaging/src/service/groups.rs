@@ -305,6 +305,9 @@ impl Messaging {
         if mine.role == Role::Admin && target.role != Role::Member {
             return Err(ApiError::permission_denied("admins may remove plain members only"));
         }
+        // Under the conversation's send lock: a message being sent right now is published
+        // before the removal, and none after it reaches the removed member.
+        let _ordered = self.send_lock(id).lock().await;
         if self.d.store.remove_member(id, user).await.map_err(internal)? {
             self.emit(id, me, Self::membership_event(id, user, me, ev::MessagingMembershipChange::Removed), None).await?;
             self.announce(id, user, me, pb::MembershipChangeType::Removed, None, Some(user)).await?;
@@ -322,6 +325,7 @@ impl Messaging {
 
     async fn leave(&self, id: Uuid, me: Uuid) -> Result<(), ApiError> {
         let (_, mine) = self.group(id, me).await?;
+        let _ordered = self.send_lock(id).lock().await;
         if !self.d.store.remove_member(id, me).await.map_err(internal)? {
             return Err(not_found());
         }

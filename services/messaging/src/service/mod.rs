@@ -50,7 +50,8 @@ pub struct Deps {
 pub struct Messaging {
     d: Arc<Deps>,
     /// Striped per-conversation locks: a send takes its id, stores and publishes under
-    /// one, so this instance publishes a conversation's messages in id order.
+    /// one, so this instance publishes a conversation's messages in id order; removals
+    /// take it too, so no message is published to a member after their removal.
     send_locks: Arc<Vec<tokio::sync::Mutex<()>>>,
 }
 
