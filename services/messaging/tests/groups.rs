@@ -94,8 +94,9 @@ async fn bad_group_input_and_adding_a_member_twice() {
     let g = group(&env, &owner, &[]).await;
     let add = pb::AddGroupMemberRequest { conversation_id: g.clone(), user_id: ana.id.clone() };
     let first = c.add_group_member(req(&owner, add.clone())).await.unwrap().into_inner().member.unwrap();
-    let second = c.add_group_member(req(&owner, add.clone())).await.unwrap().into_inner().member.unwrap();
-    assert_eq!(first, second, "adding a current member changes nothing and returns the membership");
+    assert_eq!(first.user.unwrap().user_id, ana.id);
+    let twice = c.add_group_member(req(&owner, add.clone())).await.unwrap_err();
+    assert_status(&twice, Code::AlreadyExists, Some("ALREADY_MEMBER"));
     let members =
         c.list_group_members(req(&owner, pb::ListGroupMembersRequest { conversation_id: g.clone(), ..Default::default() })).await.unwrap();
     assert_eq!(members.into_inner().members.len(), 2, "no second membership");

@@ -250,7 +250,7 @@ impl Messaging {
         }
         let added = self.d.store.add_member(id, user, now(), self.d.limits.max_group_members).await.map_err(internal)?;
         let member = match added {
-            Added::AlreadyMember(p) => p,
+            Added::AlreadyMember(_) => return Err(ApiError::already_exists("ALREADY_MEMBER", "the user is already a member of the group")),
             Added::Full => {
                 return Err(ApiError::failed_precondition(
                     "GROUP_FULL",
