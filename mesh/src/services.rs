@@ -30,6 +30,9 @@ pub struct ServiceSpec {
     pub streaming: &'static [&'static str],
     /// Whether it signs user access tokens (gets `TRIBE_USER_SIGNING_KEY_FILE`).
     pub issues_user_tokens: bool,
+    /// Services it calls directly (gRPC, with its service credential); the launcher
+    /// passes each one's address as `<ENV_PREFIX>_<NAME>_URL`.
+    pub calls: &'static [&'static str],
     /// Extra settings for the local mesh only (`tribe up`), e.g. demo data.
     pub local_env: &'static [(&'static str, &'static str)],
 }
@@ -46,6 +49,7 @@ const fn spec(name: &'static str, package: &'static str, port: u16, env_prefix: 
         internal: &[],
         streaming: &[],
         issues_user_tokens: false,
+        calls: &[],
         local_env: &[],
     }
 }
@@ -63,13 +67,15 @@ pub const SERVICES: &[ServiceSpec] = &[
     ServiceSpec {
         database: Some("tribe_content"),
         internal: &["BatchGetPosts"],
+        // Fan-out (ListFollowerIds) and author summaries (BatchGetUsers).
+        calls: &["user"],
         ..spec("content", "tribe-content", 50052, "TRIBE_CONTENT", "trainertribe.content.v1.ContentService")
     },
     ServiceSpec {
         database: Some("tribe_messaging"),
         streaming: &["StreamEvents"],
         // Existence checks and summaries of conversation partners (BatchGetUsers).
-        local_env: &[("TRIBE_MESSAGING_USER_URL", "http://127.0.0.1:50051")],
+        calls: &["user"],
         ..spec("messaging", "tribe-messaging", 50053, "TRIBE_MESSAGING", "trainertribe.messaging.v1.MessagingService")
     },
     ServiceSpec {
@@ -93,7 +99,7 @@ pub const SERVICES: &[ServiceSpec] = &[
     ServiceSpec {
         database: Some("tribe_analytics"),
         // Authorship of posts whose content events have not been consumed yet.
-        local_env: &[("TRIBE_ANALYTICS_CONTENT_URL", "http://127.0.0.1:50052")],
+        calls: &["content"],
         ..spec("analytics", "tribe-analytics", 50057, "TRIBE_ANALYTICS", "trainertribe.analytics.v1.AnalyticsService")
     },
 ];
@@ -181,6 +187,10 @@ mod tests {
             assert!(a.grpc_service.starts_with(&format!("trainertribe.{}.v1.", a.name)));
             for b in &SERVICES[i + 1..] {
                 assert_ne!(a.port, b.port);
+            }
+            for called in a.calls {
+                let position = SERVICES.iter().position(|s| s.name == *called);
+                assert!(position.is_some_and(|p| p < i), "{} calls {called}, which must be an earlier service", a.name);
             }
         }
     }

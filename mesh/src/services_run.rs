@@ -68,11 +68,9 @@ pub fn service_env(spec: &ServiceSpec, keys: &Keys, kafka_brokers: &str) -> Vec<
     if spec.issues_user_tokens {
         env.push(("TRIBE_USER_SIGNING_KEY_FILE".into(), path(&keys.user_signing_key)));
     }
-    // Content fan-out and author hydration call the user service's internal RPCs.
-    if spec.name == "content"
-        && let Some(user) = ServiceSpec::by_name("user")
-    {
-        env.push(("TRIBE_CONTENT_USER_URL".into(), format!("http://{}", user.listen_addr())));
+    // Where the services it calls listen: TRIBE_<SVC>_<DEPENDENCY>_URL.
+    for dependency in spec.calls.iter().filter_map(|name| ServiceSpec::by_name(name)) {
+        env.push((format!("{prefix}_{}_URL", dependency.name.to_uppercase()), format!("http://{}", dependency.listen_addr())));
     }
     env.extend(spec.local_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     if std::env::var_os("RUST_LOG").is_none() {
