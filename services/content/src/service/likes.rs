@@ -28,86 +28,15 @@ impl ContentService {
     }
 
     pub async fn like_post(&self, caller: &UserPrincipal, req: pb::LikePostRequest) -> Result<pb::LikePostResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
-        let id = ids::parse_id("post_id", &req.post_id)?;
-        let mut tx = self.pool.begin().await?;
-        let row = self.engageable(&mut tx, &viewer, id).await?;
-        let inserted = sqlx::query("INSERT INTO post_likes (post_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(id)
-            .bind(viewer.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if inserted {
-            sqlx::query("UPDATE posts SET like_count = like_count + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            emit(
-                &mut tx,
-                id,
-                viewer.id,
-                Payload::PostLiked(events::PostLiked {
-                    post_id: id.to_string(),
-                    author_id: row.author_id.to_string(),
-                    user_id: viewer.id.to_string(),
-                }),
-            )
-            .await?;
-        }
-        let row = posts::any(&mut tx, viewer.id, id).await?.ok_or_else(post_not_found)?;
-        tx.commit().await?;
-        Ok(pb::LikePostResponse { post: Some(self.render_one(&viewer, row).await) })
+        Ok(pb::LikePostResponse { post: Some(self.set_post_like(caller, &req.post_id, true).await?) })
     }
 
     pub async fn unlike_post(&self, caller: &UserPrincipal, req: pb::UnlikePostRequest) -> Result<pb::UnlikePostResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
-        let id = ids::parse_id("post_id", &req.post_id)?;
-        let mut tx = self.pool.begin().await?;
-        let row = posts::visible(&mut tx, &viewer, &[id]).await?.pop().ok_or_else(post_not_found)?;
-        let removed = sqlx::query("DELETE FROM post_likes WHERE post_id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(viewer.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if removed {
-            sqlx::query("UPDATE posts SET like_count = like_count - 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            emit(
-                &mut tx,
-                id,
-                viewer.id,
-                Payload::PostUnliked(events::PostUnliked {
-                    post_id: id.to_string(),
-                    author_id: row.author_id.to_string(),
-                    user_id: viewer.id.to_string(),
-                }),
-            )
-            .await?;
-        }
-        let row = posts::any(&mut tx, viewer.id, id).await?.ok_or_else(post_not_found)?;
-        tx.commit().await?;
-        Ok(pb::UnlikePostResponse { post: Some(self.render_one(&viewer, row).await) })
+        Ok(pb::UnlikePostResponse { post: Some(self.set_post_like(caller, &req.post_id, false).await?) })
     }
 
     pub async fn like_comment(&self, caller: &UserPrincipal, req: pb::LikeCommentRequest) -> Result<pb::LikeCommentResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
-        let id = ids::parse_id("comment_id", &req.comment_id)?;
-        let mut tx = self.pool.begin().await?;
-        let post_id = self.comment_post(&mut tx, &viewer, id).await?;
-        self.engageable(&mut tx, &viewer, post_id).await?;
-        let inserted = sqlx::query("INSERT INTO comment_likes (comment_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(id)
-            .bind(viewer.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if inserted {
-            sqlx::query("UPDATE comments SET like_count = like_count + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        }
-        let comment = self.load_comment(&mut tx, &viewer, id).await?;
-        tx.commit().await?;
-        Ok(pb::LikeCommentResponse { comment: Some(self.render_comments(vec![comment]).await.pop().unwrap_or_default()) })
+        Ok(pb::LikeCommentResponse { comment: Some(self.set_comment_like(caller, &req.comment_id, true).await?) })
     }
 
     pub async fn unlike_comment(
@@ -115,23 +44,71 @@ impl ContentService {
         caller: &UserPrincipal,
         req: pb::UnlikeCommentRequest,
     ) -> Result<pb::UnlikeCommentResponse, ApiError> {
+        Ok(pb::UnlikeCommentResponse { comment: Some(self.set_comment_like(caller, &req.comment_id, false).await?) })
+    }
+
+    /// Likes (`like`) or unlikes a post. Liking needs an engageable post; unliking only a
+    /// visible one (a like on a post that became premium or removed can still be taken
+    /// back). The counter and the event follow the row actually inserted or deleted.
+    async fn set_post_like(&self, caller: &UserPrincipal, post_id: &str, like: bool) -> Result<pb::Post, ApiError> {
         let viewer = Viewer::of(caller)?;
-        let id = ids::parse_id("comment_id", &req.comment_id)?;
+        let id = ids::parse_id("post_id", post_id)?;
+        let mut tx = self.pool.begin().await?;
+        let row = if like {
+            self.engageable(&mut tx, &viewer, id).await?
+        } else {
+            posts::visible(&mut tx, &viewer, &[id]).await?.pop().ok_or_else(post_not_found)?
+        };
+        if toggle(&mut tx, "post_likes", "post_id", id, viewer.id, like).await? {
+            sqlx::query("UPDATE posts SET like_count = like_count + $2 WHERE id = $1")
+                .bind(id)
+                .bind(if like { 1_i64 } else { -1 })
+                .execute(&mut *tx)
+                .await?;
+            let (post_id, author_id, user_id) = (id.to_string(), row.author_id.to_string(), viewer.id.to_string());
+            let payload = if like {
+                Payload::PostLiked(events::PostLiked { post_id, author_id, user_id })
+            } else {
+                Payload::PostUnliked(events::PostUnliked { post_id, author_id, user_id })
+            };
+            emit(&mut tx, id, viewer.id, payload).await?;
+        }
+        let row = posts::any(&mut tx, viewer.id, id).await?.ok_or_else(post_not_found)?;
+        tx.commit().await?;
+        Ok(self.render_one(&viewer, row).await)
+    }
+
+    /// Likes or unlikes a comment, under the same rules as its post.
+    async fn set_comment_like(&self, caller: &UserPrincipal, comment_id: &str, like: bool) -> Result<pb::Comment, ApiError> {
+        let viewer = Viewer::of(caller)?;
+        let id = ids::parse_id("comment_id", comment_id)?;
         let mut tx = self.pool.begin().await?;
         let post_id = self.comment_post(&mut tx, &viewer, id).await?;
-        posts::visible(&mut tx, &viewer, &[post_id]).await?.pop().ok_or_else(|| ApiError::not_found("comment"))?;
-        let removed = sqlx::query("DELETE FROM comment_likes WHERE comment_id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(viewer.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if removed {
-            sqlx::query("UPDATE comments SET like_count = like_count - 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        if like {
+            self.engageable(&mut tx, &viewer, post_id).await?;
+        } else {
+            posts::visible(&mut tx, &viewer, &[post_id]).await?.pop().ok_or_else(|| ApiError::not_found("comment"))?;
+        }
+        if toggle(&mut tx, "comment_likes", "comment_id", id, viewer.id, like).await? {
+            sqlx::query("UPDATE comments SET like_count = like_count + $2 WHERE id = $1")
+                .bind(id)
+                .bind(if like { 1_i64 } else { -1 })
+                .execute(&mut *tx)
+                .await?;
         }
         let comment = self.load_comment(&mut tx, &viewer, id).await?;
         tx.commit().await?;
-        Ok(pb::UnlikeCommentResponse { comment: Some(self.render_comments(vec![comment]).await.pop().unwrap_or_default()) })
+        Ok(self.render_comments(vec![comment]).await.pop().unwrap_or_default())
     }
+}
+
+/// Inserts or deletes the (target, user) like row; whether a row changed. The primary key
+/// makes concurrent repeats count once.
+async fn toggle(tx: &mut sqlx::PgConnection, table: &str, column: &str, target: Uuid, user: Uuid, like: bool) -> sqlx::Result<bool> {
+    let sql = if like {
+        format!("INSERT INTO {table} ({column}, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+    } else {
+        format!("DELETE FROM {table} WHERE {column} = $1 AND user_id = $2")
+    };
+    Ok(sqlx::query(&sql).bind(target).bind(user).execute(&mut *tx).await?.rows_affected() == 1)
 }
