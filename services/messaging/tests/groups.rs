@@ -236,3 +236,29 @@ async fn creating_groups_is_rate_limited_but_retries_replay() {
     let groups = c.list_groups(req(&owner, pb::ListGroupsRequest::default())).await.unwrap().into_inner();
     assert_eq!(groups.conversations.len(), 2);
 }
+
+#[tokio::test]
+async fn a_retry_after_the_request_record_was_lost_writes_the_same_group() {
+    let env = start().await;
+    let (owner, ana) = (user(&env), user(&env));
+    let mut c = env.client.clone();
+    let create = pb::CreateGroupRequest {
+        name: "Lifters".into(),
+        member_ids: vec![ana.id.clone()],
+        request_id: "crash-1".into(),
+        ..Default::default()
+    };
+    let first = c.create_group(req(&owner, create.clone())).await.unwrap().into_inner().conversation.unwrap();
+    // As if the process died after the store write and before the request record
+    // committed: the record is gone, the group is there.
+    let lost = sqlx::query("DELETE FROM idempotency_keys WHERE method = 'CreateGroup'").execute(&env.db.pool).await.unwrap();
+    assert_eq!(lost.rows_affected(), 1);
+    let retried = c.create_group(req(&owner, create.clone())).await.unwrap().into_inner().conversation.unwrap();
+    assert_eq!(retried.conversation_id, first.conversation_id, "the retry lands on the same group");
+    let groups = c.list_groups(req(&ana, pb::ListGroupsRequest::default())).await.unwrap().into_inner();
+    assert_eq!(groups.conversations.len(), 1, "no stray second group");
+    assert_eq!(groups.conversations[0].member_count, 2);
+    // Another caller's identical request id is another group.
+    let other = c.create_group(req(&ana, pb::CreateGroupRequest { member_ids: vec![], ..create })).await.unwrap().into_inner();
+    assert_ne!(other.conversation.unwrap().conversation_id, first.conversation_id);
+}

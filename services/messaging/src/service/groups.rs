@@ -82,7 +82,11 @@ impl Messaging {
             Ok(false) => return Err(ApiError::exhausted("RATE_LIMITED", "too many new groups; try again later")),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "group rate limit unavailable"),
         }
-        let group = NewGroup { id: Uuid::now_v7(), owner: me, members: members.clone(), name, description, image_url, at: now() };
+        // The id follows from the request, so a retry after a crash between the store write
+        // and the commit of the request record writes the same group, not a second one.
+        let params_hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        let group_id = tribe_kit::ids::derived_id(&["CreateGroup", &caller.user_id, &req.request_id, &params_hex]);
+        let group = NewGroup { id: group_id, owner: me, members: members.clone(), name, description, image_url, at: now() };
         let row = self.d.store.create_group(&group).await.map_err(internal)?;
         let owner = self.d.store.participant(row.id, me).await.map_err(internal)?.ok_or_else(not_found)?;
         let response = pb::CreateGroupResponse { conversation: Some(self.view(&row, &owner).await?) };
