@@ -18,7 +18,7 @@ pub struct Config {
     pub db_max_connections: u32,
     /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379).
     pub redis_url: String,
-    /// `TRIBE_REDIS_PREFIX` (default "tribe:analytics:").
+    /// `TRIBE_ANALYTICS_REDIS_PREFIX` (default "tribe:analytics:").
     pub redis_prefix: String,
     /// `TRIBE_ANALYTICS_TRACK_EVENTS_PER_MINUTE` (default 1200): tracked events one user
     /// may send per minute before TrackEvents answers RESOURCE_EXHAUSTED.
@@ -51,7 +51,7 @@ impl Config {
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_analytics".into()),
             db_max_connections: config::parse_or("TRIBE_ANALYTICS_DB_MAX_CONNECTIONS", 20)?,
             redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-            redis_prefix: config::var("TRIBE_REDIS_PREFIX").unwrap_or_else(|| "tribe:analytics:".into()),
+            redis_prefix: config::var("TRIBE_ANALYTICS_REDIS_PREFIX").unwrap_or_else(|| "tribe:analytics:".into()),
             track_events_per_minute: config::parse_or("TRIBE_ANALYTICS_TRACK_EVENTS_PER_MINUTE", 1200)?,
             raw_retention: Duration::from_secs(config::parse_or::<u64>("TRIBE_ANALYTICS_RAW_RETENTION_DAYS", 400)? * 86_400),
             content_url: config::var("TRIBE_ANALYTICS_CONTENT_URL"),

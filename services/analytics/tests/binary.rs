@@ -29,7 +29,7 @@ async fn the_binary_starts_from_the_environment_migrates_consumes_and_serves() {
         .env("TRIBE_KAFKA_BROKERS", &kafka.brokers)
         .env("TRIBE_KAFKA_TOPIC_SUFFIX", &kafka.topic_suffix)
         .env("TRIBE_REDIS_URL", tribe_testkit::redis_url())
-        .env("TRIBE_REDIS_PREFIX", tribe_testkit::redis_prefix())
+        .env("TRIBE_ANALYTICS_REDIS_PREFIX", tribe_testkit::redis_prefix())
         // Nobody listens here: the fallback for unseen posts degrades to NOT_FOUND.
         .env("TRIBE_ANALYTICS_CONTENT_URL", format!("http://{}", free_addr()))
         .kill_on_drop(true)

@@ -2,7 +2,7 @@
 //! Redis error reads as "not cached" (the caller goes to Postgres or the user service),
 //! and a write or delete that fails is only logged.
 //!
-//! Keys (under the service prefix, `TRIBE_REDIS_PREFIX`):
+//! Keys (under the service prefix, `TRIBE_CONTENT_REDIS_PREFIX`):
 //! - `post:v1:<post id>`: JSON of [`PostBody`], `TRIBE_CONTENT_POST_CACHE_TTL` (10 min);
 //! - `user:v1:<user id>`: protobuf of `UserSummary`, `TRIBE_CONTENT_USER_CACHE_TTL` (60 s).
 //!

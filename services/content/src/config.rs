@@ -21,7 +21,7 @@ pub struct Config {
     /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379): rate-limit counters and the
     /// post and author caches. Unreachable = no limits and no cache, never failed reads.
     pub redis_url: String,
-    /// `TRIBE_REDIS_PREFIX` (default "tribe:content:").
+    /// `TRIBE_CONTENT_REDIS_PREFIX` (default "tribe:content:").
     pub redis_prefix: String,
     /// Hourly publishing allowances per user.
     pub limits: Allowances,
@@ -81,7 +81,7 @@ impl Config {
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_content".into()),
             db_max_connections: config::parse_or("TRIBE_CONTENT_DB_MAX_CONNECTIONS", 20)?,
             redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-            redis_prefix: config::var("TRIBE_REDIS_PREFIX").unwrap_or_else(|| "tribe:content:".into()),
+            redis_prefix: config::var("TRIBE_CONTENT_REDIS_PREFIX").unwrap_or_else(|| "tribe:content:".into()),
             limits: Allowances {
                 posts_per_hour: config::parse_or("TRIBE_CONTENT_POSTS_PER_HOUR", 60)?,
                 comments_per_hour: config::parse_or("TRIBE_CONTENT_COMMENTS_PER_HOUR", 300)?,

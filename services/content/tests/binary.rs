@@ -23,7 +23,7 @@ async fn the_binary_starts_from_the_environment_migrates_and_serves() {
         .env("TRIBE_KAFKA_BROKERS", &kafka.brokers)
         .env("TRIBE_KAFKA_TOPIC_SUFFIX", &kafka.topic_suffix)
         .env("TRIBE_REDIS_URL", tribe_testkit::redis_url())
-        .env("TRIBE_REDIS_PREFIX", tribe_testkit::redis_prefix())
+        .env("TRIBE_CONTENT_REDIS_PREFIX", tribe_testkit::redis_prefix())
         .env("TRIBE_PAGE_TOKEN_SECRET", "a page token secret of at least thirty-two characters")
         // Nobody listens here: author summaries degrade to ids.
         .env("TRIBE_CONTENT_USER_URL", format!("http://{}", free_addr()))

@@ -17,7 +17,7 @@ pub struct Config {
     pub db_max_connections: u32,
     /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379).
     pub redis_url: String,
-    /// `TRIBE_REDIS_PREFIX` (default "tribe:user:").
+    /// `TRIBE_USER_REDIS_PREFIX` (default "tribe:user:").
     pub redis_prefix: String,
     /// `TRIBE_USER_SIGNING_KEY_FILE`: the ES256 private key that signs access tokens.
     pub signing_key_file: PathBuf,
@@ -65,7 +65,7 @@ impl Config {
             database_url: config::var("TRIBE_USER_DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_user".into()),
             db_max_connections: config::parse_or("TRIBE_USER_DB_MAX_CONNECTIONS", 20)?,
             redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-            redis_prefix: config::var("TRIBE_REDIS_PREFIX").unwrap_or_else(|| "tribe:user:".into()),
+            redis_prefix: config::var("TRIBE_USER_REDIS_PREFIX").unwrap_or_else(|| "tribe:user:".into()),
             signing_key_file: config::required("TRIBE_USER_SIGNING_KEY_FILE")?.into(),
             page_token_secret,
             access_token_ttl: config::duration_or("TRIBE_USER_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,

@@ -30,7 +30,7 @@ async fn sigterm_during_a_burst_fails_no_call() {
         .env("TRIBE_USER_SIGNING_KEY_FILE", keys.issuer_key_path())
         .env("TRIBE_KAFKA_BROKERS", &kafka.brokers)
         .env("TRIBE_KAFKA_TOPIC_SUFFIX", &kafka.topic_suffix)
-        .env("TRIBE_REDIS_PREFIX", tribe_testkit::redis_prefix())
+        .env("TRIBE_USER_REDIS_PREFIX", tribe_testkit::redis_prefix())
         .env("TRIBE_PAGE_TOKEN_SECRET", "a page token secret for the drain test only")
         .kill_on_drop(true)
         .spawn()
