@@ -150,13 +150,18 @@ impl EventHandler for FanOut {
                 }
             }
             Payload::UserRegistered(e) => graph::upsert_user(tx, id(&e.user_id)?, &e.handle, e.is_trainer).await?,
-            // The event names changed fields only: fetch the new handle for mentions.
+            // The new handle for mentions: from the event's summary (older events carry
+            // only the changed field names, then ask the user service).
             Payload::UserUpdated(e) => {
                 let user = id(&e.user_id)?;
-                if e.changed_fields.iter().any(|f| f == "handle")
-                    && let Some(summary) = self.users.summaries(&[user]).await?.remove(&user)
-                {
-                    graph::upsert_user(tx, user, &summary.handle, summary.is_trainer).await?;
+                if e.changed_fields.iter().any(|f| f == "handle") {
+                    let summary = match &e.user {
+                        Some(summary) => Some(summary.clone()),
+                        None => self.users.summaries(&[user]).await?.remove(&user),
+                    };
+                    if let Some(summary) = summary {
+                        graph::upsert_user(tx, user, &summary.handle, summary.is_trainer).await?;
+                    }
                 }
                 // Last, so a summary cached by a read racing the fetch above goes too.
                 self.cache.forget_user(user).await;

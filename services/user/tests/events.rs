@@ -142,3 +142,42 @@ async fn a_subscription_event_raises_the_tier_in_new_tokens() {
     let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&env.db.pool).await.unwrap();
     assert_eq!(processed, 1, "the duplicate delivery was skipped");
 }
+
+#[tokio::test]
+async fn a_profile_change_publishes_the_changed_fields_and_the_new_summary() {
+    let mut env = start().await;
+    let ana = register(&mut env.client, "ana", true).await;
+    let new_handle = format!("{}_lifts", ana.handle);
+    env.client
+        .update_user(as_user(
+            &ana,
+            pb::UpdateUserRequest {
+                user: Some(pb::User {
+                    user_id: ana.id.clone(),
+                    handle: new_handle.clone(),
+                    display_name: "Ana Lifts".into(),
+                    bio: "unchanged: not in the mask".into(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["handle", "display_name"]),
+            },
+        ))
+        .await
+        .unwrap();
+    let events = tribe_testkit::read_events(&env.kafka, "tribe.user.v1", 2, Duration::from_secs(20)).await.unwrap();
+    let updated: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Some(Payload::UserUpdated(u)) => Some(u),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0].changed_fields, ["handle", "display_name"]);
+    let summary = updated[0].user.as_ref().expect("the summary after the change");
+    assert_eq!(
+        (summary.user_id.as_str(), summary.handle.as_str(), summary.display_name.as_str()),
+        (ana.id.as_str(), new_handle.as_str(), "Ana Lifts")
+    );
+    assert!(summary.is_trainer);
+}

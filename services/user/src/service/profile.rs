@@ -98,7 +98,18 @@ impl UserService {
                 &mut tx,
                 row.id,
                 &caller.user_id,
-                Payload::UserUpdated(events::UserUpdated { user_id: row.id.to_string(), changed_fields: changed }),
+                Payload::UserUpdated(events::UserUpdated {
+                    user_id: row.id.to_string(),
+                    changed_fields: changed,
+                    user: Some(tribe_proto::r#type::v1::UserSummary {
+                        user_id: row.id.to_string(),
+                        handle: row.handle.clone(),
+                        display_name: row.display_name.clone(),
+                        avatar_url: row.avatar_url.clone(),
+                        is_trainer: row.is_trainer,
+                        is_verified: row.is_verified,
+                    }),
+                }),
             )
             .await?;
         }
