@@ -211,13 +211,13 @@ fn print_endpoints(state: &State, mesh: &Mesh, options: &UpOptions) {
     ui::detail(format!("state     {}", state.root.display()));
     if mesh.services.iter().any(|s| s.spec.name == "user") {
         ui::detail("");
-        ui::detail("try (through the edge):");
+        ui::detail("try (through the edge, over gRPC-Web; buf is installed by setup):");
         ui::detail(format!(
-            "  grpcurl -plaintext -import-path proto -proto trainertribe/user/v1/user_service.proto \\\n      \
+            "  PATH=$PWD/.tools/npm/node_modules/.bin:$PATH buf curl --schema proto --protocol grpcweb --http2-prior-knowledge=false \\\n      \
              -d '{{\"email\":\"ada@example.com\",\"password\":\"lift-heavy-things-42\",\"handle\":\"ada\",\"display_name\":\"Ada\",\"account_type\":\"ACCOUNT_TYPE_MEMBER\"}}' \\\n      \
-             127.0.0.1:{} trainertribe.user.v1.UserService/Register",
+             http://127.0.0.1:{}/trainertribe.user.v1.UserService/Register",
             options.edge_port
         ));
-        ui::detail("  grpcurl -plaintext 127.0.0.1:50051 list    # direct to the service, via reflection");
+        ui::detail("  more in README.md (Calling the API); services answer reflection directly on their ports");
     }
 }
