@@ -150,11 +150,10 @@ impl PaymentService {
         };
         store::insert_transaction(conn, &row).await?;
         match c.method {
-            None => {
-                row.status = "FAILED".into();
-                row.failure_code = "no_payment_method".into();
-                row.failure_message = "No payment method is on file.".into();
-            }
+            None => apply_outcome(
+                &mut row,
+                ChargeOutcome::Declined { code: "no_payment_method".into(), message: "No payment method is on file.".into() },
+            ),
             Some(method) => {
                 let result = self
                     .provider
@@ -165,25 +164,10 @@ impl PaymentService {
                     return Err(ApiError::internal(anyhow::anyhow!("simulated crash between provider charge and commit")).into());
                 }
                 row.provider_ref = result.reference;
-                match result.outcome {
-                    ChargeOutcome::Succeeded => row.status = "SUCCEEDED".into(),
-                    ChargeOutcome::Declined { code, message } => {
-                        row.status = "FAILED".into();
-                        row.failure_code = code;
-                        row.failure_message = message;
-                    }
-                    ChargeOutcome::Pending => {}
-                }
+                apply_outcome(&mut row, result.outcome);
             }
         }
-        sqlx::query("UPDATE transactions SET status = $2, provider_ref = $3, failure_code = $4, failure_message = $5 WHERE id = $1")
-            .bind(row.id)
-            .bind(&row.status)
-            .bind(&row.provider_ref)
-            .bind(&row.failure_code)
-            .bind(&row.failure_message)
-            .execute(&mut *conn)
-            .await?;
+        save_outcome(conn, &row).await?;
         Ok(row)
     }
 
@@ -649,25 +633,12 @@ impl PaymentService {
 
     /// Records a charge's final outcome.
     async fn finish_charge(&self, tx: &mut PgConnection, t: &mut TxRow, outcome: ChargeOutcome) -> Result<()> {
-        match outcome {
-            ChargeOutcome::Succeeded => t.status = "SUCCEEDED".into(),
-            ChargeOutcome::Declined { code, message } => {
-                t.status = "FAILED".into();
-                t.failure_code = code;
-                t.failure_message = message;
-            }
-            ChargeOutcome::Pending => return Ok(()),
+        if outcome == ChargeOutcome::Pending {
+            return Ok(());
         }
+        apply_outcome(t, outcome);
         t.updated_at = self.clock.now();
-        sqlx::query("UPDATE transactions SET status = $2, failure_code = $3, failure_message = $4, updated_at = $5 WHERE id = $1")
-            .bind(t.id)
-            .bind(&t.status)
-            .bind(&t.failure_code)
-            .bind(&t.failure_message)
-            .bind(t.updated_at)
-            .execute(&mut *tx)
-            .await?;
-        Ok(())
+        save_outcome(tx, t).await
     }
 
     /// Cancels the pending first charge of an INCOMPLETE subscription at the provider and
@@ -846,6 +817,35 @@ fn started(sub: &SubRow, plan: &PlanRow) -> Payload {
         price: Some(convert::money(plan.price(cycle(sub)), &plan.currency)),
         entitlement_tier: convert::tier(&plan.tier) as i32,
     })
+}
+
+/// Puts a provider's answer on a charge row; a pending answer leaves it PENDING.
+fn apply_outcome(t: &mut TxRow, outcome: ChargeOutcome) {
+    match outcome {
+        ChargeOutcome::Succeeded => t.status = "SUCCEEDED".into(),
+        ChargeOutcome::Declined { code, message } => {
+            t.status = "FAILED".into();
+            t.failure_code = code;
+            t.failure_message = message;
+        }
+        ChargeOutcome::Pending => {}
+    }
+}
+
+/// Writes a charge row's outcome: status, provider reference, failure and update time.
+async fn save_outcome(conn: &mut PgConnection, t: &TxRow) -> Result<()> {
+    sqlx::query(
+        "UPDATE transactions SET status = $2, provider_ref = $3, failure_code = $4, failure_message = $5, updated_at = $6 WHERE id = $1",
+    )
+    .bind(t.id)
+    .bind(&t.status)
+    .bind(&t.provider_ref)
+    .bind(&t.failure_code)
+    .bind(&t.failure_message)
+    .bind(t.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Attaches a charge made before its subscription existed to that subscription.
