@@ -30,8 +30,8 @@ pub struct Config {
     /// `TRIBE_MESSAGING_SCYLLA_BUCKET` (default 10 days): the time span of one message
     /// partition.
     pub scylla_bucket: Duration,
-    /// `TRIBE_MESSAGING_SCYLLA_REPLICATION` (default 1; 3 in production): replication factor of the
-    /// keyspace when the service creates it.
+    /// `TRIBE_MESSAGING_SCYLLA_REPLICATION` (default 3, the production cluster; 1 for a
+    /// single local node): replication factor of the keyspace when the service creates it.
     pub scylla_replication_factor: u32,
     pub limits: Limits,
     /// `TRIBE_MESSAGING_USER_URL` (e.g. http://127.0.0.1:50051): the user service, for
@@ -92,7 +92,7 @@ impl Config {
             scylla_nodes: config::var("TRIBE_SCYLLA_NODES"),
             scylla_keyspace: config::var("TRIBE_MESSAGING_SCYLLA_KEYSPACE").unwrap_or_else(|| "tribe_messaging".into()),
             scylla_bucket: config::duration_or("TRIBE_MESSAGING_SCYLLA_BUCKET", Duration::from_secs(10 * 24 * 3600))?,
-            scylla_replication_factor: config::parse_or("TRIBE_MESSAGING_SCYLLA_REPLICATION", 1)?,
+            scylla_replication_factor: config::parse_or("TRIBE_MESSAGING_SCYLLA_REPLICATION", 3)?,
             limits: Limits {
                 sends_per_window: config::parse_or("TRIBE_MESSAGING_SENDS_PER_WINDOW", 30)?,
                 send_window: config::duration_or("TRIBE_MESSAGING_SEND_WINDOW", Duration::from_secs(10))?,

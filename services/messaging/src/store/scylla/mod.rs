@@ -158,7 +158,7 @@ impl ScyllaMessageStore {
         let (name, description, image) =
             group.map(|g| (g.name.as_str(), g.description.as_str(), g.image_url.as_str())).unwrap_or(("", "", ""));
         let bucket = self.bucket(at.timestamp_millis());
-        self.exec(&self.st.insert_conversation, (id, kind.code(), key, name, description, image, by, micros(at), bucket, count, micros(at)))
+        self.exec(&self.st.insert_conversation, (id, kind.code(), key, name, description, image, by, micros(at), bucket, count))
             .await
     }
 

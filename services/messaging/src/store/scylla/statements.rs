@@ -54,10 +54,14 @@ impl Statements {
         const PART: &str = "conversation_id, user_id, role, joined_at, last_read_message_id, read_at";
         Ok(Self {
             conversation: p(session, CONV, true).await?,
+            // No last_activity here: only set_last writes it, at the message's time, so a
+            // conversation's creation (written at the server's clock) cannot shadow the
+            // activity of messages whose time is earlier than that clock; until the first
+            // message the store reads created_at instead.
             insert_conversation: p(
                 session,
                 "INSERT INTO conversations (conversation_id, kind, direct_key, name, description, image_url, created_by, created_at, \
-                 first_bucket, member_count, last_activity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 first_bucket, member_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 true,
             )
             .await?,
