@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${TRIBE_TOOLS_DIR:-$ROOT/.tools}"
 BUF_VERSION=1.75.0
 ENVOY_VERSION=1.40.0
-TANSU_VERSION=0.6.0
+KAFKA_VERSION=4.4.0
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 ok() { printf '    ok: %s\n' "$*"; }
@@ -28,24 +28,49 @@ apt_install() {
 
 install_system() {
   step "system packages (rdkafka's bundled librdkafka build, h2load)"
-  apt_install cmake libcurl4-openssl-dev nghttp2-client
+  apt_install cmake libcurl4-openssl-dev nghttp2-client postgresql-client redis-tools
 }
 
+# The Debian cluster (`pg_lsclusters`), started when it is down. Debian's pg_hba.conf asks
+# for a password on 127.0.0.1, while every default URL of the project connects as
+# postgres@127.0.0.1 without one: setup puts `trust` for the postgres role on loopback at
+# the top of that cluster's pg_hba.conf (marked, once), so local connections need no step.
+PG_TRUST_MARK="# trainertribe: local development and tests connect as postgres over loopback without a password"
+pg_can_connect() { psql "postgres://postgres@127.0.0.1:${TRIBE_PG_PORT:-5432}/postgres" -Atqc 'SELECT 1' >/dev/null 2>&1; }
 ensure_postgres() {
   step "postgresql"
-  if pg_isready -h 127.0.0.1 -p "${TRIBE_PG_PORT:-5432}" -q 2>/dev/null; then ok "accepting connections"; return; fi
+  if pg_can_connect; then ok "postgres@127.0.0.1 connects"; return; fi
   command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
-  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -q && { ok "started"; return; }; sleep 1; done
-  echo "postgresql did not start" >&2; exit 1
+  local version cluster="main" hba
+  version="$(ls /etc/postgresql | sort -V | tail -1)"
+  [ -n "$version" ] || { echo "no PostgreSQL cluster under /etc/postgresql" >&2; exit 1; }
+  hba="/etc/postgresql/$version/$cluster/pg_hba.conf"
+  if ! grep -qF "$PG_TRUST_MARK" "$hba"; then
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    { echo "$PG_TRUST_MARK"
+      echo "host    all             postgres        127.0.0.1/32            trust"
+      echo "host    all             postgres        ::1/128                 trust"
+      cat "$hba"; } >"$TOOLS/pg_hba.conf.new"
+    $sudo cp "$TOOLS/pg_hba.conf.new" "$hba" && rm -f "$TOOLS/pg_hba.conf.new"
+    ok "trust for postgres on loopback added to $hba"
+  fi
+  if pg_isready -h 127.0.0.1 -p "${TRIBE_PG_PORT:-5432}" -q 2>/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" reload
+  else
+    pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start
+  fi
+  for _ in $(seq 1 30); do pg_can_connect && { ok "PostgreSQL $version/$cluster accepts postgres@127.0.0.1"; return; }; sleep 1; done
+  echo "postgresql did not start or refuses postgres@127.0.0.1 (see /var/log/postgresql/)" >&2; exit 1
 }
 
 ensure_redis() {
   step "redis"
   if redis-cli -h 127.0.0.1 -p "${TRIBE_REDIS_PORT:-6379}" ping >/dev/null 2>&1; then ok "answering PING"; return; fi
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
-  for _ in $(seq 1 30); do redis-cli ping >/dev/null 2>&1 && { ok "started"; return; }; sleep 1; done
+  # Nothing the mesh keeps in Redis must survive a restart: no RDB, no AOF.
+  redis-server --daemonize yes --bind 127.0.0.1 --port "${TRIBE_REDIS_PORT:-6379}" --save "" --appendonly no \
+    --logfile "$TOOLS/redis.log"
+  for _ in $(seq 1 30); do redis-cli -p "${TRIBE_REDIS_PORT:-6379}" ping >/dev/null 2>&1 && { ok "started"; return; }; sleep 1; done
   echo "redis did not start" >&2; exit 1
 }
 
@@ -68,28 +93,36 @@ install_envoy() {
   ok "installed"
 }
 
-install_tansu() {
-  step "tansu $TANSU_VERSION (Kafka-compatible broker)"
-  if command -v tansu >/dev/null 2>&1 && tansu --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
-    ok "present at $(command -v tansu)"; return
-  fi
-  echo "    building from crates.io; this takes ~12 minutes on 2 cores, once per machine"
-  cargo install "tansu@$TANSU_VERSION" --locked --features libsql,dynostore
-  ok "installed"
+install_engines() {
+  step "Kafka $KAFKA_VERSION and Cassandra (CQL) from Maven Central"
+  bash "$ROOT/mesh/engines.sh" install
+}
+
+# cargo-nextest runs the test binaries in parallel; crates.io only has its source, so the
+# first install builds it (a few minutes, once per machine). test.sh falls back to
+# `cargo test` when this fails.
+install_nextest() {
+  step "cargo-nextest"
+  if cargo nextest --version >/dev/null 2>&1; then ok "present"; return; fi
+  echo "    cargo-nextest is missing; building it from crates.io (a few minutes, once per machine)"
+  if cargo install cargo-nextest --locked --quiet; then ok "installed"; else echo "    warning: cargo-nextest could not be installed; tests will run with cargo test" >&2; fi
 }
 
 what="${1:-all}"
 case "$what" in
   buf) install_buf ;;
   envoy) install_envoy ;;
-  tansu) install_tansu ;;
+  engines) install_engines ;;
+  postgres) ensure_postgres ;;
+  redis) ensure_redis ;;
+  nextest) install_nextest ;;
   all)
     install_system
     ensure_postgres
     ensure_redis
     install_buf
     install_envoy
-    install_tansu
+    install_engines
     ;;
-  *) echo "usage: mesh/setup.sh [all|buf|envoy|tansu]" >&2; exit 2 ;;
+  *) echo "usage: mesh/setup.sh [all|buf|envoy|engines|postgres|redis|nextest]" >&2; exit 2 ;;
 esac

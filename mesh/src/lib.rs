@@ -1,9 +1,9 @@
 //! tribe-mesh: the local TrainerTribe mesh. The Envoy edge (`envoy`), the service table
 //! (`services`), and the pieces of the `tribe` launcher: state and keys, migrations, the
-//! broker, child processes, health probes, `up` and `status`, `seed` and `bench`.
+//! engines (Kafka, Cassandra), child processes, health probes, `up` and `status`, `seed` and `bench`.
 
 pub mod bench;
-pub mod broker;
+pub mod engines;
 pub mod envoy;
 pub mod health;
 pub mod migrate;

@@ -125,6 +125,10 @@ struct UpArgs {
     /// Build and run debug binaries.
     #[arg(long, overrides_with = "release")]
     debug: bool,
+    /// Also start the CQL server (Apache Cassandra) and run content and messaging on their
+    /// CQL stores instead of PostgreSQL.
+    #[arg(long)]
+    cql: bool,
     #[command(flatten)]
     ports: Ports,
 }
@@ -150,6 +154,7 @@ async fn main() -> ExitCode {
                 release: !args.debug,
                 edge_port: args.ports.edge_port,
                 admin_port: args.ports.admin_port,
+                cql: args.cql,
             };
             Ok(up::run(&root, options).await)
         }

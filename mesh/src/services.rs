@@ -33,6 +33,9 @@ pub struct ServiceSpec {
     /// Services it calls directly (gRPC, with its service credential); the launcher
     /// passes each one's address as `<ENV_PREFIX>_<NAME>_URL`.
     pub calls: &'static [&'static str],
+    /// Whether it has a CQL store (ScyllaDB in production), which `tribe up --cql` points
+    /// at the local CQL server with `TRIBE_SCYLLA_NODES`.
+    pub cql_store: bool,
     /// Extra settings for the local mesh only (`tribe up`), e.g. demo data.
     pub local_env: &'static [(&'static str, &'static str)],
 }
@@ -50,6 +53,7 @@ const fn spec(name: &'static str, package: &'static str, port: u16, env_prefix: 
         streaming: &[],
         issues_user_tokens: false,
         calls: &[],
+        cql_store: false,
         local_env: &[],
     }
 }
@@ -69,6 +73,8 @@ pub const SERVICES: &[ServiceSpec] = &[
         internal: &["BatchGetPosts"],
         // Fan-out (ListFollowerIds) and author summaries (BatchGetUsers).
         calls: &["user"],
+        // Home timelines.
+        cql_store: true,
         ..spec("content", "tribe-content", 50052, "TRIBE_CONTENT", "trainertribe.content.v1.ContentService")
     },
     ServiceSpec {
@@ -76,6 +82,8 @@ pub const SERVICES: &[ServiceSpec] = &[
         streaming: &["StreamEvents"],
         // Existence checks and summaries of conversation partners (BatchGetUsers).
         calls: &["user"],
+        // Conversations, messages, receipts.
+        cql_store: true,
         ..spec("messaging", "tribe-messaging", 50053, "TRIBE_MESSAGING", "trainertribe.messaging.v1.MessagingService")
     },
     ServiceSpec {

@@ -48,14 +48,22 @@ pub async fn build(workspace: &Workspace, specs: &[&'static ServiceSpec], releas
     Ok(())
 }
 
+/// Where the engines the services share listen.
+#[derive(Debug, Clone)]
+pub struct Engines {
+    pub kafka_brokers: String,
+    /// The CQL server, when the services with a CQL store should use it.
+    pub cql_nodes: Option<String>,
+}
+
 /// The environment a service is started with.
-pub fn service_env(spec: &ServiceSpec, keys: &Keys, kafka_brokers: &str) -> Vec<(String, String)> {
+pub fn service_env(spec: &ServiceSpec, keys: &Keys, engines: &Engines) -> Vec<(String, String)> {
     let prefix = spec.env_prefix;
     let path = |p: &std::path::Path| p.display().to_string();
     let mut env = vec![
         (format!("{prefix}_LISTEN_ADDR"), spec.listen_addr().to_string()),
         ("TRIBE_JWKS_FILE".into(), path(&keys.jwks)),
-        ("TRIBE_KAFKA_BROKERS".into(), kafka_brokers.to_string()),
+        ("TRIBE_KAFKA_BROKERS".into(), engines.kafka_brokers.clone()),
         ("TRIBE_REDIS_URL".into(), tribe_kit::config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into())),
         ("TRIBE_PAGE_TOKEN_SECRET".into(), keys.page_token_secret.clone()),
     ];
@@ -64,6 +72,11 @@ pub fn service_env(spec: &ServiceSpec, keys: &Keys, kafka_brokers: &str) -> Vec<
     }
     if let Some(key) = keys.service_key(spec) {
         env.push(("TRIBE_SERVICE_KEY_FILE".into(), path(key)));
+    }
+    if let (true, Some(nodes)) = (spec.cql_store, &engines.cql_nodes) {
+        env.push(("TRIBE_SCYLLA_NODES".into(), nodes.clone()));
+        // The local CQL server is one node.
+        env.push((format!("{prefix}_SCYLLA_REPLICATION"), "1".into()));
     }
     if spec.issues_user_tokens {
         env.push(("TRIBE_USER_SIGNING_KEY_FILE".into(), path(&keys.user_signing_key)));
@@ -85,7 +98,7 @@ pub async fn start(
     state: &State,
     spec: &'static ServiceSpec,
     keys: &Keys,
-    kafka_brokers: &str,
+    engines: &Engines,
     release: bool,
 ) -> anyhow::Result<RunningService> {
     let binary = workspace.binary(spec, release);
@@ -94,7 +107,7 @@ pub async fn start(
     anyhow::ensure!(!health::tcp_open(addr).await, "{addr} is already in use; is another mesh running? (tribe status)");
     let log = state.log_file(spec.name);
     let mut command = Command::new(&binary);
-    command.current_dir(&workspace.root).envs(service_env(spec, keys, kafka_brokers));
+    command.current_dir(&workspace.root).envs(service_env(spec, keys, engines));
     let child = procs::spawn_logged(command, &log).with_context(|| format!("start {}", binary.display()))?;
     let pid = child.id().unwrap_or_default();
     let pid_file = PidFile::write(state.pid_file(spec.name), pid, &binary)?;

@@ -1,5 +1,5 @@
 //! The launcher's state directory (`.tribe/`): keys and secrets made on first run, logs,
-//! broker data, Envoy's rendered config, pid files.
+//! engine data, Envoy's rendered config, pid files.
 
 use std::path::{Path, PathBuf};
 
@@ -28,8 +28,13 @@ impl State {
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")
     }
-    pub fn broker(&self) -> PathBuf {
-        self.root.join("broker")
+    /// Kafka's KRaft log and metadata.
+    pub fn kafka(&self) -> PathBuf {
+        self.root.join("kafka")
+    }
+    /// The CQL server's data (`tribe up --cql`).
+    pub fn cql(&self) -> PathBuf {
+        self.root.join("cql")
     }
     pub fn envoy(&self) -> PathBuf {
         self.root.join("envoy")
@@ -46,7 +51,7 @@ impl State {
 
     /// Creates every directory (idempotent).
     pub fn ensure(&self) -> anyhow::Result<()> {
-        for dir in [self.root.clone(), self.keys(), self.logs(), self.broker().join("data"), self.envoy(), self.run()] {
+        for dir in [self.root.clone(), self.keys(), self.logs(), self.kafka(), self.envoy(), self.run()] {
             std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
         }
         restrict(&self.keys(), 0o700)

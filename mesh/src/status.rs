@@ -7,7 +7,7 @@ use std::path::Path;
 use tonic_health::pb::health_check_response::ServingStatus;
 
 use crate::services::{SERVICES, Workspace};
-use crate::{broker, health, migrate, ui};
+use crate::{engines, health, migrate, ui};
 
 /// One row of the table.
 #[derive(Debug)]
@@ -45,9 +45,14 @@ pub async fn run(root: &Path, edge_port: u16, admin_port: u16) -> anyhow::Result
         Ok(addr) => rows.push(row("redis", addr, health::redis_ping(addr).await.map(|_| "PONG".into()))),
         Err(err) => rows.push(row("redis", "?", Err(err))),
     }
-    let kafka = broker::broker_addr()?;
+    let kafka = engines::kafka_addr()?;
     let open = health::tcp_open(kafka).await;
-    rows.push(row("broker", kafka, if open { Ok("listening".into()) } else { Err(anyhow::anyhow!("nothing listens")) }));
+    rows.push(row("kafka", kafka, if open { Ok("listening".into()) } else { Err(anyhow::anyhow!("nothing listens")) }));
+    // The CQL server is optional (`tribe up --cql`): shown when it listens, never "down".
+    let cql = engines::cql_addr()?;
+    if health::tcp_open(cql).await {
+        rows.push(row("cql", cql, Ok("listening (content and messaging may use it)".into())));
+    }
 
     let workspace = Workspace::load(root)?;
     for spec in SERVICES {

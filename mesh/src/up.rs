@@ -1,4 +1,4 @@
-//! `tribe up`: state and keys, databases, broker, services, Envoy, in that order; waits
+//! `tribe up`: state and keys, databases, Kafka (and the CQL server with `--cql`), services, Envoy, in that order; waits
 //! for health, prints the endpoints, and on Ctrl-C / SIGTERM stops everything in
 //! reverse order.
 
@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::broker::Broker;
+use crate::engines::Engine;
 use crate::envoy::{EnvoyParams, EnvoyProcess, envoy_binary};
 use crate::procs::PidFile;
 use crate::services::{SERVICES, Workspace};
-use crate::services_run::{self, RunningService};
+use crate::services_run::{self, Engines, RunningService};
 use crate::state::{Keys, State, ensure_keys};
 use crate::{migrate, procs, ui};
 
@@ -26,12 +26,15 @@ pub struct UpOptions {
     pub edge_port: u16,
     /// Envoy admin port ($TRIBE_ADMIN_PORT, default 9901).
     pub admin_port: u16,
+    /// Start the CQL server and run content and messaging on their CQL stores.
+    pub cql: bool,
 }
 
 /// What is running, so it can be stopped in reverse order whatever happened.
 #[derive(Debug, Default)]
 struct Mesh {
-    broker: Option<Broker>,
+    kafka: Option<Engine>,
+    cql: Option<Engine>,
     services: Vec<RunningService>,
     envoy: Option<(EnvoyProcess, PidFile)>,
 }
@@ -47,8 +50,8 @@ impl Mesh {
         while let Some(service) = self.services.pop() {
             service.stop().await;
         }
-        if let Some(broker) = self.broker.take() {
-            broker.stop().await;
+        for engine in [self.cql.take(), self.kafka.take()].into_iter().flatten() {
+            engine.stop().await;
         }
     }
 
@@ -96,12 +99,12 @@ async fn start(root: &Path, options: &UpOptions, mesh: &mut Mesh) -> anyhow::Res
     let state = State::locate(root);
     ui::step(format!("state directory {}", state.root.display()));
     state.ensure()?;
-    for name in ["envoy"].into_iter().chain(SERVICES.iter().map(|s| s.name)).chain(["broker"]) {
+    for name in ["envoy"].into_iter().chain(SERVICES.iter().map(|s| s.name)).chain(["cql", "kafka"]) {
         if let Some(pid) = procs::stop_leftover(&state.pid_file(name), Duration::from_secs(25)).await {
             ui::note(format!("stopped {name} (pid {pid}) left over from an earlier run"));
         }
     }
-    ui::ok("keys, logs, broker data, envoy config, pid files");
+    ui::ok("keys, logs, engine data, envoy config, pid files");
 
     ui::step("signing keys and JWKS");
     let (keys, created) = ensure_keys(&state)?;
@@ -124,13 +127,19 @@ async fn start(root: &Path, options: &UpOptions, mesh: &mut Mesh) -> anyhow::Res
     }
 
     migrate::run(root, &migrate::services_to_migrate(&workspace)).await?;
-    mesh.broker = Some(Broker::start(&state).await?);
-    let brokers = mesh.broker.as_ref().map(|b| b.addr.to_string()).unwrap_or_default();
+    let kafka = Engine::kafka(root, &state).await?;
+    let mut engines = Engines { kafka_brokers: kafka.addr.to_string(), cql_nodes: None };
+    mesh.kafka = Some(kafka);
+    if options.cql {
+        let cql = Engine::cql(root, &state).await?;
+        engines.cql_nodes = Some(cql.addr.to_string());
+        mesh.cql = Some(cql);
+    }
 
     if !present.is_empty() && options.build {
         services_run::build(&workspace, &present, options.release).await?;
     }
-    start_services(&workspace, &state, &keys, &brokers, options, mesh).await?;
+    start_services(&workspace, &state, &keys, &engines, options, mesh).await?;
     start_envoy(&state, &keys, options, mesh).await?;
     print_endpoints(&state, mesh, options);
     Ok(())
@@ -140,7 +149,7 @@ async fn start_services(
     workspace: &Workspace,
     state: &State,
     keys: &Keys,
-    brokers: &str,
+    engines: &Engines,
     options: &UpOptions,
     mesh: &mut Mesh,
 ) -> anyhow::Result<()> {
@@ -150,7 +159,7 @@ async fn start_services(
     }
     ui::step("starting services");
     for spec in present {
-        let service = services_run::start(workspace, state, spec, keys, brokers, options.release).await?;
+        let service = services_run::start(workspace, state, spec, keys, engines, options.release).await?;
         mesh.services.push(service);
     }
     ui::step("waiting for grpc.health.v1 SERVING");
@@ -204,8 +213,9 @@ fn print_endpoints(state: &State, mesh: &Mesh, options: &UpOptions) {
     for s in &mesh.services {
         ui::detail(format!("{:<9} {}  direct, with reflection; log {}", s.spec.name, s.addr, s.log.display()));
     }
-    if let Some(broker) = &mesh.broker {
-        ui::detail(format!("broker    {}  Kafka API ({})", broker.addr, broker.storage));
+    for engine in [&mesh.kafka, &mesh.cql].into_iter().flatten() {
+        let what = if engine.name == "kafka" { "Apache Kafka" } else { "CQL (content timelines, messages)" };
+        ui::detail(format!("{:<9} {}  {what}; data {}", engine.name, engine.addr, engine.storage));
     }
     ui::detail(format!("postgres  {}   redis 127.0.0.1:6379", tribe_kit::db::redact(&migrate::server_url())));
     ui::detail(format!("state     {}", state.root.display()));

@@ -1,9 +1,12 @@
-//! The whole mesh as a newcomer runs it: `tribe up` (debug binaries, a private state
-//! directory, free edge ports, the broker the test run already has), then a short story
-//! told only through the Envoy edge over gRPC-Web, crossing every service and the broker:
+//! The whole mesh as a newcomer runs it: `tribe up --cql` (debug binaries, a private
+//! state directory, free edge ports, the Kafka and CQL server the test run already has,
+//! keyspaces of its own), then a short story
+//! told only through the Envoy edge over gRPC-Web, crossing every service and Kafka:
 //! sign-up, the default plan catalogue, a subscription whose tier reaches the next token,
 //! a follow and a post that fans out into the follower's feed, a direct message, and the
-//! author's analytics counting the post. Ends with SIGTERM and a clean exit.
+//! author's analytics counting the post. Content's timelines and messaging's store run on
+//! CQL (the PostgreSQL stores are the other tests' default). Ends with SIGTERM and a clean
+//! exit.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -28,7 +31,7 @@ struct Mesh {
     child: Child,
     edge: String,
     output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    _state: tempfile::TempDir,
+    state: tempfile::TempDir,
 }
 
 impl Mesh {
@@ -39,12 +42,14 @@ impl Mesh {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
         let mut command = Command::new(env!("CARGO_BIN_EXE_tribe"));
         command
-            .args(["up", "--debug"])
+            .args(["up", "--debug", "--cql"])
             .current_dir(&root)
             .env("TRIBE_STATE_DIR", state.path())
             .env("TRIBE_EDGE_PORT", edge.port().to_string())
             .env("TRIBE_ADMIN_PORT", admin.port().to_string())
             .env("NO_COLOR", "1")
+            .env("TRIBE_CONTENT_SCYLLA_KEYSPACE", format!("up_content_{}", uuid::Uuid::new_v4().simple()))
+            .env("TRIBE_MESSAGING_SCYLLA_KEYSPACE", format!("up_messaging_{}", uuid::Uuid::new_v4().simple()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -67,7 +72,7 @@ impl Mesh {
                 }
             });
         }
-        let mut mesh = Mesh { child, edge: format!("http://{edge}"), output, _state: state };
+        let mut mesh = Mesh { child, edge: format!("http://{edge}"), output, state };
         // Generous: the first `tribe up` may still have binaries to link.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
         tokio::select! {
@@ -80,6 +85,11 @@ impl Mesh {
 
     fn log(&self) -> String {
         self.output.lock().unwrap().join("\n")
+    }
+
+    /// What a service wrote to its log in the state directory.
+    fn service_log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.state.path().join("logs").join(format!("{name}.log"))).unwrap_or_default()
     }
 
     async fn call<Req: Message, Resp: Message + Default>(&self, path: &str, request: &Req, token: Option<&str>) -> Resp {
@@ -305,5 +315,8 @@ async fn a_newcomer_story_through_tribe_up_and_the_edge() {
     })
     .await;
 
+    // The feed and the message above went through the CQL stores.
+    assert!(mesh.service_log("content").contains("timelines on ScyllaDB"), "{}", mesh.service_log("content"));
+    assert!(mesh.service_log("messaging").contains("using the ScyllaDB message store"), "{}", mesh.service_log("messaging"));
     mesh.down().await;
 }

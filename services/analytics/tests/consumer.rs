@@ -14,7 +14,7 @@ use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers;
 use tribe_analytics::ingest::{Rollups, consumer_config};
-use tribe_kit::config::KafkaConfig;
+use tribe_kit::config::{KafkaConfig, TopicLayout};
 use tribe_kit::consumer::{DEAD_LETTER_TOPIC, EventConsumer};
 use tribe_kit::outbox::AfterPublish;
 use tribe_proto::analytics::v1 as pb;
@@ -131,58 +131,11 @@ async fn a_consumer_crash_mid_batch_loses_nothing_and_counts_nothing_twice() {
     assert_eq!(processed, N + 1, "the replayed events were recognised, not applied");
 }
 
-/// A tansu broker of this test alone, with durable SQLite storage, so it can be
-/// restarted without touching the shared one.
-struct OwnBroker {
-    dir: tempfile::TempDir,
-    addr: std::net::SocketAddr,
-    child: Option<tokio::process::Child>,
-}
-
-impl OwnBroker {
-    async fn start() -> Self {
-        let mut broker = Self { dir: tempfile::tempdir().unwrap(), addr: tribe_testkit::free_addr(), child: None };
-        broker.spawn().await;
-        broker
-    }
-
-    async fn spawn(&mut self) {
-        std::fs::create_dir_all(self.dir.path().join("data")).unwrap();
-        let url = format!("tcp://{}", self.addr);
-        let binary = std::env::var("TRIBE_TANSU_BIN").unwrap_or_else(|_| "tansu".into());
-        let home = std::env::var("HOME").unwrap_or_default();
-        let path = format!("{home}/.cargo/bin:{}", std::env::var("PATH").unwrap_or_default());
-        let log = std::fs::File::create(self.dir.path().join("broker.log")).unwrap();
-        let child = tokio::process::Command::new(binary)
-            .env("PATH", path)
-            .current_dir(self.dir.path())
-            .args(["broker", "--storage-engine", "sqlite://data/tansu.db", "--listener-url", &url, "--advertised-listener-url", &url])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start tansu (installed by mesh/setup.sh)");
-        self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(self.addr).await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "own tansu did not listen on {}", self.addr);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn restart(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().await.unwrap();
-        }
-        self.spawn().await;
-    }
-}
-
 #[tokio::test]
 async fn a_broker_restart_loses_nothing_and_counts_nothing_twice() {
-    let mut broker = OwnBroker::start().await;
-    let kafka = KafkaConfig { brokers: broker.addr.to_string(), topic_suffix: String::new() };
-    tribe_kit::outbox::ensure_topics(&kafka, &all_topics(), 1).await.unwrap();
+    let mut broker = tribe_testkit::kafka::OwnKafka::start().await.unwrap();
+    let kafka = broker.config();
+    tribe_kit::outbox::ensure_topics(&kafka, &all_topics(), TopicLayout::SINGLE).await.unwrap();
     let db = TestDb::create(&tribe_analytics::MIGRATOR).await.unwrap();
     tribe_analytics::partitions::prepare(&db.pool, Utc::now()).await.unwrap();
     let producer = Producer::new(&kafka).await;
@@ -196,7 +149,7 @@ async fn a_broker_restart_loses_nothing_and_counts_nothing_twice() {
     }
     wait_processed(&db.pool, 20).await;
 
-    broker.restart().await;
+    broker.restart().await.unwrap();
     for _ in 0..20 {
         producer.emit("tribe.messaging.v1", &sender, &sender, Utc::now(), message(&sender)).await;
     }

@@ -154,3 +154,27 @@ impl KafkaConfig {
         format!("{logical}{}", self.topic_suffix)
     }
 }
+
+/// How the domain topics are laid out when they are created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicLayout {
+    /// Partitions per topic; events are keyed by aggregate id, so this bounds how many
+    /// consumers of one group share a topic.
+    pub partitions: i32,
+    /// Replicas per partition: 1 on a single local broker, 3 in production (with
+    /// `min.insync.replicas=2` on the brokers, so `acks=all` survives one broker down).
+    pub replication: i32,
+}
+
+impl TopicLayout {
+    /// One partition, one replica: what a test's private topics need.
+    pub const SINGLE: TopicLayout = TopicLayout { partitions: 1, replication: 1 };
+
+    /// `TRIBE_KAFKA_PARTITIONS` (default 6) and `TRIBE_KAFKA_REPLICATION` (default 1).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let layout = Self { partitions: parse_or("TRIBE_KAFKA_PARTITIONS", 6)?, replication: parse_or("TRIBE_KAFKA_REPLICATION", 1)? };
+        anyhow::ensure!(layout.partitions >= 1, "TRIBE_KAFKA_PARTITIONS must be at least 1");
+        anyhow::ensure!(layout.replication >= 1, "TRIBE_KAFKA_REPLICATION must be at least 1");
+        Ok(layout)
+    }
+}

@@ -35,7 +35,7 @@ use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 use sqlx::{PgConnection, PgPool};
 use tribe_proto::events::v1::{Event, TraceContext, event::Payload};
 
-use crate::config::KafkaConfig;
+use crate::config::{KafkaConfig, TopicLayout};
 use crate::error::ApiError;
 
 /// Every logical domain topic.
@@ -98,23 +98,19 @@ pub fn producer(kafka: &KafkaConfig) -> anyhow::Result<FutureProducer> {
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("message.timeout.ms", "30000")
+        // A few milliseconds let one relay round's records share a batch per partition.
         .set("linger.ms", "5")
-        // One record per record batch. The tansu broker (0.6) cannot serve a fetch whose
-        // offset lies inside a multi-record batch, so a consumer group that committed in
-        // the middle of a burst would stall after a restart. Kafka itself copes either
-        // way; the cost is a larger produce request per record, which the outbox relay's
-        // volume does not notice.
-        .set("batch.num.messages", "1")
         .create()
         .context("create Kafka producer")
 }
 
-/// Creates the given topics if missing (the broker does not auto-create them).
-pub async fn ensure_topics(kafka: &KafkaConfig, logical_topics: &[&str], partitions: i32) -> anyhow::Result<()> {
+/// Creates the given topics if missing (the brokers do not auto-create them). Existing
+/// topics are left as they are, whatever their layout.
+pub async fn ensure_topics(kafka: &KafkaConfig, logical_topics: &[&str], layout: TopicLayout) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> =
         ClientConfig::new().set("bootstrap.servers", &kafka.brokers).create().context("create Kafka admin client")?;
     let names: Vec<String> = logical_topics.iter().map(|t| kafka.topic(t)).collect();
-    let topics: Vec<NewTopic<'_>> = names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1))).collect();
+    let topics: Vec<NewTopic<'_>> = names.iter().map(|n| NewTopic::new(n, layout.partitions, TopicReplication::Fixed(layout.replication))).collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let created = tokio::time::timeout(Duration::from_secs(20), admin.create_topics(&topics, &options))
         .await
@@ -274,15 +270,13 @@ impl OutboxRelay {
             return Ok(found);
         }
         consumer.assign(&assignment)?;
-        // Read to the end of each partition. Some brokers report the high watermark per
-        // record batch rather than per record, so "end" also means a short quiet spell.
+        // Read each partition up to the high watermark taken above: whatever an earlier
+        // attempt published before this relay claimed the rows lies below it.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        let quiet = Duration::from_millis(750);
-        loop {
-            let wait = if ends.is_empty() { quiet } else { deadline.saturating_duration_since(tokio::time::Instant::now()) };
+        while !ends.is_empty() {
+            let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
             let message = match tokio::time::timeout(wait, consumer.recv()).await {
                 Ok(message) => message?,
-                Err(_) if ends.is_empty() => break,
                 Err(_) => anyhow::bail!("timed out scanning for earlier attempts"),
             };
             let id = message.headers().and_then(|h| h.iter().find(|h| h.key == "event_id").and_then(|h| h.value));

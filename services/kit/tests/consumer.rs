@@ -153,7 +153,8 @@ async fn a_consumer_stopped_in_the_middle_of_a_burst_resumes_where_it_committed(
     let db = TestDb::empty().await.unwrap();
     schema(&db).await;
     let kafka = tribe_testkit::kafka(&["tribe.user.v1", DEAD_LETTER_TOPIC]).await.unwrap();
-    // One relay pass: the records go out together, as after any busy moment.
+    // One relay pass: the 40 records are sent together and share record batches
+    // (linger.ms), so the offset committed below lies inside a multi-record batch.
     publish_follows(&db, &kafka, "burst", 40).await;
 
     let consumer =

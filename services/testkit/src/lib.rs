@@ -2,6 +2,8 @@
 //! (created, migrated, dropped), a Redis key prefix, a Kafka topic suffix with its topics
 //! created, signing keys and tokens, and services served on port 0.
 
+pub mod kafka;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,7 +100,7 @@ pub async fn kafka(logical_topics: &[&str]) -> anyhow::Result<KafkaConfig> {
         brokers: std::env::var("TRIBE_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into()),
         topic_suffix: format!(".test-{}", uuid::Uuid::new_v4().simple()),
     };
-    tribe_kit::outbox::ensure_topics(&config, logical_topics, 1)
+    tribe_kit::outbox::ensure_topics(&config, logical_topics, tribe_kit::config::TopicLayout::SINGLE)
         .await
         .context("create test topics (is the broker running? ./mesh/test.sh starts one)")?;
     Ok(config)

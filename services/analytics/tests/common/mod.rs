@@ -114,9 +114,8 @@ impl Producer {
         event
     }
 
-    /// Publishes everything enqueued. Tests publish one event per relay round where
-    /// they depend on consumption order and offsets: the dev broker (tansu 0.6) stalls
-    /// fetches that start inside a multi-record batch (see the README).
+    /// Publishes everything enqueued (a relay round sends its rows together, so they
+    /// share record batches).
     pub async fn flush(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {

@@ -1,0 +1,174 @@
+//! The JVM engines of `tribe up`: Apache Kafka 4.4 (KRaft, durable under `.tribe/kafka`)
+//! and, with `--cql`, Apache Cassandra 5.0 for the CQL stores (`.tribe/cql`). Both are
+//! started through `mesh/engines.sh`, which holds their configuration and JVM flags; an
+//! engine already listening on its port is used as it is.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::process::{Child, Command};
+use tribe_kit::config::{KafkaConfig, TopicLayout};
+
+use crate::health::tcp_open;
+use crate::procs::{self, PidFile};
+use crate::state::State;
+use crate::ui;
+
+/// How long an engine may take to answer after its JVM started (Cassandra needs ~20 s on
+/// two busy cores).
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// One engine the mesh uses, and its process if the launcher started it.
+#[derive(Debug)]
+pub struct Engine {
+    pub name: &'static str,
+    pub addr: SocketAddr,
+    /// Where its data lives, or "external".
+    pub storage: String,
+    process: Option<(EngineProcess, PidFile)>,
+}
+
+/// 127.0.0.1:$TRIBE_KAFKA_PORT (default 9092).
+pub fn kafka_addr() -> anyhow::Result<SocketAddr> {
+    let port: u16 = tribe_kit::config::parse_or("TRIBE_KAFKA_PORT", 9092)?;
+    Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// 127.0.0.1:$TRIBE_CQL_PORT (default 9042).
+pub fn cql_addr() -> anyhow::Result<SocketAddr> {
+    let port: u16 = tribe_kit::config::parse_or("TRIBE_CQL_PORT", 9042)?;
+    Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// An engine's JVM started by `mesh/engines.sh <run> <args>`, logging to a file. Used by
+/// `tribe up` and by tests that need an engine of their own (to restart it, say).
+#[derive(Debug)]
+pub struct EngineProcess {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl EngineProcess {
+    /// Spawns `bash <root>/mesh/engines.sh <run> <args...>`; the script execs the JVM, so
+    /// the child's pid is the engine's.
+    pub fn spawn(root: &Path, run: &str, args: &[String], log: &Path) -> anyhow::Result<Self> {
+        let script = root.join("mesh/engines.sh");
+        anyhow::ensure!(script.is_file(), "{} is missing", script.display());
+        let mut command = Command::new("bash");
+        command.current_dir(root).arg(&script).arg(run).args(args);
+        let child = procs::spawn_logged(command, log).with_context(|| format!("start {run}"))?;
+        Ok(Self { child, log: log.to_path_buf() })
+    }
+
+    /// Waits until `addr` accepts connections; `progress` is called every 10 s. Fails with
+    /// the log's tail if the process exits or `timeout` passes (and then stops it).
+    pub async fn wait_listening(&mut self, addr: SocketAddr, timeout: Duration, mut progress: impl FnMut(Duration)) -> anyhow::Result<Duration> {
+        let started = tokio::time::Instant::now();
+        let mut reported = 0;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                anyhow::bail!("exited ({status}):\n{}", procs::tail(&self.log, 15));
+            }
+            if tcp_open(addr).await {
+                return Ok(started.elapsed());
+            }
+            let waited = started.elapsed();
+            if waited >= timeout {
+                procs::terminate(&mut self.child, Duration::from_secs(5)).await;
+                anyhow::bail!("did not answer on {addr} within {timeout:?}:\n{}", procs::tail(&self.log, 15));
+            }
+            if waited.as_secs() / 10 > reported {
+                reported = waited.as_secs() / 10;
+                progress(waited);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`.
+    pub async fn stop(&mut self, grace: Duration) {
+        procs::terminate(&mut self.child, grace).await;
+    }
+
+    /// SIGKILL: the engine gets no chance to flush, as in a crash.
+    pub async fn kill(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
+
+impl Engine {
+    /// Kafka on [`kafka_addr`], then the domain topics (partitions and replication from
+    /// `TRIBE_KAFKA_PARTITIONS` / `TRIBE_KAFKA_REPLICATION`).
+    pub async fn kafka(root: &Path, state: &State) -> anyhow::Result<Engine> {
+        let addr = kafka_addr()?;
+        let controller: u16 = tribe_kit::config::parse_or("TRIBE_KAFKA_CONTROLLER_PORT", 9093)?;
+        ui::step(format!("Apache Kafka on {addr}"));
+        let args = [state.kafka().display().to_string(), addr.port().to_string(), controller.to_string()];
+        let engine = Self::start(root, state, "kafka", addr, "kafka-run", &args).await?;
+        let kafka = KafkaConfig { brokers: addr.to_string(), topic_suffix: String::new() };
+        let layout = TopicLayout::from_env()?;
+        tribe_kit::outbox::ensure_topics(&kafka, &tribe_kit::outbox::TOPICS, layout).await.context("create topics")?;
+        ui::ok(format!(
+            "topics ({} partitions, replication {}): {}",
+            layout.partitions,
+            layout.replication,
+            tribe_kit::outbox::TOPICS.join(", ")
+        ));
+        Ok(engine)
+    }
+
+    /// Cassandra on [`cql_addr`] (storage port `TRIBE_CQL_STORAGE_PORT`, default 7000).
+    pub async fn cql(root: &Path, state: &State) -> anyhow::Result<Engine> {
+        let addr = cql_addr()?;
+        let storage: u16 = tribe_kit::config::parse_or("TRIBE_CQL_STORAGE_PORT", 7000)?;
+        ui::step(format!("CQL server (Apache Cassandra) on {addr}"));
+        let args = [state.cql().display().to_string(), addr.port().to_string(), storage.to_string()];
+        Self::start(root, state, "cql", addr, "cql-run", &args).await
+    }
+
+    async fn start(
+        root: &Path,
+        state: &State,
+        name: &'static str,
+        addr: SocketAddr,
+        run: &str,
+        args: &[String],
+    ) -> anyhow::Result<Engine> {
+        if tcp_open(addr).await {
+            ui::ok(format!("something already listens on {addr}; using it"));
+            return Ok(Engine { name, addr, storage: "external".into(), process: None });
+        }
+        let log = state.log_file(name);
+        let mut process = EngineProcess::spawn(root, run, args, &log)?;
+        let pid = process.child.id().unwrap_or_default();
+        // The pid is the JVM's (engines.sh execs it), whose argv[0] is "java".
+        let pid_file = PidFile::write(state.pid_file(name), pid, Path::new("java"))?;
+        let waited = process
+            .wait_listening(addr, START_TIMEOUT, |waited| {
+                ui::detail(format!("  still starting after {}s (log {})", waited.as_secs(), log.display()))
+            })
+            .await;
+        let took = match waited {
+            Ok(took) => took,
+            Err(err) => {
+                pid_file.remove();
+                return Err(err.context(name));
+            }
+        };
+        let dir = args.first().cloned().unwrap_or_default();
+        ui::ok(format!("{name} (pid {pid}) after {:.1}s, data in {dir}, log {}", took.as_secs_f32(), log.display()));
+        Ok(Engine { name, addr, storage: dir, process: Some((process, pid_file)) })
+    }
+
+    /// Stops the engine if the launcher started it (both flush on SIGTERM).
+    pub async fn stop(self) {
+        if let Some((mut process, pid_file)) = self.process {
+            process.stop(Duration::from_secs(30)).await;
+            pid_file.remove();
+            ui::ok(format!("{} stopped", self.name));
+        }
+    }
+}
