@@ -20,6 +20,10 @@ KAFKA_HOME="$TOOLS/kafka"
 CQL_HOME="$TOOLS/cassandra"
 KAFKA_HEAP="${TRIBE_KAFKA_HEAP:-512m}"
 CQL_HEAP="${TRIBE_CQL_HEAP:-1g}"
+# Extra JVM flags per engine, e.g. test.sh's -XX:TieredStopAtLevel=1 for Kafka (C1 only:
+# half the start-up time on two busy cores, plenty of speed for tests).
+read -r -a KAFKA_JVM_OPTS <<<"${TRIBE_KAFKA_JVM_OPTS:-}"
+read -r -a CQL_JVM_OPTS <<<"${TRIBE_CQL_JVM_OPTS:-}"
 
 ok() { printf '    ok: %s\n' "$*"; }
 die() { printf 'engines.sh: %s\n' "$*" >&2; exit 1; }
@@ -103,12 +107,12 @@ EOF
   local cp="$KAFKA_HOME/lib/*"
   if [ ! -f "$dir/data/meta.properties" ]; then
     local cluster
-    cluster="$(java -cp "$cp" kafka.tools.StorageTool random-uuid)"
-    java -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cp" kafka.tools.StorageTool \
+    cluster="$(java "${KAFKA_JVM_OPTS[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)"
+    java "${KAFKA_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cp" kafka.tools.StorageTool \
       format --standalone --cluster-id "$cluster" --config "$dir/server.properties" >/dev/null
     echo "formatted KRaft storage in $dir/data (cluster $cluster)"
   fi
-  exec java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  exec java "${KAFKA_JVM_OPTS[@]}" -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$dir/log4j2.properties" -Dkafka.logs.dir="$dir" \
     -cp "$cp" kafka.Kafka "$dir/server.properties"
@@ -197,7 +201,7 @@ EOF
   local jamm
   jamm="$(find "$CQL_HOME/lib" -name 'jamm-*.jar' | head -1)"
   # One node: no gossip settling and no ring delay (they exist to let peers join).
-  exec java -Xms"$CQL_HEAP" -Xmx"$CQL_HEAP" -XX:+UseG1GC -Xss256k -XX:+ExitOnOutOfMemoryError \
+  exec java "${CQL_JVM_OPTS[@]}" -Xms"$CQL_HEAP" -Xmx"$CQL_HEAP" -XX:+UseG1GC -Xss256k -XX:+ExitOnOutOfMemoryError \
     -javaagent:"$jamm" "${jpms[@]}" \
     -Dcassandra.config="file://$dir/cassandra.yaml" -Dcassandra-foreground=yes \
     -Dcassandra.storagedir="$dir" -Dlogback.configurationFile="$dir/logback.xml" \
