@@ -99,13 +99,14 @@ install_engines() {
 }
 
 # cargo-nextest runs the test binaries in parallel; crates.io only has its source, so the
-# first install builds it (a few minutes, once per machine). test.sh falls back to
-# `cargo test` when this fails.
+# first install builds it, once per machine. An optimised build takes ~10 minutes on two
+# cores, an unoptimised one (--debug) a fraction of that, and the runner's own speed is
+# not what the suite waits on. test.sh falls back to `cargo test` when this fails.
 install_nextest() {
   step "cargo-nextest"
   if cargo nextest --version >/dev/null 2>&1; then ok "present"; return; fi
   echo "    cargo-nextest is missing; building it from crates.io (a few minutes, once per machine)"
-  if cargo install cargo-nextest --locked --quiet; then ok "installed"; else echo "    warning: cargo-nextest could not be installed; tests will run with cargo test" >&2; fi
+  if cargo install cargo-nextest --locked --debug --quiet; then ok "installed"; else echo "    warning: cargo-nextest could not be installed; tests will run with cargo test" >&2; fi
 }
 
 what="${1:-all}"
