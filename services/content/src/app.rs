@@ -9,6 +9,7 @@ use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, SERVICE_KID_PREFIX, TokenVerif
 use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
 use tribe_kit::outbox::OutboxRelay;
 use tribe_kit::page::PageTokens;
+use tribe_kit::scylla::CqlConfig;
 use tribe_proto::content::v1::content_service_server::ContentServiceServer;
 
 use crate::cache::Cache;
@@ -60,10 +61,13 @@ impl App {
             Arc::new(PgTimelines::new(pool.clone(), config.timeline_cap))
         } else {
             tracing::info!(nodes = ?config.scylla_nodes, "timelines on ScyllaDB");
-            Arc::new(
-                ScyllaTimelines::connect(&config.scylla_nodes, &config.scylla_keyspace, config.scylla_replication, config.timeline_cap)
-                    .await?,
-            )
+            let cql = CqlConfig {
+                nodes: config.scylla_nodes.clone(),
+                keyspace: config.scylla_keyspace.clone(),
+                replication: config.scylla_replication,
+                request_timeout: config.scylla_request_timeout,
+            };
+            Arc::new(ScyllaTimelines::connect(&cql, config.timeline_cap).await?)
         };
         let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
         // Connect now so the first requests do not wait; a Redis that is down only costs

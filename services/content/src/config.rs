@@ -45,6 +45,9 @@ pub struct Config {
     /// `TRIBE_CONTENT_SCYLLA_REPLICATION` (default 3): replication factor of the keyspace
     /// when the service creates it.
     pub scylla_replication: u32,
+    /// `TRIBE_SCYLLA_REQUEST_TIMEOUT` (default 3s): client-side limit of one CQL request;
+    /// beyond it the RPC fails with UNAVAILABLE.
+    pub scylla_request_timeout: Duration,
     /// `TRIBE_CONTENT_FANOUT_THRESHOLD` (default 10000): authors with more followers are
     /// merged into feeds at read time instead of being pushed.
     pub fanout_threshold: u64,
@@ -94,6 +97,7 @@ impl Config {
             scylla_nodes: list(config::var("TRIBE_SCYLLA_NODES")),
             scylla_keyspace: config::var("TRIBE_CONTENT_SCYLLA_KEYSPACE").unwrap_or_else(|| "tribe_content".into()),
             scylla_replication: config::parse_or("TRIBE_CONTENT_SCYLLA_REPLICATION", 3)?,
+            scylla_request_timeout: config::duration_or("TRIBE_SCYLLA_REQUEST_TIMEOUT", tribe_kit::scylla::DEFAULT_REQUEST_TIMEOUT)?,
             fanout_threshold: config::parse_or("TRIBE_CONTENT_FANOUT_THRESHOLD", 10_000)?,
             timeline_cap: config::parse_or("TRIBE_CONTENT_TIMELINE_CAP", 800)?,
             media_hosts,

@@ -1,6 +1,6 @@
 //! One conformance suite for every TimelineStore: ordering, cap, pagination, deletes and
-//! idempotent re-insert. Postgres always runs; ScyllaDB runs when TRIBE_SCYLLA_NODES is
-//! set (there is no ScyllaDB on the development machine, so there it is skipped).
+//! idempotent re-insert, against Postgres and against the CQL server of the test run
+//! (`TRIBE_SCYLLA_NODES`, Cassandra here, ScyllaDB in production; unset is a failure).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,6 +10,7 @@ use tribe_content::timeline::postgres::PgTimelines;
 use tribe_content::timeline::scylla::ScyllaTimelines;
 use tribe_content::timeline::{Entry, TimelineStore};
 use tribe_testkit::TestDb;
+use tribe_testkit::cql::TestKeyspace;
 use uuid::Uuid;
 
 const CAP: usize = 8;
@@ -86,15 +87,8 @@ async fn postgres_timelines_conform() {
 }
 
 #[tokio::test]
-async fn scylla_timelines_conform_when_configured() {
-    let Some(nodes) = tribe_kit::config::var("TRIBE_SCYLLA_NODES") else {
-        eprintln!("TRIBE_SCYLLA_NODES unset: ScyllaDB conformance skipped");
-        return;
-    };
-    let nodes: Vec<String> = nodes.split(',').map(str::trim).map(String::from).collect();
-    let keyspace = format!("test_{}", Uuid::new_v4().simple());
-    // Test clusters are often a single node: replication 1 unless told otherwise.
-    let replication = tribe_kit::config::parse_or("TRIBE_CONTENT_SCYLLA_REPLICATION", 1).unwrap();
-    let store = ScyllaTimelines::connect(&nodes, &keyspace, replication, CAP).await.unwrap();
+async fn cql_timelines_conform() {
+    let keyspace = TestKeyspace::new().unwrap();
+    let store = ScyllaTimelines::connect(&keyspace.config(), CAP).await.unwrap();
     suite(Arc::new(store)).await;
 }

@@ -144,6 +144,14 @@ impl<H: EventHandler> EventConsumer<H> {
                     // The database is the durable side; wait for it rather than park events.
                     tracing::warn!(error = %err, "database unavailable while consuming; retrying");
                 }
+                // A store the handler writes to is unreachable (a CQL cluster outage): like
+                // the database above, wait for it instead of dead-lettering events that
+                // would succeed a minute later.
+                Err(ApplyError::Handler(err))
+                    if err.downcast_ref::<crate::ApiError>().is_some_and(|e| e.code() == tonic::Code::Unavailable) =>
+                {
+                    tracing::warn!(error = format!("{err:#}"), event_id = %event_id, "store unavailable while consuming; retrying");
+                }
                 Err(ApplyError::Handler(err)) => {
                     attempt += 1;
                     tracing::warn!(error = format!("{err:#}"), attempt, event_id = %event_id, "event handler failed");

@@ -20,7 +20,7 @@ pub enum ApiError {
     #[error("{code:?} {reason}: {message}")]
     Rejected { code: Code, reason: &'static str, message: String },
     #[error("internal error: {0:#}")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 impl ApiError {
@@ -79,8 +79,9 @@ impl ApiError {
         Self::rejected(Code::Unavailable, reason, message)
     }
 
+    /// INTERNAL, unless `err` carries an `ApiError` (see `From<anyhow::Error>`).
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        Self::Internal(err.into())
+        Self::from(err.into())
     }
 
     /// The gRPC code this error maps to.
@@ -115,6 +116,19 @@ impl ApiError {
                 details.set_error_info("INTERNAL", domain, std::collections::HashMap::<String, String>::new());
                 Status::with_error_details(Code::Internal, "internal error", details)
             }
+        }
+    }
+}
+
+/// Store seams return `anyhow::Result` (`TimelineStore`, `MessageStore`), but a store may
+/// already know what its failure means to the caller (the CQL stores wrap an unreachable
+/// cluster as UNAVAILABLE, see `scylla`): an `ApiError` anywhere in the context chain is
+/// kept, everything else is INTERNAL.
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        match err.downcast::<ApiError>() {
+            Ok(api) => api,
+            Err(err) => Self::Internal(err),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod mask;
 pub mod outbox;
 pub mod page;
+pub mod scylla;
 pub mod server;
 pub mod tasks;
 pub mod telemetry;

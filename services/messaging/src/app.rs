@@ -59,19 +59,17 @@ impl App {
         if config.migrate {
             tribe_kit::db::migrate(&pool, &MIGRATOR).await?;
         }
-        let store: Arc<dyn MessageStore> = match &config.scylla_nodes {
-            Some(nodes) => {
-                tracing::info!(nodes = %nodes, "using the ScyllaDB message store");
-                let store = crate::store::scylla::ScyllaMessageStore::connect(
-                    nodes,
-                    &config.scylla_keyspace,
-                    config.scylla_bucket,
-                    config.scylla_replication_factor,
-                )
-                .await?;
-                Arc::new(store)
-            }
-            None => Arc::new(PgMessageStore::new(pool.clone())),
+        let store: Arc<dyn MessageStore> = if config.scylla_nodes.is_empty() {
+            Arc::new(PgMessageStore::new(pool.clone()))
+        } else {
+            tracing::info!(nodes = ?config.scylla_nodes, "using the ScyllaDB message store");
+            let cql = tribe_kit::scylla::CqlConfig {
+                nodes: config.scylla_nodes.clone(),
+                keyspace: config.scylla_keyspace.clone(),
+                replication: config.scylla_replication_factor,
+                request_timeout: config.scylla_request_timeout,
+            };
+            Arc::new(crate::store::scylla::ScyllaMessageStore::connect(&cql, config.scylla_bucket).await?)
         };
         let client = redis::Client::open(config.redis_url.as_str())?;
         let conn = redis_manager(client.clone()).await?;

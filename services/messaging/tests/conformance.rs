@@ -1,6 +1,6 @@
-//! One conformance suite for every reachable `MessageStore`: PostgreSQL always;
-//! ScyllaDB when `TRIBE_SCYLLA_NODES` is set (a fresh keyspace per test, one-day
-//! buckets). Ordering, pagination across buckets, inbox order, receipts and unread
+//! One conformance suite for every `MessageStore`: PostgreSQL, and the CQL store on the
+//! test run's CQL server (`TRIBE_SCYLLA_NODES`, unset is a failure; a fresh keyspace per
+//! test, one-day buckets). Ordering, pagination across buckets, inbox order, receipts and unread
 //! counts, request-id replay, one direct conversation per pair, the member limit.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,21 +15,22 @@ use tribe_messaging::store::postgres::PgMessageStore;
 use tribe_messaging::store::scylla::ScyllaMessageStore;
 use tribe_messaging::store::*;
 use tribe_testkit::TestDb;
+use tribe_testkit::cql::TestKeyspace;
 use uuid::Uuid;
 
+/// The backing storage of one store, kept alive for the test.
+#[allow(dead_code)] // held only for their Drop
+enum Keep {
+    Db(TestDb),
+    Keyspace(TestKeyspace),
+}
+
 /// The stores under test, with whatever keeps their backing storage alive.
-async fn stores() -> Vec<(&'static str, Arc<dyn MessageStore>, Option<TestDb>)> {
+async fn stores() -> Vec<(&'static str, Arc<dyn MessageStore>, Keep)> {
     let db = TestDb::create(&tribe_messaging::MIGRATOR).await.expect("test database");
-    let mut out: Vec<(&'static str, Arc<dyn MessageStore>, Option<TestDb>)> =
-        vec![("postgres", Arc::new(PgMessageStore::new(db.pool.clone())), Some(db))];
-    if let Ok(nodes) = std::env::var("TRIBE_SCYLLA_NODES")
-        && !nodes.is_empty()
-    {
-        let keyspace = format!("test_{}", Uuid::new_v4().simple());
-        let store = ScyllaMessageStore::connect(&nodes, &keyspace, Duration::from_secs(24 * 3600), 1).await.expect("scylla store");
-        out.push(("scylla", Arc::new(store), None));
-    }
-    out
+    let keyspace = TestKeyspace::new().unwrap();
+    let cql = ScyllaMessageStore::connect(&keyspace.config(), Duration::from_secs(24 * 3600)).await.expect("CQL store");
+    vec![("postgres", Arc::new(PgMessageStore::new(db.pool.clone())), Keep::Db(db)), ("cql", Arc::new(cql), Keep::Keyspace(keyspace))]
 }
 
 /// A UUIDv7 minted at `at`.

@@ -2,7 +2,9 @@
 //! (created, migrated, dropped), a Redis key prefix, a Kafka topic suffix with its topics
 //! created, signing keys and tokens, and services served on port 0.
 
+pub mod cql;
 pub mod kafka;
+pub mod proxy;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

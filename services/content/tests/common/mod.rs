@@ -10,10 +10,12 @@ use tonic::{Code, Status};
 use tonic_types::StatusExt;
 use tribe_content::config::Config;
 use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_kit::scylla::CqlConfig;
 use tribe_proto::content::v1 as pb;
 use tribe_proto::content::v1::content_service_client::ContentServiceClient;
 use tribe_proto::user::v1 as upb;
 use tribe_proto::user::v1::user_service_client::UserServiceClient;
+use tribe_testkit::cql::TestKeyspace;
 use tribe_testkit::{TestDb, TestKeys, TestServer, authed};
 
 pub type Client = ContentServiceClient<Channel>;
@@ -30,6 +32,8 @@ pub struct Env {
     pub keys: TestKeys,
     pub db: TestDb,
     pub user_db: TestDb,
+    /// The CQL keyspace of the timelines when they are on the CQL server (`start_cql`).
+    pub cql: Option<TestKeyspace>,
 }
 
 pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.payment.v1", "tribe.content.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC];
@@ -51,6 +55,7 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig, user_url: Strin
         scylla_nodes: Vec::new(),
         scylla_keyspace: "tribe_content".into(),
         scylla_replication: 1,
+        scylla_request_timeout: Duration::from_secs(10),
         fanout_threshold: 10_000,
         timeline_cap: 800,
         media_hosts: vec!["trainertribe.dev".into()],
@@ -98,7 +103,30 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let app = tribe_content::App::build(config.clone()).await.expect("build content service");
     let server = TestServer::spawn(move |l, s| app.serve(l, s)).await.expect("spawn content service");
     let client = ContentServiceClient::new(server.channel().await.expect("channel"));
-    Env { client, users, server, user_server, config, kafka, keys, db, user_db }
+    Env { client, users, server, user_server, config, kafka, keys, db, user_db, cql: None }
+}
+
+/// Starts both services with the home and user timelines on the test run's CQL server,
+/// in a fresh keyspace.
+pub async fn start_cql() -> Env {
+    let keyspace = TestKeyspace::new().expect("CQL keyspace");
+    let cql = keyspace.config();
+    start_cql_with(keyspace, cql, |_| {}).await
+}
+
+/// Like `start_cql`, with the store's CQL configuration given (e.g. contact points that
+/// are a proxy in front of the server) and `adjust` applied last.
+pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl FnOnce(&mut Config)) -> Env {
+    let mut env = start_with(|c| {
+        c.scylla_nodes = cql.nodes;
+        c.scylla_keyspace = cql.keyspace;
+        c.scylla_replication = cql.replication;
+        c.scylla_request_timeout = cql.request_timeout;
+        adjust(c);
+    })
+    .await;
+    env.cql = Some(keyspace);
+    env
 }
 
 /// A registered account with its access token.

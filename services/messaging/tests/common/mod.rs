@@ -9,10 +9,12 @@ use tonic::transport::Channel;
 use tonic::{Code, Status, Streaming};
 use tonic_types::StatusExt;
 use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_kit::scylla::CqlConfig;
 use tribe_messaging::config::{Config, Limits};
 use tribe_proto::messaging::v1 as pb;
 use tribe_proto::messaging::v1::messaging_service_client::MessagingServiceClient;
 use tribe_proto::messaging::v1::stream_events_response::Event;
+use tribe_testkit::cql::TestKeyspace;
 use tribe_testkit::{TestDb, TestKeys, TestServer, authed};
 
 pub type Client = MessagingServiceClient<Channel>;
@@ -25,6 +27,8 @@ pub struct Env {
     pub kafka: KafkaConfig,
     pub keys: TestKeys,
     pub db: TestDb,
+    /// The CQL keyspace of the message store when it is on the CQL server (`start_cql`).
+    pub cql: Option<TestKeyspace>,
 }
 
 pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.content.v1", "tribe.messaging.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC];
@@ -39,10 +43,11 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         redis_url: tribe_testkit::redis_url(),
         redis_prefix: tribe_testkit::redis_prefix(),
         page_token_secret: b"test page token secret of enough length".to_vec(),
-        scylla_nodes: None,
+        scylla_nodes: Vec::new(),
         scylla_keyspace: "unused".into(),
         scylla_bucket: Duration::from_secs(3600),
         scylla_replication_factor: 1,
+        scylla_request_timeout: Duration::from_secs(10),
         limits: Limits { sends_per_window: 1000, ..Limits::default() },
         user_url: None,
         service_key_file: None,
@@ -71,7 +76,30 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     adjust(&mut config);
     let server = spawn(config.clone()).await;
     let client = MessagingServiceClient::new(server.channel().await.expect("channel"));
-    Env { db, keys, kafka, server, client, config }
+    Env { db, keys, kafka, server, client, config, cql: None }
+}
+
+/// Starts the service with its message store on the test run's CQL server, in a fresh
+/// keyspace.
+pub async fn start_cql() -> Env {
+    let keyspace = TestKeyspace::new().expect("CQL keyspace");
+    let cql = keyspace.config();
+    start_cql_with(keyspace, cql, |_| {}).await
+}
+
+/// Like `start_cql`, with the store's CQL configuration given (e.g. contact points that
+/// are a proxy in front of the server) and `adjust` applied last.
+pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl FnOnce(&mut Config)) -> Env {
+    let mut env = start_with(|c| {
+        c.scylla_nodes = cql.nodes;
+        c.scylla_keyspace = cql.keyspace;
+        c.scylla_replication_factor = cql.replication;
+        c.scylla_request_timeout = cql.request_timeout;
+        adjust(c);
+    })
+    .await;
+    env.cql = Some(keyspace);
+    env
 }
 
 /// A user: an id and an access token from the test issuer.

@@ -7,13 +7,12 @@
 use std::time::Duration;
 
 use ::scylla::client::session::Session;
-use ::scylla::client::session_builder::SessionBuilder;
 use ::scylla::deserialize::row::DeserializeRow;
 use ::scylla::serialize::row::SerializeRow;
 use ::scylla::statement::prepared::PreparedStatement;
 use ::scylla::value::{CqlValue, Row};
-use anyhow::Context;
 use chrono::{DateTime, Utc};
+use tribe_kit::scylla::{CqlConfig, CqlResultExt};
 use uuid::Uuid;
 
 use super::*;
@@ -90,29 +89,9 @@ fn message_row(t: MessageTuple) -> MessageRow {
 }
 
 impl ScyllaMessageStore {
-    /// Connects to `nodes` (comma-separated host:port), creates the keyspace and tables
-    /// if missing, and prepares every statement.
-    pub async fn connect(nodes: &str, keyspace: &str, bucket: Duration, replication_factor: u32) -> anyhow::Result<Self> {
-        anyhow::ensure!(keyspace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad keyspace name {keyspace}");
-        let session = SessionBuilder::new()
-            .known_nodes(nodes.split(',').map(str::trim).filter(|n| !n.is_empty()))
-            .build()
-            .await
-            .with_context(|| format!("connect to ScyllaDB at {nodes}"))?;
-        session
-            .query_unpaged(
-                format!(
-                    "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = \
-                     {{'class': 'NetworkTopologyStrategy', 'replication_factor': {replication_factor}}}"
-                ),
-                (),
-            )
-            .await
-            .context("create keyspace")?;
-        session.use_keyspace(keyspace, false).await.context("use keyspace")?;
-        for statement in schema_statements(SCHEMA) {
-            session.query_unpaged(statement, ()).await.context("apply messaging CQL schema")?;
-        }
+    /// Connects, creates the keyspace and tables if missing, and prepares every statement.
+    pub async fn connect(config: &CqlConfig, bucket: Duration) -> anyhow::Result<Self> {
+        let session = tribe_kit::scylla::connect(config, SCHEMA).await?;
         let st = Statements::prepare(&session).await?;
         Ok(Self { session, st, bucket_ms: (bucket.as_millis() as i64).max(1) })
     }
@@ -125,12 +104,12 @@ impl ScyllaMessageStore {
     where
         R: for<'f> DeserializeRow<'f, 'f>,
     {
-        let result = self.session.execute_unpaged(st, values).await?.into_rows_result()?;
+        let result = self.session.execute_unpaged(st, values).await.cql()?.into_rows_result()?;
         Ok(result.rows::<R>()?.collect::<Result<Vec<R>, _>>()?)
     }
 
     async fn exec(&self, st: &PreparedStatement, values: impl SerializeRow) -> anyhow::Result<()> {
-        self.session.execute_unpaged(st, values).await?;
+        self.session.execute_unpaged(st, values).await.cql()?;
         Ok(())
     }
 
@@ -158,8 +137,7 @@ impl ScyllaMessageStore {
         let (name, description, image) =
             group.map(|g| (g.name.as_str(), g.description.as_str(), g.image_url.as_str())).unwrap_or(("", "", ""));
         let bucket = self.bucket(at.timestamp_millis());
-        self.exec(&self.st.insert_conversation, (id, kind.code(), key, name, description, image, by, micros(at), bucket, count))
-            .await
+        self.exec(&self.st.insert_conversation, (id, kind.code(), key, name, description, image, by, micros(at), bucket, count)).await
     }
 
     async fn join(&self, conversation: Uuid, user: Uuid, role: Role, kind: Kind, at: DateTime<Utc>) -> anyhow::Result<()> {
@@ -202,11 +180,6 @@ impl ScyllaMessageStore {
         };
         Ok(rows.into_iter().map(message_row).collect())
     }
-}
-
-fn schema_statements(schema: &str) -> Vec<String> {
-    let without_comments: String = schema.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
-    without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 #[async_trait::async_trait]
@@ -472,7 +445,7 @@ mod tests {
 
     #[test]
     fn the_cql_schema_splits_into_its_tables() {
-        let statements = schema_statements(SCHEMA);
+        let statements = tribe_kit::scylla::schema_statements(SCHEMA);
         let tables: Vec<&str> = statements
             .iter()
             .filter_map(|s| s.strip_prefix("CREATE TABLE IF NOT EXISTS "))

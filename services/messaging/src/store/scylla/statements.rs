@@ -1,9 +1,8 @@
 //! The prepared statements of the ScyllaDB store, with their consistency levels.
 
 use ::scylla::client::session::Session;
+use ::scylla::statement::Consistency;
 use ::scylla::statement::prepared::PreparedStatement;
-use ::scylla::statement::{Consistency, SerialConsistency};
-use anyhow::Context;
 
 pub(super) struct Statements {
     pub(super) conversation: PreparedStatement,
@@ -35,12 +34,11 @@ pub(super) struct Statements {
 
 impl Statements {
     pub(super) async fn prepare(session: &Session) -> anyhow::Result<Self> {
+        // LOCAL_QUORUM; conditional statements (IF ...) run their Paxos round at
+        // LOCAL_SERIAL, which tribe_kit::scylla::prepare sets on every statement. With
+        // replication 1 (a single local node) LOCAL_QUORUM is that one node.
         async fn p(session: &Session, cql: &str, idempotent: bool) -> anyhow::Result<PreparedStatement> {
-            let mut st = session.prepare(cql).await.with_context(|| format!("prepare {cql}"))?;
-            st.set_consistency(Consistency::LocalQuorum);
-            st.set_serial_consistency(Some(SerialConsistency::LocalSerial));
-            st.set_is_idempotent(idempotent);
-            Ok(st)
+            tribe_kit::scylla::prepare(session, cql, Consistency::LocalQuorum, idempotent).await
         }
         async fn serial_read(session: &Session, cql: &str) -> anyhow::Result<PreparedStatement> {
             let mut st = p(session, cql, true).await?;
