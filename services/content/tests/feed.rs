@@ -114,6 +114,90 @@ async fn posts_fan_out_to_followers_respect_visibility_and_leave_on_delete_and_u
     assert!(events.iter().all(|e| e.producer == "content" && !e.event_id.is_empty()));
 }
 
+/// The push path on the CQL store: post -> outbox -> Kafka -> fan-out consumer -> the
+/// follower's home timeline on the CQL server -> GetFeed; a delete and an unfollow take
+/// posts out again.
+#[tokio::test]
+async fn posts_fan_out_through_kafka_into_cql_home_timelines() {
+    let mut env = start_cql().await;
+    let session = env.cql.as_ref().unwrap().session().await.unwrap();
+    let a = register(&mut env, &unique("a"), false).await;
+    let b = register(&mut env, &unique("b"), true).await;
+    let c = register(&mut env, &unique("c"), false).await;
+    follow(&mut env, &a, &b).await;
+    let first = create(&mut env, &b, post("cql squats")).await;
+    let second = create(&mut env, &b, post("cql deadlifts")).await;
+    let client = env.client.clone();
+    // GetFeed falls back to pulling followees' posts while a timeline is empty, so the
+    // stored timeline is what proves the fan-out.
+    eventually("both posts are in A's CQL home timeline", || {
+        let (session, a, ids) = (&session, &a, [second.post_id.clone(), first.post_id.clone()]);
+        async move { cql_home(session, &a.id).await == ids }
+    })
+    .await;
+    assert_eq!(feed_ids(&mut env, &a).await, vec![second.post_id.clone(), first.post_id.clone()], "A's feed, newest first");
+    assert!(!in_feed(&mut env, &c, &first.post_id).await, "C follows nobody");
+    assert!(cql_home(&session, &c.id).await.is_empty());
+    let in_pg: i64 = sqlx::query_scalar("SELECT count(*) FROM home_timeline").fetch_one(&env.db.pool).await.unwrap();
+    assert_eq!(in_pg, 0, "no timeline in PostgreSQL");
+
+    env.client.clone().delete_post(as_user(&b, pb::DeletePostRequest { post_id: first.post_id.clone() })).await.unwrap();
+    eventually("the deleted post leaves A's CQL home timeline", || {
+        let (session, a, id) = (&session, &a, first.post_id.clone());
+        async move { !cql_home(session, &a.id).await.contains(&id) }
+    })
+    .await;
+    env.users.unfollow_user(as_user(&a, upb::UnfollowUserRequest { user_id: b.id.clone() })).await.unwrap();
+    wait_feed(&client, &a, &second.post_id, false).await;
+    assert!(cql_home(&session, &a.id).await.is_empty(), "unfollowing removed B's posts");
+}
+
+/// CQL node unreachable: GetFeed fails with UNAVAILABLE — never INTERNAL, a panic or a
+/// hang — while the service keeps answering what PostgreSQL serves, and the feed works
+/// again once the node is back. The service reaches the shared server only through a
+/// proxy, so nothing else is disturbed; the proxy's counters prove the driver did not
+/// bypass it (it could, by connecting to an address discovered in system.local).
+#[tokio::test]
+async fn feeds_are_unavailable_while_the_cql_node_is_unreachable_and_recover_after() {
+    let (keyspace, proxy, cql) = tribe_testkit::cql::through_proxy().await.unwrap();
+    let mut env = start_cql_with(keyspace, cql, |_| {}).await;
+    // The test's own session goes straight to the server, around the proxy.
+    let direct = env.cql.as_ref().unwrap().session().await.unwrap();
+    let a = register(&mut env, &unique("a"), false).await;
+    let b = register(&mut env, &unique("b"), true).await;
+    follow(&mut env, &a, &b).await;
+    let squats = create(&mut env, &b, post("outage squats")).await;
+    eventually("the post is in A's CQL home timeline", || {
+        let (direct, a, id) = (&direct, &a, squats.post_id.clone());
+        async move { cql_home(direct, &a.id).await.contains(&id) }
+    })
+    .await;
+    let mut client = env.client.clone();
+    let feed = |reader: &Account| {
+        let mut request = as_user(reader, pb::GetFeedRequest { page_size: 10, page_token: String::new() });
+        request.set_timeout(Duration::from_secs(8));
+        request
+    };
+    assert!(client.get_feed(feed(&a)).await.is_ok());
+    let connections = proxy.accepted();
+    assert!(connections > 0, "the service talks to the CQL server through the proxy");
+
+    proxy.cut().await;
+    let status = client.get_feed(feed(&a)).await.unwrap_err();
+    assert_status(&status, Code::Unavailable, Some("DATABASE_UNAVAILABLE"));
+    let status = client.get_feed(feed(&a)).await.unwrap_err();
+    assert_status(&status, Code::Unavailable, Some("DATABASE_UNAVAILABLE"));
+    client.get_post(as_user(&a, pb::GetPostRequest { post_id: squats.post_id.clone() })).await.expect("posts still come from PostgreSQL");
+
+    proxy.restore();
+    eventually("GetFeed works again once the CQL node is back", || {
+        let (mut client, request, id) = (client.clone(), feed(&a), squats.post_id.clone());
+        async move { client.get_feed(request).await.is_ok_and(|r| r.into_inner().posts.iter().any(|p| p.post_id == id)) }
+    })
+    .await;
+    assert!(proxy.accepted() > connections, "the driver reconnected through the proxy");
+}
+
 #[tokio::test]
 async fn a_big_author_is_merged_at_read_time_and_a_returning_user_sees_followees_posts() {
     // Threshold 1: an author with two followers is not pushed.

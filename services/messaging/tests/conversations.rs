@@ -32,15 +32,26 @@ async fn creating_an_existing_direct_conversation_returns_it() {
 
 #[tokio::test]
 async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity() {
-    let env = start().await;
-    let (ana, ben, cat) = (user(&env), user(&env), user(&env));
-    let with_ben = direct(&env, &ana, &ben).await;
-    let with_cat = direct(&env, &ana, &cat).await;
+    history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(&start().await).await;
+}
+
+/// The same on the CQL message store (messages in time buckets, the inbox by activity).
+#[tokio::test]
+async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on_cql() {
+    let env = start_cql().await;
+    history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(&env).await;
+    assert_stored_on_cql(&env).await;
+}
+
+async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(env: &Env) {
+    let (ana, ben, cat) = (user(env), user(env), user(env));
+    let with_ben = direct(env, &ana, &ben).await;
+    let with_cat = direct(env, &ana, &cat).await;
     let mut sent = Vec::new();
     for i in 0..25 {
-        sent.push(send(&env, if i % 2 == 0 { &ana } else { &ben }, &with_ben, &format!("message {i}")).await.message_id);
+        sent.push(send(env, if i % 2 == 0 { &ana } else { &ben }, &with_ben, &format!("message {i}")).await.message_id);
     }
-    send(&env, &cat, &with_cat, "hi ana").await;
+    send(env, &cat, &with_cat, "hi ana").await;
 
     let mut c = env.client.clone();
     let mut seen = Vec::new();
@@ -84,7 +95,7 @@ async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity() {
     assert_eq!(cat_row.last_message.as_ref().unwrap().text, "hi ana");
     assert_eq!(cat_row.unread_count, 1);
     assert_eq!(inbox.conversations[1].unread_count, 12, "ben's 12 messages are unread for ana");
-    send(&env, &ben, &with_ben, "bump").await;
+    send(env, &ben, &with_ben, "bump").await;
     let inbox =
         c.list_conversations(req(&ana, pb::ListConversationsRequest { page_size: 1, ..Default::default() })).await.unwrap().into_inner();
     assert_eq!(inbox.conversations[0].conversation_id, with_ben, "a new message moves the conversation up");
@@ -112,24 +123,35 @@ async fn a_direct_conversation_reaches_the_other_inbox_with_its_first_message() 
 
 #[tokio::test]
 async fn read_receipts_move_forward_only_and_unread_counts_return_to_zero() {
-    let env = start().await;
-    let (ana, ben) = (user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
-    let m1 = send(&env, &ana, &conv, "one").await;
-    let m2 = send(&env, &ana, &conv, "two").await;
-    let counts = unread(&env, &ben).await;
+    read_receipts_move_forward_only_and_unread_counts_return_to_zero_on(&start().await).await;
+}
+
+/// The same on the CQL message store (read positions by compare-and-set).
+#[tokio::test]
+async fn read_receipts_move_forward_only_and_unread_counts_return_to_zero_on_cql() {
+    let env = start_cql().await;
+    read_receipts_move_forward_only_and_unread_counts_return_to_zero_on(&env).await;
+    assert_stored_on_cql(&env).await;
+}
+
+async fn read_receipts_move_forward_only_and_unread_counts_return_to_zero_on(env: &Env) {
+    let (ana, ben) = (user(env), user(env));
+    let conv = direct(env, &ana, &ben).await;
+    let m1 = send(env, &ana, &conv, "one").await;
+    let m2 = send(env, &ana, &conv, "two").await;
+    let counts = unread(env, &ben).await;
     assert_eq!((counts.unread_conversation_count, counts.unread_message_count), (1, 2));
-    assert_eq!(unread(&env, &ana).await.unread_message_count, 0, "own messages are never unread");
+    assert_eq!(unread(env, &ana).await.unread_message_count, 0, "own messages are never unread");
 
     let mut c = env.client.clone();
     let r = c.mark_read(req(&ben, pb::MarkReadRequest { conversation_id: conv.clone(), message_id: m2.message_id.clone() })).await.unwrap();
     assert_eq!(r.into_inner().read_receipt.unwrap().last_read_message_id, m2.message_id);
     let r = c.mark_read(req(&ben, pb::MarkReadRequest { conversation_id: conv.clone(), message_id: m1.message_id.clone() })).await.unwrap();
     assert_eq!(r.into_inner().read_receipt.unwrap().last_read_message_id, m2.message_id, "never backwards");
-    let counts = unread(&env, &ben).await;
+    let counts = unread(env, &ben).await;
     assert_eq!((counts.unread_conversation_count, counts.unread_message_count), (0, 0));
-    send(&env, &ana, &conv, "three").await;
-    assert_eq!(unread(&env, &ben).await.unread_message_count, 1, "the cached counter goes up again");
+    send(env, &ana, &conv, "three").await;
+    assert_eq!(unread(env, &ben).await.unread_message_count, 1, "the cached counter goes up again");
 
     let view = c.get_conversation(req(&ana, pb::GetConversationRequest { conversation_id: conv.clone() })).await.unwrap().into_inner();
     let ben_part = view.conversation.unwrap().participants.into_iter().find(|p| p.user.as_ref().unwrap().user_id == ben.id).unwrap();
@@ -221,9 +243,20 @@ async fn bad_input_is_invalid_argument_with_every_field_named() {
 
 #[tokio::test]
 async fn a_retried_send_returns_the_same_message() {
-    let env = start().await;
-    let (ana, ben) = (user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
+    a_retried_send_returns_the_same_message_on(&start().await).await;
+}
+
+/// The same on the CQL message store (request ids claimed with INSERT ... IF NOT EXISTS).
+#[tokio::test]
+async fn a_retried_send_returns_the_same_message_on_cql() {
+    let env = start_cql().await;
+    a_retried_send_returns_the_same_message_on(&env).await;
+    assert_stored_on_cql(&env).await;
+}
+
+async fn a_retried_send_returns_the_same_message_on(env: &Env) {
+    let (ana, ben) = (user(env), user(env));
+    let conv = direct(env, &ana, &ben).await;
     let mut c = env.client.clone();
     let request =
         pb::SendMessageRequest { conversation_id: conv.clone(), text: "once".into(), request_id: "retry-1".into(), ..Default::default() };
@@ -283,4 +316,55 @@ async fn sending_is_rate_limited_per_user() {
     assert!(i >= 3, "at least the allowance went through");
     assert_status(&s, Code::ResourceExhausted, Some("RATE_LIMITED"));
     send(&env, &ben, &conv, "ben is not limited by ana's sends").await;
+}
+
+/// A call that gives up after 8 s, so a hanging store fails the test instead of stalling it.
+fn timed<T>(mut request: tonic::Request<T>) -> tonic::Request<T> {
+    request.set_timeout(std::time::Duration::from_secs(8));
+    request
+}
+
+/// CQL node unreachable: SendMessage and ListMessages fail with UNAVAILABLE — never
+/// INTERNAL, a panic or a hang — and once the node is back the retried send (same
+/// request id) is stored exactly once. The service reaches the shared server only through
+/// a proxy; its counters prove the driver did not bypass it (it could, by connecting to
+/// an address discovered in system.local).
+#[tokio::test]
+async fn sending_is_unavailable_while_the_cql_node_is_unreachable_and_recovers_after() {
+    let (keyspace, proxy, cql) = tribe_testkit::cql::through_proxy().await.unwrap();
+    let env = start_cql_with(keyspace, cql, |_| {}).await;
+    let (ana, ben) = (user(&env), user(&env));
+    let conv = direct(&env, &ana, &ben).await;
+    let before = send(&env, &ana, &conv, "before the outage").await;
+    let connections = proxy.accepted();
+    assert!(connections > 0, "the service talks to the CQL server through the proxy");
+    let during = pb::SendMessageRequest {
+        conversation_id: conv.clone(),
+        text: "during the outage".into(),
+        request_id: "outage-1".into(),
+        ..Default::default()
+    };
+    let mut c = env.client.clone();
+
+    proxy.cut().await;
+    let s = c.send_message(timed(req(&ana, during.clone()))).await.unwrap_err();
+    assert_status(&s, Code::Unavailable, Some("DATABASE_UNAVAILABLE"));
+    let s = c
+        .list_messages(timed(req(&ben, pb::ListMessagesRequest { conversation_id: conv.clone(), ..Default::default() })))
+        .await
+        .unwrap_err();
+    assert_status(&s, Code::Unavailable, Some("DATABASE_UNAVAILABLE"));
+
+    proxy.restore();
+    let sent = eventually(std::time::Duration::from_secs(30), "SendMessage works again once the CQL node is back", || {
+        let (mut c, request) = (c.clone(), timed(req(&ana, during.clone())));
+        async move { c.send_message(request).await.ok().and_then(|r| r.into_inner().message) }
+    })
+    .await;
+    let again = c.send_message(req(&ana, during.clone())).await.unwrap().into_inner().message.unwrap();
+    assert_eq!(again, sent, "the retried request replays the one message");
+    let history = c.list_messages(req(&ben, pb::ListMessagesRequest { conversation_id: conv, ..Default::default() })).await.unwrap();
+    let texts: Vec<String> = history.into_inner().messages.into_iter().map(|m| m.text).collect();
+    assert_eq!(texts, vec!["during the outage".to_string(), before.text], "stored once each, newest first");
+    assert!(proxy.accepted() > connections, "the driver reconnected through the proxy");
 }

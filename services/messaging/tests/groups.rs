@@ -114,8 +114,19 @@ async fn bad_group_input_and_adding_a_member_twice() {
 
 #[tokio::test]
 async fn a_group_holds_at_most_256_members() {
-    let env = start().await;
-    let owner = user(&env);
+    a_group_holds_at_most_256_members_on(&start().await).await;
+}
+
+/// The same on the CQL message store (member_count by compare-and-set).
+#[tokio::test]
+async fn a_group_holds_at_most_256_members_on_cql() {
+    let env = start_cql().await;
+    a_group_holds_at_most_256_members_on(&env).await;
+    assert_stored_on_cql(&env).await;
+}
+
+async fn a_group_holds_at_most_256_members_on(env: &Env) {
+    let owner = user(env);
     let mut c = env.client.clone();
     let ids: Vec<String> = (0..256).map(|_| uuid::Uuid::now_v7().to_string()).collect();
     let s = c

@@ -10,6 +10,8 @@ use scylla::client::session_builder::SessionBuilder;
 use scylla::statement::unprepared::Statement;
 use tribe_kit::scylla::{CqlConfig, parse_nodes};
 
+use crate::proxy::TcpProxy;
+
 /// What a test says when the CQL server of the run is not configured.
 pub const NODES_UNSET: &str = "TRIBE_SCYLLA_NODES unset: run ./mesh/test.sh, which starts the CQL server";
 
@@ -63,6 +65,18 @@ impl TestKeyspace {
         session.use_keyspace(&self.name, false).await.context("use test keyspace")?;
         Ok(session)
     }
+}
+
+/// A fresh keyspace whose store reaches the run's CQL server only through a
+/// [`TcpProxy`], with a short request timeout so calls fail fast while it is cut. Returns
+/// the configuration to give the store.
+pub async fn through_proxy() -> anyhow::Result<(TestKeyspace, TcpProxy, CqlConfig)> {
+    let keyspace = TestKeyspace::new()?;
+    let server = tokio::net::lookup_host(&keyspace.nodes[0]).await?.next().context("resolve the CQL server")?;
+    let proxy = TcpProxy::start(server).await?;
+    let mut config = keyspace.config_via(vec![proxy.addr().to_string()]);
+    config.request_timeout = Duration::from_secs(2);
+    Ok((keyspace, proxy, config))
 }
 
 impl Drop for TestKeyspace {

@@ -129,6 +129,14 @@ pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl
     env
 }
 
+/// The post ids of `owner`'s home timeline as stored on the CQL server, newest first.
+pub async fn cql_home(session: &scylla::client::session::Session, owner: &str) -> Vec<String> {
+    let owner = uuid::Uuid::parse_str(owner).unwrap();
+    let rows = session.query_unpaged("SELECT post_id FROM home_timeline WHERE owner_id = ?", (owner,)).await.unwrap();
+    let rows = rows.into_rows_result().unwrap();
+    rows.rows::<(Vec<u8>,)>().unwrap().map(|r| uuid::Uuid::from_slice(&r.unwrap().0).unwrap().to_string()).collect()
+}
+
 /// A registered account with its access token.
 #[derive(Debug, Clone)]
 pub struct Account {

@@ -102,6 +102,17 @@ pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl
     env
 }
 
+/// Proves a CQL variant ran on the CQL store: its keyspace holds conversations and
+/// PostgreSQL's table none.
+pub async fn assert_stored_on_cql(env: &Env) {
+    let keyspace = env.cql.as_ref().expect("started with start_cql");
+    let session = keyspace.session().await.expect("CQL session");
+    let rows = session.query_unpaged("SELECT conversation_id FROM conversations", ()).await.unwrap().into_rows_result().unwrap();
+    assert!(rows.rows_num() > 0, "conversations in CQL keyspace {}", keyspace.name);
+    let in_pg: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations").fetch_one(&env.db.pool).await.unwrap();
+    assert_eq!(in_pg, 0, "no conversation in PostgreSQL");
+}
+
 /// A user: an id and an access token from the test issuer.
 #[derive(Debug, Clone)]
 pub struct User {
