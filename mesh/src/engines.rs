@@ -64,7 +64,12 @@ impl EngineProcess {
 
     /// Waits until `addr` accepts connections; `progress` is called every 10 s. Fails with
     /// the log's tail if the process exits or `timeout` passes (and then stops it).
-    pub async fn wait_listening(&mut self, addr: SocketAddr, timeout: Duration, mut progress: impl FnMut(Duration)) -> anyhow::Result<Duration> {
+    pub async fn wait_listening(
+        &mut self,
+        addr: SocketAddr,
+        timeout: Duration,
+        mut progress: impl FnMut(Duration),
+    ) -> anyhow::Result<Duration> {
         let started = tokio::time::Instant::now();
         let mut reported = 0;
         loop {
@@ -129,14 +134,7 @@ impl Engine {
         Self::start(root, state, "cql", addr, "cql-run", &args).await
     }
 
-    async fn start(
-        root: &Path,
-        state: &State,
-        name: &'static str,
-        addr: SocketAddr,
-        run: &str,
-        args: &[String],
-    ) -> anyhow::Result<Engine> {
+    async fn start(root: &Path, state: &State, name: &'static str, addr: SocketAddr, run: &str, args: &[String]) -> anyhow::Result<Engine> {
         if tcp_open(addr).await {
             ui::ok(format!("something already listens on {addr}; using it"));
             return Ok(Engine { name, addr, storage: "external".into(), process: None });

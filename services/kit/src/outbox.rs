@@ -110,7 +110,8 @@ pub async fn ensure_topics(kafka: &KafkaConfig, logical_topics: &[&str], layout:
     let admin: AdminClient<DefaultClientContext> =
         ClientConfig::new().set("bootstrap.servers", &kafka.brokers).create().context("create Kafka admin client")?;
     let names: Vec<String> = logical_topics.iter().map(|t| kafka.topic(t)).collect();
-    let topics: Vec<NewTopic<'_>> = names.iter().map(|n| NewTopic::new(n, layout.partitions, TopicReplication::Fixed(layout.replication))).collect();
+    let topics: Vec<NewTopic<'_>> =
+        names.iter().map(|n| NewTopic::new(n, layout.partitions, TopicReplication::Fixed(layout.replication))).collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let created = tokio::time::timeout(Duration::from_secs(20), admin.create_topics(&topics, &options))
         .await
