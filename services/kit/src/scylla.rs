@@ -34,7 +34,8 @@ pub struct CqlConfig {
     pub replication: u32,
     /// Client-side limit of one request (`TRIBE_SCYLLA_REQUEST_TIMEOUT`), so a cluster
     /// that stops answering fails a call with UNAVAILABLE instead of holding it for the
-    /// driver's default 30 s.
+    /// driver's default 30 s. (ScyllaDB also has a per-statement `USING TIMEOUT`, a
+    /// ScyllaDB-only CQL extension Cassandra rejects; the client-side limit works on both.)
     pub request_timeout: Duration,
 }
 
@@ -85,7 +86,10 @@ pub async fn connect(config: &CqlConfig, schema: &str) -> anyhow::Result<Session
         .map_err(|err| anyhow::Error::from(ApiError::from(err)))
         .map_err(|err| err.context(format!("connect to CQL nodes {:?}", config.nodes)))?;
     // NetworkTopologyStrategy with a plain replication_factor (applied to every data
-    // centre) is accepted by ScyllaDB and by Cassandra 4.0 and later.
+    // centre) is accepted by ScyllaDB and by Cassandra 4.0 and later. ScyllaDB releases
+    // that create keyspaces with tablets must support LWT on them (messaging uses LWTs)
+    // or get `AND tablets = {'enabled': false}`, a ScyllaDB-only option Cassandra
+    // rejects, so it is not sent here.
     ddl(
         &session,
         format!(
