@@ -153,8 +153,8 @@ async fn posts_fan_out_through_kafka_into_cql_home_timelines() {
 }
 
 /// CQL node unreachable: GetFeed fails with UNAVAILABLE — never INTERNAL, a panic or a
-/// hang — while the service keeps answering what PostgreSQL serves, and the feed works
-/// again once the node is back. The service reaches the shared server only through a
+/// hang — while the service keeps answering what PostgreSQL serves; the feed works again
+/// once the node is back, and a post made meanwhile is fanned out then. The service reaches the shared server only through a
 /// proxy, so nothing else is disturbed; the proxy's counters prove the driver did not
 /// bypass it (it could, by connecting to an address discovered in system.local).
 #[tokio::test]
@@ -188,11 +188,21 @@ async fn feeds_are_unavailable_while_the_cql_node_is_unreachable_and_recover_aft
     let status = client.get_feed(feed(&a)).await.unwrap_err();
     assert_status(&status, Code::Unavailable, Some("DATABASE_UNAVAILABLE"));
     client.get_post(as_user(&a, pb::GetPostRequest { post_id: squats.post_id.clone() })).await.expect("posts still come from PostgreSQL");
+    // A post made during the outage commits (its own-timeline write is best effort); its
+    // fan-out must wait for the node, not be dead-lettered. The outage outlasts the
+    // consumer's five handler attempts (~3 s of backoff) that would otherwise park it.
+    let during = create(&mut env, &b, post("outage deadlifts")).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
 
     proxy.restore();
     eventually("GetFeed works again once the CQL node is back", || {
         let (mut client, request, id) = (client.clone(), feed(&a), squats.post_id.clone());
         async move { client.get_feed(request).await.is_ok_and(|r| r.into_inner().posts.iter().any(|p| p.post_id == id)) }
+    })
+    .await;
+    eventually("the post made during the outage is fanned out after it", || {
+        let (direct, a, id) = (&direct, &a, during.post_id.clone());
+        async move { cql_home(direct, &a.id).await.contains(&id) }
     })
     .await;
     assert!(proxy.accepted() > connections, "the driver reconnected through the proxy");
