@@ -113,7 +113,9 @@ impl ScyllaMessageStore {
         Ok(())
     }
 
-    /// Runs a conditional statement; true when it was applied.
+    /// Runs a conditional statement; true when it was applied. `[applied]` is the first
+    /// column of an LWT's result on ScyllaDB and Cassandra alike; a failed one adds the
+    /// current values after it, which callers re-read instead (LOCAL_SERIAL).
     async fn applied(&self, st: &PreparedStatement, values: impl SerializeRow) -> anyhow::Result<bool> {
         let rows: Vec<Row> = self.rows(st, values).await?;
         Ok(matches!(rows.first().and_then(|r| r.columns.first()), Some(Some(CqlValue::Boolean(true)))))
