@@ -115,12 +115,12 @@ impl Engine {
         let engine = Self::start(root, state, "kafka", addr, "kafka-run", &args).await?;
         let kafka = KafkaConfig { brokers: addr.to_string(), topic_suffix: String::new() };
         let layout = TopicLayout::from_env()?;
-        tribe_kit::outbox::ensure_topics(&kafka, &tribe_kit::outbox::TOPICS, layout).await.context("create topics")?;
+        tribe_kit::kafka::ensure_topics(&kafka, &tribe_kit::kafka::TOPICS, layout).await.context("create topics")?;
         ui::ok(format!(
             "topics ({} partitions, replication {}): {}",
             layout.partitions,
             layout.replication,
-            tribe_kit::outbox::TOPICS.join(", ")
+            tribe_kit::kafka::TOPICS.join(", ")
         ));
         Ok(engine)
     }

@@ -15,7 +15,8 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers;
 use tribe_analytics::ingest::{Rollups, consumer_config};
 use tribe_kit::config::{KafkaConfig, TopicLayout};
-use tribe_kit::consumer::{DEAD_LETTER_TOPIC, EventConsumer};
+use tribe_kit::consumer::EventConsumer;
+use tribe_kit::kafka::DEAD_LETTER_TOPIC;
 use tribe_kit::outbox::AfterPublish;
 use tribe_proto::analytics::v1 as pb;
 use tribe_proto::events::v1::{self as ev, event::Payload};
@@ -135,7 +136,7 @@ async fn a_consumer_crash_mid_batch_loses_nothing_and_counts_nothing_twice() {
 async fn a_broker_restart_loses_nothing_and_counts_nothing_twice() {
     let mut broker = tribe_testkit::kafka::OwnKafka::start().await.unwrap();
     let kafka = broker.config();
-    tribe_kit::outbox::ensure_topics(&kafka, &all_topics(), TopicLayout::SINGLE).await.unwrap();
+    tribe_kit::kafka::ensure_topics(&kafka, &all_topics(), TopicLayout::SINGLE).await.unwrap();
     let db = TestDb::create(&tribe_analytics::MIGRATOR).await.unwrap();
     tribe_analytics::partitions::prepare(&db.pool, Utc::now()).await.unwrap();
     let producer = Producer::new(&kafka).await;

@@ -9,7 +9,6 @@ use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, SERVICE_KID_PREFIX, TokenVerif
 use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
 use tribe_kit::outbox::OutboxRelay;
 use tribe_kit::page::PageTokens;
-use tribe_kit::scylla::CqlConfig;
 use tribe_proto::content::v1::content_service_server::ContentServiceServer;
 
 use crate::cache::Cache;
@@ -57,17 +56,12 @@ impl App {
             None => None,
         };
         let users = Users::new(&config.user_url, key, &config.auth.issuer)?;
-        let timelines: Arc<dyn TimelineStore> = if config.scylla_nodes.is_empty() {
-            Arc::new(PgTimelines::new(pool.clone(), config.timeline_cap))
-        } else {
-            tracing::info!(nodes = ?config.scylla_nodes, "timelines on ScyllaDB");
-            let cql = CqlConfig {
-                nodes: config.scylla_nodes.clone(),
-                keyspace: config.scylla_keyspace.clone(),
-                replication: config.scylla_replication,
-                request_timeout: config.scylla_request_timeout,
-            };
-            Arc::new(ScyllaTimelines::connect(&cql, config.timeline_cap).await?)
+        let timelines: Arc<dyn TimelineStore> = match &config.cql {
+            None => Arc::new(PgTimelines::new(pool.clone(), config.timeline_cap)),
+            Some(cql) => {
+                tracing::info!(nodes = ?cql.nodes, keyspace = %cql.keyspace, "timelines on ScyllaDB");
+                Arc::new(ScyllaTimelines::connect(cql, config.timeline_cap).await?)
+            }
         };
         let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
         // Connect now so the first requests do not wait; a Redis that is down only costs

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+use tribe_kit::scylla::CqlConfig;
 
 use crate::limits::Allowances;
 
@@ -37,17 +38,11 @@ pub struct Config {
     pub service_key_file: Option<PathBuf>,
     /// `TRIBE_CONTENT_USER_URL` (default http://127.0.0.1:50051).
     pub user_url: String,
-    /// `TRIBE_SCYLLA_NODES` (comma separated host:port): timelines on ScyllaDB; unset =
+    /// Home timelines on ScyllaDB when `TRIBE_SCYLLA_NODES` is set (keyspace
+    /// `TRIBE_CONTENT_SCYLLA_KEYSPACE`, default tribe_content; replication
+    /// `TRIBE_CONTENT_SCYLLA_REPLICATION`, default 3; see `CqlConfig::from_env`); `None` =
     /// timelines in Postgres.
-    pub scylla_nodes: Vec<String>,
-    /// `TRIBE_CONTENT_SCYLLA_KEYSPACE` (default tribe_content).
-    pub scylla_keyspace: String,
-    /// `TRIBE_CONTENT_SCYLLA_REPLICATION` (default 3): replication factor of the keyspace
-    /// when the service creates it.
-    pub scylla_replication: u32,
-    /// `TRIBE_SCYLLA_REQUEST_TIMEOUT` (default 3s): client-side limit of one CQL request;
-    /// beyond it the RPC fails with UNAVAILABLE.
-    pub scylla_request_timeout: Duration,
+    pub cql: Option<CqlConfig>,
     /// `TRIBE_CONTENT_FANOUT_THRESHOLD` (default 10000): authors with more followers are
     /// merged into feeds at read time instead of being pushed.
     pub fanout_threshold: u64,
@@ -94,10 +89,7 @@ impl Config {
             user_cache_ttl: config::duration_or("TRIBE_CONTENT_USER_CACHE_TTL", Duration::from_secs(60))?,
             service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
             user_url: config::var("TRIBE_CONTENT_USER_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
-            scylla_nodes: list(config::var("TRIBE_SCYLLA_NODES")),
-            scylla_keyspace: config::var("TRIBE_CONTENT_SCYLLA_KEYSPACE").unwrap_or_else(|| "tribe_content".into()),
-            scylla_replication: config::parse_or("TRIBE_CONTENT_SCYLLA_REPLICATION", 3)?,
-            scylla_request_timeout: config::duration_or("TRIBE_SCYLLA_REQUEST_TIMEOUT", tribe_kit::scylla::DEFAULT_REQUEST_TIMEOUT)?,
+            cql: CqlConfig::from_env("TRIBE_CONTENT", "tribe_content")?,
             fanout_threshold: config::parse_or("TRIBE_CONTENT_FANOUT_THRESHOLD", 10_000)?,
             timeline_cap: config::parse_or("TRIBE_CONTENT_TIMELINE_CAP", 800)?,
             media_hosts,

@@ -13,7 +13,7 @@ use tribe_testkit::{TestDb, TestKeys, authed, free_addr};
 async fn the_binary_starts_from_the_environment_migrates_and_serves() {
     let keys = TestKeys::new().unwrap();
     let db = TestDb::empty().await.unwrap();
-    let kafka = tribe_testkit::kafka(&["tribe.content.v1", "tribe.user.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC]).await.unwrap();
+    let kafka = tribe_testkit::kafka(&["tribe.content.v1", "tribe.user.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC]).await.unwrap();
     let addr = free_addr();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tribe-content"))
         .env("TRIBE_CONTENT_LISTEN_ADDR", addr.to_string())

@@ -25,9 +25,7 @@ use sqlx::{PgConnection, PgPool};
 use tribe_proto::events::v1::Event;
 
 use crate::config::KafkaConfig;
-
-/// Where undecodable, unknown or repeatedly failing events go.
-pub const DEAD_LETTER_TOPIC: &str = "tribe.deadletter.v1";
+use crate::kafka::DEAD_LETTER_TOPIC;
 
 /// Applies one event. Runs inside the transaction that also records the event id.
 #[async_trait::async_trait]
@@ -77,7 +75,7 @@ enum Outcome {
 
 impl<H: EventHandler> EventConsumer<H> {
     pub fn new(pool: PgPool, kafka: KafkaConfig, config: ConsumerConfig, handler: H) -> anyhow::Result<Self> {
-        let dead_letters = crate::outbox::producer(&kafka)?;
+        let dead_letters = crate::kafka::producer(&kafka)?;
         Ok(Self { pool, kafka, config, handler, dead_letters })
     }
 

@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod idempotency;
 pub mod ids;
+pub mod kafka;
 pub mod mask;
 pub mod outbox;
 pub mod page;

@@ -1,6 +1,6 @@
 //! Domain events: the transactional outbox every Postgres-backed service writes in the
 //! same transaction as its change, the relay that publishes it to Kafka with an
-//! idempotent producer, and topic administration.
+//! idempotent producer (`crate::kafka`).
 //!
 //! A row is marked sent only after the broker acknowledged it. If a relay dies between
 //! publishing and marking, the rows it had attempted carry `attempts > 0`; before
@@ -20,14 +20,10 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use prost::Message;
 use std::collections::HashSet;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::Headers;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -35,20 +31,9 @@ use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 use sqlx::{PgConnection, PgPool};
 use tribe_proto::events::v1::{Event, TraceContext, event::Payload};
 
-use crate::config::{KafkaConfig, TopicLayout};
+use crate::config::KafkaConfig;
 use crate::error::ApiError;
-
-/// Every logical domain topic.
-pub const TOPICS: [&str; 8] = [
-    "tribe.user.v1",
-    "tribe.content.v1",
-    "tribe.messaging.v1",
-    "tribe.fitness.v1",
-    "tribe.support.v1",
-    "tribe.payment.v1",
-    "tribe.analytics.v1",
-    crate::consumer::DEAD_LETTER_TOPIC,
-];
+use crate::kafka::producer;
 
 /// Builds the envelope for `payload`, stamped with a new UUIDv7, the current time and
 /// the current trace context.
@@ -90,40 +75,6 @@ pub async fn enqueue(conn: &mut PgConnection, topic: &str, event: &Event) -> Res
 
 /// (id, event_id, topic, key, payload, traceparent, attempts) of one outbox row.
 type OutboxRow = (i64, uuid::Uuid, String, String, Vec<u8>, String, i32);
-
-/// An idempotent Kafka producer (acks=all, enable.idempotence=true).
-pub fn producer(kafka: &KafkaConfig) -> anyhow::Result<FutureProducer> {
-    ClientConfig::new()
-        .set("bootstrap.servers", &kafka.brokers)
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("message.timeout.ms", "30000")
-        // A few milliseconds let one relay round's records share a batch per partition.
-        .set("linger.ms", "5")
-        .create()
-        .context("create Kafka producer")
-}
-
-/// Creates the given topics if missing (the brokers do not auto-create them). Existing
-/// topics are left as they are, whatever their layout.
-pub async fn ensure_topics(kafka: &KafkaConfig, logical_topics: &[&str], layout: TopicLayout) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", &kafka.brokers).create().context("create Kafka admin client")?;
-    let names: Vec<String> = logical_topics.iter().map(|t| kafka.topic(t)).collect();
-    let topics: Vec<NewTopic<'_>> =
-        names.iter().map(|n| NewTopic::new(n, layout.partitions, TopicReplication::Fixed(layout.replication))).collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let created = tokio::time::timeout(Duration::from_secs(20), admin.create_topics(&topics, &options))
-        .await
-        .map_err(|_| anyhow::anyhow!("broker at {} did not answer within 20s", kafka.brokers))?;
-    for result in created.context("create topics")? {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => anyhow::bail!("create topic {topic}: {code}"),
-        }
-    }
-    Ok(())
-}
 
 /// What the relay does after the broker acknowledged a batch; tests use `CrashBeforeMark`
 /// to simulate dying between publish and mark-sent.

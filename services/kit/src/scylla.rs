@@ -42,6 +42,28 @@ pub struct CqlConfig {
 /// The default of `TRIBE_SCYLLA_REQUEST_TIMEOUT`: below the services' 10 s RPC timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 
+impl CqlConfig {
+    /// A service's CQL store settings, or `None` (its PostgreSQL store) when
+    /// `TRIBE_SCYLLA_NODES` is unset or empty: the cluster's `TRIBE_SCYLLA_NODES` and
+    /// `TRIBE_SCYLLA_REQUEST_TIMEOUT` (default 3 s), the service's own
+    /// `<PREFIX>_SCYLLA_KEYSPACE` (default `default_keyspace`) and
+    /// `<PREFIX>_SCYLLA_REPLICATION` (default 3, a production cluster; 1 for one local node).
+    pub fn from_env(prefix: &str, default_keyspace: &str) -> anyhow::Result<Option<Self>> {
+        let nodes = crate::config::var("TRIBE_SCYLLA_NODES").map(|n| parse_nodes(&n)).unwrap_or_default();
+        if nodes.is_empty() {
+            return Ok(None);
+        }
+        let replication: u32 = crate::config::parse_or(&format!("{prefix}_SCYLLA_REPLICATION"), 3)?;
+        anyhow::ensure!(replication >= 1, "{prefix}_SCYLLA_REPLICATION must be at least 1");
+        Ok(Some(Self {
+            nodes,
+            keyspace: crate::config::var(&format!("{prefix}_SCYLLA_KEYSPACE")).unwrap_or_else(|| default_keyspace.into()),
+            replication,
+            request_timeout: crate::config::duration_or("TRIBE_SCYLLA_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT)?,
+        }))
+    }
+}
+
 /// Schema changes wait for schema agreement; Cassandra takes 1-3 s per keyspace on a
 /// small machine, far more than a data request may.
 const DDL_TIMEOUT: Duration = Duration::from_secs(60);

@@ -13,7 +13,8 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::FutureRecord;
 use sqlx::PgConnection;
 use tribe_kit::config::KafkaConfig;
-use tribe_kit::consumer::{ConsumerConfig, DEAD_LETTER_TOPIC, EventConsumer, EventHandler};
+use tribe_kit::consumer::{ConsumerConfig, EventConsumer, EventHandler};
+use tribe_kit::kafka::DEAD_LETTER_TOPIC;
 use tribe_kit::outbox::{self, AfterPublish, OutboxRelay};
 use tribe_proto::events::v1::{Event, UserFollowed, event::Payload};
 use tribe_testkit::TestDb;
@@ -101,7 +102,7 @@ async fn duplicates_restarts_and_poison_records() {
 
     let first = publish_follows(&db, &kafka, "coach", 10).await;
     // Redeliver three of them, as a producer retry after a lost ack would.
-    let producer = outbox::producer(&kafka).unwrap();
+    let producer = tribe_kit::kafka::producer(&kafka).unwrap();
     let topic = kafka.topic("tribe.user.v1");
     for event in &first[..3] {
         let bytes = event.encode_to_vec();

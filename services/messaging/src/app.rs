@@ -59,17 +59,12 @@ impl App {
         if config.migrate {
             tribe_kit::db::migrate(&pool, &MIGRATOR).await?;
         }
-        let store: Arc<dyn MessageStore> = if config.scylla_nodes.is_empty() {
-            Arc::new(PgMessageStore::new(pool.clone()))
-        } else {
-            tracing::info!(nodes = ?config.scylla_nodes, "using the ScyllaDB message store");
-            let cql = tribe_kit::scylla::CqlConfig {
-                nodes: config.scylla_nodes.clone(),
-                keyspace: config.scylla_keyspace.clone(),
-                replication: config.scylla_replication_factor,
-                request_timeout: config.scylla_request_timeout,
-            };
-            Arc::new(crate::store::scylla::ScyllaMessageStore::connect(&cql, config.scylla_bucket).await?)
+        let store: Arc<dyn MessageStore> = match &config.cql {
+            None => Arc::new(PgMessageStore::new(pool.clone())),
+            Some(cql) => {
+                tracing::info!(nodes = ?cql.nodes, keyspace = %cql.keyspace, "using the ScyllaDB message store");
+                Arc::new(crate::store::scylla::ScyllaMessageStore::connect(cql, config.scylla_bucket).await?)
+            }
         };
         let client = redis::Client::open(config.redis_url.as_str())?;
         let conn = redis_manager(client.clone()).await?;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+use tribe_kit::scylla::CqlConfig;
 
 /// Everything the messaging service reads at startup.
 #[derive(Debug, Clone)]
@@ -22,20 +23,14 @@ pub struct Config {
     pub redis_prefix: String,
     /// `TRIBE_PAGE_TOKEN_SECRET`.
     pub page_token_secret: Vec<u8>,
-    /// `TRIBE_SCYLLA_NODES` (comma-separated host:port): use the ScyllaDB store; unset =
+    /// The ScyllaDB message store when `TRIBE_SCYLLA_NODES` is set (keyspace
+    /// `TRIBE_MESSAGING_SCYLLA_KEYSPACE`, default tribe_messaging; replication
+    /// `TRIBE_MESSAGING_SCYLLA_REPLICATION`, default 3; see `CqlConfig::from_env`); `None` =
     /// the PostgreSQL store.
-    pub scylla_nodes: Vec<String>,
-    /// `TRIBE_MESSAGING_SCYLLA_KEYSPACE` (default "tribe_messaging").
-    pub scylla_keyspace: String,
+    pub cql: Option<CqlConfig>,
     /// `TRIBE_MESSAGING_SCYLLA_BUCKET` (default 10 days): the time span of one message
     /// partition.
     pub scylla_bucket: Duration,
-    /// `TRIBE_MESSAGING_SCYLLA_REPLICATION` (default 3, the production cluster; 1 for a
-    /// single local node): replication factor of the keyspace when the service creates it.
-    pub scylla_replication_factor: u32,
-    /// `TRIBE_SCYLLA_REQUEST_TIMEOUT` (default 3s): client-side limit of one CQL request;
-    /// beyond it the RPC fails with UNAVAILABLE.
-    pub scylla_request_timeout: Duration,
     pub limits: Limits,
     /// `TRIBE_MESSAGING_USER_URL` (e.g. http://127.0.0.1:50051): the user service, for
     /// existence checks and summaries; unset = ids are accepted as they are and
@@ -92,11 +87,8 @@ impl Config {
             redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
             redis_prefix: config::var("TRIBE_MESSAGING_REDIS_PREFIX").unwrap_or_else(|| "tribe:messaging:".into()),
             page_token_secret: config::page_token_secret()?,
-            scylla_nodes: config::var("TRIBE_SCYLLA_NODES").map(|n| tribe_kit::scylla::parse_nodes(&n)).unwrap_or_default(),
-            scylla_keyspace: config::var("TRIBE_MESSAGING_SCYLLA_KEYSPACE").unwrap_or_else(|| "tribe_messaging".into()),
+            cql: CqlConfig::from_env("TRIBE_MESSAGING", "tribe_messaging")?,
             scylla_bucket: config::duration_or("TRIBE_MESSAGING_SCYLLA_BUCKET", Duration::from_secs(10 * 24 * 3600))?,
-            scylla_replication_factor: config::parse_or("TRIBE_MESSAGING_SCYLLA_REPLICATION", 3)?,
-            scylla_request_timeout: config::duration_or("TRIBE_SCYLLA_REQUEST_TIMEOUT", tribe_kit::scylla::DEFAULT_REQUEST_TIMEOUT)?,
             limits: Limits {
                 sends_per_window: config::parse_or("TRIBE_MESSAGING_SENDS_PER_WINDOW", 30)?,
                 send_window: config::duration_or("TRIBE_MESSAGING_SEND_WINDOW", Duration::from_secs(10))?,

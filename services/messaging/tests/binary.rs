@@ -14,7 +14,7 @@ use tribe_testkit::{TestDb, TestKeys, authed, free_addr};
 async fn the_binary_starts_from_the_environment_migrates_serves_and_drains() {
     let keys = TestKeys::new().unwrap();
     let db = TestDb::empty().await.unwrap();
-    let kafka = tribe_testkit::kafka(&["tribe.messaging.v1", "tribe.user.v1", "tribe.content.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC])
+    let kafka = tribe_testkit::kafka(&["tribe.messaging.v1", "tribe.user.v1", "tribe.content.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC])
         .await
         .unwrap();
     let addr = free_addr();

@@ -102,7 +102,7 @@ pub async fn kafka(logical_topics: &[&str]) -> anyhow::Result<KafkaConfig> {
         brokers: std::env::var("TRIBE_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into()),
         topic_suffix: format!(".test-{}", uuid::Uuid::new_v4().simple()),
     };
-    tribe_kit::outbox::ensure_topics(&config, logical_topics, tribe_kit::config::TopicLayout::SINGLE)
+    tribe_kit::kafka::ensure_topics(&config, logical_topics, tribe_kit::config::TopicLayout::SINGLE)
         .await
         .context("create test topics (is the broker running? ./mesh/test.sh starts one)")?;
     Ok(config)

@@ -19,7 +19,7 @@ use tribe_proto::user::v1::user_service_client::UserServiceClient;
 async fn sigterm_during_a_burst_fails_no_call() {
     let db = tribe_testkit::TestDb::create(&tribe_user::MIGRATOR).await.unwrap();
     let keys = tribe_testkit::TestKeys::new().unwrap();
-    let kafka = tribe_testkit::kafka(&["tribe.user.v1", "tribe.payment.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC]).await.unwrap();
+    let kafka = tribe_testkit::kafka(&["tribe.user.v1", "tribe.payment.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC]).await.unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tribe-user"))
         .env("TRIBE_USER_LISTEN_ADDR", format!("127.0.0.1:{port}"))

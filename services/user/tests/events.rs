@@ -101,7 +101,7 @@ async fn a_subscription_event_raises_the_tier_in_new_tokens() {
         ..Default::default()
     });
     let event = tribe_kit::outbox::envelope("payment", &ana.id, &ana.id, started);
-    let producer = tribe_kit::outbox::producer(&env.kafka).unwrap();
+    let producer = tribe_kit::kafka::producer(&env.kafka).unwrap();
     let topic = env.kafka.topic("tribe.payment.v1");
     for _ in 0..2 {
         // Delivered twice: applied once.

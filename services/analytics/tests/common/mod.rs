@@ -35,7 +35,7 @@ pub struct Env {
 /// Every topic a test needs: the consumed ones and the dead-letter topic.
 pub fn all_topics() -> Vec<&'static str> {
     let mut topics = TOPICS.to_vec();
-    topics.push(tribe_kit::consumer::DEAD_LETTER_TOPIC);
+    topics.push(tribe_kit::kafka::DEAD_LETTER_TOPIC);
     topics
 }
 
@@ -142,7 +142,7 @@ impl Producer {
 /// Publishes raw bytes to a logical topic with a plain idempotent producer (for
 /// redeliveries and poison messages).
 pub async fn publish_raw(kafka: &KafkaConfig, topic: &str, key: &str, payload: &[u8]) {
-    let producer = tribe_kit::outbox::producer(kafka).unwrap();
+    let producer = tribe_kit::kafka::producer(kafka).unwrap();
     let topic = kafka.topic(topic);
     producer
         .send(rdkafka::producer::FutureRecord::to(&topic).key(key).payload(payload), Duration::from_secs(30))

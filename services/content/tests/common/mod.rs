@@ -36,7 +36,7 @@ pub struct Env {
     pub cql: Option<TestKeyspace>,
 }
 
-pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.payment.v1", "tribe.content.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC];
+pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.payment.v1", "tribe.content.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC];
 
 pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig, user_url: String) -> Config {
     Config {
@@ -52,10 +52,7 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig, user_url: Strin
         user_cache_ttl: Duration::from_secs(60),
         service_key_file: Some(keys.dir().join("svc.pem")),
         user_url,
-        scylla_nodes: Vec::new(),
-        scylla_keyspace: "tribe_content".into(),
-        scylla_replication: 1,
-        scylla_request_timeout: Duration::from_secs(10),
+        cql: None,
         fanout_threshold: 10_000,
         timeline_cap: 800,
         media_hosts: vec!["trainertribe.dev".into()],
@@ -118,10 +115,7 @@ pub async fn start_cql() -> Env {
 /// are a proxy in front of the server) and `adjust` applied last.
 pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl FnOnce(&mut Config)) -> Env {
     let mut env = start_with(|c| {
-        c.scylla_nodes = cql.nodes;
-        c.scylla_keyspace = cql.keyspace;
-        c.scylla_replication = cql.replication;
-        c.scylla_request_timeout = cql.request_timeout;
+        c.cql = Some(cql);
         adjust(c);
     })
     .await;

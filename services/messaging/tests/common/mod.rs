@@ -31,7 +31,7 @@ pub struct Env {
     pub cql: Option<TestKeyspace>,
 }
 
-pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.content.v1", "tribe.messaging.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC];
+pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.content.v1", "tribe.messaging.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC];
 
 pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
     Config {
@@ -43,11 +43,8 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         redis_url: tribe_testkit::redis_url(),
         redis_prefix: tribe_testkit::redis_prefix(),
         page_token_secret: b"test page token secret of enough length".to_vec(),
-        scylla_nodes: Vec::new(),
-        scylla_keyspace: "unused".into(),
+        cql: None,
         scylla_bucket: Duration::from_secs(3600),
-        scylla_replication_factor: 1,
-        scylla_request_timeout: Duration::from_secs(10),
         limits: Limits { sends_per_window: 1000, ..Limits::default() },
         user_url: None,
         service_key_file: None,
@@ -91,10 +88,7 @@ pub async fn start_cql() -> Env {
 /// are a proxy in front of the server) and `adjust` applied last.
 pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl FnOnce(&mut Config)) -> Env {
     let mut env = start_with(|c| {
-        c.scylla_nodes = cql.nodes;
-        c.scylla_keyspace = cql.keyspace;
-        c.scylla_replication_factor = cql.replication;
-        c.scylla_request_timeout = cql.request_timeout;
+        c.cql = Some(cql);
         adjust(c);
     })
     .await;
@@ -289,7 +283,7 @@ pub async fn produce(env: &Env, logical_topic: &str, events: &[tribe_proto::even
 /// Publishes events straight to the broker with the kit's idempotent producer (used to
 /// re-deliver an event that already went through an outbox).
 pub async fn produce_direct(env: &Env, logical_topic: &str, events: &[tribe_proto::events::v1::Event]) {
-    let producer = tribe_kit::outbox::producer(&env.kafka).unwrap();
+    let producer = tribe_kit::kafka::producer(&env.kafka).unwrap();
     let topic = env.kafka.topic(logical_topic);
     for event in events {
         let payload = prost::Message::encode_to_vec(event);

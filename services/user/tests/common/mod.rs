@@ -59,7 +59,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let db = TestDb::create(&tribe_user::MIGRATOR).await.expect("test database");
     let keys = TestKeys::new().expect("keys");
     let kafka =
-        tribe_testkit::kafka(&["tribe.user.v1", "tribe.payment.v1", tribe_kit::consumer::DEAD_LETTER_TOPIC]).await.expect("kafka topics");
+        tribe_testkit::kafka(&["tribe.user.v1", "tribe.payment.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC]).await.expect("kafka topics");
     let mut config = config(&db, &keys, &kafka);
     adjust(&mut config);
     let server = spawn(config.clone()).await;
