@@ -13,6 +13,9 @@ export PATH="$TOOLS/npm/node_modules/.bin:$TOOLS/venv/bin:$HOME/.cargo/bin:$PATH
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
 
+# CI builds from a clean clone once: incremental caches would only cost time to write.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+
 step "setup"
 bash mesh/setup.sh all
 bash mesh/setup.sh nextest
