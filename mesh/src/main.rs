@@ -182,7 +182,7 @@ async fn main() -> ExitCode {
 fn edge_config(root: &std::path::Path, ports: &Ports) -> anyhow::Result<bool> {
     let workspace = Workspace::load(root)?;
     let state = tribe_mesh::state::State::locate(root);
-    let upstreams = workspace.present().iter().map(|s| s.upstream(s.listen_addr())).collect();
+    let upstreams = workspace.present().iter().filter_map(|s| s.upstream(s.listen_addr())).collect();
     let params = envoy::EnvoyParams::new(
         ([127, 0, 0, 1], ports.edge_port).into(),
         ([127, 0, 0, 1], ports.admin_port).into(),

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use tribe_kit::auth::Surface;
+
 use crate::envoy::Upstream;
 
 /// One service of the mesh.
@@ -22,12 +24,10 @@ pub struct ServiceSpec {
     pub database: Option<&'static str>,
     /// Fully qualified proto service, also its health-check name.
     pub grpc_service: &'static str,
-    /// Methods the edge lets through without a token.
-    pub anonymous: &'static [&'static str],
-    /// Service-credential-only methods the edge refuses.
-    pub internal: &'static [&'static str],
-    /// Server-streaming methods (no route timeout).
-    pub streaming: &'static [&'static str],
+    /// What the service's crate declares in its `policy::SURFACE` (which methods are
+    /// anonymous, internal, streaming): read from the crate, never restated here. `None`
+    /// for a service that has contracts but no crate yet; the edge routes nothing to it.
+    pub surface: Option<&'static Surface>,
     /// Whether it signs user access tokens (gets `TRIBE_USER_SIGNING_KEY_FILE`).
     pub issues_user_tokens: bool,
     /// Services it calls directly (gRPC, with its service credential); the launcher
@@ -48,9 +48,7 @@ const fn spec(name: &'static str, package: &'static str, port: u16, env_prefix: 
         env_prefix,
         database: None,
         grpc_service,
-        anonymous: &[],
-        internal: &[],
-        streaming: &[],
+        surface: None,
         issues_user_tokens: false,
         calls: &[],
         cql_store: false,
@@ -62,15 +60,13 @@ const fn spec(name: &'static str, package: &'static str, port: u16, env_prefix: 
 pub const SERVICES: &[ServiceSpec] = &[
     ServiceSpec {
         database: Some("tribe_user"),
-        anonymous: &["Register", "Login", "RefreshToken"],
-        internal: &["BatchGetUsers", "BatchGetRelationships", "ListFollowerIds"],
-        streaming: &["ListFollowerIds"],
+        surface: Some(&tribe_user::policy::SURFACE),
         issues_user_tokens: true,
         ..spec("user", "tribe-user", 50051, "TRIBE_USER", "trainertribe.user.v1.UserService")
     },
     ServiceSpec {
         database: Some("tribe_content"),
-        internal: &["BatchGetPosts"],
+        surface: Some(&tribe_content::policy::SURFACE),
         // Fan-out (ListFollowerIds) and author summaries (BatchGetUsers).
         calls: &["user"],
         // Home timelines.
@@ -79,7 +75,7 @@ pub const SERVICES: &[ServiceSpec] = &[
     },
     ServiceSpec {
         database: Some("tribe_messaging"),
-        streaming: &["StreamEvents"],
+        surface: Some(&tribe_messaging::policy::SURFACE),
         // Existence checks and summaries of conversation partners (BatchGetUsers).
         calls: &["user"],
         // Conversations, messages, receipts.
@@ -92,20 +88,18 @@ pub const SERVICES: &[ServiceSpec] = &[
     },
     ServiceSpec {
         database: Some("tribe_support"),
-        streaming: &["StreamChatbotReply"],
         ..spec("support", "tribe-support", 50055, "TRIBE_SUPPORT", "trainertribe.support.v1.SupportService")
     },
     ServiceSpec {
         database: Some("tribe_payment"),
-        // The plan catalogue is the pricing page: readable before signing in.
-        anonymous: &["ListPlans", "GetPlan"],
-        internal: &["GetEntitlement"],
+        surface: Some(&tribe_payment::policy::SURFACE),
         // A fresh local mesh has something to subscribe to.
         local_env: &[("TRIBE_PAYMENT_DEFAULT_PLANS", "true")],
         ..spec("payment", "tribe-payment", 50056, "TRIBE_PAYMENT", "trainertribe.payment.v1.PaymentService")
     },
     ServiceSpec {
         database: Some("tribe_analytics"),
+        surface: Some(&tribe_analytics::policy::SURFACE),
         // Authorship of posts whose content events have not been consumed yet.
         calls: &["content"],
         ..spec("analytics", "tribe-analytics", 50057, "TRIBE_ANALYTICS", "trainertribe.analytics.v1.AnalyticsService")
@@ -127,17 +121,10 @@ impl ServiceSpec {
         root.join("migrations").join(self.name)
     }
 
-    /// The edge's view of this service listening on `addr`.
-    pub fn upstream(&self, addr: SocketAddr) -> Upstream {
-        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
-        Upstream {
-            cluster: self.name.to_string(),
-            service: self.grpc_service.to_string(),
-            addr,
-            anonymous_methods: owned(self.anonymous),
-            internal_methods: owned(self.internal),
-            streaming_methods: owned(self.streaming),
-        }
+    /// The edge's view of this service listening on `addr`, from its crate's surface;
+    /// `None` for a service without a crate.
+    pub fn upstream(&self, addr: SocketAddr) -> Option<Upstream> {
+        self.surface.map(|surface| Upstream::for_surface(surface, addr))
     }
 }
 

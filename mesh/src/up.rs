@@ -171,7 +171,7 @@ async fn start_services(
 }
 
 fn edge_params(keys: &Keys, options: &UpOptions, mesh: &Mesh) -> anyhow::Result<EnvoyParams> {
-    let upstreams = mesh.services.iter().map(|s| s.spec.upstream(s.addr)).collect();
+    let upstreams = mesh.services.iter().filter_map(|s| s.spec.upstream(s.addr)).collect();
     let mut params = EnvoyParams::new(
         SocketAddr::from(([127, 0, 0, 1], options.edge_port)),
         SocketAddr::from(([127, 0, 0, 1], options.admin_port)),

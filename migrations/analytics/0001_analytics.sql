@@ -87,26 +87,3 @@ CREATE TABLE tracked_events (
     PRIMARY KEY (user_id, client_event_id)
 );
 CREATE INDEX tracked_events_accepted ON tracked_events (accepted_at);
-
--- kit::consumer: events already applied, per consumer group.
-CREATE TABLE processed_events (
-    consumer text NOT NULL,
-    event_id uuid NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (consumer, event_id)
-);
-
--- kit::outbox: ClientEventTracked events written with the intake rows.
-CREATE TABLE outbox (
-    id bigserial PRIMARY KEY,
-    event_id uuid NOT NULL UNIQUE,
-    topic text NOT NULL,
-    key text NOT NULL,
-    payload bytea NOT NULL,
-    traceparent text NOT NULL DEFAULT '',
-    created_at timestamptz NOT NULL DEFAULT now(),
-    sent_at timestamptz,
-    attempts int NOT NULL DEFAULT 0,
-    leased_until timestamptz
-);
-CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;

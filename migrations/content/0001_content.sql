@@ -160,37 +160,3 @@ CREATE TABLE trending_tags (
     PRIMARY KEY (snapshot_id, tag)
 );
 CREATE INDEX trending_tags_rank_idx ON trending_tags (snapshot_id, score DESC, tag DESC);
-
--- Transactional outbox (see tribe_kit::outbox).
-CREATE TABLE outbox (
-    id          bigserial PRIMARY KEY,
-    event_id    uuid NOT NULL UNIQUE,
-    topic       text NOT NULL,
-    key         text NOT NULL,
-    payload     bytea NOT NULL,
-    traceparent text NOT NULL DEFAULT '',
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    sent_at     timestamptz,
-    attempts    integer NOT NULL DEFAULT 0,
-    leased_until timestamptz
-);
-CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL;
-
--- AIP-155 request ids (see tribe_kit::idempotency).
-CREATE TABLE idempotency_keys (
-    caller_id    text NOT NULL,
-    method       text NOT NULL,
-    request_id   text NOT NULL,
-    request_hash bytea NOT NULL,
-    response     bytea,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (caller_id, method, request_id)
-);
-
--- Events consumed idempotently (see tribe_kit::consumer).
-CREATE TABLE processed_events (
-    consumer     text NOT NULL,
-    event_id     uuid NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (consumer, event_id)
-);

@@ -1,7 +1,7 @@
 -- Messaging service database (tribe_messaging): the PostgreSQL MessageStore
 -- (conversations, participants, messages, receipts), notifications, the local view of
--- users and blocks built from user events, and the kit's outbox / idempotency / consumer
--- tables.
+-- users and blocks built from user events (the outbox, request ids and processed events
+-- are the kit's: services/kit/migrations).
 
 CREATE TABLE conversations (
     id               uuid PRIMARY KEY,
@@ -73,38 +73,4 @@ CREATE TABLE blocks (
     blocker_id uuid NOT NULL,
     blocked_id uuid NOT NULL,
     PRIMARY KEY (blocker_id, blocked_id)
-);
-
--- Transactional outbox (see tribe_kit::outbox).
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    event_id     uuid NOT NULL UNIQUE,
-    topic        text NOT NULL,
-    key          text NOT NULL,
-    payload      bytea NOT NULL,
-    traceparent  text NOT NULL DEFAULT '',
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    sent_at      timestamptz,
-    attempts     integer NOT NULL DEFAULT 0,
-    leased_until timestamptz
-);
-CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL;
-
--- AIP-155 request ids (see tribe_kit::idempotency).
-CREATE TABLE idempotency_keys (
-    caller_id    text NOT NULL,
-    method       text NOT NULL,
-    request_id   text NOT NULL,
-    request_hash bytea NOT NULL,
-    response     bytea,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (caller_id, method, request_id)
-);
-
--- Events consumed idempotently (see tribe_kit::consumer).
-CREATE TABLE processed_events (
-    consumer     text NOT NULL,
-    event_id     uuid NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (consumer, event_id)
 );

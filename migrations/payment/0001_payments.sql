@@ -1,6 +1,6 @@
 -- Payment service schema (database tribe_payment): plans, payment methods (provider
--- references and display facts only, never card numbers), subscriptions, transactions,
--- the transactional outbox and AIP-155 request ids.
+-- references and display facts only, never card numbers), subscriptions and
+-- transactions (the outbox and request ids are the kit's: services/kit/migrations).
 
 CREATE TABLE plans (
     id           uuid PRIMARY KEY,
@@ -88,29 +88,3 @@ CREATE TABLE transactions (
 );
 CREATE INDEX transactions_user_idx ON transactions (user_id, created_at DESC, id DESC);
 CREATE INDEX transactions_refunds_idx ON transactions (refunded_transaction_id) WHERE refunded_transaction_id IS NOT NULL;
-
--- Transactional outbox (see tribe_kit::outbox).
-CREATE TABLE outbox (
-    id          bigserial PRIMARY KEY,
-    event_id    uuid NOT NULL UNIQUE,
-    topic       text NOT NULL,
-    key         text NOT NULL,
-    payload     bytea NOT NULL,
-    traceparent text NOT NULL DEFAULT '',
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    sent_at     timestamptz,
-    attempts    integer NOT NULL DEFAULT 0,
-    leased_until timestamptz
-);
-CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL;
-
--- AIP-155 request ids (see tribe_kit::idempotency).
-CREATE TABLE idempotency_keys (
-    caller_id    text NOT NULL,
-    method       text NOT NULL,
-    request_id   text NOT NULL,
-    request_hash bytea NOT NULL,
-    response     bytea,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (caller_id, method, request_id)
-);

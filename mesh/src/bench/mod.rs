@@ -149,7 +149,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
         if let (Some(env), UserTarget::InProcess { .. }) = (&user_env, &options.user) {
             let addr = env.url.trim_start_matches("http://").parse().context("user service address")?;
             let spec = crate::services::ServiceSpec::by_name("user").context("user service spec")?;
-            upstreams.push(spec.upstream(addr));
+            upstreams.extend(spec.upstream(addr));
         }
         std::fs::write(dir.path().join("edge-jwks.json"), KeySet::from_jwks(vec![issuer.jwk().clone()])?.to_json())?;
         let mut params = EnvoyParams::new(free_addr()?, free_addr()?, dir.path().join("edge-jwks.json"), upstreams);

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, RedisConfig, ServerConfig, WorkerConfig};
 
 /// Everything the analytics service reads at startup.
 #[derive(Debug, Clone)]
@@ -12,14 +12,10 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthConfig,
     pub kafka: KafkaConfig,
-    /// `TRIBE_ANALYTICS_DATABASE_URL`.
-    pub database_url: String,
-    /// `TRIBE_ANALYTICS_DB_MAX_CONNECTIONS` (default 20).
-    pub db_max_connections: u32,
-    /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379).
-    pub redis_url: String,
-    /// `TRIBE_ANALYTICS_REDIS_PREFIX` (default "tribe:analytics:").
-    pub redis_prefix: String,
+    /// `TRIBE_ANALYTICS_DATABASE_URL`, `TRIBE_ANALYTICS_DB_MAX_CONNECTIONS`, `TRIBE_ANALYTICS_MIGRATE`.
+    pub database: DatabaseConfig,
+    /// `TRIBE_REDIS_URL`, `TRIBE_ANALYTICS_REDIS_PREFIX` (default "tribe:analytics:"): rate-limit keys.
+    pub redis: RedisConfig,
     /// `TRIBE_ANALYTICS_TRACK_EVENTS_PER_MINUTE` (default 1200): tracked events one user
     /// may send per minute before TrackEvents answers RESOURCE_EXHAUSTED.
     pub track_events_per_minute: u64,
@@ -30,15 +26,11 @@ pub struct Config {
     /// whose content events have not arrived yet; unset = no fallback.
     pub content_url: Option<String>,
     /// `TRIBE_SERVICE_KEY_FILE`: this service's ES256 key for service credentials (the
-    /// content fallback needs it).
+    /// content fallback needs it; read only when `content_url` is set).
     pub service_key_file: Option<PathBuf>,
-    /// `TRIBE_ANALYTICS_MIGRATE` (default true): apply migrations at startup.
-    pub migrate: bool,
-    /// `TRIBE_ANALYTICS_OUTBOX_RELAY` (default true): publish tracked events from this
-    /// process.
-    pub outbox_relay: bool,
-    /// `TRIBE_ANALYTICS_CONSUME_EVENTS` (default true): run the rollup consumer.
-    pub consume_events: bool,
+    /// `TRIBE_ANALYTICS_OUTBOX_RELAY` (publish tracked events from this process) and
+    /// `TRIBE_ANALYTICS_CONSUME_EVENTS` (run the rollup consumer and the watermark refresh).
+    pub workers: WorkerConfig,
 }
 
 impl Config {
@@ -47,18 +39,13 @@ impl Config {
             server: ServerConfig::from_env("TRIBE_ANALYTICS", "127.0.0.1:50057")?,
             auth: AuthConfig::from_env()?,
             kafka: KafkaConfig::from_env(),
-            database_url: config::var("TRIBE_ANALYTICS_DATABASE_URL")
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_analytics".into()),
-            db_max_connections: config::parse_or("TRIBE_ANALYTICS_DB_MAX_CONNECTIONS", 20)?,
-            redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-            redis_prefix: config::var("TRIBE_ANALYTICS_REDIS_PREFIX").unwrap_or_else(|| "tribe:analytics:".into()),
+            database: DatabaseConfig::from_env("TRIBE_ANALYTICS", "tribe_analytics")?,
+            redis: RedisConfig::from_env("TRIBE_ANALYTICS", "analytics"),
             track_events_per_minute: config::parse_or("TRIBE_ANALYTICS_TRACK_EVENTS_PER_MINUTE", 1200)?,
             raw_retention: Duration::from_secs(config::parse_or::<u64>("TRIBE_ANALYTICS_RAW_RETENTION_DAYS", 400)? * 86_400),
             content_url: config::var("TRIBE_ANALYTICS_CONTENT_URL"),
-            service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
-            migrate: config::parse_or("TRIBE_ANALYTICS_MIGRATE", true)?,
-            outbox_relay: config::parse_or("TRIBE_ANALYTICS_OUTBOX_RELAY", true)?,
-            consume_events: config::parse_or("TRIBE_ANALYTICS_CONSUME_EVENTS", true)?,
+            service_key_file: config::service_key_file(),
+            workers: WorkerConfig::from_env("TRIBE_ANALYTICS")?,
         })
     }
 }

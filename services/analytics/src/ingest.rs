@@ -8,7 +8,9 @@ use sqlx::PgConnection;
 use tribe_kit::consumer::{ConsumerConfig, EventHandler};
 use tribe_proto::events::v1::{self as ev, ClientEventType, Event, event::Payload};
 
-use crate::store::{bump, mark, post_author};
+use crate::domain::{Metric, revenue_key, subject as s};
+use crate::store::ingest::{self as store, RawEvent, mark};
+use crate::store::post_author;
 use crate::time::datetime;
 
 /// Consumer group (and `processed_events.consumer`).
@@ -23,56 +25,7 @@ pub const TOPICS: [&str; 7] =
 pub const TRACKING_TOPIC: &str = "tribe.analytics.v1";
 
 /// Repeated views by one viewer within this span count once.
-const VIEW_SESSION: i64 = 30;
-
-/// Metric names of the rollup subjects.
-pub mod metric {
-    pub const WORKOUTS_COMPLETED: &str = "workouts_completed";
-    pub const WORKOUT_SECONDS: &str = "workout_seconds";
-    pub const POSTS_CREATED: &str = "posts_created";
-    pub const LIKES_GIVEN: &str = "likes_given";
-    pub const LIKES_RECEIVED: &str = "likes_received";
-    pub const COMMENTS_RECEIVED: &str = "comments_received";
-    pub const FOLLOWERS_GAINED: &str = "followers_gained";
-    pub const FOLLOWERS_LOST: &str = "followers_lost";
-    pub const MESSAGES_SENT: &str = "messages_sent";
-    pub const VIEWS: &str = "views";
-    pub const LIKES: &str = "likes";
-    pub const COMMENTS: &str = "comments";
-    pub const SHARES: &str = "shares";
-    pub const SAVES: &str = "saves";
-    pub const PROFILE_VIEWS: &str = "profile_views";
-    pub const POST_VIEWS: &str = "post_views";
-    pub const ENGAGEMENTS: &str = "engagements";
-    pub const NEW_USERS: &str = "new_users";
-    pub const COMMENTS_CREATED: &str = "comments_created";
-    /// Followed by ":<ISO 4217 code>"; minor units, refunds negative.
-    pub const REVENUE: &str = "revenue";
-}
-
-/// Rollup subjects and distinct sets.
-pub mod subject {
-    pub const PLATFORM: &str = "platform";
-    pub const ACTIVE_USERS: &str = "active_users";
-    pub fn user(id: &str) -> String {
-        format!("user:{id}")
-    }
-    pub fn post(id: &str) -> String {
-        format!("post:{id}")
-    }
-    pub fn creator(id: &str) -> String {
-        format!("creator:{id}")
-    }
-    pub fn post_viewers(id: &str) -> String {
-        format!("post_viewers:{id}")
-    }
-    pub fn profile_viewers(id: &str) -> String {
-        format!("profile_viewers:{id}")
-    }
-}
-
-use metric as m;
-use subject as s;
+const VIEW_SESSION: Duration = Duration::minutes(30);
 
 /// The consumer configuration of the rollups.
 pub fn consumer_config() -> ConsumerConfig {
@@ -91,28 +44,18 @@ impl EventHandler for Rollups {
         let (topic, kind) = describe(payload).unwrap_or_else(|| (fallback_topic(&event.producer), "Unrecognised"));
         let event_id = uuid::Uuid::parse_str(&event.event_id).context("event_id is not a UUID")?;
         apply(tx, payload, occurred).await.with_context(|| format!("malformed {kind}"))?;
-        sqlx::query(
-            "INSERT INTO raw_events (event_id, occurred_at, topic, kind, actor_id, aggregate_id, payload)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(event_id)
-        .bind(occurred)
-        .bind(topic)
-        .bind(kind)
-        .bind(&event.actor_id)
-        .bind(&event.aggregate_id)
-        .bind(event.encode_to_vec())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO consumer_progress (topic, last_event_time, last_process_time) VALUES ($1, $2, now())
-             ON CONFLICT (topic) DO UPDATE SET last_event_time = GREATEST(consumer_progress.last_event_time, EXCLUDED.last_event_time),
-                                               last_process_time = now()",
-        )
-        .bind(topic)
-        .bind(occurred)
-        .execute(&mut *tx)
-        .await?;
+        let payload = event.encode_to_vec();
+        let raw = RawEvent {
+            event_id,
+            occurred_at: occurred,
+            topic,
+            kind,
+            actor_id: &event.actor_id,
+            aggregate_id: &event.aggregate_id,
+            payload: &payload,
+        };
+        store::record_raw(tx, raw).await?;
+        store::advance_progress(tx, topic, occurred).await?;
         Ok(())
     }
 }
@@ -173,57 +116,30 @@ fn required<'a>(field: &str, value: &'a str) -> anyhow::Result<&'a str> {
     Ok(value)
 }
 
+/// Adds `n` to one counter of `subject`.
+async fn bump(tx: &mut PgConnection, subject: &str, metric: Metric, at: DateTime<Utc>, n: i64) -> sqlx::Result<()> {
+    store::bump(tx, subject, metric.as_str(), at, n).await
+}
+
 async fn active(tx: &mut PgConnection, user_id: &str, at: DateTime<Utc>) -> sqlx::Result<()> {
     mark(tx, s::ACTIVE_USERS, at, user_id).await
 }
 
+/// A follow of `followee` gained or lost, on their activity and their creator insights.
+async fn follower(tx: &mut PgConnection, followee: &str, metric: Metric, at: DateTime<Utc>) -> sqlx::Result<()> {
+    bump(tx, &s::user(followee), metric, at, 1).await?;
+    bump(tx, &s::creator(followee), metric, at, 1).await
+}
+
 /// An engagement (like, comment, share, save) on a post by `actor`: the post's own
 /// counter, the author's creator engagements and the platform total.
-async fn engage(tx: &mut PgConnection, post_id: &str, author: &str, actor: &str, counter: &str, at: DateTime<Utc>) -> sqlx::Result<()> {
-    bump(tx, s::PLATFORM, m::ENGAGEMENTS, at, 1).await?;
+async fn engage(tx: &mut PgConnection, post_id: &str, author: &str, actor: &str, counter: Metric, at: DateTime<Utc>) -> sqlx::Result<()> {
+    bump(tx, s::PLATFORM, Metric::Engagements, at, 1).await?;
     if actor != author {
         bump(tx, &s::post(post_id), counter, at, 1).await?;
-        bump(tx, &s::creator(author), m::ENGAGEMENTS, at, 1).await?;
+        bump(tx, &s::creator(author), Metric::Engagements, at, 1).await?;
     }
     Ok(())
-}
-
-/// Learns a post's author from any content event that names it.
-async fn remember_post(tx: &mut PgConnection, post_id: &str, author: &str, created: Option<DateTime<Utc>>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO posts (post_id, author_id, created_at) VALUES ($1, $2, $3)
-         ON CONFLICT (post_id) DO UPDATE SET created_at = COALESCE(EXCLUDED.created_at, posts.created_at)",
-    )
-    .bind(post_id)
-    .bind(author)
-    .bind(created)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// Whether a view of `target` by `viewer` at `at` starts a new 30-minute view; records it.
-async fn fresh_view(tx: &mut PgConnection, target: &str, viewer: &str, at: DateTime<Utc>) -> sqlx::Result<bool> {
-    let window = Duration::minutes(VIEW_SESSION);
-    let seen: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM counted_views WHERE target = $1 AND viewer_id = $2 AND viewed_at > $3 AND viewed_at < $4)",
-    )
-    .bind(target)
-    .bind(viewer)
-    .bind(at - window)
-    .bind(at + window)
-    .fetch_one(&mut *tx)
-    .await?;
-    if seen {
-        return Ok(false);
-    }
-    sqlx::query("INSERT INTO counted_views (target, viewer_id, viewed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(target)
-        .bind(viewer)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-    Ok(true)
 }
 
 /// A post's owner: what content events told us wins over what TrackEvents knew then.
@@ -235,70 +151,46 @@ async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> a
     match payload {
         Payload::UserRegistered(e) => {
             let user = required("user_id", &e.user_id)?;
-            sqlx::query("INSERT INTO users (user_id, is_trainer, registered_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING")
-                .bind(user)
-                .bind(e.is_trainer)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            bump(tx, s::PLATFORM, m::NEW_USERS, at, 1).await?;
+            store::record_user(tx, user, e.is_trainer, at).await?;
+            bump(tx, s::PLATFORM, Metric::NewUsers, at, 1).await?;
         }
         Payload::UserFollowed(e) => {
-            let (follower, followee) = (required("follower_id", &e.follower_id)?, required("followee_id", &e.followee_id)?);
-            sqlx::query("INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(follower)
-                .bind(followee)
-                .execute(&mut *tx)
-                .await?;
-            bump(tx, &s::user(followee), m::FOLLOWERS_GAINED, at, 1).await?;
-            bump(tx, &s::creator(followee), m::FOLLOWERS_GAINED, at, 1).await?;
-            active(tx, follower, at).await?;
+            let (follower_id, followee) = (required("follower_id", &e.follower_id)?, required("followee_id", &e.followee_id)?);
+            store::add_follow(tx, follower_id, followee).await?;
+            follower(tx, followee, Metric::FollowersGained, at).await?;
+            active(tx, follower_id, at).await?;
         }
         Payload::UserUnfollowed(e) => {
-            let (follower, followee) = (required("follower_id", &e.follower_id)?, required("followee_id", &e.followee_id)?);
-            sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
-                .bind(follower)
-                .bind(followee)
-                .execute(&mut *tx)
-                .await?;
-            bump(tx, &s::user(followee), m::FOLLOWERS_LOST, at, 1).await?;
-            bump(tx, &s::creator(followee), m::FOLLOWERS_LOST, at, 1).await?;
+            let (follower_id, followee) = (required("follower_id", &e.follower_id)?, required("followee_id", &e.followee_id)?);
+            store::remove_follow(tx, follower_id, followee).await?;
+            follower(tx, followee, Metric::FollowersLost, at).await?;
         }
         Payload::UserBlocked(e) => {
             // A block removes follows in both directions; count only the ones we saw.
             let (blocker, blocked) = (required("blocker_id", &e.blocker_id)?, required("blocked_id", &e.blocked_id)?);
-            let removed: Vec<String> = sqlx::query_scalar(
-                "DELETE FROM follows WHERE (follower_id = $1 AND followee_id = $2) OR (follower_id = $2 AND followee_id = $1)
-                 RETURNING followee_id",
-            )
-            .bind(blocker)
-            .bind(blocked)
-            .fetch_all(&mut *tx)
-            .await?;
-            for followee in removed {
-                bump(tx, &s::user(&followee), m::FOLLOWERS_LOST, at, 1).await?;
-                bump(tx, &s::creator(&followee), m::FOLLOWERS_LOST, at, 1).await?;
+            for followee in store::remove_follows_between(tx, blocker, blocked).await? {
+                follower(tx, &followee, Metric::FollowersLost, at).await?;
             }
         }
         Payload::PostCreated(e) => {
             let (post, author) = (required("post_id", &e.post_id)?, required("author_id", &e.author_id)?);
-            remember_post(tx, post, author, Some(at)).await?;
-            bump(tx, &s::user(author), m::POSTS_CREATED, at, 1).await?;
-            bump(tx, s::PLATFORM, m::POSTS_CREATED, at, 1).await?;
+            store::learn_post(tx, post, author, Some(at)).await?;
+            bump(tx, &s::user(author), Metric::PostsCreated, at, 1).await?;
+            bump(tx, s::PLATFORM, Metric::PostsCreated, at, 1).await?;
             active(tx, author, at).await?;
         }
         Payload::PostDeleted(e) => {
             let post = required("post_id", &e.post_id)?;
-            sqlx::query("UPDATE posts SET deleted_at = $2 WHERE post_id = $1").bind(post).bind(at).execute(&mut *tx).await?;
+            store::mark_post_deleted(tx, post, at).await?;
         }
         Payload::PostLiked(e) => {
             let (post, author, user) =
                 (required("post_id", &e.post_id)?, required("author_id", &e.author_id)?, required("user_id", &e.user_id)?);
-            remember_post(tx, post, author, None).await?;
-            engage(tx, post, author, user, m::LIKES, at).await?;
+            store::learn_post(tx, post, author, None).await?;
+            engage(tx, post, author, user, Metric::Likes, at).await?;
             if user != author {
-                bump(tx, &s::user(user), m::LIKES_GIVEN, at, 1).await?;
-                bump(tx, &s::user(author), m::LIKES_RECEIVED, at, 1).await?;
+                bump(tx, &s::user(user), Metric::LikesGiven, at, 1).await?;
+                bump(tx, &s::user(author), Metric::LikesReceived, at, 1).await?;
             }
             active(tx, user, at).await?;
         }
@@ -306,19 +198,19 @@ async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> a
             let post = required("post_id", &e.post_id)?;
             let (post_author, author) = (required("post_author_id", &e.post_author_id)?, required("author_id", &e.author_id)?);
             required("comment_id", &e.comment_id)?;
-            remember_post(tx, post, post_author, None).await?;
-            bump(tx, s::PLATFORM, m::COMMENTS_CREATED, at, 1).await?;
-            engage(tx, post, post_author, author, m::COMMENTS, at).await?;
+            store::learn_post(tx, post, post_author, None).await?;
+            bump(tx, s::PLATFORM, Metric::CommentsCreated, at, 1).await?;
+            engage(tx, post, post_author, author, Metric::Comments, at).await?;
             if author != post_author {
-                bump(tx, &s::user(post_author), m::COMMENTS_RECEIVED, at, 1).await?;
+                bump(tx, &s::user(post_author), Metric::CommentsReceived, at, 1).await?;
             }
             active(tx, author, at).await?;
         }
         Payload::MessageSent(e) => {
             let sender = required("sender_id", &e.sender_id)?;
             required("message_id", &e.message_id)?;
-            bump(tx, &s::user(sender), m::MESSAGES_SENT, at, 1).await?;
-            bump(tx, s::PLATFORM, m::MESSAGES_SENT, at, 1).await?;
+            bump(tx, &s::user(sender), Metric::MessagesSent, at, 1).await?;
+            bump(tx, s::PLATFORM, Metric::MessagesSent, at, 1).await?;
             active(tx, sender, at).await?;
         }
         Payload::WorkoutCompleted(e) => {
@@ -328,9 +220,9 @@ async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> a
             }
             // Bucketed by when the workout was completed, not when it was logged.
             let at = e.completed_time.as_ref().and_then(datetime).unwrap_or(at);
-            bump(tx, &s::user(user), m::WORKOUTS_COMPLETED, at, 1).await?;
-            bump(tx, &s::user(user), m::WORKOUT_SECONDS, at, i64::from(e.duration_seconds)).await?;
-            bump(tx, s::PLATFORM, m::WORKOUTS_COMPLETED, at, 1).await?;
+            bump(tx, &s::user(user), Metric::WorkoutsCompleted, at, 1).await?;
+            bump(tx, &s::user(user), Metric::WorkoutSeconds, at, i64::from(e.duration_seconds)).await?;
+            bump(tx, s::PLATFORM, Metric::WorkoutsCompleted, at, 1).await?;
             active(tx, user, at).await?;
         }
         Payload::PaymentSucceeded(e) => revenue(tx, e.amount.as_ref(), 1, at).await?,
@@ -355,7 +247,7 @@ async fn revenue(
     if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
         bail!("currency_code {code:?} is not an ISO 4217 code");
     }
-    bump(tx, s::PLATFORM, &format!("{}:{code}", m::REVENUE), at, sign * amount.amount_minor).await?;
+    store::bump(tx, s::PLATFORM, &revenue_key(code), at, sign * amount.amount_minor).await?;
     Ok(())
 }
 
@@ -374,14 +266,14 @@ async fn tracked(tx: &mut PgConnection, e: &ev::ClientEventTracked) -> anyhow::R
                 return Ok(());
             }
             mark(tx, &s::post_viewers(target), at, user).await?;
-            if fresh_view(tx, &s::post(target), user, at).await? {
-                bump(tx, &s::post(target), m::VIEWS, at, 1).await?;
-                bump(tx, &s::creator(&owner), m::POST_VIEWS, at, 1).await?;
+            if store::fresh_view(tx, &s::post(target), user, at, VIEW_SESSION).await? {
+                bump(tx, &s::post(target), Metric::Views, at, 1).await?;
+                bump(tx, &s::creator(&owner), Metric::PostViews, at, 1).await?;
             }
         }
         ClientEventType::SharePost | ClientEventType::SavePost => {
             let Some(owner) = owner_of(tx, target, &e.target_owner_id).await? else { return Ok(()) };
-            let counter = if kind == ClientEventType::SharePost { m::SHARES } else { m::SAVES };
+            let counter = if kind == ClientEventType::SharePost { Metric::Shares } else { Metric::Saves };
             engage(tx, target, &owner, user, counter, at).await?;
         }
         ClientEventType::ViewProfile => {
@@ -389,8 +281,8 @@ async fn tracked(tx: &mut PgConnection, e: &ev::ClientEventTracked) -> anyhow::R
                 return Ok(());
             }
             mark(tx, &s::profile_viewers(target), at, user).await?;
-            if fresh_view(tx, &format!("profile:{target}"), user, at).await? {
-                bump(tx, &s::creator(target), m::PROFILE_VIEWS, at, 1).await?;
+            if store::fresh_view(tx, &s::profile(target), user, at, VIEW_SESSION).await? {
+                bump(tx, &s::creator(target), Metric::ProfileViews, at, 1).await?;
             }
         }
         // An unsave never subtracts; workout, program and profile-share events only make

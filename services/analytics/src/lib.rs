@@ -8,16 +8,15 @@
 
 pub mod app;
 pub mod config;
-pub mod content;
+pub mod content_client;
+pub mod domain;
 pub mod grpc;
 pub mod ingest;
 pub mod partitions;
 pub mod policy;
-pub mod status;
+pub mod service;
 pub mod store;
 pub mod time;
-pub mod track;
-pub mod views;
 
 pub use app::{App, MIGRATOR};
 pub use config::Config;

@@ -1,13 +1,15 @@
-//! Wiring: connects the database, the timeline store and the user service, and serves
-//! the API with the outbox relay, the fan-out consumer and the trending task alongside.
+//! Wiring: connects the database, the timeline store, Redis and the user service, and
+//! serves the API with the outbox relay, the fan-out consumer and the trending task
+//! alongside.
 
 use std::sync::Arc;
 
 use futures::FutureExt;
 use tokio::net::TcpListener;
-use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, SERVICE_KID_PREFIX, TokenVerifier};
-use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
-use tribe_kit::outbox::OutboxRelay;
+use tribe_kit::auth::AuthLayer;
+use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
+use tribe_kit::config::ExposeSecret;
+use tribe_kit::consumer::ConsumerConfig;
 use tribe_kit::page::PageTokens;
 use tribe_proto::content::v1::content_service_server::ContentServiceServer;
 
@@ -17,12 +19,12 @@ use crate::fanout::{self, FanOut};
 use crate::grpc::ContentApi;
 use crate::limits::RateLimits;
 use crate::policy;
-use crate::service::{ContentService, Deps};
+use crate::service::{self, ContentService, Deps};
 use crate::store::redis::Redis;
 use crate::timeline::TimelineStore;
 use crate::timeline::postgres::PgTimelines;
 use crate::timeline::scylla::ScyllaTimelines;
-use crate::users::{self, Users};
+use crate::user_client::UserClient;
 
 /// Migrations of the `tribe_content` database, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/content");
@@ -30,40 +32,38 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/
 /// A ready-to-serve content service.
 pub struct App {
     config: Config,
-    pool: sqlx::PgPool,
     service: ContentService,
     auth: AuthLayer,
-    relay: Option<OutboxRelay>,
-    consumer: Option<EventConsumer<FanOut>>,
+    workers: Workers,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("listen", &self.config.server.listen_addr).finish_non_exhaustive()
+        f.debug_struct("App").field("listen", &self.config.server.listen_addr).field("workers", &self.workers).finish_non_exhaustive()
     }
 }
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = tribe_kit::db::connect(&config.database_url, config.db_max_connections).await?;
-        if config.migrate {
-            tribe_kit::db::migrate(&pool, &MIGRATOR).await?;
-        }
-        let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
-        let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
-        let key = match &config.service_key_file {
-            Some(path) => Some(KeyPair::load(path, &format!("{SERVICE_KID_PREFIX}{}.", users::SERVICE_NAME))?),
-            None => None,
-        };
-        let users = Users::new(&config.user_url, key, &config.auth.issuer)?;
+        let mut base = Base::start(BaseConfig {
+            service: policy::SERVICE_NAME,
+            database: &config.database,
+            migrator: &MIGRATOR,
+            auth: &config.auth,
+            kafka: &config.kafka,
+            workers: config.workers,
+            service_key_file: config.service_key_file.as_deref(),
+        })
+        .await?;
+        let users = UserClient::new(&config.user_url, base.service_key.take(), &config.auth.issuer)?;
         let timelines: Arc<dyn TimelineStore> = match &config.cql {
-            None => Arc::new(PgTimelines::new(pool.clone(), config.timeline_cap)),
+            None => Arc::new(PgTimelines::new(base.pool.clone(), config.timeline_cap)),
             Some(cql) => {
                 tracing::info!(nodes = ?cql.nodes, keyspace = %cql.keyspace, "timelines on ScyllaDB");
                 Arc::new(ScyllaTimelines::connect(cql, config.timeline_cap).await?)
             }
         };
-        let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
+        let redis = Redis::new(config.redis.url.expose_secret(), &config.redis.prefix)?;
         // Connect now so the first requests do not wait; a Redis that is down only costs
         // the limits and the caches until it is back.
         if let Err(err) = redis.conn().await {
@@ -72,22 +72,28 @@ impl App {
         let cache = Cache::new(redis.clone(), config.post_cache_ttl, config.user_cache_ttl);
         let limits = RateLimits::new(redis, config.limits);
         let service = ContentService::new(Deps {
-            pool: pool.clone(),
-            pages: PageTokens::new(config.page_token_secret.clone()),
+            pool: base.pool.clone(),
+            pages: PageTokens::from_secret(&config.page_token_secret),
             users: users.clone(),
             timelines: timelines.clone(),
             media_hosts: config.media_hosts.clone(),
             limits,
             cache: cache.clone(),
         });
-        let relay = if config.outbox_relay { Some(OutboxRelay::new(pool.clone(), config.kafka.clone())?) } else { None };
-        let consumer = if config.consume_events {
-            let handler = FanOut { timelines, users, cache, threshold: config.fanout_threshold };
-            Some(EventConsumer::new(pool.clone(), config.kafka.clone(), ConsumerConfig::new(fanout::GROUP, &fanout::TOPICS), handler)?)
-        } else {
-            None
-        };
-        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, pool, service, relay, consumer })
+        let mut workers = base.workers()?;
+        let handler = FanOut { timelines, users, cache, threshold: config.fanout_threshold };
+        workers.consumer("fan-out consumer", ConsumerConfig::new(fanout::GROUP, &fanout::TOPICS), handler)?;
+        // A zero interval turns the trending task off (tests compute snapshots on demand).
+        if !config.trending_interval.is_zero() {
+            let (pool, interval) = (base.pool.clone(), config.trending_interval);
+            workers.task("trending", move |stop| {
+                Box::pin(async move {
+                    service::refresh_trending(pool, interval, stop).await;
+                    Ok(())
+                })
+            });
+        }
+        Ok(Self { auth: base.auth_layer(policy::policies()), config, service, workers })
     }
 
     /// The use-cases, for tests that drive them without the network.
@@ -101,31 +107,10 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-        let relay = self.relay.map(|relay| tokio::spawn(relay.run(stopped(stop_rx.clone()))));
-        let consumer = self.consumer.map(|consumer| tokio::spawn(consumer.run(stopped(stop_rx.clone()))));
-        let trending = (!self.config.trending_interval.is_zero())
-            .then(|| tokio::spawn(crate::trending::run(self.pool.clone(), self.config.trending_interval, stopped(stop_rx.clone()))));
         let api = ContentServiceServer::new(ContentApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
-        let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
-        let _ = stop_tx.send(true);
-        if let Some(relay) = relay {
-            let _ = relay.await;
-        }
-        if let Some(trending) = trending {
-            let _ = trending.await;
-        }
-        if let Some(consumer) = consumer
-            && let Ok(Err(err)) = consumer.await
-        {
-            tracing::warn!(error = format!("{err:#}"), "fan-out consumer stopped with an error");
-        }
-        result
+        bootstrap::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], self.workers, listener, shutdown.boxed()).await
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig, WorkerConfig};
 use tribe_kit::scylla::CqlConfig;
 
 use crate::limits::Allowances;
@@ -15,15 +15,12 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthConfig,
     pub kafka: KafkaConfig,
-    /// `TRIBE_CONTENT_DATABASE_URL`.
-    pub database_url: String,
-    /// `TRIBE_CONTENT_DB_MAX_CONNECTIONS` (default 20).
-    pub db_max_connections: u32,
-    /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379): rate-limit counters and the
-    /// post and author caches. Unreachable = no limits and no cache, never failed reads.
-    pub redis_url: String,
-    /// `TRIBE_CONTENT_REDIS_PREFIX` (default "tribe:content:").
-    pub redis_prefix: String,
+    /// `TRIBE_CONTENT_DATABASE_URL`, `TRIBE_CONTENT_DB_MAX_CONNECTIONS`, `TRIBE_CONTENT_MIGRATE`.
+    pub database: DatabaseConfig,
+    /// `TRIBE_REDIS_URL`, `TRIBE_CONTENT_REDIS_PREFIX` (default "tribe:content:"):
+    /// rate-limit counters and the post and author caches. Unreachable = no limits and no
+    /// cache, never failed reads.
+    pub redis: RedisConfig,
     /// Hourly publishing allowances per user.
     pub limits: Allowances,
     /// `TRIBE_CONTENT_POST_CACHE_TTL` (default 10m; 0 disables): lifetime of cached post
@@ -52,13 +49,9 @@ pub struct Config {
     /// must be https on one of these hosts or their subdomains.
     pub media_hosts: Vec<String>,
     /// `TRIBE_PAGE_TOKEN_SECRET`: page-token MAC key; random per process when unset.
-    pub page_token_secret: Vec<u8>,
-    /// `TRIBE_CONTENT_MIGRATE` (default true): apply migrations at startup.
-    pub migrate: bool,
-    /// `TRIBE_CONTENT_OUTBOX_RELAY` (default true): publish outbox events from this process.
-    pub outbox_relay: bool,
-    /// `TRIBE_CONTENT_CONSUME_EVENTS` (default true): run the fan-out consumer.
-    pub consume_events: bool,
+    pub page_token_secret: PageSecret,
+    /// `TRIBE_CONTENT_OUTBOX_RELAY`, `TRIBE_CONTENT_CONSUME_EVENTS` (the fan-out consumer).
+    pub workers: WorkerConfig,
     /// `TRIBE_CONTENT_TRENDING_INTERVAL` (default 1m; 0 disables): how often trending
     /// snapshots are recomputed (HOUR every tick, DAY and WEEK every fifth).
     pub trending_interval: Duration,
@@ -75,11 +68,8 @@ impl Config {
             server: ServerConfig::from_env("TRIBE_CONTENT", "127.0.0.1:50052")?,
             auth: AuthConfig::from_env()?,
             kafka: KafkaConfig::from_env(),
-            database_url: config::var("TRIBE_CONTENT_DATABASE_URL")
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_content".into()),
-            db_max_connections: config::parse_or("TRIBE_CONTENT_DB_MAX_CONNECTIONS", 20)?,
-            redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-            redis_prefix: config::var("TRIBE_CONTENT_REDIS_PREFIX").unwrap_or_else(|| "tribe:content:".into()),
+            database: DatabaseConfig::from_env("TRIBE_CONTENT", "tribe_content")?,
+            redis: RedisConfig::from_env("TRIBE_CONTENT", "content"),
             limits: Allowances {
                 posts_per_hour: config::parse_or("TRIBE_CONTENT_POSTS_PER_HOUR", 60)?,
                 comments_per_hour: config::parse_or("TRIBE_CONTENT_COMMENTS_PER_HOUR", 300)?,
@@ -87,16 +77,14 @@ impl Config {
             },
             post_cache_ttl: config::duration_or("TRIBE_CONTENT_POST_CACHE_TTL", Duration::from_secs(600))?,
             user_cache_ttl: config::duration_or("TRIBE_CONTENT_USER_CACHE_TTL", Duration::from_secs(60))?,
-            service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
+            service_key_file: config::service_key_file(),
             user_url: config::var("TRIBE_CONTENT_USER_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
             cql: CqlConfig::from_env("TRIBE_CONTENT", "tribe_content")?,
             fanout_threshold: config::parse_or("TRIBE_CONTENT_FANOUT_THRESHOLD", 10_000)?,
             timeline_cap: config::parse_or("TRIBE_CONTENT_TIMELINE_CAP", 800)?,
             media_hosts,
             page_token_secret,
-            migrate: config::parse_or("TRIBE_CONTENT_MIGRATE", true)?,
-            outbox_relay: config::parse_or("TRIBE_CONTENT_OUTBOX_RELAY", true)?,
-            consume_events: config::parse_or("TRIBE_CONTENT_CONSUME_EVENTS", true)?,
+            workers: WorkerConfig::from_env("TRIBE_CONTENT")?,
             trending_interval: config::duration_or("TRIBE_CONTENT_TRENDING_INTERVAL", Duration::from_secs(60))?,
         })
     }

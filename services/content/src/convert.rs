@@ -6,7 +6,7 @@ use tribe_proto::content::v1 as pb;
 use tribe_proto::r#type::v1::UserSummary;
 use uuid::Uuid;
 
-use crate::domain::{self, MediaItem, PREVIEW_CHARS, TYPE_PREMIUM, Viewer};
+use crate::domain::{self, MediaItem, PREVIEW_CHARS, PostKind, Viewer};
 use crate::store::posts::PostRow;
 
 pub fn timestamp(at: DateTime<Utc>) -> Option<prost_types::Timestamp> {
@@ -56,20 +56,20 @@ pub fn post(row: PostRow, viewer: &Viewer, author: UserSummary) -> pb::Post {
         updated_at,
         liked_by_me,
     } = row;
-    let locked = kind == TYPE_PREMIUM && !viewer.premium_for(author_id);
+    let locked = kind == PostKind::Premium && !viewer.premium_for(author_id);
     let privileged = viewer.privileged || viewer.id == author_id;
     pb::Post {
         post_id: id.to_string(),
         author: Some(author),
         text: if locked { domain::preview(&text, PREVIEW_CHARS) } else { text },
         tags,
-        r#type: i32::from(kind),
-        visibility: i32::from(visibility),
+        r#type: kind.number(),
+        visibility: visibility.number(),
         media: media(&media_json, locked),
         like_count,
         comment_count,
         liked_by_me,
-        moderation_state: if privileged { i32::from(moderation) } else { 0 },
+        moderation_state: if privileged { moderation.number() } else { 0 },
         moderation_reason: if privileged { moderation_reason } else { String::new() },
         create_time: timestamp(created_at),
         update_time: timestamp(updated_at),

@@ -1,5 +1,6 @@
-//! Content rules without I/O: post text, media, hashtags and mentions, enums, and who a
-//! reader is (premium access, admin).
+//! Content rules without I/O: post text, media, hashtags and mentions, the stored enums
+//! (visibility, kind, moderation and report states), and who a reader is (premium access,
+//! admin).
 
 use std::sync::LazyLock;
 
@@ -18,18 +19,93 @@ pub const MAX_MENTIONS: usize = 20;
 pub const MAX_COMMENT_CHARS: usize = 2000;
 pub const MAX_VIDEO_SECONDS: i64 = 600;
 
-// Enum numbers as stored.
-pub const VIS_PUBLIC: i16 = 1;
-pub const VIS_FOLLOWERS: i16 = 2;
-pub const VIS_PRIVATE: i16 = 3;
-pub const TYPE_REGULAR: i16 = 1;
-pub const TYPE_PREMIUM: i16 = 2;
-pub const MOD_VISIBLE: i16 = 1;
-pub const MOD_HIDDEN: i16 = 2;
-pub const MOD_REMOVED: i16 = 3;
-pub const REPORT_OPEN: i16 = 1;
-pub const REPORT_ACTIONED: i16 = 2;
-pub const REPORT_DISMISSED: i16 = 3;
+/// A proto enum kept as its number: `smallint` columns through `sqlx`, and numbers in the
+/// cached JSON (`PostBody`), exactly as before the enum existed. UNSPECIFIED (0) has no
+/// variant, so a value of one of these types is always a real state.
+macro_rules! stored_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $n:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
+        #[repr(i16)]
+        #[serde(into = "i16", try_from = "i16")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant = $n,)+
+        }
+
+        impl $name {
+            /// From a proto value; `None` for UNSPECIFIED and unknown numbers.
+            pub fn from_proto(raw: i32) -> Option<Self> {
+                match raw {
+                    $($n => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// The proto (and stored) number.
+            pub const fn number(self) -> i32 {
+                self as i32
+            }
+        }
+
+        impl From<$name> for i16 {
+            fn from(value: $name) -> i16 {
+                value as i16
+            }
+        }
+
+        impl TryFrom<i16> for $name {
+            type Error = String;
+
+            fn try_from(raw: i16) -> Result<Self, String> {
+                Self::from_proto(i32::from(raw)).ok_or_else(|| format!("unknown {} {raw}", stringify!($name)))
+            }
+        }
+    };
+}
+
+stored_enum! {
+    /// Who may read a post (`posts.visibility`, `PostVisibility`).
+    Visibility {
+        Public = 1,
+        /// Followers of the author only.
+        Followers = 2,
+        /// The author only.
+        Private = 3,
+    }
+}
+
+stored_enum! {
+    /// What kind of post it is (`posts.type`, `PostType`); only trainers publish the
+    /// premium and trainer kinds.
+    PostKind {
+        Regular = 1,
+        /// Full content for PREMIUM/PRO readers, a locked preview for the others.
+        Premium = 2,
+        Trainer = 3,
+    }
+}
+
+stored_enum! {
+    /// What moderation made of a post (`posts.moderation`, `ModerationState`).
+    ModerationState {
+        Visible = 1,
+        /// Out of feeds and lists for everyone but the author and admins; restorable.
+        Hidden = 2,
+        /// Like hidden, and no longer editable or engageable.
+        Removed = 3,
+    }
+}
+
+stored_enum! {
+    /// Where a report stands (`post_reports.status`, `ReportStatus`).
+    ReportStatus {
+        Open = 1,
+        /// Closed by a HIDE or REMOVE.
+        Actioned = 2,
+        /// Closed by a RESTORE.
+        Dismissed = 3,
+    }
+}
 
 /// Who reads: decides visibility, premium access and whether moderation fields show.
 #[derive(Debug, Clone, Copy)]
@@ -43,11 +119,9 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    pub fn of(user: &UserPrincipal) -> Result<Self, tribe_kit::ApiError> {
-        let id = Uuid::parse_str(&user.user_id)
-            .map_err(|_| tribe_kit::ApiError::unauthenticated("UNAUTHENTICATED", "token subject is not a user id"))?;
+    pub fn of(user: &UserPrincipal) -> Self {
         let admin = user.is_admin();
-        Ok(Self { id, admin, premium: admin || premium_tier(&user.tier), privileged: admin })
+        Self { id: user.id(), admin, premium: admin || user.tier.is_paid(), privileged: admin }
     }
 
     /// An internal caller without a viewer: everything, in full.
@@ -59,11 +133,6 @@ impl Viewer {
     pub fn premium_for(&self, author: Uuid) -> bool {
         self.premium || self.id == author
     }
-}
-
-/// Tier claims that grant premium access.
-pub fn premium_tier(tier: &str) -> bool {
-    matches!(tier.to_ascii_lowercase().as_str(), "premium" | "pro")
 }
 
 static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[^A-Za-z0-9_#&])#([A-Za-z0-9_]+)").unwrap_or_else(|_| unreachable!()));
@@ -100,13 +169,27 @@ pub fn parse_mentions(text: &str) -> Vec<String> {
     out
 }
 
-/// A search tag from a request: "#LegDay" or "legday" -> "legday".
-pub fn parse_search_tag(raw: &str) -> Option<String> {
-    let tag = raw.strip_prefix('#').unwrap_or(raw).to_ascii_lowercase();
-    let ok = (1..=50).contains(&tag.len())
-        && tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && tag.chars().any(|c| c.is_ascii_alphabetic());
-    ok.then_some(tag)
+/// A hashtag as stored and searched: lower case, 1-50 of [a-z0-9_] with a letter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tag(String);
+
+impl Tag {
+    /// A search tag from a request: "#LegDay" or "legday" -> "legday".
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let tag = raw.strip_prefix('#').unwrap_or(raw).to_ascii_lowercase();
+        let ok = (1..=50).contains(&tag.len())
+            && tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && tag.chars().any(|c| c.is_ascii_alphabetic());
+        if ok { Ok(Self(tag)) } else { Err("is not a valid hashtag") }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// One validated media item, as stored (JSON in `posts.media`).
@@ -139,15 +222,16 @@ impl Rules {
         }
     }
 
-    pub fn visibility(&self, v: &mut Violations, field: &str, raw: i32) -> i16 {
-        match pb::PostVisibility::try_from(raw) {
-            Ok(pb::PostVisibility::Unspecified) => VIS_PUBLIC,
-            Ok(vis) => vis as i16,
-            Err(_) => {
-                v.add(field, "unknown visibility");
-                0
-            }
+    /// The requested visibility; UNSPECIFIED is PUBLIC, an unknown value a violation.
+    pub fn visibility(&self, v: &mut Violations, field: &str, raw: i32) -> Option<Visibility> {
+        if raw == pb::PostVisibility::Unspecified as i32 {
+            return Some(Visibility::Public);
         }
+        let visibility = Visibility::from_proto(raw);
+        if visibility.is_none() {
+            v.add(field, "unknown visibility");
+        }
+        visibility
     }
 
     fn check_url(&self, raw: &str) -> Result<(), String> {
@@ -250,8 +334,8 @@ mod tests {
     fn tags_and_mentions() {
         assert_eq!(parse_tags("#LegDay and #legday, #2024 #a_1 x#no #yes"), vec!["legday", "a_1", "yes"]);
         assert_eq!(parse_mentions("hi @Coach_Ana and @coach_ana, mail a@b.com @xy"), vec!["coach_ana"]);
-        assert_eq!(parse_search_tag("#LegDay").as_deref(), Some("legday"));
-        assert!(parse_search_tag("bad-tag").is_none());
+        assert_eq!(Tag::parse("#LegDay").map(Tag::into_string), Ok("legday".to_string()));
+        assert!(Tag::parse("bad-tag").is_err());
     }
 
     #[test]

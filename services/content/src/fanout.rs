@@ -24,10 +24,10 @@ use tribe_proto::events::v1::event::Payload;
 use uuid::Uuid;
 
 use crate::cache::Cache;
-use crate::domain::{MOD_VISIBLE, VIS_PRIVATE};
+use crate::domain::{ModerationState, Visibility};
 use crate::store::{graph, posts};
 use crate::timeline::{Entry, TimelineStore};
-use crate::users::{Followers, Users};
+use crate::user_client::{Followers, UserClient};
 
 pub const GROUP: &str = "content";
 pub const TOPICS: [&str; 2] = ["tribe.content.v1", "tribe.user.v1"];
@@ -38,7 +38,7 @@ pub const BACKFILL: i64 = 20;
 #[derive(Clone)]
 pub struct FanOut {
     pub timelines: Arc<dyn TimelineStore>,
-    pub users: Users,
+    pub users: UserClient,
     pub cache: Cache,
     pub threshold: u64,
 }
@@ -58,12 +58,12 @@ impl FanOut {
     async fn push(&self, conn: &mut PgConnection, post_id: Uuid, author: Uuid) -> anyhow::Result<()> {
         let entry = Entry { post_id, author_id: author };
         // The post may be gone or changed since the event was written; act on its state now.
-        let state: Option<(i16, i16)> =
+        let state: Option<(Visibility, ModerationState)> =
             sqlx::query_as("SELECT visibility, moderation FROM posts WHERE id = $1").bind(post_id).fetch_optional(&mut *conn).await?;
         let Some((visibility, moderation)) = state else { return Ok(()) };
         self.timelines.push_user(entry).await?;
         self.timelines.push_home(&[author], entry).await?;
-        if visibility == VIS_PRIVATE || moderation != MOD_VISIBLE {
+        if visibility == Visibility::Private || moderation != ModerationState::Visible {
             return Ok(());
         }
         match self.followers(conn, author, self.threshold).await? {

@@ -6,9 +6,8 @@ use tribe_kit::auth::Principal;
 use tribe_proto::content::v1 as pb;
 use tribe_proto::content::v1::content_service_server::ContentService as Api;
 
+use crate::policy::ERROR_DOMAIN;
 use crate::service::ContentService;
-
-pub const ERROR_DOMAIN: &str = "content.trainertribe.dev";
 
 fn status(err: ApiError) -> Status {
     err.into_status(ERROR_DOMAIN)

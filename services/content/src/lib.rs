@@ -14,8 +14,7 @@ pub mod policy;
 pub mod service;
 pub mod store;
 pub mod timeline;
-pub mod trending;
-pub mod users;
+pub mod user_client;
 
 pub use app::{App, MIGRATOR};
 pub use config::Config;

@@ -2,44 +2,51 @@
 //! anything missing. Ownership, visibility and the trainer rule for PREMIUM/TRAINER posts
 //! are checked in the use-cases.
 
-use tribe_kit::auth::{MethodPolicies, Policy};
+use tribe_kit::auth::Policy::*;
+use tribe_kit::auth::{MethodPolicies, Surface};
 
+/// Who may call each method, the edge's routing facts and the error domain: the one
+/// place they are declared (the auth layer, the mesh's Envoy config and the error
+/// conversion all read this).
+pub const SURFACE: Surface = Surface {
+    name: SERVICE_NAME,
+    service: SERVICE,
+    error_domain: ERROR_DOMAIN,
+    methods: &[
+        ("CreatePost", AnyUser),
+        ("GetPost", AnyUser),
+        ("UpdatePost", AnyUser),
+        ("DeletePost", AnyUser),
+        ("GetFeed", AnyUser),
+        ("ListUserPosts", AnyUser),
+        ("LikePost", AnyUser),
+        ("UnlikePost", AnyUser),
+        ("CreateComment", AnyUser),
+        ("ListComments", AnyUser),
+        ("DeleteComment", AnyUser),
+        ("LikeComment", AnyUser),
+        ("UnlikeComment", AnyUser),
+        ("ListTrendingPosts", AnyUser),
+        ("ListTrendingTags", AnyUser),
+        ("SearchPosts", AnyUser),
+        ("ReportPost", AnyUser),
+        ("ListPostReports", Admin),
+        ("ModeratePost", Admin),
+        ("BatchGetPosts", Internal),
+    ],
+    streaming: &[],
+};
+
+/// The service's short name: its database, topic and key prefixes ("svc.content."), and
+/// the name it signs its calls to other services as.
+pub const SERVICE_NAME: &str = "content";
+/// The gRPC service this crate serves.
 pub const SERVICE: &str = "trainertribe.content.v1.ContentService";
-
-/// Methods the Envoy edge serves without a token.
-pub const ANONYMOUS: &[&str] = &[];
-/// Methods for other services only; Envoy never routes them.
-pub const INTERNAL: &[&str] = &["BatchGetPosts"];
-/// Server-streaming methods (no route timeout at the edge).
-pub const STREAMING: &[&str] = &[];
+/// The `ErrorInfo.domain` of every error this service returns.
+pub const ERROR_DOMAIN: &str = "content.trainertribe.dev";
 
 pub fn policies() -> MethodPolicies {
-    use Policy::*;
-    MethodPolicies::new().service(
-        SERVICE,
-        &[
-            ("CreatePost", AnyUser),
-            ("GetPost", AnyUser),
-            ("UpdatePost", AnyUser),
-            ("DeletePost", AnyUser),
-            ("GetFeed", AnyUser),
-            ("ListUserPosts", AnyUser),
-            ("LikePost", AnyUser),
-            ("UnlikePost", AnyUser),
-            ("CreateComment", AnyUser),
-            ("ListComments", AnyUser),
-            ("DeleteComment", AnyUser),
-            ("LikeComment", AnyUser),
-            ("UnlikeComment", AnyUser),
-            ("ListTrendingPosts", AnyUser),
-            ("ListTrendingTags", AnyUser),
-            ("SearchPosts", AnyUser),
-            ("ReportPost", AnyUser),
-            ("ListPostReports", Admin),
-            ("ModeratePost", Admin),
-            ("BatchGetPosts", Internal),
-        ],
-    )
+    SURFACE.policies()
 }
 
 #[cfg(test)]

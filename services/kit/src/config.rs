@@ -7,6 +7,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
+pub use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretBox;
 
 /// Reads an optional variable; empty counts as unset.
 pub fn var(name: &str) -> Option<String> {
@@ -53,16 +55,41 @@ pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
 
 /// `TRIBE_PAGE_TOKEN_SECRET`: the page-token MAC key shared by a service's instances (at
 /// least 32 characters); random per process when unset, so tokens die with a restart.
-pub fn page_token_secret() -> anyhow::Result<Vec<u8>> {
+pub fn page_token_secret() -> anyhow::Result<PageSecret> {
     match var("TRIBE_PAGE_TOKEN_SECRET") {
         Some(secret) => {
             anyhow::ensure!(secret.len() >= 32, "TRIBE_PAGE_TOKEN_SECRET must be at least 32 characters");
-            Ok(secret.into_bytes())
+            Ok(PageSecret::new(secret.into_bytes()))
         }
         None => {
             tracing::warn!("TRIBE_PAGE_TOKEN_SECRET unset: page tokens will not survive a restart");
-            Ok(rand::random::<[u8; 32]>().to_vec())
+            Ok(PageSecret::random())
         }
+    }
+}
+
+/// The page-token MAC key: never printed by `Debug`.
+#[derive(Clone)]
+pub struct PageSecret(std::sync::Arc<SecretBox<[u8]>>);
+
+impl PageSecret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(std::sync::Arc::new(SecretBox::from(bytes.into_boxed_slice())))
+    }
+
+    /// 32 random bytes (tests, and processes without `TRIBE_PAGE_TOKEN_SECRET`).
+    pub fn random() -> Self {
+        Self::new(rand::random::<[u8; 32]>().to_vec())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for PageSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageSecret([redacted])")
     }
 }
 
@@ -177,4 +204,79 @@ impl TopicLayout {
         anyhow::ensure!(layout.replication >= 1, "TRIBE_KAFKA_REPLICATION must be at least 1");
         Ok(layout)
     }
+}
+
+/// A service's PostgreSQL database: `<PREFIX>_DATABASE_URL` (default
+/// postgres://postgres@127.0.0.1:5432/<default_name>), `<PREFIX>_DB_MAX_CONNECTIONS` (20)
+/// and `<PREFIX>_MIGRATE` (true: apply the kit's and the service's migrations at startup).
+/// The URL may hold a password, so it is a secret: `Debug` never prints it.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub migrate: bool,
+}
+
+impl DatabaseConfig {
+    pub fn from_env(prefix: &str, default_name: &str) -> anyhow::Result<Self> {
+        let url = var(&format!("{prefix}_DATABASE_URL")).unwrap_or_else(|| format!("postgres://postgres@127.0.0.1:5432/{default_name}"));
+        Ok(Self {
+            url: url.into(),
+            max_connections: parse_or(&format!("{prefix}_DB_MAX_CONNECTIONS"), 20)?,
+            migrate: parse_or(&format!("{prefix}_MIGRATE"), true)?,
+        })
+    }
+
+    /// A test database: 20 connections, migrations applied.
+    pub fn for_tests(url: &str) -> Self {
+        Self { url: url.to_string().into(), max_connections: 20, migrate: true }
+    }
+}
+
+/// Redis, shared by the services: `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379) and
+/// the service's key prefix `<PREFIX>_REDIS_PREFIX` (default `tribe:<service>:`).
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    pub url: SecretString,
+    pub prefix: String,
+}
+
+impl RedisConfig {
+    pub fn from_env(prefix: &str, service: &str) -> Self {
+        Self {
+            url: var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()).into(),
+            prefix: var(&format!("{prefix}_REDIS_PREFIX")).unwrap_or_else(|| format!("tribe:{service}:")),
+        }
+    }
+
+    pub fn for_tests(url: &str, prefix: &str) -> Self {
+        Self { url: url.to_string().into(), prefix: prefix.into() }
+    }
+}
+
+/// Which background work this process runs, so one deployment can split API pods from
+/// workers: `<PREFIX>_OUTBOX_RELAY` (true: publish this service's outbox to Kafka) and
+/// `<PREFIX>_CONSUME_EVENTS` (true: run the service's event consumers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerConfig {
+    pub outbox_relay: bool,
+    pub consume_events: bool,
+}
+
+impl WorkerConfig {
+    pub fn from_env(prefix: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            outbox_relay: parse_or(&format!("{prefix}_OUTBOX_RELAY"), true)?,
+            consume_events: parse_or(&format!("{prefix}_CONSUME_EVENTS"), true)?,
+        })
+    }
+
+    /// Everything on.
+    pub const ALL: WorkerConfig = WorkerConfig { outbox_relay: true, consume_events: true };
+}
+
+/// `TRIBE_SERVICE_KEY_FILE`: the ES256 key this service signs its internal calls with
+/// (its kid starts with `svc.<service>.`); unset when the service calls no other service.
+pub fn service_key_file() -> Option<PathBuf> {
+    var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from)
 }

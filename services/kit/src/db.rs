@@ -45,7 +45,52 @@ pub async fn drop_database(url: &str, name: &str) -> anyhow::Result<()> {
 
 /// Applies pending migrations.
 pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
-    migrator.run(pool).await.context("run migrations")
+    // Both sets share `_sqlx_migrations`; each ignores the versions of the other.
+    let kit = own_versions_only(&KIT_MIGRATOR);
+    kit.run(pool).await.context("run the kit's migrations")?;
+    rebaseline(pool, migrator).await?;
+    own_versions_only(migrator).run(pool).await.context("run migrations")
+}
+
+/// The kit's tables (`outbox`, `idempotency_keys`, `processed_events`), applied to every
+/// service database before the service's own migrations.
+pub static KIT_MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+fn own_versions_only(migrator: &Migrator) -> Migrator {
+    Migrator { migrations: migrator.migrations.clone(), ignore_missing: true, locking: migrator.locking, no_tx: migrator.no_tx }
+}
+
+/// Checksums (SHA-384, hex) with which the services' first migrations were applied while
+/// they still created the kit's tables themselves. Those files were rewritten without the
+/// kit's tables when the kit took them over (`KIT_MIGRATOR` creates them IF NOT EXISTS),
+/// so a database migrated before that has the same schema under an old checksum: it is
+/// re-recorded under the new one instead of failing with "previously applied but modified".
+const BEFORE_KIT_TABLES: &[&str] = &[
+    "e0ef1a4124b113c25861639e73c5476b22f4ad59aef94cd928516451287e615692b2f3f2586156c906e7188c60e29a9f",
+    "0a5407f143a6ba6039b166847d20165bf377c11ef3e434c6fd95c6cd9af32c6ad34d4f097d8eac4729eaceec56ffd1a8",
+    "3f5cb92835d32708b0a4d730fb3e8a0ab47a138dc9aa3ce5c8556ddfd314cabcb252a51f5e736a3266595ce0270eb235",
+    "2f6f5e5d946edec189bef0aceecd8c73cd077c6a886354ea0ef0fc60afd721e36a520b7f5fbaf94d8c887056e0ac6566",
+    "76506d9160f7184adbf8029d0d969993d04edce8e8b72a41babf3ea7294bc04551ee0cc0041c92ea1269082281319763",
+];
+
+async fn rebaseline(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
+    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
+    if !recorded {
+        return Ok(());
+    }
+    for migration in migrator.iter() {
+        let updated = sqlx::query("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = $2 AND encode(checksum, 'hex') = ANY($3)")
+            .bind(migration.checksum.as_ref())
+            .bind(migration.version)
+            .bind(BEFORE_KIT_TABLES)
+            .execute(pool)
+            .await
+            .context("re-record a migration rewritten when the kit took over its tables")?;
+        if updated.rows_affected() > 0 {
+            tracing::info!(version = migration.version, "migration re-recorded: its kit tables are now the kit's own migration");
+        }
+    }
+    Ok(())
 }
 
 /// The URL with any password removed, for logs.

@@ -18,7 +18,7 @@ pub enum ApiError {
     #[error("invalid argument: {message}")]
     InvalidArgument { reason: &'static str, message: String, violations: Vec<FieldViolation> },
     #[error("{code:?} {reason}: {message}")]
-    Rejected { code: Code, reason: &'static str, message: String },
+    Rejected { code: Code, reason: &'static str, message: String, metadata: Vec<(String, String)> },
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }
@@ -48,7 +48,17 @@ impl ApiError {
     }
 
     pub fn rejected(code: Code, reason: &'static str, message: impl Into<String>) -> Self {
-        Self::Rejected { code, reason, message: message.into() }
+        Self::Rejected { code, reason, message: message.into(), metadata: Vec::new() }
+    }
+
+    /// Adds a key to the `ErrorInfo` metadata (a declined charge's transaction id, the
+    /// post that was not found), so a client can act without parsing the message.
+    /// Only `Rejected` errors carry metadata; on the others this is a no-op.
+    pub fn with_info(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        if let Self::Rejected { metadata, .. } = &mut self {
+            metadata.push((key.into(), value.into()));
+        }
+        self
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -105,9 +115,9 @@ impl ApiError {
                 }
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
-            Self::Rejected { code, reason, message } => {
+            Self::Rejected { code, reason, message, metadata } => {
                 let mut details = ErrorDetails::new();
-                details.set_error_info(reason, domain, std::collections::HashMap::<String, String>::new());
+                details.set_error_info(reason, domain, metadata.into_iter().collect::<std::collections::HashMap<_, _>>());
                 Status::with_error_details(code, message, details)
             }
             Self::Internal(err) => {
@@ -118,6 +128,12 @@ impl ApiError {
             }
         }
     }
+}
+
+/// A use-case's result as a gRPC reply: the only place a service turns an `ApiError` into a
+/// `Status` is its `grpc.rs`, through this (`domain` is the crate's `policy::ERROR_DOMAIN`).
+pub fn reply<T>(domain: &str, result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
+    result.map(tonic::Response::new).map_err(|err| err.into_status(domain))
 }
 
 /// Store seams return `anyhow::Result` (`TimelineStore`, `MessageStore`), but a store may

@@ -3,6 +3,7 @@
 //! bootstrap. Services stay thin by building on these.
 
 pub mod auth;
+pub mod bootstrap;
 pub mod config;
 pub mod consumer;
 pub mod db;

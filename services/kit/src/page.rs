@@ -94,6 +94,11 @@ impl PageTokens {
         Self { secret: secret.into() }
     }
 
+    /// Tokens under the configured `TRIBE_PAGE_TOKEN_SECRET`.
+    pub fn from_secret(secret: &crate::config::PageSecret) -> Self {
+        Self::new(secret.expose().to_vec())
+    }
+
     fn mac(&self, data: &[u8]) -> Vec<u8> {
         // HMAC accepts keys of any length, so construction cannot fail.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!());

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig, WorkerConfig};
 use tribe_kit::scylla::CqlConfig;
 
 /// Everything the messaging service reads at startup.
@@ -13,16 +13,13 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthConfig,
     pub kafka: KafkaConfig,
-    /// `TRIBE_MESSAGING_DATABASE_URL`.
-    pub database_url: String,
-    /// `TRIBE_MESSAGING_DB_MAX_CONNECTIONS` (default 20).
-    pub db_max_connections: u32,
-    /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379).
-    pub redis_url: String,
-    /// `TRIBE_MESSAGING_REDIS_PREFIX` (default "tribe:messaging:").
-    pub redis_prefix: String,
-    /// `TRIBE_PAGE_TOKEN_SECRET`.
-    pub page_token_secret: Vec<u8>,
+    /// `TRIBE_MESSAGING_DATABASE_URL`, `TRIBE_MESSAGING_DB_MAX_CONNECTIONS`,
+    /// `TRIBE_MESSAGING_MIGRATE`.
+    pub database: DatabaseConfig,
+    /// `TRIBE_REDIS_URL`, `TRIBE_MESSAGING_REDIS_PREFIX` (default "tribe:messaging:").
+    pub redis: RedisConfig,
+    /// `TRIBE_PAGE_TOKEN_SECRET`: page-token MAC key; random per process when unset.
+    pub page_token_secret: PageSecret,
     /// The ScyllaDB message store when `TRIBE_SCYLLA_NODES` is set (keyspace
     /// `TRIBE_MESSAGING_SCYLLA_KEYSPACE`, default tribe_messaging; replication
     /// `TRIBE_MESSAGING_SCYLLA_REPLICATION`, default 3; see `CqlConfig::from_env`); `None` =
@@ -40,13 +37,9 @@ pub struct Config {
     pub service_key_file: Option<PathBuf>,
     /// `TRIBE_MESSAGING_HEARTBEAT` (default 25s): stream keep-alive interval.
     pub heartbeat: Duration,
-    /// `TRIBE_MESSAGING_MIGRATE` (default true).
-    pub migrate: bool,
-    /// `TRIBE_MESSAGING_OUTBOX_RELAY` (default true).
-    pub outbox_relay: bool,
-    /// `TRIBE_MESSAGING_CONSUME_EVENTS` (default true): user and content events become
-    /// notifications, blocks and stream revocations.
-    pub consume_events: bool,
+    /// `TRIBE_MESSAGING_OUTBOX_RELAY`, `TRIBE_MESSAGING_CONSUME_EVENTS` (user and content
+    /// events become notifications, the user replica and stream revocations).
+    pub workers: WorkerConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -81,11 +74,8 @@ impl Config {
             server: ServerConfig::from_env("TRIBE_MESSAGING", "127.0.0.1:50053")?,
             auth: AuthConfig::from_env()?,
             kafka: KafkaConfig::from_env(),
-            database_url: config::var("TRIBE_MESSAGING_DATABASE_URL")
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_messaging".into()),
-            db_max_connections: config::parse_or("TRIBE_MESSAGING_DB_MAX_CONNECTIONS", 20)?,
-            redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-            redis_prefix: config::var("TRIBE_MESSAGING_REDIS_PREFIX").unwrap_or_else(|| "tribe:messaging:".into()),
+            database: DatabaseConfig::from_env("TRIBE_MESSAGING", "tribe_messaging")?,
+            redis: RedisConfig::from_env("TRIBE_MESSAGING", "messaging"),
             page_token_secret: config::page_token_secret()?,
             cql: CqlConfig::from_env("TRIBE_MESSAGING", "tribe_messaging")?,
             scylla_bucket: config::duration_or("TRIBE_MESSAGING_SCYLLA_BUCKET", Duration::from_secs(10 * 24 * 3600))?,
@@ -97,11 +87,9 @@ impl Config {
                 max_streams_per_user: config::parse_or("TRIBE_MESSAGING_MAX_STREAMS_PER_USER", 10)?,
             },
             user_url: config::var("TRIBE_MESSAGING_USER_URL"),
-            service_key_file: config::var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from),
+            service_key_file: config::service_key_file(),
             heartbeat: config::duration_or("TRIBE_MESSAGING_HEARTBEAT", Duration::from_secs(25))?,
-            migrate: config::parse_or("TRIBE_MESSAGING_MIGRATE", true)?,
-            outbox_relay: config::parse_or("TRIBE_MESSAGING_OUTBOX_RELAY", true)?,
-            consume_events: config::parse_or("TRIBE_MESSAGING_CONSUME_EVENTS", true)?,
+            workers: WorkerConfig::from_env("TRIBE_MESSAGING")?,
         })
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::domain;
 use crate::store::notifications::NotificationRow;
-use crate::store::{ConversationRow, MessageRow, ParticipantRow, Role, users};
+use crate::store::{ConversationRow, MessageRow, ParticipantRow, Role, user_replica};
 
 pub fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
@@ -26,7 +26,7 @@ pub async fn summaries(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Ha
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
-    let known = users::summaries(conn, &ids).await?;
+    let known = user_replica::summaries(conn, &ids).await?;
     let mut out: HashMap<Uuid, UserSummary> =
         ids.iter().map(|id| (*id, UserSummary { user_id: id.to_string(), ..Default::default() })).collect();
     for (id, handle, is_trainer) in known {

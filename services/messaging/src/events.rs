@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::live::Hub;
 use crate::service::notifications::notify;
 use crate::store::notifications::NewNotification;
-use crate::store::users;
+use crate::store::user_replica;
 
 pub const GROUP: &str = "messaging";
 pub const TOPICS: [&str; 2] = ["tribe.user.v1", "tribe.content.v1"];
@@ -44,17 +44,17 @@ impl EventHandler for Notifier {
         match payload {
             Payload::UserRegistered(e) => {
                 if let Some(user) = id(&e.user_id) {
-                    users::upsert_user(tx, user, &e.handle, e.is_trainer).await?;
+                    user_replica::upsert_user(tx, user, &e.handle, e.is_trainer).await?;
                 }
             }
             Payload::UserBlocked(e) => {
                 if let (Some(a), Some(b)) = (id(&e.blocker_id), id(&e.blocked_id)) {
-                    users::set_block(tx, a, b, true).await?;
+                    user_replica::set_block(tx, a, b, true).await?;
                 }
             }
             Payload::UserUnblocked(e) => {
                 if let (Some(a), Some(b)) = (id(&e.blocker_id), id(&e.blocked_id)) {
-                    users::set_block(tx, a, b, false).await?;
+                    user_replica::set_block(tx, a, b, false).await?;
                 }
             }
             Payload::UserSessionsRevoked(e) => {

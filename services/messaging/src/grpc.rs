@@ -1,15 +1,17 @@
 //! The generated `MessagingService` trait: identify the caller, call the use-case, map
-//! errors.
+//! errors. The only place an `ApiError` becomes a `Status`, the stream's included.
 
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 use tribe_kit::ApiError;
 use tribe_kit::auth::Principal;
 use tribe_proto::messaging::v1 as pb;
 use tribe_proto::messaging::v1::messaging_service_server::MessagingService as Api;
 
-use crate::service::{EventStream, Messaging};
-
-pub const ERROR_DOMAIN: &str = "messaging.trainertribe.dev";
+use crate::policy::ERROR_DOMAIN;
+use crate::service::Messaging;
 
 fn status(err: ApiError) -> Status {
     err.into_status(ERROR_DOMAIN)
@@ -22,17 +24,8 @@ macro_rules! as_user {
     }};
 }
 
-/// The `exp` of the bearer token the auth layer already verified, so a stream does not
-/// outlive the credential it was opened with.
-fn token_expiry<T>(request: &Request<T>) -> Option<chrono::DateTime<chrono::Utc>> {
-    use base64::Engine as _;
-    let header = request.metadata().get("authorization")?.to_str().ok()?;
-    let token = header.strip_prefix("Bearer ")?;
-    let payload = token.split('.').nth(1)?;
-    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&claims).ok()?;
-    chrono::DateTime::from_timestamp(claims.get("exp")?.as_i64()?, 0)
-}
+/// The live stream as the generated trait wants it: every item error is a `Status`.
+pub type StatusStream = Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send>>;
 
 #[derive(Debug, Clone)]
 pub struct MessagingApi {
@@ -47,7 +40,7 @@ impl MessagingApi {
 
 #[tonic::async_trait]
 impl Api for MessagingApi {
-    type StreamEventsStream = EventStream;
+    type StreamEventsStream = StatusStream;
 
     async fn create_conversation(
         &self,
@@ -133,8 +126,8 @@ impl Api for MessagingApi {
 
     async fn stream_events(&self, request: Request<pb::StreamEventsRequest>) -> Result<Response<Self::StreamEventsStream>, Status> {
         let caller = Principal::user(&request).map_err(status)?;
-        let expires_at = token_expiry(&request);
-        self.svc.stream_events(&caller, expires_at).await.map(Response::new).map_err(status)
+        let events = self.svc.stream_events(&caller).await.map_err(status)?;
+        Ok(Response::new(Box::pin(events.map(|item| item.map_err(status)))))
     }
 
     async fn batch_get_presence(

@@ -12,7 +12,7 @@ pub mod live;
 pub mod policy;
 pub mod service;
 pub mod store;
-pub mod users;
+pub mod user_client;
 
 pub use app::{App, MIGRATOR};
 pub use config::Config;

@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use tokio::net::TcpListener;
-use tribe_kit::auth::{AuthLayer, KeySet, TokenVerifier};
-use tribe_kit::outbox::OutboxRelay;
+use tribe_kit::auth::AuthLayer;
+use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
 use tribe_kit::page::PageTokens;
-use tribe_kit::tasks::Background;
 use tribe_proto::payment::v1::payment_service_server::PaymentServiceServer;
 
 use crate::billing::BillingWorker;
@@ -41,12 +40,12 @@ pub struct App {
     config: Config,
     service: PaymentService,
     auth: AuthLayer,
-    relay: Option<OutboxRelay>,
+    workers: Workers,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("listen", &self.config.server.listen_addr).finish_non_exhaustive()
+        f.debug_struct("App").field("listen", &self.config.server.listen_addr).field("workers", &self.workers).finish_non_exhaustive()
     }
 }
 
@@ -56,15 +55,20 @@ impl App {
     }
 
     pub async fn build_with(config: Config, hooks: Hooks) -> anyhow::Result<Self> {
-        let pool = tribe_kit::db::connect(&config.database_url, config.db_max_connections).await?;
-        if config.migrate {
-            tribe_kit::db::migrate(&pool, &MIGRATOR).await?;
-        }
-        let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
-        let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
+        let base = Base::start(BaseConfig {
+            service: policy::SERVICE_NAME,
+            database: &config.database,
+            migrator: &MIGRATOR,
+            auth: &config.auth,
+            kafka: &config.kafka,
+            workers: config.workers,
+            // The payment service calls no other service.
+            service_key_file: None,
+        })
+        .await?;
         let service = PaymentService::new(Deps {
-            pool: pool.clone(),
-            pages: PageTokens::new(config.page_token_secret.clone()),
+            pool: base.pool.clone(),
+            pages: PageTokens::from_secret(&config.page_token_secret),
             provider: hooks.provider,
             clock: hooks.clock,
             sandbox: config.sandbox,
@@ -76,8 +80,18 @@ impl App {
                 tracing::info!(created, "created the default plan catalogue");
             }
         }
-        let relay = if config.outbox_relay { Some(OutboxRelay::new(pool, config.kafka.clone())?) } else { None };
-        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, service, relay })
+        // The outbox relay first (it stops last and publishes what the worker wrote).
+        let mut workers = base.workers()?;
+        if config.billing_worker {
+            let worker = BillingWorker::new(service.clone(), config.billing_interval);
+            workers.task("billing worker", move |stop| {
+                Box::pin(async move {
+                    worker.run(stop).await;
+                    Ok(())
+                })
+            });
+        }
+        Ok(Self { auth: base.auth_layer(policy::policies()), config, service, workers })
     }
 
     /// The use-cases (tests drive the billing worker through this).
@@ -92,20 +106,10 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let mut background = Background::new();
-        if let Some(relay) = self.relay {
-            background.spawn("outbox relay", |stop| relay.run(stop));
-        }
-        if self.config.billing_worker {
-            let worker = BillingWorker::new(self.service.clone(), self.config.billing_interval);
-            background.spawn("billing worker", |stop| worker.run(stop));
-        }
         let api = PaymentServiceServer::new(PaymentApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
-        let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
-        background.stop().await;
-        result
+        bootstrap::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], self.workers, listener, shutdown.boxed()).await
     }
 }

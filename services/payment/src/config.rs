@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, ServerConfig, WorkerConfig};
 
 /// Everything the payment service reads at startup.
 #[derive(Debug, Clone)]
@@ -11,19 +11,16 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthConfig,
     pub kafka: KafkaConfig,
-    /// `TRIBE_PAYMENT_DATABASE_URL`.
-    pub database_url: String,
-    /// `TRIBE_PAYMENT_DB_MAX_CONNECTIONS` (default 20).
-    pub db_max_connections: u32,
+    /// `TRIBE_PAYMENT_DATABASE_URL`, `TRIBE_PAYMENT_DB_MAX_CONNECTIONS`, `TRIBE_PAYMENT_MIGRATE`.
+    pub database: DatabaseConfig,
     /// `TRIBE_PAGE_TOKEN_SECRET`: page-token MAC key; random per process when unset.
-    pub page_token_secret: Vec<u8>,
+    pub page_token_secret: PageSecret,
+    /// `TRIBE_PAYMENT_OUTBOX_RELAY` (default true): publish outbox events from this
+    /// process. (`TRIBE_PAYMENT_CONSUME_EVENTS` is read too; the service consumes none.)
+    pub workers: WorkerConfig,
     /// `TRIBE_PAYMENT_SANDBOX` (default true): accept `PAYMENT_PROVIDER_TEST` and use the
     /// deterministic in-process sandbox provider. Set false in production.
     pub sandbox: bool,
-    /// `TRIBE_PAYMENT_MIGRATE` (default true): apply migrations at startup.
-    pub migrate: bool,
-    /// `TRIBE_PAYMENT_OUTBOX_RELAY` (default true): publish outbox events from this process.
-    pub outbox_relay: bool,
     /// `TRIBE_PAYMENT_BILLING_WORKER` (default true): run the billing worker in this process.
     pub billing_worker: bool,
     /// `TRIBE_PAYMENT_DEFAULT_PLANS` (default false; `tribe up` sets it): create the
@@ -45,13 +42,10 @@ impl Config {
             server: ServerConfig::from_env("TRIBE_PAYMENT", "127.0.0.1:50056")?,
             auth: AuthConfig::from_env()?,
             kafka: KafkaConfig::from_env(),
-            database_url: config::var("TRIBE_PAYMENT_DATABASE_URL")
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_payment".into()),
-            db_max_connections: config::parse_or("TRIBE_PAYMENT_DB_MAX_CONNECTIONS", 20)?,
+            database: DatabaseConfig::from_env("TRIBE_PAYMENT", "tribe_payment")?,
             page_token_secret,
+            workers: WorkerConfig::from_env("TRIBE_PAYMENT")?,
             sandbox,
-            migrate: config::parse_or("TRIBE_PAYMENT_MIGRATE", true)?,
-            outbox_relay: config::parse_or("TRIBE_PAYMENT_OUTBOX_RELAY", true)?,
             billing_worker: config::parse_or("TRIBE_PAYMENT_BILLING_WORKER", true)?,
             default_plans: config::parse_or("TRIBE_PAYMENT_DEFAULT_PLANS", false)?,
             billing_interval: config::duration_or("TRIBE_PAYMENT_BILLING_INTERVAL", Duration::from_secs(30))?,

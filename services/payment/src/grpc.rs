@@ -8,9 +8,8 @@ use tribe_kit::auth::Principal;
 use tribe_proto::payment::v1 as pb;
 use tribe_proto::payment::v1::payment_service_server::PaymentService as Api;
 
+use crate::policy::ERROR_DOMAIN;
 use crate::service::{Error, PaymentService};
-
-pub const ERROR_DOMAIN: &str = "payment.trainertribe.dev";
 
 fn status(err: Error) -> Status {
     match err {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tribe_kit::config::KafkaConfig;
-use tribe_mesh::engines::EngineProcess;
+use tribe_infra::engines::EngineProcess;
 
 /// A private single-node Kafka (KRaft) on free loopback ports.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ impl OwnKafka {
         let data = self.dir.path().join("kafka");
         let args = [data.display().to_string(), self.addr.port().to_string(), self.controller.port().to_string()];
         let log = self.dir.path().join("kafka.log");
-        let mut process = EngineProcess::spawn(&tribe_mesh::workspace_root(), "kafka-run", &args, &log)?;
+        let mut process = EngineProcess::spawn(&tribe_infra::workspace_root(), "kafka-run", &args, &log)?;
         process.wait_listening(self.addr, Duration::from_secs(120), |_| {}).await?;
         self.process = Some(process);
         Ok(())

@@ -2,9 +2,12 @@
 //! (created, migrated, dropped), a Redis key prefix, a Kafka topic suffix with its topics
 //! created, signing keys and tokens, and services served on port 0.
 
+pub mod check;
 pub mod cql;
 pub mod kafka;
 pub mod proxy;
+
+pub use check::{assert_status, error_metadata, eventually, mask, request_id, unique, violated_fields, wait_until};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -38,6 +41,16 @@ pub fn redis_prefix() -> String {
     format!("test:{}:", uuid::Uuid::new_v4().simple())
 }
 
+/// Redis for one test: the shared server, a key prefix no other test uses.
+pub fn redis_config() -> tribe_kit::config::RedisConfig {
+    tribe_kit::config::RedisConfig::for_tests(&redis_url(), &redis_prefix())
+}
+
+/// A page-token secret that outlives a service restart within a test.
+pub fn page_secret() -> tribe_kit::config::PageSecret {
+    tribe_kit::config::PageSecret::new(b"test page token secret of enough length".to_vec())
+}
+
 /// A database that exists for one test and is dropped afterwards.
 pub struct TestDb {
     pub pool: PgPool,
@@ -57,6 +70,11 @@ impl TestDb {
         let db = Self::empty().await?;
         tribe_kit::db::migrate(&db.pool, migrator).await?;
         Ok(db)
+    }
+
+    /// The service setting for this database: already migrated by `create`.
+    pub fn config(&self) -> tribe_kit::config::DatabaseConfig {
+        tribe_kit::config::DatabaseConfig { migrate: false, max_connections: 10, ..tribe_kit::config::DatabaseConfig::for_tests(&self.url) }
     }
 
     /// Creates an empty `test_<uuid>` (for tests that bring their own schema).
@@ -169,6 +187,11 @@ impl TestKeys {
 
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// How a service under test verifies tokens: this key set, the default issuer and audience.
+    pub fn auth_config(&self) -> tribe_kit::config::AuthConfig {
+        tribe_kit::config::AuthConfig { jwks_file: self.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() }
     }
 
     pub fn jwks_path(&self) -> PathBuf {
@@ -406,7 +429,7 @@ pub fn free_addr() -> SocketAddr {
 
 /// A real Envoy edge in front of one test upstream, on free ports, with the test's JWKS.
 pub struct TestEdge {
-    envoy: tribe_mesh::envoy::EnvoyProcess,
+    envoy: tribe_infra::envoy::EnvoyProcess,
     _dir: tempfile::TempDir,
 }
 
@@ -417,11 +440,11 @@ impl std::fmt::Debug for TestEdge {
 }
 
 impl TestEdge {
-    /// Starts Envoy (from `tribe_mesh::envoy::envoy_binary()`) routing to `upstream`.
-    pub async fn start(upstream: tribe_mesh::envoy::Upstream, jwks: &Path) -> anyhow::Result<Self> {
-        let params = tribe_mesh::envoy::EnvoyParams::new(free_addr(), free_addr(), jwks.to_path_buf(), vec![upstream]);
+    /// Starts Envoy (from `tribe_infra::envoy::envoy_binary()`) routing to `upstream`.
+    pub async fn start(upstream: tribe_infra::envoy::Upstream, jwks: &Path) -> anyhow::Result<Self> {
+        let params = tribe_infra::envoy::EnvoyParams::new(free_addr(), free_addr(), jwks.to_path_buf(), vec![upstream]);
         let dir = tempfile::tempdir()?;
-        let envoy = tribe_mesh::envoy::EnvoyProcess::start(&tribe_mesh::envoy::envoy_binary(), &params, dir.path()).await?;
+        let envoy = tribe_infra::envoy::EnvoyProcess::start(&tribe_infra::envoy::envoy_binary(), &params, dir.path()).await?;
         Ok(Self { envoy, _dir: dir })
     }
 

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use tokio::net::TcpListener;
-use tribe_kit::auth::{AuthLayer, KeyPair, KeySet, TokenSigner, TokenVerifier};
-use tribe_kit::consumer::{ConsumerConfig, EventConsumer};
-use tribe_kit::outbox::OutboxRelay;
+use tribe_kit::auth::{AuthLayer, KeyPair, TokenSigner};
+use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
+use tribe_kit::config::ExposeSecret;
+use tribe_kit::consumer::ConsumerConfig;
 use tribe_kit::page::PageTokens;
-use tribe_kit::tasks::Background;
 use tribe_proto::user::v1::user_service_server::UserServiceServer;
 
 use crate::config::Config;
@@ -27,47 +27,47 @@ pub struct App {
     config: Config,
     service: UserService,
     auth: AuthLayer,
-    relay: Option<OutboxRelay>,
-    entitlements: Option<EventConsumer<TierUpdater>>,
+    workers: Workers,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("listen", &self.config.server.listen_addr).finish_non_exhaustive()
+        f.debug_struct("App").field("listen", &self.config.server.listen_addr).field("workers", &self.workers).finish_non_exhaustive()
     }
 }
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = tribe_kit::db::connect(&config.database_url, config.db_max_connections).await?;
-        if config.migrate {
-            tribe_kit::db::migrate(&pool, &MIGRATOR).await?;
-        }
-        let redis = redis::Client::open(config.redis_url.as_str())?;
+        let base = Base::start(BaseConfig {
+            service: policy::SERVICE_NAME,
+            database: &config.database,
+            migrator: &MIGRATOR,
+            auth: &config.auth,
+            kafka: &config.kafka,
+            workers: config.workers,
+            service_key_file: None,
+        })
+        .await?;
+        let redis = redis::Client::open(config.redis.url.expose_secret())?;
         let redis = redis::aio::ConnectionManager::new(redis).await?;
 
-        let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
+        // The user service is the token issuer: its signing key must be in the JWKS every
+        // service verifies with.
         let signing = Arc::new(KeyPair::load(&config.signing_key_file, "")?);
-        anyhow::ensure!(keys.decoding_key(signing.kid()).is_some(), "the JWKS does not contain the signing key {}", signing.kid());
-        let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
+        anyhow::ensure!(base.verifier.has_key(signing.kid()), "the JWKS does not contain the signing key {}", signing.kid());
         let service = UserService::new(Deps {
-            pool: pool.clone(),
+            pool: base.pool.clone(),
             signer: TokenSigner::new(signing, &config.auth.issuer),
             audience: config.auth.audience.clone(),
-            pages: PageTokens::new(config.page_token_secret.clone()),
-            throttle: Throttle::new(redis, config.redis_prefix.clone()),
+            pages: PageTokens::from_secret(&config.page_token_secret),
+            throttle: Throttle::new(redis, config.redis.prefix.clone()),
             limits: config.limits.clone(),
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
         });
-        let relay = if config.outbox_relay { Some(OutboxRelay::new(pool.clone(), config.kafka.clone())?) } else { None };
-        let entitlements = if config.consume_events {
-            let group = ConsumerConfig::new(entitlements::GROUP, &[entitlements::TOPIC]);
-            Some(EventConsumer::new(pool, config.kafka.clone(), group, TierUpdater)?)
-        } else {
-            None
-        };
-        Ok(Self { auth: AuthLayer::new(verifier, policy::policies()), config, service, relay, entitlements })
+        let mut workers = base.workers()?;
+        workers.consumer("payment event consumer", ConsumerConfig::new(entitlements::GROUP, &[entitlements::TOPIC]), TierUpdater)?;
+        Ok(Self { auth: base.auth_layer(policy::policies()), config, service, workers })
     }
 
     /// Serves until `shutdown` resolves, then drains calls and flushes the outbox.
@@ -76,19 +76,10 @@ impl App {
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let mut background = Background::new();
-        if let Some(relay) = self.relay {
-            background.spawn("outbox relay", |stop| relay.run(stop));
-        }
-        if let Some(consumer) = self.entitlements {
-            background.spawn("payment event consumer", |stop| consumer.run(stop));
-        }
         let api = UserServiceServer::new(UserApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
-        let result = tribe_kit::server::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], listener, shutdown.boxed()).await;
-        background.stop().await;
-        result
+        bootstrap::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], self.workers, listener, shutdown.boxed()).await
     }
 }

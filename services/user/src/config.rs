@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, KafkaConfig, ServerConfig};
+use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig, WorkerConfig};
 
 /// Everything the user service reads at startup.
 #[derive(Debug, Clone)]
@@ -11,29 +11,21 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthConfig,
     pub kafka: KafkaConfig,
-    /// `TRIBE_USER_DATABASE_URL`.
-    pub database_url: String,
-    /// `TRIBE_USER_DB_MAX_CONNECTIONS` (default 20).
-    pub db_max_connections: u32,
-    /// `TRIBE_REDIS_URL` (default redis://127.0.0.1:6379).
-    pub redis_url: String,
-    /// `TRIBE_USER_REDIS_PREFIX` (default "tribe:user:").
-    pub redis_prefix: String,
+    /// `TRIBE_USER_DATABASE_URL`, `TRIBE_USER_DB_MAX_CONNECTIONS`, `TRIBE_USER_MIGRATE`.
+    pub database: DatabaseConfig,
+    /// `TRIBE_REDIS_URL`, `TRIBE_USER_REDIS_PREFIX` (default "tribe:user:").
+    pub redis: RedisConfig,
     /// `TRIBE_USER_SIGNING_KEY_FILE`: the ES256 private key that signs access tokens.
     pub signing_key_file: PathBuf,
     /// `TRIBE_PAGE_TOKEN_SECRET`: page-token MAC key; random per process when unset.
-    pub page_token_secret: Vec<u8>,
+    pub page_token_secret: PageSecret,
     /// `TRIBE_USER_ACCESS_TOKEN_TTL` (default 15m).
     pub access_token_ttl: Duration,
     /// `TRIBE_USER_REFRESH_TOKEN_TTL` (default 30 days).
     pub refresh_token_ttl: Duration,
     pub limits: Limits,
-    /// `TRIBE_USER_MIGRATE` (default true): apply migrations at startup.
-    pub migrate: bool,
-    /// `TRIBE_USER_OUTBOX_RELAY` (default true): publish outbox events from this process.
-    pub outbox_relay: bool,
-    /// `TRIBE_USER_CONSUME_EVENTS` (default true): apply payment events (subscription tier).
-    pub consume_events: bool,
+    /// `TRIBE_USER_OUTBOX_RELAY`, `TRIBE_USER_CONSUME_EVENTS` (payment events: the subscription tier).
+    pub workers: WorkerConfig,
 }
 
 /// Abuse limits, each over a sliding window of `window`.
@@ -62,10 +54,8 @@ impl Config {
             server: ServerConfig::from_env("TRIBE_USER", "127.0.0.1:50051")?,
             auth: AuthConfig::from_env()?,
             kafka: KafkaConfig::from_env(),
-            database_url: config::var("TRIBE_USER_DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/tribe_user".into()),
-            db_max_connections: config::parse_or("TRIBE_USER_DB_MAX_CONNECTIONS", 20)?,
-            redis_url: config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-            redis_prefix: config::var("TRIBE_USER_REDIS_PREFIX").unwrap_or_else(|| "tribe:user:".into()),
+            database: DatabaseConfig::from_env("TRIBE_USER", "tribe_user")?,
+            redis: RedisConfig::from_env("TRIBE_USER", "user"),
             signing_key_file: config::required("TRIBE_USER_SIGNING_KEY_FILE")?.into(),
             page_token_secret,
             access_token_ttl: config::duration_or("TRIBE_USER_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
@@ -76,9 +66,7 @@ impl Config {
                 login_failures_per_ip: config::parse_or("TRIBE_USER_LOGIN_FAILURES_PER_IP", 100)?,
                 registrations_per_ip: config::parse_or("TRIBE_USER_REGISTRATIONS_PER_IP", 20)?,
             },
-            migrate: config::parse_or("TRIBE_USER_MIGRATE", true)?,
-            outbox_relay: config::parse_or("TRIBE_USER_OUTBOX_RELAY", true)?,
-            consume_events: config::parse_or("TRIBE_USER_CONSUME_EVENTS", true)?,
+            workers: WorkerConfig::from_env("TRIBE_USER")?,
         })
     }
 }

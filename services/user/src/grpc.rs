@@ -9,9 +9,8 @@ use tribe_kit::auth::Principal;
 use tribe_proto::user::v1 as pb;
 use tribe_proto::user::v1::user_service_server::UserService as Api;
 
+use crate::policy::ERROR_DOMAIN;
 use crate::service::UserService;
-
-pub const ERROR_DOMAIN: &str = "user.trainertribe.dev";
 
 fn status(err: ApiError) -> Status {
     err.into_status(ERROR_DOMAIN)

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::posts::id_cursor;
 use super::{ContentService, emit, post_not_found};
 use crate::convert;
-use crate::domain::{self, TYPE_PREMIUM, Viewer};
+use crate::domain::{self, PostKind, Viewer};
 use crate::limits::Action;
 use crate::store::{graph, posts};
 
@@ -83,7 +83,7 @@ impl ContentService {
         caller: &UserPrincipal,
         req: pb::CreateCommentRequest,
     ) -> Result<pb::CreateCommentResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let mut v = Violations::new();
         let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
         let parent = if req.parent_comment_id.is_empty() {
@@ -101,11 +101,11 @@ impl ContentService {
         let hash = idempotency::request_hash(&params.encode_to_vec());
 
         let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(bytes) = idempotency::claim(&mut tx, &caller.user_id, CREATE_METHOD, &req.request_id, &hash).await? {
+        if let Claim::Replay(bytes) = idempotency::claim(&mut tx, caller.subject(), CREATE_METHOD, &req.request_id, &hash).await? {
             return pb::CreateCommentResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
         }
         let post = self.engageable(&mut tx, &viewer, post_id).await?;
-        self.limits.hit(Action::Comment, &caller.user_id).await?;
+        self.limits.hit(Action::Comment, caller.subject()).await?;
         // Threads are one level deep: a reply to a reply hangs off its top-level comment.
         let parent = match parent {
             None => None,
@@ -163,13 +163,13 @@ impl ContentService {
         .await?;
         let row = self.load_comment(&mut tx, &viewer, id).await?;
         let response = pb::CreateCommentResponse { comment: self.render_comments(vec![row]).await.pop() };
-        idempotency::complete(&mut tx, &caller.user_id, CREATE_METHOD, &req.request_id, &response.encode_to_vec()).await?;
+        idempotency::complete(&mut tx, caller.subject(), CREATE_METHOD, &req.request_id, &response.encode_to_vec()).await?;
         tx.commit().await?;
         Ok(response)
     }
 
     pub async fn list_comments(&self, caller: &UserPrincipal, req: pb::ListCommentsRequest) -> Result<pb::ListCommentsResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let mut v = Violations::new();
         let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
         let parent = if req.parent_comment_id.is_empty() {
@@ -181,12 +181,12 @@ impl ContentService {
         v.finish()?;
         let (Some(post_id), Some(limit)) = (post_id, limit) else { return Err(ApiError::invalid_field("post_id", "is required")) };
         let hash = FilterHash::new().add("post_id", post_id.as_bytes()).add("parent", parent.unwrap_or_default().as_bytes()).finish();
-        let scope = PageScope { method: LIST_METHOD, subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: LIST_METHOD, subject_id: caller.subject(), filter_hash: &hash };
         let after = id_cursor(self.pages.decode(scope, &req.page_token)?)?;
 
         let mut conn = self.pool.acquire().await?;
         let post = posts::visible(&mut conn, &viewer, &[post_id]).await?.pop().ok_or_else(post_not_found)?;
-        if post.kind == TYPE_PREMIUM && !viewer.premium_for(post.author_id) {
+        if post.kind == PostKind::Premium && !viewer.premium_for(post.author_id) {
             return Err(ApiError::rejected(tonic::Code::PermissionDenied, "PREMIUM_REQUIRED", "this post needs a premium subscription"));
         }
         if let Some(pid) = parent {
@@ -222,7 +222,7 @@ impl ContentService {
         caller: &UserPrincipal,
         req: pb::DeleteCommentRequest,
     ) -> Result<pb::DeleteCommentResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let id = ids::parse_id("comment_id", &req.comment_id)?;
         let mut tx = self.pool.begin().await?;
         let comment = self.load_comment(&mut tx, &viewer, id).await?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ContentService;
 use super::posts::id_cursor;
-use crate::domain::{MOD_VISIBLE, Viewer};
+use crate::domain::{ModerationState, Viewer};
 use crate::store::{graph, posts};
 use crate::timeline::Entry;
 
@@ -60,10 +60,10 @@ impl ContentService {
     }
 
     pub async fn get_feed(&self, caller: &UserPrincipal, req: pb::GetFeedRequest) -> Result<pb::GetFeedResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let limit = page::page_size(req.page_size)? as usize;
         let hash = FilterHash::new().finish();
-        let scope = PageScope { method: METHOD, subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: METHOD, subject_id: caller.subject(), filter_hash: &hash };
         let keys = self.pages.decode(scope, &req.page_token)?;
         // The token remembers the source so a feed does not switch halfway through.
         let (source, before) = match keys.as_deref() {
@@ -88,7 +88,7 @@ impl ContentService {
             // moderated posts stay on their author's profile, not in feeds.
             let ids: Vec<Uuid> = candidates.iter().filter(|e| following.contains(&e.author_id)).map(|e| e.post_id).collect();
             let states: Vec<_> =
-                posts::states(&mut conn, &viewer, &ids).await?.into_iter().filter(|s| s.moderation == MOD_VISIBLE).collect();
+                posts::states(&mut conn, &viewer, &ids).await?.into_iter().filter(|s| s.moderation == ModerationState::Visible).collect();
             // A first page with nothing to show (new account, lost or stale timeline,
             // consumer behind) pulls from the followees instead.
             if states.is_empty() && before.is_none() && attempt == Source::Timeline {

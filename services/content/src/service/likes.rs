@@ -10,7 +10,7 @@ use tribe_proto::events::v1::event::Payload;
 use uuid::Uuid;
 
 use super::{ContentService, emit, post_not_found};
-use crate::domain::{MOD_REMOVED, TYPE_PREMIUM, Viewer};
+use crate::domain::{ModerationState, PostKind, Viewer};
 use crate::store::posts::{self, PostRow};
 
 impl ContentService {
@@ -18,10 +18,10 @@ impl ContentService {
     /// it is locked for them, POST_REMOVED if taken down.
     pub(crate) async fn engageable(&self, conn: &mut sqlx::PgConnection, viewer: &Viewer, id: Uuid) -> Result<PostRow, ApiError> {
         let row = posts::visible(conn, viewer, &[id]).await?.pop().ok_or_else(post_not_found)?;
-        if row.kind == TYPE_PREMIUM && !viewer.premium_for(row.author_id) {
+        if row.kind == PostKind::Premium && !viewer.premium_for(row.author_id) {
             return Err(ApiError::rejected(tonic::Code::PermissionDenied, "PREMIUM_REQUIRED", "this post needs a premium subscription"));
         }
-        if row.moderation == MOD_REMOVED {
+        if row.moderation == ModerationState::Removed {
             return Err(ApiError::failed_precondition("POST_REMOVED", "the post was removed by a moderator"));
         }
         Ok(row)
@@ -51,7 +51,7 @@ impl ContentService {
     /// visible one (a like on a post that became premium or removed can still be taken
     /// back). The counter and the event follow the row actually inserted or deleted.
     async fn set_post_like(&self, caller: &UserPrincipal, post_id: &str, like: bool) -> Result<pb::Post, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let id = ids::parse_id("post_id", post_id)?;
         let mut tx = self.pool.begin().await?;
         let row = if like {
@@ -80,7 +80,7 @@ impl ContentService {
 
     /// Likes or unlikes a comment, under the same rules as its post.
     async fn set_comment_like(&self, caller: &UserPrincipal, comment_id: &str, like: bool) -> Result<pb::Comment, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let id = ids::parse_id("comment_id", comment_id)?;
         let mut tx = self.pool.begin().await?;
         let post_id = self.comment_post(&mut tx, &viewer, id).await?;

@@ -7,6 +7,9 @@ mod likes;
 mod moderation;
 mod posts;
 mod search;
+mod trending;
+
+pub use trending::refresh as refresh_trending;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,17 +29,18 @@ use crate::limits::RateLimits;
 use crate::store::posts as post_store;
 use crate::store::posts::{PostRow, PostState};
 use crate::timeline::{Entry, TimelineStore};
-use crate::users::Users;
+use crate::user_client::UserClient;
 
 pub const TOPIC: &str = "tribe.content.v1";
-const PRODUCER: &str = "content";
+/// The producer named in the envelopes of this service's events.
+const PRODUCER: &str = crate::policy::SERVICE_NAME;
 
 /// Shared state of the use-cases.
 #[derive(Clone)]
 pub struct ContentService {
     pub(crate) pool: PgPool,
     pub(crate) pages: PageTokens,
-    pub(crate) users: Users,
+    pub(crate) users: UserClient,
     pub(crate) timelines: Arc<dyn TimelineStore>,
     pub(crate) rules: Rules,
     pub(crate) limits: RateLimits,
@@ -53,7 +57,7 @@ impl std::fmt::Debug for ContentService {
 pub struct Deps {
     pub pool: PgPool,
     pub pages: PageTokens,
-    pub users: Users,
+    pub users: UserClient,
     pub timelines: Arc<dyn TimelineStore>,
     pub media_hosts: Vec<String>,
     pub limits: RateLimits,
@@ -147,6 +151,11 @@ impl ContentService {
 pub(crate) async fn emit(conn: &mut PgConnection, aggregate: Uuid, actor: Uuid, payload: Payload) -> Result<(), ApiError> {
     let event = tribe_kit::outbox::envelope(PRODUCER, &aggregate.to_string(), &actor.to_string(), payload);
     tribe_kit::outbox::enqueue(conn, TOPIC, &event).await
+}
+
+/// INVALID_ARGUMENT for a page token that decodes but does not hold this list's cursor.
+pub(crate) fn bad_token() -> ApiError {
+    ApiError::invalid_field("page_token", "malformed page token")
 }
 
 /// NOT_FOUND for a post, worded the same whether it is missing or hidden from the caller.

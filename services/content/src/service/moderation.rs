@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::posts::id_cursor;
 use super::{ContentService, emit, post_not_found};
 use crate::convert;
-use crate::domain::{MOD_HIDDEN, MOD_REMOVED, MOD_VISIBLE, REPORT_ACTIONED, REPORT_DISMISSED, REPORT_OPEN, Viewer};
+use crate::domain::{ModerationState, ReportStatus, Viewer};
 use crate::limits::Action;
 use crate::store::posts;
 
@@ -24,7 +24,7 @@ struct ReportRow {
     reporter_id: Uuid,
     reason: i16,
     details: String,
-    status: i16,
+    status: ReportStatus,
     created_at: chrono::DateTime<chrono::Utc>,
     resolved_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -39,7 +39,7 @@ fn report(r: ReportRow, reporter: Option<tribe_proto::r#type::v1::UserSummary>) 
         reporter,
         reason: i32::from(reason),
         details,
-        status: i32::from(status),
+        status: status.number(),
         create_time: convert::timestamp(created_at),
         resolve_time: resolved_at.and_then(convert::timestamp),
     }
@@ -47,7 +47,7 @@ fn report(r: ReportRow, reporter: Option<tribe_proto::r#type::v1::UserSummary>) 
 
 impl ContentService {
     pub async fn report_post(&self, caller: &UserPrincipal, req: pb::ReportPostRequest) -> Result<pb::ReportPostResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let mut v = Violations::new();
         let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
         let reason = match pb::ReportReason::try_from(req.reason) {
@@ -72,7 +72,7 @@ impl ContentService {
         if post.author_id == viewer.id {
             return Err(ApiError::invalid_reason("CANNOT_REPORT_OWN_POST", "post_id", "you cannot report your own post"));
         }
-        self.limits.hit(Action::Report, &caller.user_id).await?;
+        self.limits.hit(Action::Report, caller.subject()).await?;
         let id = ids::new_id();
         let inserted = sqlx::query(
             "INSERT INTO post_reports (id, post_id, reporter_id, reason, details) VALUES ($1, $2, $3, $4, $5)
@@ -114,16 +114,17 @@ impl ContentService {
         caller: &UserPrincipal,
         req: pb::ListPostReportsRequest,
     ) -> Result<pb::ListPostReportsResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         if !viewer.admin {
             return Err(ApiError::permission_denied("admins only"));
         }
         let mut v = Violations::new();
+        // UNSPECIFIED lists every status.
         let status = match pb::ReportStatus::try_from(req.status) {
-            Ok(s) => s as i16,
+            Ok(s) => ReportStatus::from_proto(s as i32),
             Err(_) => {
                 v.add("status", "unknown status");
-                0
+                None
             }
         };
         let reason = match pb::ReportReason::try_from(req.reason) {
@@ -138,16 +139,16 @@ impl ContentService {
         v.finish()?;
         let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE) as usize;
         let hash = FilterHash::new()
-            .add("status", status.to_be_bytes())
+            .add("status", status.map_or(0, i16::from).to_be_bytes())
             .add("reason", reason.to_be_bytes())
             .add("post_id", post_id.unwrap_or_default().as_bytes())
             .finish();
-        let scope = PageScope { method: LIST_REPORTS, subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: LIST_REPORTS, subject_id: caller.subject(), filter_hash: &hash };
         let after = id_cursor(self.pages.decode(scope, &req.page_token)?)?;
         let mut conn = self.pool.acquire().await?;
         let mut rows: Vec<ReportRow> = sqlx::query_as(&format!(
             "SELECT {REPORT_COLUMNS} FROM post_reports
-             WHERE ($1 = 0 OR status = $1) AND ($2 = 0 OR reason = $2) AND ($3::uuid IS NULL OR post_id = $3)
+             WHERE ($1::smallint IS NULL OR status = $1) AND ($2 = 0 OR reason = $2) AND ($3::uuid IS NULL OR post_id = $3)
                AND ($4::uuid IS NULL OR id > $4)
              ORDER BY id LIMIT $5"
         ))
@@ -179,19 +180,20 @@ impl ContentService {
     }
 
     pub async fn moderate_post(&self, caller: &UserPrincipal, req: pb::ModeratePostRequest) -> Result<pb::ModeratePostResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         if !viewer.admin {
             return Err(ApiError::permission_denied("admins only"));
         }
         let mut v = Violations::new();
         let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
-        let (action, new_state, report_status) = match pb::ModerationAction::try_from(req.action) {
-            Ok(pb::ModerationAction::Hide) => (pb::ModerationAction::Hide, MOD_HIDDEN, REPORT_ACTIONED),
-            Ok(pb::ModerationAction::Remove) => (pb::ModerationAction::Remove, MOD_REMOVED, REPORT_ACTIONED),
-            Ok(pb::ModerationAction::Restore) => (pb::ModerationAction::Restore, MOD_VISIBLE, REPORT_DISMISSED),
+        // What the action makes of the post, and of the reports it closes.
+        let outcome = match pb::ModerationAction::try_from(req.action) {
+            Ok(pb::ModerationAction::Hide) => Some((pb::ModerationAction::Hide, ModerationState::Hidden, ReportStatus::Actioned)),
+            Ok(pb::ModerationAction::Remove) => Some((pb::ModerationAction::Remove, ModerationState::Removed, ReportStatus::Actioned)),
+            Ok(pb::ModerationAction::Restore) => Some((pb::ModerationAction::Restore, ModerationState::Visible, ReportStatus::Dismissed)),
             _ => {
                 v.add("action", "is required");
-                (pb::ModerationAction::Unspecified, 0, 0)
+                None
             }
         };
         let reason = req.reason.trim();
@@ -199,7 +201,9 @@ impl ContentService {
             v.add("reason", "must be 1-500 characters");
         }
         v.finish()?;
-        let post_id = post_id.ok_or_else(|| ApiError::invalid_field("post_id", "is required"))?;
+        let (Some(post_id), Some((action, new_state, report_status))) = (post_id, outcome) else {
+            return Err(ApiError::invalid_field("post_id", "is required"));
+        };
         let mut tx = self.pool.begin().await?;
         let post = posts::lock(&mut tx, viewer.id, post_id).await?.ok_or_else(post_not_found)?;
         sqlx::query("UPDATE posts SET moderation = $2, moderation_reason = $3, updated_at = now() WHERE id = $1")
@@ -211,7 +215,7 @@ impl ContentService {
         let resolved = sqlx::query("UPDATE post_reports SET status = $2, resolved_at = now() WHERE post_id = $1 AND status = $3")
             .bind(post_id)
             .bind(report_status)
-            .bind(REPORT_OPEN)
+            .bind(ReportStatus::Open)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -236,8 +240,8 @@ impl ContentService {
                 author_id: post.author_id.to_string(),
                 moderator_id: viewer.id.to_string(),
                 action: action as i32,
-                previous_state: i32::from(post.moderation),
-                new_state: i32::from(new_state),
+                previous_state: post.moderation.number(),
+                new_state: new_state.number(),
                 resolved_report_count: resolved as i32,
             }),
         )

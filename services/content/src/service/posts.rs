@@ -1,7 +1,7 @@
 //! Publishing, reading, editing and deleting posts.
 
 use prost::Message;
-use tribe_kit::auth::UserPrincipal;
+use tribe_kit::auth::{Role, UserPrincipal};
 use tribe_kit::idempotency::{self, Claim};
 use tribe_kit::mask::UpdateMask;
 use tribe_kit::page::{self, FilterHash, Key, PageScope};
@@ -12,7 +12,7 @@ use tribe_proto::events::v1::event::Payload;
 use uuid::Uuid;
 
 use super::{ContentService, emit, post_not_found};
-use crate::domain::{self, MOD_REMOVED, TYPE_REGULAR, Viewer};
+use crate::domain::{self, ModerationState, PostKind, Viewer};
 use crate::limits::Action;
 use crate::store::{graph, posts};
 use crate::timeline::Entry;
@@ -32,18 +32,18 @@ pub(crate) fn id_cursor(keys: Option<Vec<Key>>) -> Result<Option<Uuid>, ApiError
 
 impl ContentService {
     pub async fn create_post(&self, caller: &UserPrincipal, req: pb::CreatePostRequest) -> Result<pb::CreatePostResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let mut v = Violations::new();
         let post = req.post.clone().unwrap_or_default();
         let kind = match pb::PostType::try_from(post.r#type) {
             Ok(pb::PostType::Unspecified) => {
                 v.add("post.type", "is required");
-                0
+                None
             }
-            Ok(t) => t as i16,
+            Ok(t) => PostKind::from_proto(t as i32),
             Err(_) => {
                 v.add("post.type", "unknown post type");
-                0
+                None
             }
         };
         let visibility = self.rules.visibility(&mut v, "post.visibility", post.visibility);
@@ -56,7 +56,8 @@ impl ContentService {
             v.add("request_id", "must be 1-64 visible ASCII characters");
         }
         v.finish()?;
-        if kind != TYPE_REGULAR && !(caller.has_role("trainer") || caller.is_admin()) {
+        let (Some(kind), Some(visibility)) = (kind, visibility) else { return Err(ApiError::invalid_field("post.type", "is required")) };
+        if kind != PostKind::Regular && !(caller.has_role(Role::Trainer) || caller.is_admin()) {
             return Err(ApiError::rejected(
                 tonic::Code::PermissionDenied,
                 "TRAINER_REQUIRED",
@@ -78,11 +79,11 @@ impl ContentService {
         let media_json = serde_json::to_string(&media).map_err(ApiError::internal)?;
 
         let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(bytes) = idempotency::claim(&mut tx, &caller.user_id, CREATE_METHOD, &req.request_id, &hash).await? {
+        if let Claim::Replay(bytes) = idempotency::claim(&mut tx, caller.subject(), CREATE_METHOD, &req.request_id, &hash).await? {
             return pb::CreatePostResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
         }
         // Replays above are free; only a fresh publication counts.
-        self.limits.hit(Action::Post, &caller.user_id).await?;
+        self.limits.hit(Action::Post, caller.subject()).await?;
         let id = ids::new_id();
         posts::insert(
             &mut tx,
@@ -106,8 +107,8 @@ impl ContentService {
             Payload::PostCreated(events::PostCreated {
                 post_id: id.to_string(),
                 author_id: viewer.id.to_string(),
-                visibility: i32::from(visibility),
-                r#type: i32::from(kind),
+                visibility: visibility.number(),
+                r#type: kind.number(),
                 tags: tags.clone(),
                 mentioned_handles: mentions.clone(),
                 mentioned_user_ids: mentioned.iter().map(Uuid::to_string).collect(),
@@ -117,14 +118,14 @@ impl ContentService {
         .await?;
         let row = posts::any(&mut tx, viewer.id, id).await?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("inserted post vanished")))?;
         let response = pb::CreatePostResponse { post: Some(self.render_one(&viewer, row).await) };
-        idempotency::complete(&mut tx, &caller.user_id, CREATE_METHOD, &req.request_id, &response.encode_to_vec()).await?;
+        idempotency::complete(&mut tx, caller.subject(), CREATE_METHOD, &req.request_id, &response.encode_to_vec()).await?;
         tx.commit().await?;
         self.own_timelines(Entry { post_id: id, author_id: viewer.id }).await;
         Ok(response)
     }
 
     pub async fn get_post(&self, caller: &UserPrincipal, req: pb::GetPostRequest) -> Result<pb::GetPostResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let id = ids::parse_id("post_id", &req.post_id)?;
         let mut conn = self.pool.acquire().await?;
         let row = self.hydrate(&mut conn, &viewer, &[id]).await?.pop().ok_or_else(post_not_found)?;
@@ -144,13 +145,12 @@ impl ContentService {
     }
 
     pub async fn update_post(&self, caller: &UserPrincipal, req: pb::UpdatePostRequest) -> Result<pb::UpdatePostResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let mask = UpdateMask::parse(req.update_mask.as_ref(), &["text", "visibility", "media"])?;
         let post = req.post.unwrap_or_default();
         let mut v = Violations::new();
         let id = v.check("post.post_id", ids::parse_id("post.post_id", &post.post_id));
-        let visibility =
-            if mask.contains("visibility") { Some(self.rules.visibility(&mut v, "post.visibility", post.visibility)) } else { None };
+        let visibility = if mask.contains("visibility") { self.rules.visibility(&mut v, "post.visibility", post.visibility) } else { None };
         if mask.contains("text") {
             self.rules.check_text(&mut v, "post.text", &post.text);
         }
@@ -160,7 +160,7 @@ impl ContentService {
 
         let mut tx = self.pool.begin().await?;
         let current = self.own_post(&mut tx, &viewer, id).await?;
-        if current.moderation == MOD_REMOVED {
+        if current.moderation == ModerationState::Removed {
             return Err(ApiError::failed_precondition("POST_REMOVED", "a removed post cannot be edited"));
         }
         let text = if mask.contains("text") { post.text.clone() } else { current.text.clone() };
@@ -201,7 +201,7 @@ impl ContentService {
                 post_id: id.to_string(),
                 author_id: viewer.id.to_string(),
                 changed_fields: mask.paths().map(str::to_string).collect(),
-                visibility: i32::from(visibility),
+                visibility: visibility.number(),
                 tags,
                 new_mentioned_handles: new_mentions,
                 new_mentioned_user_ids: mentioned.iter().map(Uuid::to_string).collect(),
@@ -218,7 +218,7 @@ impl ContentService {
     }
 
     pub async fn delete_post(&self, caller: &UserPrincipal, req: pb::DeletePostRequest) -> Result<pb::DeletePostResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let id = ids::parse_id("post_id", &req.post_id)?;
         let mut tx = self.pool.begin().await?;
         self.own_post(&mut tx, &viewer, id).await?;
@@ -244,21 +244,22 @@ impl ContentService {
         caller: &UserPrincipal,
         req: pb::ListUserPostsRequest,
     ) -> Result<pb::ListUserPostsResponse, ApiError> {
-        let viewer = Viewer::of(caller)?;
+        let viewer = Viewer::of(caller);
         let mut v = Violations::new();
         let author = v.check("user_id", ids::parse_id("user_id", &req.user_id));
+        // UNSPECIFIED lists every kind.
         let kind = match pb::PostType::try_from(req.r#type) {
-            Ok(t) => t as i16,
+            Ok(t) => PostKind::from_proto(t as i32),
             Err(_) => {
                 v.add("type", "unknown post type");
-                0
+                None
             }
         };
         let limit = v.check("page_size", page::page_size(req.page_size));
         v.finish()?;
         let (Some(author), Some(limit)) = (author, limit) else { return Err(ApiError::invalid_field("user_id", "is required")) };
-        let hash = FilterHash::new().add("user_id", author.as_bytes()).add("type", kind.to_be_bytes()).finish();
-        let scope = PageScope { method: LIST_USER_POSTS, subject_id: &caller.user_id, filter_hash: &hash };
+        let hash = FilterHash::new().add("user_id", author.as_bytes()).add("type", kind.map_or(0, i16::from).to_be_bytes()).finish();
+        let scope = PageScope { method: LIST_USER_POSTS, subject_id: caller.subject(), filter_hash: &hash };
         let before = id_cursor(self.pages.decode(scope, &req.page_token)?)?;
         let mut conn = self.pool.acquire().await?;
         if !viewer.admin && author != viewer.id && graph::blocked_either_way(&mut conn, viewer.id, author).await? {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::Viewer;
+use crate::domain::{ModerationState, PostKind, Viewer, Visibility};
 
 /// A post as stored, with `liked_by_me` for the reading viewer.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,12 +20,12 @@ pub struct PostRow {
     pub tags: Vec<String>,
     pub mentions: Vec<String>,
     #[sqlx(rename = "type")]
-    pub kind: i16,
-    pub visibility: i16,
+    pub kind: PostKind,
+    pub visibility: Visibility,
     pub media: String,
     pub like_count: i64,
     pub comment_count: i64,
-    pub moderation: i16,
+    pub moderation: ModerationState,
     pub moderation_reason: String,
     pub edited: bool,
     pub created_at: DateTime<Utc>,
@@ -66,8 +66,8 @@ impl PostRow {
 pub struct PostState {
     pub id: Uuid,
     pub author_id: Uuid,
-    pub visibility: i16,
-    pub moderation: i16,
+    pub visibility: Visibility,
+    pub moderation: ModerationState,
     pub moderation_reason: String,
     pub like_count: i64,
     pub comment_count: i64,
@@ -92,8 +92,8 @@ pub struct PostBody {
     pub tags: Vec<String>,
     pub mentions: Vec<String>,
     #[sqlx(rename = "type")]
-    pub kind: i16,
-    pub visibility: i16,
+    pub kind: PostKind,
+    pub visibility: Visibility,
     pub media: String,
     pub edited: bool,
     pub created_at: DateTime<Utc>,
@@ -183,8 +183,8 @@ pub struct NewPost<'a> {
     pub text: &'a str,
     pub tags: &'a [String],
     pub mentions: &'a [String],
-    pub kind: i16,
-    pub visibility: i16,
+    pub kind: PostKind,
+    pub visibility: Visibility,
     pub media_json: &'a str,
 }
 
@@ -206,18 +206,19 @@ pub async fn insert(conn: &mut PgConnection, post: &NewPost<'_>) -> sqlx::Result
     Ok(())
 }
 
-/// The states of one user's posts that `viewer` may see, newest first, below `before`.
+/// The states of one user's posts that `viewer` may see (of `kind`, or any), newest first,
+/// below `before`.
 pub async fn by_author(
     conn: &mut PgConnection,
     viewer: &Viewer,
     author: Uuid,
-    kind: i16,
+    kind: Option<PostKind>,
     before: Option<Uuid>,
     limit: i64,
 ) -> sqlx::Result<Vec<PostState>> {
     sqlx::query_as(&format!(
         "SELECT {STATE_COLUMNS} FROM posts p
-         WHERE p.author_id = $3 AND ($4 = 0 OR p.type = $4) AND ($5::uuid IS NULL OR p.id < $5) AND {VISIBLE}
+         WHERE p.author_id = $3 AND ($4::smallint IS NULL OR p.type = $4) AND ($5::uuid IS NULL OR p.id < $5) AND {VISIBLE}
          ORDER BY p.id DESC LIMIT $6"
     ))
     .bind(viewer.id)

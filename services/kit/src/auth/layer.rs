@@ -120,8 +120,8 @@ impl AuthService<()> {
             (Policy::AdminOrInternal, Principal::User(u)) => u.is_admin(),
             (_, Principal::Service(_)) => false,
             (Policy::AnyUser, Principal::User(_)) => true,
-            (Policy::Trainer, Principal::User(u)) => u.has_role("trainer") || u.is_admin(),
-            (Policy::SupportAgent, Principal::User(u)) => u.has_role("support_agent") || u.is_admin(),
+            (Policy::Trainer, Principal::User(u)) => u.has_role(super::Role::Trainer) || u.is_admin(),
+            (Policy::SupportAgent, Principal::User(u)) => u.has_role(super::Role::SupportAgent) || u.is_admin(),
             (Policy::Admin, Principal::User(u)) => u.is_admin(),
         };
         if allowed { Ok(principal) } else { Err(Status::permission_denied("caller may not use this method")) }

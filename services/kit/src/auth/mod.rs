@@ -3,9 +3,13 @@
 
 mod keys;
 mod layer;
+mod principal;
+mod surface;
 
 pub use keys::{KeyPair, KeySet};
 pub use layer::{AuthLayer, AuthService, MethodPolicies, Policy};
+pub use principal::{Principal, Role, Tier, UserId, UserPrincipal};
+pub use surface::Surface;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,58 +55,6 @@ pub struct Claims {
     pub sid: String,
 }
 
-/// Who is calling, as established by the auth layer and stored in request extensions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// No token (public methods only).
-    Anonymous,
-    User(UserPrincipal),
-    /// Another TrainerTribe service, by name ("content").
-    Service(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserPrincipal {
-    pub user_id: String,
-    pub roles: Vec<String>,
-    pub tier: String,
-    pub session_id: String,
-}
-
-impl UserPrincipal {
-    pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.has_role("admin")
-    }
-}
-
-impl Principal {
-    /// Reads the principal the auth layer attached to a request.
-    pub fn of<T>(request: &tonic::Request<T>) -> Result<Principal, ApiError> {
-        request.extensions().get::<Principal>().cloned().ok_or_else(|| ApiError::unauthenticated("UNAUTHENTICATED", "missing credentials"))
-    }
-
-    /// The calling user, or UNAUTHENTICATED / PERMISSION_DENIED for anyone else.
-    pub fn user<T>(request: &tonic::Request<T>) -> Result<UserPrincipal, ApiError> {
-        match Self::of(request)? {
-            Principal::User(user) => Ok(user),
-            Principal::Anonymous => Err(ApiError::unauthenticated("UNAUTHENTICATED", "a user access token is required")),
-            Principal::Service(_) => Err(ApiError::permission_denied("a user access token is required")),
-        }
-    }
-
-    /// The calling service's name, or PERMISSION_DENIED.
-    pub fn service<T>(request: &tonic::Request<T>) -> Result<String, ApiError> {
-        match Self::of(request)? {
-            Principal::Service(name) => Ok(name),
-            _ => Err(ApiError::permission_denied("internal method: service credential required")),
-        }
-    }
-}
-
 /// Issues and verifies tokens against a key set.
 #[derive(Clone)]
 pub struct TokenVerifier {
@@ -133,6 +85,11 @@ impl TokenVerifier {
         Self { keys, issuer: issuer.into(), audience: audience.into() }
     }
 
+    /// Whether the key set holds `kid` (the issuer checks its own signing key is published).
+    pub fn has_key(&self, kid: &str) -> bool {
+        self.keys.decoding_key(kid).is_some()
+    }
+
     /// Verifies signature (ES256 only), issuer, audience, exp, nbf and the kid/kind
     /// pairing, and returns the principal.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
@@ -154,7 +111,11 @@ impl TokenVerifier {
 
         match (claims.typ, service_key) {
             (TokenKind::Access, false) => {
-                Ok(Principal::User(UserPrincipal { user_id: claims.sub, roles: claims.roles, tier: claims.tier, session_id: claims.sid }))
+                let user_id = claims.sub.parse().map_err(|_| TokenError::Invalid("the subject is not a user id".into()))?;
+                let expires_at =
+                    chrono::DateTime::from_timestamp(claims.exp, 0).ok_or_else(|| TokenError::Invalid("exp out of range".into()))?;
+                let roles = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
+                Ok(Principal::User(UserPrincipal::new(user_id, roles, Tier::from_claim(&claims.tier), claims.sid, expires_at)))
             }
             // A service key may only vouch for its own service.
             (TokenKind::Service, true)

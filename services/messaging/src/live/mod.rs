@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use prost::Message;
+use redis::aio::PubSub;
 use tokio::sync::{mpsc, watch};
-use tonic::Status;
+use tribe_kit::ApiError;
 use tribe_proto::messaging::v1::StreamEventsResponse;
 use uuid::Uuid;
 
@@ -222,42 +223,64 @@ impl Hub {
         }
     }
 
-    /// Receives every user channel until `shutdown`, reconnecting after Redis failures.
-    pub async fn run_subscriber(self, mut stop: futures::future::BoxFuture<'static, ()>, ready: tokio::sync::oneshot::Sender<()>) {
-        let pattern = format!("{}live:*", self.inner.prefix);
-        let mut ready = Some(ready);
+    /// Connects to Redis and pattern-subscribes to every user channel.
+    async fn connect(&self) -> redis::RedisResult<PubSub> {
+        let mut pubsub = self.inner.redis.get_async_pubsub().await?;
+        pubsub.psubscribe(format!("{}live:*", self.inner.prefix)).await?;
+        Ok(pubsub)
+    }
+
+    /// The subscription to every user channel, retried for up to `wait`; `None` when
+    /// Redis could not be reached by then. Frames arriving before `run_subscriber` reads
+    /// them are buffered by the connection.
+    pub async fn subscribe(&self, wait: Duration) -> Option<PubSub> {
+        let attempts = async {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match tokio::time::timeout(Duration::from_secs(2), self.connect()).await {
+                    Ok(Ok(pubsub)) => return pubsub,
+                    Ok(Err(err)) => tracing::warn!(error = %err, "redis subscribe failed; retrying"),
+                    Err(_) => tracing::warn!("redis subscribe timed out; retrying"),
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+        };
+        tokio::time::timeout(wait, attempts).await.ok()
+    }
+
+    /// Receives every user channel until `stop`, starting with `subscription` (from
+    /// `subscribe`) when there is one and reconnecting after Redis failures.
+    pub async fn run_subscriber(self, mut stop: futures::future::BoxFuture<'static, ()>, mut subscription: Option<PubSub>) {
         let mut backoff = Duration::from_millis(100);
         loop {
-            let connected = async {
-                let mut pubsub = self.inner.redis.get_async_pubsub().await?;
-                pubsub.psubscribe(&pattern).await?;
-                redis::RedisResult::Ok(pubsub)
-            };
-            let pubsub = tokio::select! {
-                _ = &mut stop => return,
-                r = tokio::time::timeout(Duration::from_secs(2), connected) => r,
-            };
-            let mut pubsub = match pubsub {
-                Ok(Ok(pubsub)) => pubsub,
-                Ok(Err(err)) => {
-                    tracing::warn!(error = %err, "redis subscribe failed; retrying");
-                    tokio::select! {
+            let mut pubsub = match subscription.take() {
+                Some(pubsub) => pubsub,
+                None => {
+                    let pubsub = tokio::select! {
                         _ = &mut stop => return,
-                        _ = tokio::time::sleep(backoff) => {}
+                        r = tokio::time::timeout(Duration::from_secs(2), self.connect()) => r,
+                    };
+                    match pubsub {
+                        Ok(Ok(pubsub)) => pubsub,
+                        Ok(Err(err)) => {
+                            tracing::warn!(error = %err, "redis subscribe failed; retrying");
+                            tokio::select! {
+                                _ = &mut stop => return,
+                                _ = tokio::time::sleep(backoff) => {}
+                            }
+                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                            continue;
+                        }
+                        Err(_) => {
+                            tracing::warn!("redis subscribe timed out; retrying");
+                            continue;
+                        }
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                    continue;
-                }
-                Err(_) => {
-                    tracing::warn!("redis subscribe timed out; retrying");
-                    continue;
                 }
             };
             backoff = Duration::from_millis(100);
             tracing::info!("live subscriber connected");
-            if let Some(ready) = ready.take() {
-                let _ = ready.send(());
-            }
             let prefix_len = self.channel(Uuid::nil()).len() - Uuid::nil().to_string().len();
             let mut messages = pubsub.on_message();
             loop {
@@ -275,14 +298,14 @@ impl Hub {
     }
 }
 
-/// The status a server-ended stream closes with.
-pub fn ending_status(ending: &Ending) -> Status {
-    use tribe_kit::ApiError;
-    let err = match ending {
-        Ending::SlowConsumer => ApiError::exhausted("SLOW_CONSUMER", "the client fell too far behind the event stream"),
-        Ending::Revoked => ApiError::unauthenticated("TOKEN_REVOKED", "the session was revoked"),
-        Ending::Expired => ApiError::unauthenticated("TOKEN_EXPIRED", "the access token expired; reconnect with a fresh one"),
-        Ending::Draining => ApiError::unavailable("DRAINING", "the server is shutting down; reconnect"),
-    };
-    err.into_status(crate::grpc::ERROR_DOMAIN)
+impl Ending {
+    /// The error a server-ended stream closes with (`grpc.rs` turns it into the status).
+    pub fn error(&self) -> ApiError {
+        match self {
+            Ending::SlowConsumer => ApiError::exhausted("SLOW_CONSUMER", "the client fell too far behind the event stream"),
+            Ending::Revoked => ApiError::unauthenticated("TOKEN_REVOKED", "the session was revoked"),
+            Ending::Expired => ApiError::unauthenticated("TOKEN_EXPIRED", "the access token expired; reconnect with a fresh one"),
+            Ending::Draining => ApiError::unavailable("DRAINING", "the server is shutting down; reconnect"),
+        }
+    }
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::*;
 use crate::domain;
 use crate::store::notifications::{self as notes, NewNotification};
-use crate::store::{Inserted, Kind, MessageRow, NewMessage, users};
+use crate::store::{Inserted, Kind, MessageRow, NewMessage, user_replica};
 
 fn id_keys(id: Uuid) -> Vec<Key> {
     vec![Key::Str(id.to_string())]
@@ -36,7 +36,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::CreateConversationRequest,
     ) -> Result<pb::CreateConversationResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let other = tribe_kit::ids::parse_id("user_id", &req.user_id)?;
         if other == me {
             return Err(ApiError::invalid_reason("CANNOT_MESSAGE_SELF", "user_id", "cannot open a conversation with yourself"));
@@ -62,10 +62,10 @@ impl Messaging {
     /// blocked `other`.
     async fn check_blocks(&self, me: Uuid, other: Uuid) -> Result<(), ApiError> {
         let mut conn = self.d.pool.acquire().await?;
-        if users::is_blocked(&mut conn, other, me).await? {
+        if user_replica::is_blocked(&mut conn, other, me).await? {
             return Err(ApiError::not_found("user"));
         }
-        if users::is_blocked(&mut conn, me, other).await? {
+        if user_replica::is_blocked(&mut conn, me, other).await? {
             return Err(ApiError::failed_precondition("BLOCKED", "you blocked this user"));
         }
         Ok(())
@@ -76,7 +76,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::GetConversationRequest,
     ) -> Result<pb::GetConversationResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let id = tribe_kit::ids::parse_id("conversation_id", &req.conversation_id)?;
         let (row, mine) = self.membership(id, me).await?;
         Ok(pb::GetConversationResponse { conversation: Some(self.view(&row, &mine).await?) })
@@ -90,10 +90,10 @@ impl Messaging {
         page_token: &str,
         groups_only: bool,
     ) -> Result<(Vec<pb::Conversation>, String), ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let limit = page::page_size(page_size)? as usize;
         let hash = FilterHash::new().finish();
-        let scope = PageScope { method, subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method, subject_id: caller.subject(), filter_hash: &hash };
         let after = page::time_id_cursor(self.d.pages.decode(scope, page_token)?)?;
         let mut rows = self.d.store.inbox(me, after, limit + 1, groups_only).await.map_err(internal)?;
         let next =
@@ -115,7 +115,7 @@ impl Messaging {
     }
 
     pub async fn send_message(&self, caller: &UserPrincipal, req: pb::SendMessageRequest) -> Result<pb::SendMessageResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let pb::SendMessageRequest { conversation_id, text, media_url, request_id } = req;
         let mut v = Violations::new();
         let conversation = parse_id(&mut v, "conversation_id", &conversation_id);
@@ -144,7 +144,7 @@ impl Messaging {
             && let Some(other) = recipients.first()
         {
             let mut conn = self.d.pool.acquire().await?;
-            if users::is_blocked(&mut conn, me, *other).await? || users::is_blocked(&mut conn, *other, me).await? {
+            if user_replica::is_blocked(&mut conn, me, *other).await? || user_replica::is_blocked(&mut conn, *other, me).await? {
                 return Err(ApiError::failed_precondition("BLOCKED", "messages between these users are blocked"));
             }
         }
@@ -240,7 +240,7 @@ impl Messaging {
     }
 
     pub async fn list_messages(&self, caller: &UserPrincipal, req: pb::ListMessagesRequest) -> Result<pb::ListMessagesResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let conversation = parse_id(&mut v, "conversation_id", &req.conversation_id);
         let limit = v.check("page_size", page::page_size(req.page_size).map_err(|_| "must not be negative"));
@@ -249,7 +249,7 @@ impl Messaging {
         let limit = limit as usize;
         self.membership(conversation, me).await?;
         let hash = FilterHash::new().add("conversation_id", conversation.as_bytes()).finish();
-        let scope = PageScope { method: "ListMessages", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "ListMessages", subject_id: caller.subject(), filter_hash: &hash };
         let before = id_cursor(self.d.pages.decode(scope, &req.page_token)?)?;
         let mut rows = self.d.store.list_messages(conversation, before, limit + 1).await.map_err(internal)?;
         let next_page_token = self.d.pages.next_token(scope, &mut rows, limit, |m| id_keys(m.id));
@@ -259,7 +259,7 @@ impl Messaging {
     }
 
     pub async fn mark_read(&self, caller: &UserPrincipal, req: pb::MarkReadRequest) -> Result<pb::MarkReadResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let conversation = parse_id(&mut v, "conversation_id", &req.conversation_id);
         let message = parse_id(&mut v, "message_id", &req.message_id);
@@ -285,7 +285,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::SearchMessagesRequest,
     ) -> Result<pb::SearchMessagesResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let words = v.check("query", domain::search_words(&req.query));
         let conversation = if req.conversation_id.is_empty() { None } else { parse_id(&mut v, "conversation_id", &req.conversation_id) };
@@ -301,7 +301,7 @@ impl Messaging {
             None => self.d.store.conversation_ids(me).await.map_err(internal)?,
         };
         let hash = FilterHash::new().add("query", words.join(" ")).add("conversation_id", req.conversation_id.as_bytes()).finish();
-        let scope = PageScope { method: "SearchMessages", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "SearchMessages", subject_id: caller.subject(), filter_hash: &hash };
         let before = id_cursor(self.d.pages.decode(scope, &req.page_token)?)?;
         let mut rows = self.d.store.search(&scope_ids, &words, before, limit + 1).await.map_err(internal)?;
         let next_page_token = self.d.pages.next_token(scope, &mut rows, limit, |m| id_keys(m.id));
@@ -311,7 +311,7 @@ impl Messaging {
     }
 
     pub async fn set_typing(&self, caller: &UserPrincipal, req: pb::SetTypingRequest) -> Result<pb::SetTypingResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let conversation = tribe_kit::ids::parse_id("conversation_id", &req.conversation_id)?;
         self.membership(conversation, me).await?;
         let broadcast = match self.d.ephemeral.typing(conversation, me, req.typing).await {
@@ -342,7 +342,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::BatchGetPresenceRequest,
     ) -> Result<pb::BatchGetPresenceResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         if req.user_ids.is_empty() || req.user_ids.len() > 100 {
             v.add("user_ids", "must list 1-100 ids");

@@ -14,13 +14,13 @@ use uuid::Uuid;
 
 use super::*;
 use crate::domain;
-use crate::store::{Added, Kind, NewGroup, users};
+use crate::store::{Added, Kind, NewGroup, user_replica};
 
 const MAX_INITIAL_MEMBERS: usize = 255;
 
 impl Messaging {
     pub async fn create_group(&self, caller: &UserPrincipal, req: pb::CreateGroupRequest) -> Result<pb::CreateGroupResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let name = v.check("name", domain::group_name(&req.name));
         let description = v.check("description", domain::description(&req.description));
@@ -56,10 +56,10 @@ impl Messaging {
         {
             let mut conn = self.d.pool.acquire().await?;
             for m in &members {
-                if users::is_blocked(&mut conn, *m, me).await? {
+                if user_replica::is_blocked(&mut conn, *m, me).await? {
                     return Err(ApiError::not_found("user"));
                 }
-                if users::is_blocked(&mut conn, me, *m).await? {
+                if user_replica::is_blocked(&mut conn, me, *m).await? {
                     return Err(ApiError::failed_precondition("BLOCKED", "you blocked a member"));
                 }
             }
@@ -70,7 +70,7 @@ impl Messaging {
         // A retry of a created group replays below without counting; only new claims count.
         let hash = idempotency::request_hash(&params);
         let mut tx = self.d.pool.begin().await?;
-        match idempotency::claim(&mut tx, &caller.user_id, "CreateGroup", &req.request_id, &hash).await? {
+        match idempotency::claim(&mut tx, caller.subject(), "CreateGroup", &req.request_id, &hash).await? {
             Claim::Replay(bytes) => {
                 tx.rollback().await?;
                 return pb::CreateGroupResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
@@ -85,7 +85,7 @@ impl Messaging {
         // The id follows from the request, so a retry after a crash between the store write
         // and the commit of the request record writes the same group, not a second one.
         let params_hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-        let group_id = tribe_kit::ids::derived_id(&["CreateGroup", &caller.user_id, &req.request_id, &params_hex]);
+        let group_id = tribe_kit::ids::derived_id(&["CreateGroup", caller.subject(), &req.request_id, &params_hex]);
         let group = NewGroup { id: group_id, owner: me, members: members.clone(), name, description, image_url, at: now() };
         let row = self.d.store.create_group(&group).await.map_err(internal)?;
         let owner = self.d.store.participant(row.id, me).await.map_err(internal)?.ok_or_else(not_found)?;
@@ -97,7 +97,7 @@ impl Messaging {
             is_group: true,
         });
         emit_on(&mut tx, row.id, me, payload, None).await?;
-        idempotency::complete(&mut tx, &caller.user_id, "CreateGroup", &req.request_id, &response.encode_to_vec()).await?;
+        idempotency::complete(&mut tx, caller.subject(), "CreateGroup", &req.request_id, &response.encode_to_vec()).await?;
         tx.commit().await?;
         self.push_views(row.id, None).await?;
         Ok(response)
@@ -119,7 +119,7 @@ impl Messaging {
     }
 
     pub async fn update_group(&self, caller: &UserPrincipal, req: pb::UpdateGroupRequest) -> Result<pb::UpdateGroupResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let conv = req.conversation.unwrap_or_default();
         let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
         let mut v = Violations::new();
@@ -163,7 +163,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::ListGroupMembersRequest,
     ) -> Result<pb::ListGroupMembersResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let id = parse_id(&mut v, "conversation_id", &req.conversation_id);
         let limit = v.check("page_size", page::page_size(req.page_size).map_err(|_| "must not be negative"));
@@ -172,7 +172,7 @@ impl Messaging {
         let limit = limit as usize;
         self.group(id, me).await?;
         let hash = FilterHash::new().add("conversation_id", id.as_bytes()).finish();
-        let scope = PageScope { method: "ListGroupMembers", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "ListGroupMembers", subject_id: caller.subject(), filter_hash: &hash };
         let after = match self.d.pages.decode(scope, &req.page_token)?.as_deref() {
             None => None,
             Some([Key::Int(role), Key::Int(joined), Key::Str(user)]) => Some((*role, *joined, user.clone())),
@@ -238,7 +238,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::AddGroupMemberRequest,
     ) -> Result<pb::AddGroupMemberResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let id = parse_id(&mut v, "conversation_id", &req.conversation_id);
         let user = parse_id(&mut v, "user_id", &req.user_id);
@@ -275,10 +275,10 @@ impl Messaging {
 
     async fn check_blocks_for_add(&self, me: Uuid, user: Uuid) -> Result<(), ApiError> {
         let mut conn = self.d.pool.acquire().await?;
-        if users::is_blocked(&mut conn, user, me).await? {
+        if user_replica::is_blocked(&mut conn, user, me).await? {
             return Err(ApiError::not_found("user"));
         }
-        if users::is_blocked(&mut conn, me, user).await? {
+        if user_replica::is_blocked(&mut conn, me, user).await? {
             return Err(ApiError::failed_precondition("BLOCKED", "you blocked this user"));
         }
         Ok(())
@@ -289,7 +289,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::RemoveGroupMemberRequest,
     ) -> Result<pb::RemoveGroupMemberResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let id = parse_id(&mut v, "conversation_id", &req.conversation_id);
         let user = parse_id(&mut v, "user_id", &req.user_id);
@@ -321,7 +321,7 @@ impl Messaging {
     }
 
     pub async fn leave_group(&self, caller: &UserPrincipal, req: pb::LeaveGroupRequest) -> Result<pb::LeaveGroupResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let id = tribe_kit::ids::parse_id("conversation_id", &req.conversation_id)?;
         self.leave(id, me).await?;
         Ok(pb::LeaveGroupResponse {})
@@ -358,7 +358,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::SetGroupMemberRoleRequest,
     ) -> Result<pb::SetGroupMemberRoleResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let id = parse_id(&mut v, "conversation_id", &req.conversation_id);
         let user = parse_id(&mut v, "user_id", &req.user_id);

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use tribe_kit::ApiError;
-use tribe_kit::auth::UserPrincipal;
 use tribe_kit::page::PageTokens;
 use tribe_proto::events::v1::event::Payload;
 use tribe_proto::messaging::v1 as pb;
@@ -36,7 +35,7 @@ pub const UNREAD_CAP: i64 = 10_000;
 
 pub struct Deps {
     /// The user service, when configured: existence checks and full summaries.
-    pub users: Option<crate::users::Users>,
+    pub users: Option<crate::user_client::UserClient>,
     pub pool: PgPool,
     pub store: Arc<dyn MessageStore>,
     pub pages: PageTokens,
@@ -74,12 +73,6 @@ fn internal(err: anyhow::Error) -> ApiError {
 
 fn not_found() -> ApiError {
     ApiError::not_found("conversation")
-}
-
-/// The caller's id (the auth layer only admits verified tokens; a non-UUID subject
-/// cannot own anything here).
-fn me(caller: &UserPrincipal) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(&caller.user_id).map_err(|_| ApiError::permission_denied("caller id is not a user id"))
 }
 
 impl Messaging {

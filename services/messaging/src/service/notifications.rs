@@ -16,10 +16,10 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::ListNotificationsRequest,
     ) -> Result<pb::ListNotificationsResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let limit = page::page_size(req.page_size)? as usize;
         let hash = FilterHash::new().add("unread_only", [u8::from(req.unread_only)]).finish();
-        let scope = PageScope { method: "ListNotifications", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "ListNotifications", subject_id: caller.subject(), filter_hash: &hash };
         let after = page::time_id_cursor(self.d.pages.decode(scope, &req.page_token)?)?;
         let mut conn = self.d.pool.acquire().await?;
         let mut rows = notes::list(&mut conn, me, req.unread_only, after, limit + 1).await?;
@@ -38,7 +38,7 @@ impl Messaging {
         caller: &UserPrincipal,
         req: pb::MarkNotificationsReadRequest,
     ) -> Result<pb::MarkNotificationsReadResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         match (&req.up_to_time, req.notification_ids.is_empty()) {
             (Some(_), false) | (None, true) => v.add("notification_ids", "set exactly one of up_to_time and notification_ids"),
@@ -73,7 +73,7 @@ impl Messaging {
         caller: &UserPrincipal,
         _req: pb::GetUnreadCountsRequest,
     ) -> Result<pb::GetUnreadCountsResponse, ApiError> {
-        let me = me(caller)?;
+        let me = caller.id();
         Ok(pb::GetUnreadCountsResponse { unread_counts: Some(self.counts(me).await?) })
     }
 

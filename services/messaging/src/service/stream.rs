@@ -5,7 +5,6 @@ use std::pin::Pin;
 use chrono::Utc;
 use futures::Stream;
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
-use tonic::Status;
 use tribe_kit::ApiError;
 use tribe_kit::auth::UserPrincipal;
 use tribe_proto::messaging::v1 as pb;
@@ -13,9 +12,10 @@ use tribe_proto::messaging::v1::stream_events_response::Event;
 use uuid::Uuid;
 
 use super::*;
-use crate::live::{Subscription, ending_status};
+use crate::live::{Ending, Subscription};
 
-pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send>>;
+/// The caller's events; a server-ended stream closes with its `Ending`'s error.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, ApiError>> + Send>>;
 
 fn heartbeat() -> pb::StreamEventsResponse {
     pb::StreamEventsResponse { event: Some(Event::Heartbeat(pb::Heartbeat { server_time: Some(convert::ts(Utc::now())) })) }
@@ -66,10 +66,10 @@ impl Messaging {
         self.d.hub.publish(&contacts, &pb::StreamEventsResponse { event: Some(Event::Presence(presence)) }).await;
     }
 
-    /// Opens the caller's stream; it ends by itself at `expires_at` (the access token's
-    /// expiry).
-    pub async fn stream_events(&self, caller: &UserPrincipal, expires_at: Option<chrono::DateTime<Utc>>) -> Result<EventStream, ApiError> {
-        let me = me(caller)?;
+    /// Opens the caller's stream; it ends by itself when the access token it was opened
+    /// with expires (the verified `exp` the auth layer put in the principal).
+    pub async fn stream_events(&self, caller: &UserPrincipal) -> Result<EventStream, ApiError> {
+        let me = caller.id();
         if self.d.hub.is_draining() {
             return Err(ApiError::unavailable("DRAINING", "the server is shutting down; reconnect"));
         }
@@ -90,8 +90,7 @@ impl Messaging {
         let period = self.d.heartbeat;
         let mut tick = interval_at(Instant::now() + period, period);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let left =
-            expires_at.map(|at| (at - Utc::now()).to_std().unwrap_or_default()).unwrap_or(std::time::Duration::from_secs(365 * 24 * 3600));
+        let left = (caller.expires_at - Utc::now()).to_std().unwrap_or_default();
         let expiry = Box::pin(tokio::time::sleep(left));
         let state = State { sub, expiry, tick, first: true, done: false, presence: PresenceGuard { svc: self.clone(), user: me, key } };
         let stream = futures::stream::unfold(state, |mut st| async move {
@@ -110,7 +109,7 @@ impl Messaging {
                         match (ending, changed) {
                             (Some(ending), _) => {
                                 st.done = true;
-                                return Some((Err(ending_status(&ending)), st));
+                                return Some((Err(ending.error()), st));
                             }
                             (None, Err(_)) => return None,
                             (None, Ok(())) => continue,
@@ -118,7 +117,7 @@ impl Messaging {
                     }
                     _ = st.expiry.as_mut() => {
                         st.done = true;
-                        return Some((Err(ending_status(&crate::live::Ending::Expired)), st));
+                        return Some((Err(Ending::Expired.error()), st));
                     }
                     event = st.sub.events.recv() => match event {
                         Some(event) => {
@@ -128,7 +127,7 @@ impl Messaging {
                         None => {
                             let ending = st.sub.ended.borrow().clone();
                             st.done = true;
-                            return ending.map(|e| (Err(ending_status(&e)), st));
+                            return ending.map(|e| (Err(e.error()), st));
                         }
                     },
                     _ = st.tick.tick() => {

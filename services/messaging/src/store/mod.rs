@@ -1,11 +1,11 @@
 //! The `MessageStore` seam: conversations, participants, messages and read positions,
 //! with a PostgreSQL implementation (the embedded default) and a ScyllaDB one (selected by
-//! `TRIBE_SCYLLA_NODES`). Both keep the same semantics; `tests/conformance.rs` checks them.
+//! `TRIBE_SCYLLA_NODES`). Both keep the same semantics; `tests/it/conformance.rs` checks them.
 
 pub mod notifications;
 pub mod postgres;
 pub mod scylla;
-pub mod users;
+pub mod user_replica;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;

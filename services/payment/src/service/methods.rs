@@ -25,7 +25,7 @@ impl PaymentService {
         let owner = subject(caller, &user_id)?;
         let limit = tribe_kit::page::page_size(page_size)? as usize;
         let hash = FilterHash::new().add("user", owner.to_string()).finish();
-        let scope = PageScope { method: "ListPaymentMethods", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "ListPaymentMethods", subject_id: caller.subject(), filter_hash: &hash };
         let bad = || ApiError::invalid_field("page_token", "malformed page token");
         let after = match self.pages.decode(scope, &page_token)? {
             None => None,
@@ -61,7 +61,7 @@ impl PaymentService {
         caller: &UserPrincipal,
         req: pb::AddPaymentMethodRequest,
     ) -> Result<pb::AddPaymentMethodResponse> {
-        let user = caller_id(caller)?;
+        let user = caller.id();
         // Refuse card data first, before the value reaches any store, log or hash.
         if domain::looks_like_pan(&req.provider_token) {
             tracing::warn!(user_id = %user, "card-number-like provider token refused");
@@ -87,7 +87,7 @@ impl PaymentService {
         v.finish()?;
         let hash =
             params_hash("AddPaymentMethod", &pb::AddPaymentMethodRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        super::idempotent!(self, &caller.user_id, "AddPaymentMethod", &req.request_id, hash, |tx| {
+        super::idempotent!(self, caller.subject(), "AddPaymentMethod", &req.request_id, hash, |tx| {
             self.add_method_in(&mut tx, user, &req).await
         })
     }
@@ -148,7 +148,7 @@ impl PaymentService {
     /// The caller's own method, NOT_FOUND for anyone else's.
     async fn own_method(&self, conn: &mut sqlx::PgConnection, caller: &UserPrincipal, id: &str) -> Result<MethodRow> {
         let id = tribe_kit::ids::parse_id("payment_method_id", id)?;
-        let user = caller_id(caller)?;
+        let user = caller.id();
         match store::method(conn, id).await? {
             Some(m) if m.user_id == user => Ok(m),
             _ => Err(ApiError::not_found("payment method").into()),

@@ -121,13 +121,13 @@ async fn emit(conn: &mut PgConnection, user: Uuid, actor: &str, payload: Payload
 
 /// The caller's id as a UUID (tokens we issue always carry one).
 fn caller_id(caller: &UserPrincipal) -> std::result::Result<Uuid, ApiError> {
-    Uuid::parse_str(&caller.user_id).map_err(|_| ApiError::unauthenticated("UNAUTHENTICATED", "token subject is not a user id"))
+    Uuid::parse_str(caller.subject()).map_err(|_| ApiError::unauthenticated("UNAUTHENTICATED", "token subject is not a user id"))
 }
 
 /// Whose resources a list reads: empty = the caller; another user only for admins
 /// (NOT_FOUND otherwise, so existence is not revealed).
 fn subject(caller: &UserPrincipal, user_id: &str) -> std::result::Result<Uuid, ApiError> {
-    let me = caller_id(caller)?;
+    let me = caller.id();
     if user_id.is_empty() {
         return Ok(me);
     }

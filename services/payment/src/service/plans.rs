@@ -114,7 +114,7 @@ impl PaymentService {
         };
         let hash = params_hash("CreatePlan", &pb::CreatePlanRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
         let now = self.clock.now();
-        super::idempotent!(self, &caller.user_id, "CreatePlan", &req.request_id, hash, |tx| {
+        super::idempotent!(self, caller.subject(), "CreatePlan", &req.request_id, hash, |tx| {
             let row = PlanRow {
                 id: tribe_kit::ids::new_id(),
                 name: plan.name.trim().to_string(),

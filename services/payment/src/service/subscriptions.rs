@@ -199,7 +199,7 @@ impl PaymentService {
         caller: &UserPrincipal,
         req: pb::CreateSubscriptionRequest,
     ) -> Result<pb::CreateSubscriptionResponse> {
-        let user = caller_id(caller)?;
+        let user = caller.id();
         let mut v = tribe_kit::Violations::new();
         let plan_id = v.check("plan_id", tribe_kit::ids::parse_id("plan_id", &req.plan_id).map_err(|e| short(&e)));
         let cycle = convert::cycle_from_pb(req.billing_cycle);
@@ -216,7 +216,7 @@ impl PaymentService {
         let (Some(plan_id), Some(cycle)) = (plan_id, cycle) else { return Err(ApiError::invalid_field("plan_id", "is invalid").into()) };
         let hash =
             params_hash("CreateSubscription", &pb::CreateSubscriptionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        super::idempotent!(self, &caller.user_id, "CreateSubscription", &req.request_id, hash, |tx| {
+        super::idempotent!(self, caller.subject(), "CreateSubscription", &req.request_id, hash, |tx| {
             self.create_in(&mut tx, user, plan_id, cycle, &req).await
         })
     }
@@ -341,7 +341,7 @@ impl PaymentService {
         for_update: bool,
         admin_ok: bool,
     ) -> Result<SubRow> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         match store::subscription(conn, id, for_update).await? {
             Some(s) if s.user_id == me || (admin_ok && caller.is_admin()) => Ok(s),
             _ => Err(ApiError::not_found("subscription").into()),
@@ -360,7 +360,7 @@ impl PaymentService {
                 let user = super::subject(caller, &user)?;
                 store::current_subscription(&mut conn, user).await?.ok_or_else(|| ApiError::not_found("subscription"))?
             }
-            None => store::current_subscription(&mut conn, caller_id(caller)?).await?.ok_or_else(|| ApiError::not_found("subscription"))?,
+            None => store::current_subscription(&mut conn, caller.id()).await?.ok_or_else(|| ApiError::not_found("subscription"))?,
         };
         Ok(pb::GetSubscriptionResponse { subscription: Some(self.view(&mut conn, &sub).await?) })
     }
@@ -394,7 +394,7 @@ impl PaymentService {
         v.finish()?;
         let hash =
             params_hash("UpdateSubscription", &pb::UpdateSubscriptionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        super::idempotent!(self, &caller.user_id, "UpdateSubscription", &req.request_id, hash, |tx| {
+        super::idempotent!(self, caller.subject(), "UpdateSubscription", &req.request_id, hash, |tx| {
             self.update_in(&mut tx, caller, id, &mask, new_plan, new_cycle, &input, &req.request_id).await
         })
     }
@@ -418,7 +418,7 @@ impl PaymentService {
         let before_plan = store::plan(tx, before.plan_id).await?.ok_or_else(|| ApiError::not_found("plan"))?;
         let mut sub = before.clone();
         let now = self.clock.now();
-        let actor = caller.user_id.clone();
+        let actor = caller.subject().to_string();
         let mut charged = None;
         let mut events: Vec<Payload> = Vec::new();
 
@@ -474,7 +474,7 @@ impl PaymentService {
                         None => store::default_method(tx, sub.user_id).await?,
                     };
                     let method = method.ok_or_else(|| ApiError::failed_precondition("NO_PAYMENT_METHOD", "add a payment method first"))?;
-                    let key = charge_key(&["update", &caller.user_id, request_id]);
+                    let key = charge_key(&["update", caller.subject(), request_id]);
                     let t = self
                         .charge(
                             tx,
@@ -547,7 +547,7 @@ impl PaymentService {
         tribe_kit::ids::parse_request_id(&req.request_id)?;
         let hash =
             params_hash("CancelSubscription", &pb::CancelSubscriptionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        super::idempotent!(self, &caller.user_id, "CancelSubscription", &req.request_id, hash, |tx| {
+        super::idempotent!(self, caller.subject(), "CancelSubscription", &req.request_id, hash, |tx| {
             self.cancel_in(&mut tx, caller, id, req.immediately).await
         })
     }
@@ -582,7 +582,7 @@ impl PaymentService {
         sub.updated_at = now;
         store::save_subscription(tx, &sub).await?;
         let by_admin = caller.user_id != sub.user_id.to_string();
-        emit(tx, sub.user_id, &caller.user_id, canceled(&sub, &plan, now_ends, by_admin)).await?;
+        emit(tx, sub.user_id, caller.subject(), canceled(&sub, &plan, now_ends, by_admin)).await?;
         Ok(pb::CancelSubscriptionResponse { subscription: Some(self.view(tx, &sub).await?) })
     }
 
@@ -595,7 +595,7 @@ impl PaymentService {
         tribe_kit::ids::parse_request_id(&req.request_id)?;
         let hash =
             params_hash("ResumeSubscription", &pb::ResumeSubscriptionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        super::idempotent!(self, &caller.user_id, "ResumeSubscription", &req.request_id, hash, |tx| {
+        super::idempotent!(self, caller.subject(), "ResumeSubscription", &req.request_id, hash, |tx| {
             self.resume_in(&mut tx, caller, id).await
         })
     }
@@ -615,7 +615,7 @@ impl PaymentService {
         sub.canceled_at = None;
         sub.updated_at = now;
         store::save_subscription(tx, &sub).await?;
-        emit(tx, sub.user_id, &caller.user_id, changed(&before, &plan, &sub, &plan, now, None)).await?;
+        emit(tx, sub.user_id, caller.subject(), changed(&before, &plan, &sub, &plan, now, None)).await?;
         Ok(pb::ResumeSubscriptionResponse { subscription: Some(self.view(tx, &sub).await?) })
     }
 

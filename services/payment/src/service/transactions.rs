@@ -75,7 +75,7 @@ impl PaymentService {
             .add("end", end.map(|s| s.timestamp_micros().to_string()).unwrap_or_default())
             .add("subscription", &subscription_id)
             .finish();
-        let scope = PageScope { method: "ListTransactions", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "ListTransactions", subject_id: caller.subject(), filter_hash: &hash };
         let after = time_id_cursor(self.pages.decode(scope, &page_token)?)?;
         let mut rows: Vec<TxRow> = sqlx::query_as(&format!(
             "SELECT {TX_COLUMNS} FROM transactions WHERE user_id = $1
@@ -104,7 +104,7 @@ impl PaymentService {
 
     pub async fn get_transaction(&self, caller: &UserPrincipal, req: pb::GetTransactionRequest) -> Result<pb::GetTransactionResponse> {
         let id = tribe_kit::ids::parse_id("transaction_id", &req.transaction_id)?;
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let mut conn = self.pool.acquire().await?;
         match store::transaction(&mut conn, id, false).await? {
             Some(t) if t.user_id == me || caller.is_admin() => {
@@ -139,7 +139,7 @@ impl PaymentService {
         let Some(id) = id else { return Err(ApiError::invalid_field("transaction_id", "is not a valid id").into()) };
         let hash =
             params_hash("RefundTransaction", &pb::RefundTransactionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        super::idempotent!(self, &caller.user_id, "RefundTransaction", &req.request_id, hash, |tx| {
+        super::idempotent!(self, caller.subject(), "RefundTransaction", &req.request_id, hash, |tx| {
             self.refund_in(&mut tx, caller, id, &req).await
         })
     }
@@ -178,7 +178,7 @@ impl PaymentService {
             )
             .into());
         }
-        let key = super::charge_key(&["refund", &caller.user_id, &req.request_id]);
+        let key = super::charge_key(&["refund", caller.subject(), &req.request_id]);
         let result = self.provider.refund(&key, &charge.provider_ref, amount, &charge.currency).await.map_err(super::provider_error)?;
         let now = self.clock.now();
         let succeeded = result.outcome == ChargeOutcome::Succeeded;
@@ -218,7 +218,7 @@ impl PaymentService {
             emit(
                 tx,
                 charge.user_id,
-                &caller.user_id,
+                caller.subject(),
                 Payload::RefundIssued(ev::RefundIssued {
                     user_id: charge.user_id.to_string(),
                     subscription_id: charge.subscription_id.map(|s| s.to_string()).unwrap_or_default(),

@@ -15,7 +15,7 @@ use tribe_proto::events::v1::event::Payload;
 use tribe_proto::user::v1 as pb;
 use uuid::Uuid;
 
-use super::{UserService, caller_id, emit};
+use super::{UserService, emit};
 use crate::convert;
 use crate::domain::{Email, Handle, NewPassword, display_name};
 use crate::store::{self, UserRow, accounts};
@@ -225,7 +225,7 @@ impl UserService {
     }
 
     pub async fn logout(&self, caller: &UserPrincipal, req: pb::LogoutRequest) -> Result<pb::LogoutResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let mut tx = self.pool.begin().await?;
         let session_id = if req.all_sessions {
             accounts::revoke_all(&mut tx, me).await?;
@@ -246,7 +246,7 @@ impl UserService {
         emit(
             &mut tx,
             me,
-            &caller.user_id,
+            caller.subject(),
             Payload::UserSessionsRevoked(events::UserSessionsRevoked { user_id: me.to_string(), session_id }),
         )
         .await?;

@@ -9,7 +9,7 @@ use tribe_proto::events::v1::event::Payload;
 use tribe_proto::user::v1 as pb;
 use uuid::Uuid;
 
-use super::{UserService, caller_id, emit};
+use super::{UserService, emit};
 use crate::convert;
 use crate::store::graph::{self, EdgeList};
 use crate::store::{self, SummaryRow};
@@ -41,7 +41,7 @@ fn relationship(r: graph::RelationshipRow) -> pb::Relationship {
 
 impl UserService {
     pub async fn follow(&self, caller: &UserPrincipal, req: pb::FollowUserRequest) -> Result<pb::FollowUserResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         if target == me {
             return Err(ApiError::invalid_reason("CANNOT_FOLLOW_SELF", "user_id", "you cannot follow yourself"));
@@ -65,7 +65,7 @@ impl UserService {
             emit(
                 &mut tx,
                 target,
-                &caller.user_id,
+                caller.subject(),
                 Payload::UserFollowed(events::UserFollowed { follower_id: me.to_string(), followee_id: target.to_string() }),
             )
             .await?;
@@ -77,7 +77,7 @@ impl UserService {
     }
 
     pub async fn unfollow(&self, caller: &UserPrincipal, req: pb::UnfollowUserRequest) -> Result<pb::UnfollowUserResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         let mut tx = self.pool.begin().await?;
         if !store::exists(&mut tx, target).await? {
@@ -87,7 +87,7 @@ impl UserService {
             emit(
                 &mut tx,
                 target,
-                &caller.user_id,
+                caller.subject(),
                 Payload::UserUnfollowed(events::UserUnfollowed { follower_id: me.to_string(), followee_id: target.to_string() }),
             )
             .await?;
@@ -106,10 +106,10 @@ impl UserService {
         page_size: i32,
         page_token: &str,
     ) -> Result<(Vec<graph::EdgeRow>, String), ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let limit = page::page_size(page_size)? as usize;
         let hash = FilterHash::new().add("user_id", owner.as_bytes()).finish();
-        let scope = PageScope { method, subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method, subject_id: caller.subject(), filter_hash: &hash };
         let after = time_id_cursor(self.pages.decode(scope, page_token)?)?;
         let mut conn = self.pool.acquire().await?;
         if !store::exists(&mut conn, owner).await? || (owner != me && store::is_blocked(&mut conn, owner, me).await?) {
@@ -147,13 +147,13 @@ impl UserService {
         caller: &UserPrincipal,
         req: pb::ListBlockedUsersRequest,
     ) -> Result<pb::ListBlockedUsersResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let (rows, next_page_token) = self.edges(caller, "ListBlockedUsers", EdgeList::Blocked, me, req.page_size, &req.page_token).await?;
         Ok(pb::ListBlockedUsersResponse { users: rows.into_iter().map(|r| convert::summary(r.user)).collect(), next_page_token })
     }
 
     pub async fn block(&self, caller: &UserPrincipal, req: pb::BlockUserRequest) -> Result<pb::BlockUserResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         if target == me {
             return Err(ApiError::invalid_reason("CANNOT_BLOCK_SELF", "user_id", "you cannot block yourself"));
@@ -169,13 +169,13 @@ impl UserService {
                         follower_id: follower.to_string(),
                         followee_id: followee.to_string(),
                     });
-                    emit(&mut tx, followee, &caller.user_id, payload).await?;
+                    emit(&mut tx, followee, caller.subject(), payload).await?;
                 }
             }
             emit(
                 &mut tx,
                 me,
-                &caller.user_id,
+                caller.subject(),
                 Payload::UserBlocked(events::UserBlocked { blocker_id: me.to_string(), blocked_id: target.to_string() }),
             )
             .await?;
@@ -185,7 +185,7 @@ impl UserService {
     }
 
     pub async fn unblock(&self, caller: &UserPrincipal, req: pb::UnblockUserRequest) -> Result<pb::UnblockUserResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         let mut tx = self.pool.begin().await?;
         if !store::exists(&mut tx, target).await? {
@@ -195,7 +195,7 @@ impl UserService {
             emit(
                 &mut tx,
                 me,
-                &caller.user_id,
+                caller.subject(),
                 Payload::UserUnblocked(events::UserUnblocked { blocker_id: me.to_string(), blocked_id: target.to_string() }),
             )
             .await?;
@@ -209,7 +209,7 @@ impl UserService {
         caller: &UserPrincipal,
         req: pb::GetRelationshipsRequest,
     ) -> Result<pb::GetRelationshipsResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         if req.user_ids.is_empty() {
             return Err(ApiError::invalid_field("user_ids", "at least one id is required"));
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sqlx::{PgConnection, PgPool};
 use tribe_kit::ApiError;
-use tribe_kit::auth::{TokenSigner, UserPrincipal};
+use tribe_kit::auth::TokenSigner;
 use tribe_kit::page::PageTokens;
 use tribe_proto::events::v1::event::Payload;
 use uuid::Uuid;
@@ -67,7 +67,3 @@ async fn emit(conn: &mut PgConnection, aggregate: Uuid, actor: &str, payload: Pa
     tribe_kit::outbox::enqueue(conn, TOPIC, &event).await
 }
 
-/// The caller's id as a UUID (tokens we issue always carry one).
-fn caller_id(caller: &UserPrincipal) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(&caller.user_id).map_err(|_| ApiError::unauthenticated("UNAUTHENTICATED", "token subject is not a user id"))
-}

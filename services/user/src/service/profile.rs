@@ -11,7 +11,7 @@ use tribe_proto::user::v1 as pb;
 use uuid::Uuid;
 
 use super::accounts::unique_violation;
-use super::{UserService, caller_id, emit};
+use super::{UserService, emit};
 use crate::convert;
 use crate::domain::{self, Handle};
 use crate::store::{self, profile};
@@ -37,7 +37,7 @@ impl UserService {
     }
 
     pub async fn get_user(&self, caller: &UserPrincipal, req: pb::GetUserRequest) -> Result<pb::GetUserResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let mut conn = self.pool.acquire().await?;
         let row = match req.lookup {
             Some(pb::get_user_request::Lookup::UserId(id)) => store::user_by_id(&mut conn, ids::parse_id("user_id", &id)?).await?,
@@ -97,7 +97,7 @@ impl UserService {
             emit(
                 &mut tx,
                 row.id,
-                &caller.user_id,
+                caller.subject(),
                 Payload::UserUpdated(events::UserUpdated {
                     user_id: row.id.to_string(),
                     changed_fields: changed,
@@ -228,7 +228,7 @@ impl UserService {
     ) -> Result<pb::ListSpecialtiesResponse, ApiError> {
         let limit = page::page_size(req.page_size)? as usize;
         let hash = FilterHash::new().finish();
-        let scope = PageScope { method: "ListSpecialties", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "ListSpecialties", subject_id: caller.subject(), filter_hash: &hash };
         let after = match self.pages.decode(scope, &req.page_token)? {
             Some(keys) => Some(
                 keys.first()
@@ -285,11 +285,11 @@ impl UserService {
         caller: &UserPrincipal,
         req: pb::ListAchievementsRequest,
     ) -> Result<pb::ListAchievementsResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         let limit = page::page_size(req.page_size)? as usize;
         let hash = FilterHash::new().add("user_id", target.as_bytes()).finish();
-        let scope = PageScope { method: "ListAchievements", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "ListAchievements", subject_id: caller.subject(), filter_hash: &hash };
         let after = time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
         let mut conn = self.pool.acquire().await?;
         if !store::exists(&mut conn, target).await? || store::is_blocked(&mut conn, target, me).await? {
@@ -314,7 +314,7 @@ impl UserService {
     }
 
     pub async fn search_users(&self, caller: &UserPrincipal, req: pb::SearchUsersRequest) -> Result<pb::SearchUsersResponse, ApiError> {
-        let me = caller_id(caller)?;
+        let me = caller.id();
         let mut v = Violations::new();
         let query = v.check("query", domain::search_query(&req.query)).unwrap_or_default();
         let limit = v.check("page_size", page::page_size(req.page_size).map_err(|_| "must not be negative")).unwrap_or(0) as usize;
@@ -338,7 +338,7 @@ impl UserService {
             .add("trainers_only", [req.trainers_only as u8])
             .add("specialties", specialties.join(","))
             .finish();
-        let scope = PageScope { method: "SearchUsers", subject_id: &caller.user_id, filter_hash: &hash };
+        let scope = PageScope { method: "SearchUsers", subject_id: caller.subject(), filter_hash: &hash };
         let after = match self.pages.decode(scope, &req.page_token)? {
             None => None,
             Some(keys) => match keys.as_slice() {

@@ -1,0 +1,273 @@
+//! Exactly-once into the rollups: duplicate deliveries, a consumer crash mid-batch and a
+//! broker restart neither lose nor double count; poison messages go to the dead-letter
+//! topic without stopping consumption; lag is visible.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use crate::common::*;
+use rdkafka::Message as _;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Headers;
+use tribe_analytics::ingest::{Rollups, consumer_config};
+use tribe_kit::config::{KafkaConfig, TopicLayout};
+use tribe_kit::consumer::EventConsumer;
+use tribe_kit::kafka::DEAD_LETTER_TOPIC;
+use tribe_kit::outbox::AfterPublish;
+use tribe_proto::analytics::v1 as pb;
+use tribe_proto::events::v1::{self as ev, event::Payload};
+use tribe_testkit::{TestDb, authed};
+
+fn message(sender: &str) -> Payload {
+    Payload::MessageSent(ev::MessageSent { conversation_id: id(), message_id: id(), sender_id: sender.into(), ..Default::default() })
+}
+
+#[tokio::test]
+async fn duplicate_deliveries_count_once() {
+    let env = start().await;
+    let sender = id();
+    let now = Utc::now();
+    let mut sent = Vec::new();
+    for _ in 0..10 {
+        sent.push(env.producer.emit("tribe.messaging.v1", &sender, &sender, now, message(&sender)).await);
+    }
+    // Every event delivered again, some twice more, as a producer retrying after a crash would.
+    for (i, event) in sent.iter().enumerate() {
+        republish(&env.kafka, "tribe.messaging.v1", event).await;
+        if i % 3 == 0 {
+            republish(&env.kafka, "tribe.messaging.v1", event).await;
+        }
+    }
+    // A relay that dies between publishing and marking publishes nothing twice either
+    // way, and the consumer would absorb it if it did.
+    env.producer.enqueue("tribe.messaging.v1", &sender, &sender, now, message(&sender)).await;
+    assert!(env.producer.relay.relay_once(AfterPublish::CrashBeforeMark).await.is_err());
+    env.producer.flush().await;
+    // A marker published last: once it is applied, everything before it on the partition was.
+    let marker = id();
+    env.producer.emit("tribe.messaging.v1", &sender, &marker, now, message(&marker)).await;
+    wait_until_counted(&env.db.pool, &format!("user:{marker}"), "messages_sent", 1).await;
+    assert_eq!(counter(&env.db.pool, &format!("user:{sender}"), "messages_sent").await, 11);
+    assert_eq!(counter(&env.db.pool, "platform", "messages_sent").await, 12);
+    let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&env.db.pool).await.unwrap();
+    assert_eq!(processed, 12);
+}
+
+async fn wait_until_counted(pool: &sqlx::PgPool, subject: &str, metric: &str, n: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while counter(pool, subject, metric).await < n {
+        assert!(tokio::time::Instant::now() < deadline, "{subject} {metric} never reached {n}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A consumer run directly (no server), to crash it at will.
+fn consumer(db: &TestDb, kafka: &KafkaConfig) -> EventConsumer<Rollups> {
+    EventConsumer::new(db.pool.clone(), kafka.clone(), consumer_config(), Rollups).unwrap()
+}
+
+#[tokio::test]
+async fn a_consumer_crash_mid_batch_loses_nothing_and_counts_nothing_twice() {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+    let db = TestDb::create(&tribe_analytics::MIGRATOR).await.unwrap();
+    tribe_analytics::partitions::prepare(&db.pool, Utc::now()).await.unwrap();
+    let kafka = tribe_testkit::kafka(&all_topics()).await.unwrap();
+    let producer = Producer::new(&kafka).await;
+    let sender = id();
+    const N: i64 = 300;
+    for _ in 0..N {
+        producer.emit("tribe.messaging.v1", &sender, &sender, Utc::now(), message(&sender)).await;
+    }
+
+    let first = tokio::spawn(consumer(&db, &kafka).run(std::future::pending::<()>()));
+    let done = wait_processed(&db.pool, 40).await;
+    // Crash: the task is dropped wherever it is, mid-transaction or between the database
+    // commit and the asynchronous offset commit, without the final offset commit.
+    first.abort();
+    let _ = first.await;
+    assert!(done < N, "the crash should happen mid-batch ({done} of {N} done)");
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let second = tokio::spawn(consumer(&db, &kafka).run(async move {
+        let _ = stopped.await;
+    }));
+    wait_processed(&db.pool, N).await;
+    let _ = stop.send(());
+    second.await.unwrap().unwrap();
+    assert_eq!(counter(&db.pool, &format!("user:{sender}"), "messages_sent").await, N);
+
+    // Offsets lost altogether (the group's commit rewound to the start): every event is
+    // delivered again to a third consumer and none is counted twice.
+    {
+        let group: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &kafka.brokers)
+            .set("group.id", kafka.topic(tribe_analytics::ingest::GROUP))
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let mut rewind = rdkafka::TopicPartitionList::new();
+        rewind.add_partition_offset(&kafka.topic("tribe.messaging.v1"), 0, rdkafka::Offset::Offset(0)).unwrap();
+        group.commit(&rewind, rdkafka::consumer::CommitMode::Sync).unwrap();
+        let committed = group.committed_offsets(rewind, Duration::from_secs(5)).unwrap();
+        assert_eq!(committed.elements()[0].offset(), rdkafka::Offset::Offset(0), "the rewind took");
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let third = tokio::spawn(consumer(&db, &kafka).run(async move {
+        let _ = stopped.await;
+    }));
+    let marker = id();
+    producer.emit("tribe.messaging.v1", &marker, &marker, Utc::now(), message(&marker)).await;
+    wait_until_counted(&db.pool, &format!("user:{marker}"), "messages_sent", 1).await;
+    let _ = stop.send(());
+    third.await.unwrap().unwrap();
+    assert_eq!(counter(&db.pool, &format!("user:{sender}"), "messages_sent").await, N);
+    assert_eq!(counter(&db.pool, "platform", "messages_sent").await, N + 1);
+    let raw: i64 = sqlx::query_scalar("SELECT count(*) FROM raw_events").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(raw, N + 1);
+    let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(processed, N + 1, "the replayed events were recognised, not applied");
+}
+
+#[tokio::test]
+async fn a_broker_restart_loses_nothing_and_counts_nothing_twice() {
+    let mut broker = tribe_testkit::kafka::OwnKafka::start().await.unwrap();
+    let kafka = broker.config();
+    tribe_kit::kafka::ensure_topics(&kafka, &all_topics(), TopicLayout::SINGLE).await.unwrap();
+    let db = TestDb::create(&tribe_analytics::MIGRATOR).await.unwrap();
+    tribe_analytics::partitions::prepare(&db.pool, Utc::now()).await.unwrap();
+    let producer = Producer::new(&kafka).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(consumer(&db, &kafka).run(async move {
+        let _ = stopped.await;
+    }));
+    let sender = id();
+    for _ in 0..20 {
+        producer.emit("tribe.messaging.v1", &sender, &sender, Utc::now(), message(&sender)).await;
+    }
+    wait_processed(&db.pool, 20).await;
+
+    broker.restart().await.unwrap();
+    for _ in 0..20 {
+        producer.emit("tribe.messaging.v1", &sender, &sender, Utc::now(), message(&sender)).await;
+    }
+    wait_processed(&db.pool, 40).await;
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+    assert_eq!(counter(&db.pool, &format!("user:{sender}"), "messages_sent").await, 40);
+    assert_eq!(counter(&db.pool, "platform", "messages_sent").await, 40);
+}
+
+#[tokio::test]
+async fn poison_messages_are_dead_lettered_and_consumption_continues() {
+    let env = start().await;
+    let author = id();
+    publish_raw(&env.kafka, "tribe.content.v1", "k", b"\xff\x00 definitely not protobuf").await;
+    // Decodes, but a PostCreated without a post id cannot be applied.
+    env.producer
+        .emit(
+            "tribe.content.v1",
+            "k",
+            &author,
+            Utc::now(),
+            Payload::PostCreated(ev::PostCreated { author_id: author.clone(), ..Default::default() }),
+        )
+        .await;
+    let good = id();
+    env.producer
+        .emit(
+            "tribe.content.v1",
+            &good,
+            &author,
+            Utc::now(),
+            Payload::PostCreated(ev::PostCreated { post_id: good.clone(), author_id: author.clone(), ..Default::default() }),
+        )
+        .await;
+    wait_until_counted(&env.db.pool, &format!("user:{author}"), "posts_created", 1).await;
+
+    let reader: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &env.kafka.brokers)
+        .set("group.id", format!("dlq-reader-{}", id()))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    reader.subscribe(&[&env.kafka.topic(DEAD_LETTER_TOPIC)]).unwrap();
+    let mut reasons = Vec::new();
+    while reasons.len() < 2 {
+        let record = tokio::time::timeout(Duration::from_secs(30), reader.recv()).await.expect("dead letters").unwrap();
+        let headers = record.headers().unwrap();
+        let reason =
+            headers.iter().find(|h| h.key == "dlq-reason").and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).to_string()).unwrap();
+        let source =
+            headers.iter().find(|h| h.key == "dlq-source-topic").and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).to_string());
+        assert_eq!(source, Some(env.kafka.topic("tribe.content.v1")));
+        reasons.push(reason);
+    }
+    assert!(reasons[0].contains("not a trainertribe.events.v1.Event"), "{reasons:?}");
+    assert!(reasons[1].contains("malformed PostCreated") && reasons[1].contains("post_id"), "{reasons:?}");
+    assert_eq!(counter(&env.db.pool, &format!("user:{author}"), "posts_created").await, 1);
+}
+
+#[tokio::test]
+async fn consumer_status_shows_offsets_lag_and_last_event_time() {
+    let mut env = start().await;
+    let sender = id();
+    // Whole seconds: the database keeps microseconds.
+    let at = chrono::DateTime::from_timestamp(Utc::now().timestamp() - 300, 0).unwrap();
+    for _ in 0..3 {
+        env.producer.emit("tribe.messaging.v1", &sender, &sender, at, message(&sender)).await;
+    }
+    wait_processed(&env.db.pool, 3).await;
+    let admin = env.keys.access_token(&id(), &["user", "admin"]);
+    let topic = env.kafka.topic("tribe.messaging.v1");
+    // The offset commit follows the database commit asynchronously: poll for it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let partition = loop {
+        let request = pb::GetConsumerStatusRequest { topics: vec!["tribe.messaging.v1".into()] };
+        let status = env.client.get_consumer_status(authed(request, &admin)).await.unwrap().into_inner().consumer_status.unwrap();
+        assert_eq!(status.consumer_group, env.kafka.topic("analytics"));
+        assert_eq!(status.partitions.len(), 1);
+        let p = status.partitions[0].clone();
+        assert_eq!((p.topic.as_str(), p.end_offset), (topic.as_str(), 3));
+        if p.committed_offset == 3 {
+            assert!(status.watermark_time.is_some());
+            break p;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "offset never committed: {p:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(partition.lag, 0);
+    assert_eq!(partition.last_event_time, Some(ts(at)));
+    assert!(partition.last_process_time.is_some());
+
+    // With no lag anywhere the views' watermark moves past the last event to "now".
+    let token = env.keys.access_token(&sender, &["user"]);
+    let request = pb::GetUserAnalyticsRequest {
+        user_id: sender.clone(),
+        time_range: range(at - chrono::Duration::hours(1), Utc::now()),
+        granularity: HOUR,
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = env.client.get_user_analytics(authed(request.clone(), &token)).await.unwrap().into_inner().user_analytics.unwrap();
+        assert_eq!(view.totals.unwrap().messages_sent, 3);
+        if view.watermark_time.unwrap().seconds > at.timestamp() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the watermark never passed the last event");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn consumer_status_is_unavailable_when_the_broker_is_unreachable() {
+    let closed = tribe_testkit::free_addr();
+    let mut env = start_with(|c| {
+        c.kafka.brokers = closed.to_string();
+        c.consume_events = false;
+        c.outbox_relay = false;
+    })
+    .await;
+    let admin = env.keys.access_token(&id(), &["user", "admin"]);
+    let err = env.client.get_consumer_status(authed(pb::GetConsumerStatusRequest { topics: vec![] }, &admin)).await.unwrap_err();
+    assert_status(&err, tonic::Code::Unavailable, Some("BROKER_UNAVAILABLE"));
+}

@@ -1,0 +1,153 @@
+//! What every service's `App` starts from, so its `app.rs` only lists what is its own:
+//! the database pool, migrated (the kit's tables, then the service's), the token verifier,
+//! the service's own key for internal calls, and the background work every service runs
+//! (the outbox relay, event consumers), started with the server and stopped after it drains.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use futures::future::BoxFuture;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+use crate::auth::{AuthLayer, KeyPair, KeySet, MethodPolicies, SERVICE_KID_PREFIX, TokenVerifier};
+use crate::config::{AuthConfig, DatabaseConfig, ExposeSecret, KafkaConfig, ServerConfig, WorkerConfig};
+use crate::consumer::{ConsumerConfig, EventConsumer, EventHandler};
+use crate::outbox::OutboxRelay;
+use crate::tasks::Background;
+
+/// The shared foundation of one service process.
+pub struct Base {
+    pub pool: PgPool,
+    pub verifier: TokenVerifier,
+    /// The key this service signs its calls to other services with
+    /// (`TRIBE_SERVICE_KEY_FILE`, kid `svc.<service>.…`); `None` when unset.
+    pub service_key: Option<KeyPair>,
+    kafka: KafkaConfig,
+    workers: WorkerConfig,
+}
+
+impl std::fmt::Debug for Base {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Base").field("workers", &self.workers).finish_non_exhaustive()
+    }
+}
+
+/// Where a service's `Base` comes from: its name (the kid prefix of its key), the
+/// settings every service reads, and its embedded migrations.
+#[derive(Debug, Clone, Copy)]
+pub struct BaseConfig<'a> {
+    pub service: &'a str,
+    pub database: &'a DatabaseConfig,
+    pub migrator: &'a Migrator,
+    pub auth: &'a AuthConfig,
+    pub kafka: &'a KafkaConfig,
+    pub workers: WorkerConfig,
+    pub service_key_file: Option<&'a Path>,
+}
+
+impl Base {
+    /// Connects (and, when configured, migrates) the database, loads the JWKS for the
+    /// verifier and the service key.
+    pub async fn start(config: BaseConfig<'_>) -> anyhow::Result<Self> {
+        let database = config.database;
+        let pool = crate::db::connect(database.url.expose_secret(), database.max_connections).await?;
+        if database.migrate {
+            crate::db::migrate(&pool, config.migrator).await?;
+        }
+        let keys = Arc::new(KeySet::load(&config.auth.jwks_file)?);
+        let verifier = TokenVerifier::new(keys, &config.auth.issuer, &config.auth.audience);
+        let service_key = match config.service_key_file {
+            Some(path) => Some(
+                KeyPair::load(path, &format!("{SERVICE_KID_PREFIX}{}.", config.service))
+                    .with_context(|| format!("load the {} service key", config.service))?,
+            ),
+            None => None,
+        };
+        Ok(Self { pool, verifier, service_key, kafka: config.kafka.clone(), workers: config.workers })
+    }
+
+    /// The auth layer for `policies`, verifying with this process's key set.
+    pub fn auth_layer(&self, policies: MethodPolicies) -> AuthLayer {
+        AuthLayer::new(self.verifier.clone(), policies)
+    }
+
+    /// The background work: the outbox relay (when `<PREFIX>_OUTBOX_RELAY`) comes first so
+    /// it stops last and publishes what the other tasks wrote.
+    pub fn workers(&self) -> anyhow::Result<Workers> {
+        let mut workers = Workers { pool: self.pool.clone(), kafka: self.kafka.clone(), enabled: self.workers, tasks: Vec::new() };
+        if self.workers.outbox_relay {
+            let relay = OutboxRelay::new(self.pool.clone(), self.kafka.clone())?;
+            workers.tasks.push(("outbox relay", Box::new(move |stop| Box::pin(async move { relay.run(stop).await; Ok(()) }))));
+        }
+        Ok(workers)
+    }
+}
+
+type Start = Box<dyn FnOnce(BoxFuture<'static, ()>) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
+
+/// A service's background tasks, registered at build time and started by `serve`.
+pub struct Workers {
+    pool: PgPool,
+    kafka: KafkaConfig,
+    enabled: WorkerConfig,
+    tasks: Vec<(&'static str, Start)>,
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.tasks.iter().map(|(name, _)| name)).finish()
+    }
+}
+
+impl Workers {
+    /// Adds an event consumer (when `<PREFIX>_CONSUME_EVENTS`).
+    pub fn consumer<H: EventHandler + 'static>(&mut self, name: &'static str, config: ConsumerConfig, handler: H) -> anyhow::Result<()> {
+        if self.enabled.consume_events {
+            let consumer = EventConsumer::new(self.pool.clone(), self.kafka.clone(), config, handler)?;
+            self.tasks.push((name, Box::new(move |stop| Box::pin(consumer.run(stop)))));
+        }
+        Ok(())
+    }
+
+    /// Adds any other task: it gets a stop signal and must return when it resolves.
+    pub fn task<F>(&mut self, name: &'static str, task: F)
+    where
+        F: FnOnce(BoxFuture<'static, ()>) -> BoxFuture<'static, anyhow::Result<()>> + Send + 'static,
+    {
+        self.tasks.push((name, Box::new(task)));
+    }
+
+    /// The names of the registered tasks, in start order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.tasks.iter().map(|(name, _)| *name).collect()
+    }
+
+    fn start(self) -> Background {
+        let mut background = Background::new();
+        for (name, start) in self.tasks {
+            background.spawn(name, start);
+        }
+        background
+    }
+}
+
+/// Serves `routes` (see `server::serve`) with `workers` running alongside: started first,
+/// stopped one by one after the server has drained.
+pub async fn serve(
+    config: &ServerConfig,
+    auth: AuthLayer,
+    routes: Routes,
+    service_names: &[&str],
+    workers: Workers,
+    listener: TcpListener,
+    shutdown: BoxFuture<'static, ()>,
+) -> anyhow::Result<()> {
+    let background = workers.start();
+    let result = crate::server::serve(config, auth, routes, service_names, listener, shutdown).await;
+    background.stop().await;
+    result
+}

@@ -1,0 +1,19 @@
+//! Messaging service: every integration test of the crate in one binary (one link, one
+//! process per test under nextest), a module per resource.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
+
+mod common;
+mod access;
+mod binary;
+mod blocks;
+mod conformance;
+mod conversations;
+mod edge;
+mod groups;
+mod instances;
+mod logs;
+mod notifications;
+mod redis_restart;
+mod stream;
+mod users;
