@@ -63,6 +63,7 @@ install() {
 
 kafka_run() {
   local dir="$1" port="$2" controller="$3"
+  mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"  # the JVM needs absolute paths
   [ -d "$KAFKA_HOME/lib" ] || die "Kafka is not installed: run mesh/setup.sh"
   mkdir -p "$dir/data"
   cat >"$dir/server.properties" <<EOF
@@ -120,6 +121,7 @@ EOF
 
 cql_run() {
   local dir="$1" port="$2" storage="$3"
+  mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"  # file:// URLs and the JVM need absolute paths
   [ -d "$CQL_HOME/lib" ] || die "Cassandra is not installed: run mesh/setup.sh"
   mkdir -p "$dir"
   cat >"$dir/cassandra.yaml" <<EOF

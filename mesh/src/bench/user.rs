@@ -11,7 +11,7 @@ use futures::FutureExt;
 use sqlx::PgPool;
 use tonic::transport::Channel;
 use tribe_kit::auth::{KeyPair, KeySet};
-use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig, WorkerConfig};
 use tribe_proto::user::v1 as pb;
 use tribe_proto::user::v1::user_service_client::UserServiceClient;
 use uuid::Uuid;
@@ -177,12 +177,13 @@ fn in_process_config(database_url: &str, issuer: &KeyPair, keys_dir: &Path) -> a
         server,
         auth: AuthConfig { jwks_file: jwks, issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
         kafka: KafkaConfig { brokers: "127.0.0.1:9092".into(), topic_suffix: format!(".bench-{}", Uuid::new_v4().simple()) },
-        database_url: database_url.to_string(),
-        db_max_connections: 20,
-        redis_url: std::env::var("TRIBE_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-        redis_prefix: format!("bench:{}:", Uuid::new_v4().simple()),
+        database: DatabaseConfig { migrate: false, ..DatabaseConfig::for_tests(database_url) },
+        redis: RedisConfig {
+            prefix: format!("bench:{}:", Uuid::new_v4().simple()),
+            ..RedisConfig::from_env("TRIBE_USER", tribe_user::policy::SERVICE_NAME)
+        },
         signing_key_file: signing,
-        page_token_secret: rand::random::<[u8; 32]>().to_vec(),
+        page_token_secret: PageSecret::random(),
         access_token_ttl: Duration::from_secs(3600),
         refresh_token_ttl: Duration::from_secs(3600),
         limits: tribe_user::config::Limits {
@@ -191,9 +192,7 @@ fn in_process_config(database_url: &str, issuer: &KeyPair, keys_dir: &Path) -> a
             login_failures_per_ip: u64::MAX / 2,
             registrations_per_ip: u64::MAX / 2,
         },
-        migrate: false,
-        outbox_relay: false,
-        consume_events: false,
+        workers: WorkerConfig { outbox_relay: false, consume_events: false },
     })
 }
 

@@ -9,4 +9,5 @@ mod envoy_config;
 mod envoy_edge;
 mod envoy_example;
 mod roles;
+mod surfaces;
 mod up;

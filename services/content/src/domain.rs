@@ -339,6 +339,18 @@ mod tests {
     }
 
     #[test]
+    fn stored_enums_keep_the_proto_numbers() {
+        assert_eq!(Visibility::from_proto(pb::PostVisibility::Followers as i32), Some(Visibility::Followers));
+        assert_eq!(PostKind::from_proto(0), None, "UNSPECIFIED is no kind");
+        assert_eq!(ModerationState::try_from(3_i16), Ok(ModerationState::Removed));
+        assert!(ReportStatus::try_from(9_i16).is_err());
+        assert_eq!(i16::from(ReportStatus::Dismissed), pb::ReportStatus::Dismissed as i16);
+        // The cached post bodies hold the numbers, as they did before these enums.
+        assert_eq!(serde_json::to_string(&PostKind::Premium).ok().as_deref(), Some("2"));
+        assert_eq!(serde_json::from_str::<Visibility>("3").ok(), Some(Visibility::Private));
+    }
+
+    #[test]
     fn media_rules() {
         let rules = Rules { media_hosts: vec!["trainertribe.dev".into()] };
         let mut v = Violations::new();

@@ -1,4 +1,5 @@
-//! The generated `ContentService` trait: identify the caller, call the use-case, map errors.
+//! The generated `ContentService` trait: identify the caller, call the use-case, map errors
+//! (the only place an `ApiError` becomes a `Status`).
 
 use tonic::{Request, Response, Status};
 use tribe_kit::ApiError;
@@ -18,6 +19,14 @@ macro_rules! as_user {
     ($self:ident, $request:ident, $method:ident) => {{
         let caller = Principal::user(&$request).map_err(status)?;
         $self.svc.$method(&caller, $request.into_inner()).await.map(Response::new).map_err(status)
+    }};
+}
+
+/// Runs an internal use-case after checking for a service credential.
+macro_rules! as_service {
+    ($self:ident, $request:ident, $method:ident) => {{
+        Principal::service(&$request).map_err(status)?;
+        $self.svc.$method($request.into_inner()).await.map(Response::new).map_err(status)
     }};
 }
 
@@ -113,7 +122,6 @@ impl Api for ContentApi {
     }
 
     async fn batch_get_posts(&self, request: Request<pb::BatchGetPostsRequest>) -> R<pb::BatchGetPostsResponse> {
-        Principal::service(&request).map_err(status)?;
-        self.svc.batch_get_posts(request.into_inner()).await.map(Response::new).map_err(status)
+        as_service!(self, request, batch_get_posts)
     }
 }

@@ -280,3 +280,21 @@ impl WorkerConfig {
 pub fn service_key_file() -> Option<PathBuf> {
     var("TRIBE_SERVICE_KEY_FILE").map(PathBuf::from)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let database = DatabaseConfig::for_tests("postgres://app:hunter2@db.internal:5432/tribe_user");
+        let redis = RedisConfig::for_tests("redis://:s3cret@cache.internal:6379", "tribe:user:");
+        let page = PageSecret::new(b"page token secret of enough length!".to_vec());
+        let printed = format!("{database:?} {redis:?} {page:?}");
+        for secret in ["hunter2", "s3cret", "page token secret"] {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
+        assert_eq!(database.url.expose_secret(), "postgres://app:hunter2@db.internal:5432/tribe_user");
+        assert_eq!(page.expose(), b"page token secret of enough length!");
+    }
+}

@@ -1,4 +1,4 @@
-//! Rows to wire types. Summaries come from the local user view (handles learned from
+//! Rows to wire types. Summaries come from the local user replica (handles learned from
 //! user events); an unknown user still gets a summary with its id.
 
 use std::collections::HashMap;
@@ -113,7 +113,7 @@ pub fn conversation(
 pub fn notification(row: &NotificationRow, users: &HashMap<Uuid, UserSummary>) -> pb::Notification {
     pb::Notification {
         notification_id: row.id.to_string(),
-        r#type: i32::from(row.kind),
+        r#type: row.kind as i32,
         actors: row.actor_ids.iter().rev().take(3).map(|id| summary(users, *id)).collect(),
         actor_count: row.actor_ids.len() as i32,
         post_id: row.post_id.clone(),

@@ -1,5 +1,5 @@
 //! Consumes `tribe.user.v1` and `tribe.content.v1`: follows, likes, comments and
-//! mentions become notifications; registrations and blocks update the local user view;
+//! mentions become notifications; registrations and blocks update the local user replica;
 //! revoked sessions end the user's live streams on every instance.
 
 use sqlx::PgConnection;
@@ -33,7 +33,7 @@ fn id(value: &str) -> Option<Uuid> {
 }
 
 fn note(recipient: Uuid, kind: NotificationType, group_key: String, actor: &str) -> NewNotification {
-    NewNotification { recipient_id: recipient, kind: kind as i16, group_key, actor_id: id(actor), ..Default::default() }
+    NewNotification { recipient_id: recipient, kind, group_key, actor_id: id(actor), ..Default::default() }
 }
 
 #[async_trait::async_trait]

@@ -23,13 +23,14 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use crate::domain::{MethodKind, ProviderToken};
+
 /// Facts about an attached payment method that may be stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachedMethod {
     /// The provider's reusable reference ("pm_..."), never a card number.
     pub reference: String,
-    /// "CARD", "WALLET" or "BANK_ACCOUNT".
-    pub kind: &'static str,
+    pub kind: MethodKind,
     pub brand: String,
     pub last4: String,
     pub exp_month: i32,
@@ -79,7 +80,7 @@ impl std::error::Error for ProviderError {}
 #[async_trait]
 pub trait PaymentProvider: Send + Sync + std::fmt::Debug + 'static {
     /// Turns a client token into a stored method.
-    async fn attach(&self, token: &str) -> Result<AttachedMethod, ProviderError>;
+    async fn attach(&self, token: &ProviderToken) -> Result<AttachedMethod, ProviderError>;
     /// Detaches a stored method at the provider.
     async fn detach(&self, reference: &str) -> Result<(), ProviderError>;
     /// Charges `amount_minor` of `currency` to `method`; the same `idempotency_key`
@@ -180,7 +181,7 @@ fn behaviour(token: &str) -> Option<(&'static str, AttachedMethod)> {
             behaviour,
             AttachedMethod {
                 reference: String::new(),
-                kind: "CARD",
+                kind: MethodKind::Card,
                 brand: brand.into(),
                 last4: last4.into(),
                 exp_month: 12,
@@ -205,7 +206,8 @@ fn behaviour(token: &str) -> Option<(&'static str, AttachedMethod)> {
 
 #[async_trait]
 impl PaymentProvider for SandboxProvider {
-    async fn attach(&self, token: &str) -> Result<AttachedMethod, ProviderError> {
+    async fn attach(&self, token: &ProviderToken) -> Result<AttachedMethod, ProviderError> {
+        let token = token.expose();
         let Some((behaviour, mut method)) = behaviour(token) else {
             return Err(ProviderError::Rejected("unknown sandbox token".into()));
         };

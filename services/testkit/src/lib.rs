@@ -5,6 +5,7 @@
 pub mod check;
 pub mod cql;
 pub mod kafka;
+pub mod logs;
 pub mod proxy;
 
 pub use check::{assert_status, error_metadata, eventually, mask, request_id, unique, violated_fields, wait_until};

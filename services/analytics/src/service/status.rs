@@ -70,9 +70,9 @@ impl AnalyticsService {
             .await
             .map_err(ApiError::internal)?
             .map_err(|err| {
-                tracing::warn!(error = format!("{err:#}"), "consumer status: broker unreachable");
-                ApiError::unavailable("BROKER_UNAVAILABLE", "the event broker cannot be reached")
-            })?;
+            tracing::warn!(error = format!("{err:#}"), "consumer status: broker unreachable");
+            ApiError::unavailable("BROKER_UNAVAILABLE", "the event broker cannot be reached")
+        })?;
         let progress = store::status::progress(&self.pool).await?;
         let now = Utc::now();
         let mut watermark: Option<DateTime<Utc>> = None;

@@ -141,7 +141,8 @@ impl AnalyticsService {
         if caller.user_id != user_id {
             return Err(ApiError::permission_denied("only your own activity is visible"));
         }
-        let subject = s::user(&user_id);
+        // The caller's own id as events spell it (the request may differ in case).
+        let subject = s::user(caller.subject());
         let series = store::series(&self.pool, std::slice::from_ref(&subject), &window).await?;
         let mut totals = pb::UserActivityMetrics::default();
         let buckets = buckets_of(&series, &subject, &window)
@@ -261,9 +262,11 @@ impl AnalyticsService {
         } else if caller.user_id != trainer_id || !caller.has_role(Role::Trainer) {
             return Err(ApiError::permission_denied("only your own creator insights are visible"));
         }
-        let subject = s::creator(&trainer_id);
+        // As events spell the id: the caller's own, or an admin's request as given.
+        let trainer = if caller.user_id == trainer_id { caller.subject() } else { trainer_id.as_str() };
+        let subject = s::creator(trainer);
         let series = store::series(&self.pool, std::slice::from_ref(&subject), &window).await?;
-        let (uniques, unique_total) = store::distinct(&self.pool, &s::profile_viewers(&trainer_id), &window).await?;
+        let (uniques, unique_total) = store::distinct(&self.pool, &s::profile_viewers(trainer), &window).await?;
         let mut totals = pb::CreatorMetrics::default();
         let buckets = buckets_of(&series, &subject, &window)
             .iter()
@@ -291,7 +294,7 @@ impl AnalyticsService {
         totals.unique_profile_viewers = unique_total;
         totals.engagement_rate_bps = rate_bps(totals.engagements, totals.post_views);
         let limit = if top_posts_limit == 0 { DEFAULT_TOP_POSTS } else { top_posts_limit } as usize;
-        let top_posts = self.top_posts(&trainer_id, &window, limit).await?;
+        let top_posts = self.top_posts(trainer, &window, limit).await?;
         Ok(pb::CreatorInsights {
             trainer_id,
             time_range: Some(window.time_range()),

@@ -1,8 +1,8 @@
 //! Authorization of every view (owner, author, trainer, admin, service, anonymous), the
 //! deny-by-default policy table, and hostile tokens.
 
-use chrono::{Duration, Utc};
 use crate::common::*;
+use chrono::{Duration, Utc};
 use prost::Message;
 use tonic::Code;
 use tribe_proto::analytics::v1 as pb;
@@ -101,6 +101,9 @@ async fn the_four_views_and_consumer_status_admit_exactly_their_callers() {
     let err = c.get_content_analytics(authed(content(vec![post.clone()]), &member_t)).await.unwrap_err();
     let missing = c.get_content_analytics(authed(content(vec![unknown.clone()]), &member_t)).await.unwrap_err();
     assert_eq!(err.message().replace(&post, "X"), missing.message().replace(&unknown, "X"), "same answer for absent and foreign posts");
+    // The ErrorInfo names the post, so a client can tell which of its ids was refused.
+    assert_eq!(tribe_testkit::error_metadata(&err).get("post_id"), Some(&post));
+    assert_eq!(tribe_testkit::error_metadata(&missing).get("post_id"), Some(&unknown));
     assert_eq!(c.get_content_analytics(authed(content(vec![post.clone()]), &service_t)).await.unwrap_err().code(), Code::PermissionDenied);
     assert_eq!(c.get_content_analytics(anonymous(content(vec![post.clone()]))).await.unwrap_err().code(), Code::Unauthenticated);
 
@@ -136,7 +139,7 @@ async fn the_four_views_and_consumer_status_admit_exactly_their_callers() {
 }
 
 #[tokio::test]
-async fn hostile_tokens_are_refused_even_where_the_policy_table_says_public() {
+async fn hostile_tokens_are_refused_by_admin_and_admin_or_internal_methods() {
     let mut env = start().await;
     let admin = id();
     for (name, token) in hostile_tokens(&env.keys, &admin, "opaque-refresh-token") {
@@ -165,7 +168,7 @@ async fn authorship_of_posts_not_yet_seen_comes_from_the_content_service() {
     let mut env = start_with(|c| {
         c.content_url = Some(url);
         c.service_key_file = Some(key_file.clone());
-        c.consume_events = false;
+        c.workers.consume_events = false;
     })
     .await;
     // Consumption is off: nothing was learned from content events.

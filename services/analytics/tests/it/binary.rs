@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use crate::common::*;
+use chrono::Utc;
 use tribe_proto::analytics::v1 as pb;
 use tribe_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient;
 use tribe_proto::events::v1::{self as ev, event::Payload};

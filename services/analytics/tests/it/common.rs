@@ -9,7 +9,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tribe_analytics::config::Config;
 use tribe_analytics::ingest::TOPICS;
-use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_kit::config::{KafkaConfig, ServerConfig, WorkerConfig};
 use tribe_kit::outbox::{AfterPublish, OutboxRelay};
 use tribe_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient;
 use tribe_proto::events::v1::{Event, event::Payload};
@@ -35,7 +35,6 @@ pub type Client = AnalyticsServiceClient<Channel>;
 pub struct Env {
     pub client: Client,
     pub server: TestServer,
-    pub config: Config,
     pub producer: Producer,
     pub kafka: KafkaConfig,
     pub keys: TestKeys,
@@ -52,19 +51,15 @@ pub fn all_topics() -> Vec<&'static str> {
 pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
     Config {
         server: ServerConfig::for_tests(),
-        auth: AuthConfig { jwks_file: keys.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
+        auth: keys.auth_config(),
         kafka: kafka.clone(),
-        database_url: db.url.clone(),
-        db_max_connections: 10,
-        redis_url: tribe_testkit::redis_url(),
-        redis_prefix: tribe_testkit::redis_prefix(),
+        database: db.config(),
+        redis: tribe_testkit::redis_config(),
         track_events_per_minute: 1200,
         raw_retention: Duration::from_secs(400 * 86_400),
         content_url: None,
         service_key_file: None,
-        migrate: false,
-        outbox_relay: true,
-        consume_events: true,
+        workers: WorkerConfig::ALL,
     }
 }
 
@@ -84,10 +79,10 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let kafka = tribe_testkit::kafka(&all_topics()).await.expect("kafka topics");
     let mut config = config(&db, &keys, &kafka);
     adjust(&mut config);
-    let server = spawn(config.clone()).await;
+    let server = spawn(config).await;
     let client = AnalyticsServiceClient::new(server.channel().await.expect("channel"));
     let producer = Producer::new(&kafka).await;
-    Env { db, keys, kafka, server, client, config, producer }
+    Env { db, keys, kafka, server, client, producer }
 }
 
 /// A stand-in for another service: its own database with an outbox, relayed to Kafka by
@@ -306,4 +301,14 @@ pub mod content_stub {
         );
         format!("http://{addr}")
     }
+}
+
+/// A `MessageSent` by `sender`: the simplest event that moves a counter.
+pub fn message(sender: &str) -> Payload {
+    Payload::MessageSent(tribe_proto::events::v1::MessageSent {
+        conversation_id: id(),
+        message_id: id(),
+        sender_id: sender.into(),
+        ..Default::default()
+    })
 }

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use crate::common::*;
+use chrono::Utc;
 use tribe_analytics::policy;
-use tribe_mesh::envoy::Upstream;
+use tribe_infra::envoy::Upstream;
 use tribe_proto::analytics::v1 as pb;
 use tribe_proto::events::v1::{self as ev, event::Payload};
 use tribe_testkit::{TestEdge, grpc_web};
@@ -28,14 +28,7 @@ async fn user_analytics_over_grpc_web_through_envoy() {
     env.producer.emit("tribe.messaging.v1", &me, &me, now, message).await;
     wait_processed(&env.db.pool, 1).await;
 
-    let upstream = Upstream {
-        cluster: "analytics".into(),
-        service: policy::SERVICE.into(),
-        addr: env.server.addr,
-        anonymous_methods: policy::ANONYMOUS.iter().map(|m| m.to_string()).collect(),
-        internal_methods: policy::INTERNAL.iter().map(|m| m.to_string()).collect(),
-        streaming_methods: policy::STREAMING.iter().map(|m| m.to_string()).collect(),
-    };
+    let upstream = Upstream::for_surface(&policy::SURFACE, env.server.addr);
     let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
     let url = edge.url();
     let token = env.keys.access_token(&me, &["user"]);

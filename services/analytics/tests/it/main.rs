@@ -3,11 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
 
-mod common;
 mod auth;
 mod binary;
-mod consumer;
+mod common;
 mod edge;
+mod ingest;
 mod partitions;
+mod status;
 mod track;
 mod views;

@@ -1,8 +1,8 @@
 //! Raw events land in monthly partitions created ahead of time; expired partitions are
 //! dropped while the rollups stay.
 
-use chrono::{Datelike, Duration, Utc};
 use crate::common::*;
+use chrono::{Datelike, Duration, Utc};
 use tribe_proto::events::v1::{self as ev, event::Payload};
 
 async fn partitions(pool: &sqlx::PgPool) -> Vec<String> {

@@ -2,8 +2,8 @@
 //! always the token's subject, retries are deduplicated, the per-user rate limit holds,
 //! and accepted events reach the views.
 
-use chrono::{Duration, Utc};
 use crate::common::*;
+use chrono::{Duration, Utc};
 use tonic::Code;
 use tribe_proto::analytics::v1 as pb;
 use tribe_proto::events::v1 as ev;

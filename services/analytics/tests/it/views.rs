@@ -1,8 +1,8 @@
 //! The four views over one known synthetic history that crosses hour, day and week
 //! boundaries (UTC), produced through the real outbox path and consumed by the service.
 
-use chrono::{DateTime, Duration, Utc};
 use crate::common::*;
+use chrono::{DateTime, Duration, Utc};
 use tribe_analytics::time::Gran;
 use tribe_proto::analytics::v1 as pb;
 use tribe_proto::events::v1::{self as ev, ClientEventType, event::Payload};

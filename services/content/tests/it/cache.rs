@@ -18,11 +18,11 @@ async fn redis() -> redis::aio::MultiplexedConnection {
 }
 
 fn post_key(env: &Env, id: &str) -> String {
-    format!("{}post:v1:{id}", env.config.redis_prefix)
+    format!("{}post:v1:{id}", env.config.redis.prefix)
 }
 
 fn user_key(env: &Env, id: &str) -> String {
-    format!("{}user:v1:{id}", env.config.redis_prefix)
+    format!("{}user:v1:{id}", env.config.redis.prefix)
 }
 
 async fn cached(key: &str) -> Option<Vec<u8>> {
@@ -194,7 +194,7 @@ async fn deleted_and_hidden_posts_disappear_although_their_bodies_were_cached() 
 
 #[tokio::test]
 async fn reads_and_writes_work_with_redis_unreachable() {
-    let mut env = start_with(|c| c.redis_url = "redis://127.0.0.1:1".into()).await;
+    let mut env = start_with(|c| c.redis.url = "redis://127.0.0.1:1".to_string().into()).await;
     let author = register(&mut env, &unique("author"), false).await;
     let reader = register(&mut env, &unique("reader"), false).await;
     let p = create(&mut env, &author, post("no redis #offline")).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tribe_content::config::Config;
-use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_kit::config::{DEFAULT_AUDIENCE, KafkaConfig, ServerConfig, WorkerConfig};
 use tribe_kit::scylla::CqlConfig;
 use tribe_proto::content::v1 as pb;
 use tribe_proto::content::v1::content_service_client::ContentServiceClient;
@@ -15,7 +15,7 @@ use tribe_proto::user::v1::user_service_client::UserServiceClient;
 use tribe_testkit::cql::TestKeyspace;
 use tribe_testkit::{TestDb, TestKeys, TestServer, authed};
 
-pub use tribe_testkit::{unique, wait_until, violated_fields, };
+pub use tribe_testkit::{unique, violated_fields, wait_until};
 
 /// Asserts a failed call's code and, when given, its `ErrorInfo` reason, and that the
 /// error names this service's domain.
@@ -31,11 +31,15 @@ pub struct Env {
     pub client: Client,
     pub users: Users,
     pub server: TestServer,
+    /// Held only so the user service runs as long as the test.
+    #[allow(dead_code)]
     pub user_server: TestServer,
     pub config: Config,
     pub kafka: KafkaConfig,
     pub keys: TestKeys,
     pub db: TestDb,
+    /// Held only so the user service's database outlives it.
+    #[allow(dead_code)]
     pub user_db: TestDb,
     /// The CQL keyspace of the timelines when they are on the CQL server (`start_cql`).
     pub cql: Option<TestKeyspace>,
@@ -46,12 +50,10 @@ pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.payment.v1", "tribe.conte
 pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig, user_url: String) -> Config {
     Config {
         server: ServerConfig::for_tests(),
-        auth: AuthConfig { jwks_file: keys.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
+        auth: keys.auth_config(),
         kafka: kafka.clone(),
-        database_url: db.url.clone(),
-        db_max_connections: 10,
-        redis_url: tribe_testkit::redis_url(),
-        redis_prefix: tribe_testkit::redis_prefix(),
+        database: db.config(),
+        redis: tribe_testkit::redis_config(),
         limits: tribe_content::limits::Allowances::default(),
         post_cache_ttl: Duration::from_secs(600),
         user_cache_ttl: Duration::from_secs(60),
@@ -61,10 +63,8 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig, user_url: Strin
         fanout_threshold: 10_000,
         timeline_cap: 800,
         media_hosts: vec!["trainertribe.dev".into()],
-        page_token_secret: b"test page token secret of enough length".to_vec(),
-        migrate: false,
-        outbox_relay: true,
-        consume_events: true,
+        page_token_secret: tribe_testkit::page_secret(),
+        workers: WorkerConfig::ALL,
         trending_interval: Duration::ZERO,
     }
 }
@@ -80,20 +80,16 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let user_db = TestDb::create(&tribe_user::MIGRATOR).await.expect("user database");
     let user_config = tribe_user::config::Config {
         server: ServerConfig::for_tests(),
-        auth: AuthConfig { jwks_file: keys.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
+        auth: keys.auth_config(),
         kafka: kafka.clone(),
-        database_url: user_db.url.clone(),
-        db_max_connections: 10,
-        redis_url: tribe_testkit::redis_url(),
-        redis_prefix: tribe_testkit::redis_prefix(),
+        database: user_db.config(),
+        redis: tribe_testkit::redis_config(),
         signing_key_file: keys.issuer_key_path(),
-        page_token_secret: b"user test page token secret of enough length".to_vec(),
+        page_token_secret: tribe_testkit::page_secret(),
         access_token_ttl: Duration::from_secs(900),
         refresh_token_ttl: Duration::from_secs(3600),
         limits: tribe_user::config::Limits::default(),
-        migrate: false,
-        outbox_relay: true,
-        consume_events: false,
+        workers: WorkerConfig { outbox_relay: true, consume_events: false },
     };
     let user_app = tribe_user::App::build(user_config).await.expect("build user service");
     let user_server = TestServer::spawn(move |l, s| user_app.serve(l, s)).await.expect("spawn user service");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use tribe_content::policy;
-use tribe_mesh::envoy::Upstream;
+use tribe_infra::envoy::Upstream;
 use tribe_proto::content::v1 as pb;
 use tribe_testkit::{TestEdge, grpc_web};
 
@@ -18,14 +18,7 @@ fn path(method: &str) -> String {
 }
 
 async fn edge(env: &Env, token: &str) -> TestEdge {
-    let upstream = Upstream {
-        cluster: "content".into(),
-        service: policy::SERVICE.into(),
-        addr: env.server.addr,
-        anonymous_methods: policy::ANONYMOUS.iter().map(|m| m.to_string()).collect(),
-        internal_methods: policy::INTERNAL.iter().map(|m| m.to_string()).collect(),
-        streaming_methods: policy::STREAMING.iter().map(|m| m.to_string()).collect(),
-    };
+    let upstream = Upstream::for_surface(&policy::SURFACE, env.server.addr);
     let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
     // Wait until the active health check marks the upstream healthy.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

@@ -69,7 +69,7 @@ async fn posts_fan_out_to_followers_respect_visibility_and_leave_on_delete_and_u
     client.like_post(as_user(&a, pb::LikePostRequest { post_id: secret.post_id.clone() })).await.unwrap();
     let denied_like = client.like_post(as_user(&c, pb::LikePostRequest { post_id: secret.post_id.clone() })).await.unwrap_err();
     assert_status(&denied_like, Code::NotFound, None);
-    tribe_content::trending::recompute(&env.db.pool, &tribe_content::trending::WINDOWS, chrono::Utc::now()).await.unwrap();
+    tribe_content::store::trending::recompute(&env.db.pool, &tribe_content::store::trending::WINDOWS, chrono::Utc::now()).await.unwrap();
     for reader in [&a, &c] {
         let trending = client.list_trending_posts(as_user(reader, pb::ListTrendingPostsRequest::default())).await.unwrap().into_inner();
         let ids: Vec<_> = trending.posts.iter().map(|t| t.post.as_ref().unwrap().post_id.clone()).collect();

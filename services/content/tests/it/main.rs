@@ -4,11 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
 
 mod common;
+
 mod binary;
 mod cache;
+mod comments;
 mod edge;
-mod engagement;
 mod events;
 mod feed;
 mod posts;
+mod search;
 mod timeline_conformance;
+mod trending;

@@ -130,6 +130,18 @@ async fn tags_are_parsed_and_premium_posts_need_a_trainer_and_lock_for_free_read
         .unwrap();
     assert!(!full.locked);
     assert_eq!(full.media[0].url, "https://cdn.trainertribe.dev/p.mp4");
+
+    // The type filter of a profile: one kind, or every kind when UNSPECIFIED.
+    let regular = create(&mut env, &coach, post("a regular post by the coach")).await;
+    let profile = |kind: pb::PostType| pb::ListUserPostsRequest { user_id: coach.id.clone(), r#type: kind as i32, page_size: 10, page_token: String::new() };
+    for (kind, want) in [
+        (pb::PostType::Premium, vec![paid.post_id.clone()]),
+        (pb::PostType::Regular, vec![regular.post_id.clone()]),
+        (pb::PostType::Unspecified, vec![regular.post_id.clone(), paid.post_id.clone()]),
+    ] {
+        let listed = env.client.list_user_posts(as_user(&member, profile(kind))).await.unwrap().into_inner();
+        assert_eq!(listed.posts.iter().map(|p| p.post_id.clone()).collect::<Vec<_>>(), want, "{kind:?}");
+    }
 }
 
 #[tokio::test]

@@ -51,6 +51,23 @@ impl Breaker {
     }
 }
 
+/// What a per-user rate limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SendMessage,
+    CreateGroup,
+}
+
+impl Action {
+    /// The key segment: `<prefix>rate:<key>:<user>:<window>`.
+    const fn key(self) -> &'static str {
+        match self {
+            Action::SendMessage => "send",
+            Action::CreateGroup => "group",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Ephemeral {
     conn: ConnectionManager,
@@ -168,11 +185,10 @@ impl Ephemeral {
         Ok(fresh.is_some())
     }
 
-    /// Counts one `action` ("send", "group") against the user's window; true while
-    /// within the limit.
-    pub async fn allow(&self, action: &str, user: Uuid, limit: u64, window: Duration) -> R<bool> {
+    /// Counts one `action` against the user's window; true while within the limit.
+    pub async fn allow(&self, action: Action, user: Uuid, limit: u64, window: Duration) -> R<bool> {
         let slot = Utc::now().timestamp_millis() / window.as_millis().max(1) as i64;
-        let key = format!("{}rate:{action}:{user}:{slot}", self.prefix);
+        let key = format!("{}rate:{}:{user}:{slot}", self.prefix, action.key());
         let mut pipe = redis::pipe();
         pipe.cmd("INCR").arg(&key);
         pipe.cmd("PEXPIRE").arg(&key).arg(window.as_millis() as u64 * 2).ignore();

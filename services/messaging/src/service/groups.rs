@@ -13,7 +13,8 @@ use tribe_proto::messaging::v1::stream_events_response::Event;
 use uuid::Uuid;
 
 use super::*;
-use crate::domain;
+use crate::domain::{Description, GroupName, HttpsUrl};
+use crate::live::ephemeral::Action;
 use crate::store::{Added, Kind, NewGroup, user_replica};
 
 const MAX_INITIAL_MEMBERS: usize = 255;
@@ -22,9 +23,9 @@ impl Messaging {
     pub async fn create_group(&self, caller: &UserPrincipal, req: pb::CreateGroupRequest) -> Result<pb::CreateGroupResponse, ApiError> {
         let me = caller.id();
         let mut v = Violations::new();
-        let name = v.check("name", domain::group_name(&req.name));
-        let description = v.check("description", domain::description(&req.description));
-        let image_url = v.check("image_url", domain::https_url(&req.image_url));
+        let name = v.check("name", GroupName::parse(&req.name));
+        let description = v.check("description", Description::parse(&req.description));
+        let image_url = v.check("image_url", HttpsUrl::parse(&req.image_url));
         if req.member_ids.len() > MAX_INITIAL_MEMBERS {
             v.add("member_ids", format!("at most {MAX_INITIAL_MEMBERS} members besides the owner (groups hold 256)"));
         }
@@ -77,7 +78,7 @@ impl Messaging {
             }
             Claim::Fresh => {}
         }
-        match self.d.ephemeral.allow("group", me, self.d.limits.groups_per_hour, std::time::Duration::from_secs(3600)).await {
+        match self.d.ephemeral.allow(Action::CreateGroup, me, self.d.limits.groups_per_hour, std::time::Duration::from_secs(3600)).await {
             Ok(true) => {}
             Ok(false) => return Err(ApiError::exhausted("RATE_LIMITED", "too many new groups; try again later")),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "group rate limit unavailable"),
@@ -86,7 +87,15 @@ impl Messaging {
         // and the commit of the request record writes the same group, not a second one.
         let params_hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
         let group_id = tribe_kit::ids::derived_id(&["CreateGroup", caller.subject(), &req.request_id, &params_hex]);
-        let group = NewGroup { id: group_id, owner: me, members: members.clone(), name, description, image_url, at: now() };
+        let group = NewGroup {
+            id: group_id,
+            owner: me,
+            members: members.clone(),
+            name: name.into_string(),
+            description: description.into_string(),
+            image_url: image_url.into_string(),
+            at: now(),
+        };
         let row = self.d.store.create_group(&group).await.map_err(internal)?;
         let owner = self.d.store.participant(row.id, me).await.map_err(internal)?.ok_or_else(not_found)?;
         let response = pb::CreateGroupResponse { conversation: Some(self.view(&row, &owner).await?) };
@@ -133,10 +142,10 @@ impl Messaging {
             }
         }
         let has = |p: &str| paths.iter().any(|x| x == p);
-        let name = if has("name") { v.check("conversation.name", domain::group_name(&conv.name)) } else { None };
+        let name = if has("name") { v.check("conversation.name", GroupName::parse(&conv.name)) } else { None };
         let description =
-            if has("description") { v.check("conversation.description", domain::description(&conv.description)) } else { None };
-        let image_url = if has("image_url") { v.check("conversation.image_url", domain::https_url(&conv.image_url)) } else { None };
+            if has("description") { v.check("conversation.description", Description::parse(&conv.description)) } else { None };
+        let image_url = if has("image_url") { v.check("conversation.image_url", HttpsUrl::parse(&conv.image_url)) } else { None };
         v.finish()?;
         let Some(id) = id else { return Err(not_found()) };
         let (row, mine) = self.group(id, me).await?;
@@ -147,9 +156,9 @@ impl Messaging {
             .store
             .update_group(
                 id,
-                name.as_deref().unwrap_or(&row.name),
-                description.as_deref().unwrap_or(&row.description),
-                image_url.as_deref().unwrap_or(&row.image_url),
+                name.as_ref().map_or(row.name.as_str(), GroupName::as_str),
+                description.as_ref().map_or(row.description.as_str(), Description::as_str),
+                image_url.as_ref().map_or(row.image_url.as_str(), HttpsUrl::as_str),
             )
             .await
             .map_err(internal)?;
@@ -249,7 +258,7 @@ impl Messaging {
             return Err(ApiError::permission_denied("only the group's owner and admins may add members"));
         }
         if user != me {
-            self.check_blocks_for_add(me, user).await?;
+            self.check_blocks(me, user).await?;
             self.ensure_users_exist(&[user]).await?;
         }
         let added = self.d.store.add_member(id, user, now(), self.d.limits.max_group_members).await.map_err(internal)?;
@@ -271,17 +280,6 @@ impl Messaging {
         };
         let users = self.summaries(&[user]).await?;
         Ok(pb::AddGroupMemberResponse { member: Some(convert::participant(&member, &users)) })
-    }
-
-    async fn check_blocks_for_add(&self, me: Uuid, user: Uuid) -> Result<(), ApiError> {
-        let mut conn = self.d.pool.acquire().await?;
-        if user_replica::is_blocked(&mut conn, user, me).await? {
-            return Err(ApiError::not_found("user"));
-        }
-        if user_replica::is_blocked(&mut conn, me, user).await? {
-            return Err(ApiError::failed_precondition("BLOCKED", "you blocked this user"));
-        }
-        Ok(())
     }
 
     pub async fn remove_group_member(

@@ -1,9 +1,10 @@
 //! Use-cases of the messaging service, over the `MessageStore`, the PostgreSQL side
-//! tables (outbox, idempotency, notifications, user view), Redis ephemeral state and
+//! tables (outbox, idempotency, notifications, user replica), Redis ephemeral state and
 //! the live hub.
 
 mod conversations;
 mod groups;
+mod messages;
 pub(crate) mod notifications;
 mod stream;
 

@@ -3,13 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
+use tribe_proto::messaging::v1::NotificationType;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub struct NotificationRow {
     pub id: Uuid,
     pub recipient_id: Uuid,
-    pub kind: i16,
+    pub kind: NotificationType,
     pub post_id: String,
     pub comment_id: String,
     pub conversation_id: String,
@@ -24,7 +25,7 @@ pub struct NotificationRow {
 #[derive(Debug, Clone, Default)]
 pub struct NewNotification {
     pub recipient_id: Uuid,
-    pub kind: i16,
+    pub kind: NotificationType,
     /// '' = never grouped.
     pub group_key: String,
     pub actor_id: Option<Uuid>,
@@ -36,11 +37,20 @@ pub struct NewNotification {
 
 const COLUMNS: &str = "id, recipient_id, type, post_id, comment_id, conversation_id, text, actor_ids, read, created_at, updated_at";
 
+/// The `type` column holds the wire enum's number.
+fn code(kind: NotificationType) -> i16 {
+    kind as i16
+}
+
+fn kind(code: i16) -> NotificationType {
+    NotificationType::try_from(i32::from(code)).unwrap_or_default()
+}
+
 fn row(r: &sqlx::postgres::PgRow) -> sqlx::Result<NotificationRow> {
     Ok(NotificationRow {
         id: r.try_get("id")?,
         recipient_id: r.try_get("recipient_id")?,
-        kind: r.try_get("type")?,
+        kind: kind(r.try_get("type")?),
         post_id: r.try_get("post_id")?,
         comment_id: r.try_get("comment_id")?,
         conversation_id: r.try_get("conversation_id")?,
@@ -65,7 +75,7 @@ pub async fn upsert(conn: &mut PgConnection, n: &NewNotification, at: DateTime<U
     ))
     .bind(Uuid::now_v7())
     .bind(n.recipient_id)
-    .bind(n.kind)
+    .bind(code(n.kind))
     .bind(&n.group_key)
     .bind(&n.post_id)
     .bind(&n.comment_id)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tonic::transport::Channel;
 use tonic::{Code, Status, Streaming};
-use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KafkaConfig, ServerConfig};
+use tribe_kit::config::{KafkaConfig, ServerConfig, WorkerConfig};
 use tribe_kit::scylla::CqlConfig;
 use tribe_messaging::config::{Config, Limits};
 use tribe_proto::messaging::v1 as pb;
@@ -14,7 +14,7 @@ use tribe_proto::messaging::v1::stream_events_response::Event;
 use tribe_testkit::cql::TestKeyspace;
 use tribe_testkit::{TestDb, TestKeys, TestServer, authed};
 
-pub use tribe_testkit::{eventually, violated_fields, };
+pub use tribe_testkit::{eventually, violated_fields};
 
 /// Asserts a failed call's code and, when given, its `ErrorInfo` reason, and that the
 /// error names this service's domain.
@@ -41,22 +41,18 @@ pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.content.v1", "tribe.messa
 pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
     Config {
         server: ServerConfig::for_tests(),
-        auth: AuthConfig { jwks_file: keys.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
+        auth: keys.auth_config(),
         kafka: kafka.clone(),
-        database_url: db.url.clone(),
-        db_max_connections: 10,
-        redis_url: tribe_testkit::redis_url(),
-        redis_prefix: tribe_testkit::redis_prefix(),
-        page_token_secret: b"test page token secret of enough length".to_vec(),
+        database: db.config(),
+        redis: tribe_testkit::redis_config(),
+        page_token_secret: tribe_testkit::page_secret(),
         cql: None,
         scylla_bucket: Duration::from_secs(3600),
         limits: Limits { sends_per_window: 1000, ..Limits::default() },
         user_url: None,
         service_key_file: None,
         heartbeat: Duration::from_secs(25),
-        migrate: false,
-        outbox_relay: true,
-        consume_events: true,
+        workers: WorkerConfig::ALL,
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::common::grpc_web_stream::{self, Item, WebStream};
 use crate::common::*;
-use tribe_mesh::envoy::Upstream;
+use tribe_infra::envoy::Upstream;
 use tribe_messaging::policy;
 use tribe_proto::messaging::v1 as pb;
 use tribe_proto::messaging::v1::stream_events_response::Event;
@@ -18,14 +18,7 @@ fn path(method: &str) -> String {
 }
 
 async fn edge(env: &Env) -> TestEdge {
-    let upstream = Upstream {
-        cluster: "messaging".into(),
-        service: policy::SERVICE.into(),
-        addr: env.server.addr,
-        anonymous_methods: policy::ANONYMOUS.iter().map(|m| m.to_string()).collect(),
-        internal_methods: policy::INTERNAL.iter().map(|m| m.to_string()).collect(),
-        streaming_methods: policy::STREAMING.iter().map(|m| m.to_string()).collect(),
-    };
+    let upstream = Upstream::for_surface(&policy::SURFACE, env.server.addr);
     let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
     let probe_user = user(env);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -133,7 +126,7 @@ async fn two_users_chat_over_grpc_web_streams_through_envoy() {
     // Without a token the edge refuses the stream.
     let mut anonymous = grpc_web_stream::open(&edge.url(), &path("StreamEvents"), &pb::StreamEventsRequest {}, "garbage").await.unwrap();
     match anonymous.next::<pb::StreamEventsResponse>().await.unwrap() {
-        Some(Item::End(code, _)) => assert_eq!(code, 16, "UNAUTHENTICATED"),
+        Some(Item::End(code, message)) => assert_eq!(code, 16, "UNAUTHENTICATED: {message}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

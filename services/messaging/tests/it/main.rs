@@ -3,10 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
 
-mod common;
 mod access;
 mod binary;
 mod blocks;
+mod common;
 mod conformance;
 mod conversations;
 mod edge;

@@ -31,7 +31,7 @@ async fn redis_server(port: u16) -> Child {
 async fn the_service_survives_a_redis_restart_without_losing_messages() {
     let port = tribe_testkit::free_addr().port();
     let mut redis = redis_server(port).await;
-    let env = start_with(|c| c.redis_url = format!("redis://127.0.0.1:{port}")).await;
+    let env = start_with(|c| c.redis.url = format!("redis://127.0.0.1:{port}").into()).await;
     let (ana, ben) = (user(&env), user(&env));
     let conv = direct(&env, &ana, &ben).await;
     let mut stream = open_stream(&env, &ben).await;

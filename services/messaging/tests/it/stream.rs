@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use tonic::Code;
-use tribe_kit::config::DEFAULT_AUDIENCE;
+use tribe_kit::config::{DEFAULT_AUDIENCE, ExposeSecret};
 use tribe_proto::events::v1::UserSessionsRevoked;
 use tribe_proto::events::v1::event::Payload;
 use tribe_proto::messaging::v1 as pb;
@@ -84,9 +84,9 @@ async fn a_slow_reader_is_disconnected_instead_of_buffering_without_bound() {
     };
     let mut frame = vec![0u8];
     prost::Message::encode(&event, &mut frame).unwrap();
-    let redis = redis::Client::open(env.config.redis_url.as_str()).unwrap();
+    let redis = redis::Client::open(env.config.redis.url.expose_secret()).unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let channel = format!("{}live:{}", env.config.redis_prefix, ana.id);
+    let channel = format!("{}live:{}", env.config.redis.prefix, ana.id);
     let mut pipe = redis::pipe();
     for _ in 0..3000 {
         pipe.cmd("PUBLISH").arg(&channel).arg(&frame).ignore();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::common::*;
 use tonic::Code;
 use tribe_kit::auth::{KeyPair, KeySet};
-use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, ServerConfig};
+use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DatabaseConfig, ServerConfig, WorkerConfig};
 use tribe_proto::messaging::v1 as pb;
 use tribe_proto::user::v1 as upb;
 use tribe_proto::user::v1::user_service_client::UserServiceClient;
@@ -18,18 +18,14 @@ async fn user_service(db: &TestDb, env: &Env, jwks: std::path::PathBuf) -> TestS
         server: ServerConfig::for_tests(),
         auth: AuthConfig { jwks_file: jwks, issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
         kafka: env.kafka.clone(),
-        database_url: db.url.clone(),
-        db_max_connections: 5,
-        redis_url: tribe_testkit::redis_url(),
-        redis_prefix: tribe_testkit::redis_prefix(),
+        database: DatabaseConfig { max_connections: 5, ..db.config() },
+        redis: tribe_testkit::redis_config(),
         signing_key_file: env.keys.issuer_key_path(),
-        page_token_secret: b"test page token secret of enough length".to_vec(),
+        page_token_secret: tribe_testkit::page_secret(),
         access_token_ttl: Duration::from_secs(900),
         refresh_token_ttl: Duration::from_secs(3600),
         limits: tribe_user::config::Limits::default(),
-        migrate: false,
-        outbox_relay: false,
-        consume_events: false,
+        workers: WorkerConfig { outbox_relay: false, consume_events: false },
     };
     let app = tribe_user::App::build(config).await.unwrap();
     TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.unwrap()

@@ -1,11 +1,11 @@
-//! Exactly-once into the rollups: duplicate deliveries, a consumer crash mid-batch and a
-//! broker restart neither lose nor double count; poison messages go to the dead-letter
-//! topic without stopping consumption; lag is visible.
+//! The rollup consumer (`ingest`), exactly once: duplicate deliveries, a consumer crash
+//! mid-batch and a broker restart neither lose nor double count; poison messages go to the
+//! dead-letter topic without stopping consumption.
 
 use std::time::Duration;
 
-use chrono::Utc;
 use crate::common::*;
+use chrono::Utc;
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Headers;
@@ -14,13 +14,8 @@ use tribe_kit::config::{KafkaConfig, TopicLayout};
 use tribe_kit::consumer::EventConsumer;
 use tribe_kit::kafka::DEAD_LETTER_TOPIC;
 use tribe_kit::outbox::AfterPublish;
-use tribe_proto::analytics::v1 as pb;
 use tribe_proto::events::v1::{self as ev, event::Payload};
-use tribe_testkit::{TestDb, authed};
-
-fn message(sender: &str) -> Payload {
-    Payload::MessageSent(ev::MessageSent { conversation_id: id(), message_id: id(), sender_id: sender.into(), ..Default::default() })
-}
+use tribe_testkit::TestDb;
 
 #[tokio::test]
 async fn duplicate_deliveries_count_once() {
@@ -205,69 +200,4 @@ async fn poison_messages_are_dead_lettered_and_consumption_continues() {
     assert!(reasons[0].contains("not a trainertribe.events.v1.Event"), "{reasons:?}");
     assert!(reasons[1].contains("malformed PostCreated") && reasons[1].contains("post_id"), "{reasons:?}");
     assert_eq!(counter(&env.db.pool, &format!("user:{author}"), "posts_created").await, 1);
-}
-
-#[tokio::test]
-async fn consumer_status_shows_offsets_lag_and_last_event_time() {
-    let mut env = start().await;
-    let sender = id();
-    // Whole seconds: the database keeps microseconds.
-    let at = chrono::DateTime::from_timestamp(Utc::now().timestamp() - 300, 0).unwrap();
-    for _ in 0..3 {
-        env.producer.emit("tribe.messaging.v1", &sender, &sender, at, message(&sender)).await;
-    }
-    wait_processed(&env.db.pool, 3).await;
-    let admin = env.keys.access_token(&id(), &["user", "admin"]);
-    let topic = env.kafka.topic("tribe.messaging.v1");
-    // The offset commit follows the database commit asynchronously: poll for it.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let partition = loop {
-        let request = pb::GetConsumerStatusRequest { topics: vec!["tribe.messaging.v1".into()] };
-        let status = env.client.get_consumer_status(authed(request, &admin)).await.unwrap().into_inner().consumer_status.unwrap();
-        assert_eq!(status.consumer_group, env.kafka.topic("analytics"));
-        assert_eq!(status.partitions.len(), 1);
-        let p = status.partitions[0].clone();
-        assert_eq!((p.topic.as_str(), p.end_offset), (topic.as_str(), 3));
-        if p.committed_offset == 3 {
-            assert!(status.watermark_time.is_some());
-            break p;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "offset never committed: {p:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert_eq!(partition.lag, 0);
-    assert_eq!(partition.last_event_time, Some(ts(at)));
-    assert!(partition.last_process_time.is_some());
-
-    // With no lag anywhere the views' watermark moves past the last event to "now".
-    let token = env.keys.access_token(&sender, &["user"]);
-    let request = pb::GetUserAnalyticsRequest {
-        user_id: sender.clone(),
-        time_range: range(at - chrono::Duration::hours(1), Utc::now()),
-        granularity: HOUR,
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let view = env.client.get_user_analytics(authed(request.clone(), &token)).await.unwrap().into_inner().user_analytics.unwrap();
-        assert_eq!(view.totals.unwrap().messages_sent, 3);
-        if view.watermark_time.unwrap().seconds > at.timestamp() {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the watermark never passed the last event");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-#[tokio::test]
-async fn consumer_status_is_unavailable_when_the_broker_is_unreachable() {
-    let closed = tribe_testkit::free_addr();
-    let mut env = start_with(|c| {
-        c.kafka.brokers = closed.to_string();
-        c.consume_events = false;
-        c.outbox_relay = false;
-    })
-    .await;
-    let admin = env.keys.access_token(&id(), &["user", "admin"]);
-    let err = env.client.get_consumer_status(authed(pb::GetConsumerStatusRequest { topics: vec![] }, &admin)).await.unwrap_err();
-    assert_status(&err, tonic::Code::Unavailable, Some("BROKER_UNAVAILABLE"));
 }
