@@ -10,13 +10,13 @@ use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
 use tribe_kit::page::PageTokens;
 use tribe_proto::payment::v1::payment_service_server::PaymentServiceServer;
 
-use crate::billing::BillingWorker;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::grpc::PaymentApi;
 use crate::policy;
 use crate::provider::{PaymentProvider, SandboxProvider};
 use crate::service::{Deps, Faults, PaymentService};
+use crate::worker::BillingWorker;
 
 /// Migrations of the `tribe_payment` database, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/payment");

@@ -1,32 +1,24 @@
 //! The generated `PaymentService` trait: identify the caller, call the use-case, map errors.
 
-use std::collections::HashMap;
-
-use tonic::{Code, Request, Response, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic::{Request, Response, Status};
+use tribe_kit::ApiError;
 use tribe_kit::auth::Principal;
 use tribe_proto::payment::v1 as pb;
 use tribe_proto::payment::v1::payment_service_server::PaymentService as Api;
 
 use crate::policy::ERROR_DOMAIN;
-use crate::service::{Error, PaymentService};
+use crate::service::PaymentService;
 
-fn status(err: Error) -> Status {
-    match err {
-        Error::Api(err) => err.into_status(ERROR_DOMAIN),
-        Error::Declined { transaction_id, failure_code, message } => {
-            let mut details = ErrorDetails::new();
-            let metadata = HashMap::from([("transaction_id".to_string(), transaction_id), ("failure_code".to_string(), failure_code)]);
-            details.set_error_info("PAYMENT_DECLINED", ERROR_DOMAIN, metadata);
-            Status::with_error_details(Code::FailedPrecondition, format!("payment declined: {message}"), details)
-        }
-    }
+/// The one place a use-case's error becomes a `Status` (a declined charge included: it
+/// is an ordinary FAILED_PRECONDITION with its ErrorInfo metadata).
+fn status(err: ApiError) -> Status {
+    err.into_status(ERROR_DOMAIN)
 }
 
 /// Runs a use-case for the calling user.
 macro_rules! as_user {
     ($self:ident, $request:ident, $method:ident) => {{
-        let caller = Principal::user(&$request).map_err(|e| status(e.into()))?;
+        let caller = Principal::user(&$request).map_err(status)?;
         $self.svc.$method(&caller, $request.into_inner()).await.map(Response::new).map_err(status)
     }};
 }
@@ -58,7 +50,7 @@ impl Api for PaymentApi {
     }
 
     async fn update_plan(&self, request: Request<pb::UpdatePlanRequest>) -> Result<Response<pb::UpdatePlanResponse>, Status> {
-        Principal::user(&request).map_err(|e| status(e.into()))?;
+        Principal::user(&request).map_err(status)?;
         self.svc.update_plan(request.into_inner()).await.map(Response::new).map_err(status)
     }
 
@@ -144,7 +136,7 @@ impl Api for PaymentApi {
     }
 
     async fn get_entitlement(&self, request: Request<pb::GetEntitlementRequest>) -> Result<Response<pb::GetEntitlementResponse>, Status> {
-        Principal::service(&request).map_err(|e| status(e.into()))?;
+        Principal::service(&request).map_err(status)?;
         self.svc.get_entitlement(request.into_inner()).await.map(Response::new).map_err(status)
     }
 }

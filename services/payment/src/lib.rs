@@ -3,7 +3,6 @@
 //! `tribe_payment`, plus the billing worker that renews subscriptions.
 
 pub mod app;
-pub mod billing;
 pub mod clock;
 pub mod config;
 pub mod convert;
@@ -13,6 +12,7 @@ pub mod policy;
 pub mod provider;
 pub mod service;
 pub mod store;
+pub mod worker;
 
 pub use app::{App, MIGRATOR};
 pub use config::Config;

@@ -10,8 +10,8 @@ use tribe_kit::page::{self, FilterHash, Key, PageScope};
 use tribe_proto::content::v1 as pb;
 use uuid::Uuid;
 
-use super::ContentService;
 use super::posts::id_cursor;
+use super::{ContentService, bad_token};
 use crate::domain::{ModerationState, Viewer};
 use crate::store::{graph, posts};
 use crate::timeline::Entry;
@@ -72,7 +72,7 @@ impl ContentService {
                 (source, id_cursor(keys.map(|k| k[1..].to_vec()))?)
             }
             None => (Source::Timeline, None),
-            Some(_) => return Err(ApiError::invalid_field("page_token", "malformed page token")),
+            Some(_) => return Err(bad_token()),
         };
 
         let mut conn = self.pool.acquire().await?;

@@ -11,7 +11,7 @@ use tribe_proto::events::v1 as events;
 use tribe_proto::events::v1::event::Payload;
 use uuid::Uuid;
 
-use super::{ContentService, emit, post_not_found};
+use super::{ContentService, bad_token, emit, post_not_found};
 use crate::domain::{self, ModerationState, PostKind, Viewer};
 use crate::limits::Action;
 use crate::store::{graph, posts};
@@ -25,8 +25,8 @@ const MAX_BATCH: usize = 500;
 pub(crate) fn id_cursor(keys: Option<Vec<Key>>) -> Result<Option<Uuid>, ApiError> {
     match keys.as_deref() {
         None => Ok(None),
-        Some([Key::Str(id)]) => Uuid::parse_str(id).map(Some).map_err(|_| ApiError::invalid_field("page_token", "malformed page token")),
-        Some(_) => Err(ApiError::invalid_field("page_token", "malformed page token")),
+        Some([Key::Str(id)]) => Uuid::parse_str(id).map(Some).map_err(|_| bad_token()),
+        Some(_) => Err(bad_token()),
     }
 }
 

@@ -136,7 +136,8 @@ impl ContentService {
         let snapshot = self.snapshot(SnapshotKind::Tags, window, after.as_ref().map(|a| a.0)).await?;
         let (score, tag) = after.map(|a| (a.1, a.2)).unwrap_or((f64::INFINITY, "\u{10FFFF}".into()));
         let mut rows = trending::tags(&self.pool, snapshot, (score, &tag), limit as i64 + 1).await?;
-        let token = self.pages.next_token(scope, &mut rows, limit, |r| vec![Key::Int(snapshot), Key::Float(r.score), Key::Str(r.tag.clone())]);
+        let token =
+            self.pages.next_token(scope, &mut rows, limit, |r| vec![Key::Int(snapshot), Key::Float(r.score), Key::Str(r.tag.clone())]);
         Ok(pb::ListTrendingTagsResponse {
             tags: rows
                 .into_iter()

@@ -1,7 +1,7 @@
 //! Home and user timelines behind one trait, with a ScyllaDB implementation (production)
 //! and a PostgreSQL implementation of the same semantics (single machine, tests).
 //!
-//! Semantics every implementation keeps (checked by `tests/timeline_conformance.rs`):
+//! Semantics every implementation keeps (checked by `tests/it/timeline_conformance.rs`):
 //! - entries are ordered by post id descending (UUIDv7, so newest first);
 //! - inserting the same (owner, post) again changes nothing;
 //! - a home timeline keeps only its `cap` newest entries;

@@ -133,7 +133,12 @@ async fn tags_are_parsed_and_premium_posts_need_a_trainer_and_lock_for_free_read
 
     // The type filter of a profile: one kind, or every kind when UNSPECIFIED.
     let regular = create(&mut env, &coach, post("a regular post by the coach")).await;
-    let profile = |kind: pb::PostType| pb::ListUserPostsRequest { user_id: coach.id.clone(), r#type: kind as i32, page_size: 10, page_token: String::new() };
+    let profile = |kind: pb::PostType| pb::ListUserPostsRequest {
+        user_id: coach.id.clone(),
+        r#type: kind as i32,
+        page_size: 10,
+        page_token: String::new(),
+    };
     for (kind, want) in [
         (pb::PostType::Premium, vec![paid.post_id.clone()]),
         (pb::PostType::Regular, vec![regular.post_id.clone()]),

@@ -230,56 +230,38 @@ impl Hub {
         Ok(pubsub)
     }
 
+    /// Connects and subscribes, retrying with backoff until it succeeds.
+    async fn connect_retrying(&self) -> PubSub {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match tokio::time::timeout(Duration::from_secs(2), self.connect()).await {
+                Ok(Ok(pubsub)) => return pubsub,
+                Ok(Err(err)) => tracing::warn!(error = %err, "redis subscribe failed; retrying"),
+                Err(_) => tracing::warn!("redis subscribe timed out; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+
     /// The subscription to every user channel, retried for up to `wait`; `None` when
     /// Redis could not be reached by then. Frames arriving before `run_subscriber` reads
     /// them are buffered by the connection.
     pub async fn subscribe(&self, wait: Duration) -> Option<PubSub> {
-        let attempts = async {
-            let mut backoff = Duration::from_millis(100);
-            loop {
-                match tokio::time::timeout(Duration::from_secs(2), self.connect()).await {
-                    Ok(Ok(pubsub)) => return pubsub,
-                    Ok(Err(err)) => tracing::warn!(error = %err, "redis subscribe failed; retrying"),
-                    Err(_) => tracing::warn!("redis subscribe timed out; retrying"),
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
-            }
-        };
-        tokio::time::timeout(wait, attempts).await.ok()
+        tokio::time::timeout(wait, self.connect_retrying()).await.ok()
     }
 
     /// Receives every user channel until `stop`, starting with `subscription` (from
     /// `subscribe`) when there is one and reconnecting after Redis failures.
     pub async fn run_subscriber(self, mut stop: futures::future::BoxFuture<'static, ()>, mut subscription: Option<PubSub>) {
-        let mut backoff = Duration::from_millis(100);
         loop {
             let mut pubsub = match subscription.take() {
                 Some(pubsub) => pubsub,
-                None => {
-                    let pubsub = tokio::select! {
-                        _ = &mut stop => return,
-                        r = tokio::time::timeout(Duration::from_secs(2), self.connect()) => r,
-                    };
-                    match pubsub {
-                        Ok(Ok(pubsub)) => pubsub,
-                        Ok(Err(err)) => {
-                            tracing::warn!(error = %err, "redis subscribe failed; retrying");
-                            tokio::select! {
-                                _ = &mut stop => return,
-                                _ = tokio::time::sleep(backoff) => {}
-                            }
-                            backoff = (backoff * 2).min(Duration::from_secs(2));
-                            continue;
-                        }
-                        Err(_) => {
-                            tracing::warn!("redis subscribe timed out; retrying");
-                            continue;
-                        }
-                    }
-                }
+                None => tokio::select! {
+                    _ = &mut stop => return,
+                    pubsub = self.connect_retrying() => pubsub,
+                },
             };
-            backoff = Duration::from_millis(100);
             tracing::info!("live subscriber connected");
             let prefix_len = self.channel(Uuid::nil()).len() - Uuid::nil().to_string().len();
             let mut messages = pubsub.on_message();

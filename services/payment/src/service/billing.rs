@@ -78,9 +78,7 @@ impl PaymentService {
         let expired = now >= before.created_at + chrono::Duration::hours(INCOMPLETE_WINDOW_HOURS);
         let charge = store::transactions::pending_charge(tx, before.id).await?;
         let outcome = match &charge {
-            Some(t) if !t.provider_ref.is_empty() => {
-                self.provider.retrieve(&t.provider_ref).await.map_err(super::provider_error)?.outcome
-            }
+            Some(t) if !t.provider_ref.is_empty() => self.provider.retrieve(&t.provider_ref).await.map_err(super::provider_error)?.outcome,
             _ => ChargeOutcome::Pending,
         };
         let mut sub = before.clone();

@@ -119,7 +119,7 @@ pub(super) fn payment_failed(t: &TxRow, plan: &PlanRow, attempt: i32, next_retry
     })
 }
 
-/// A refund of `amount` from `charge` (already updated with the refund) as `refund`.
+/// `refund` of `charge` (whose refunded amount already includes it).
 pub(super) fn refund_issued(charge: &TxRow, refund: &TxRow) -> Payload {
     Payload::RefundIssued(ev::RefundIssued {
         user_id: charge.user_id.to_string(),

@@ -254,7 +254,12 @@ impl PaymentService {
         })
     }
 
-    async fn update_in(&self, tx: &mut PgConnection, caller: &UserPrincipal, u: &Update) -> Result<pb::UpdateSubscriptionResponse, ApiError> {
+    async fn update_in(
+        &self,
+        tx: &mut PgConnection,
+        caller: &UserPrincipal,
+        u: &Update,
+    ) -> Result<pb::UpdateSubscriptionResponse, ApiError> {
         let before = self.visible_sub(tx, caller, u.id, true, false).await?;
         if before.status.is_terminal() {
             return Err(ended());

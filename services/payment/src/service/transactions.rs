@@ -1,50 +1,60 @@
 //! Transactions (charges and refunds), admin refunds, and entitlements.
 
 use prost::Message;
+use sqlx::PgConnection;
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::page::{FilterHash, PageScope};
-use tribe_kit::page::{time_id_cursor, time_id_keys};
+use tribe_kit::page::{FilterHash, PageScope, time_id_cursor, time_id_keys};
 use tribe_kit::{ApiError, Violations};
-use tribe_proto::events::v1 as ev;
-use tribe_proto::events::v1::event::Payload;
 use tribe_proto::payment::v1 as pb;
 use tribe_proto::r#type::v1::SubscriptionTier;
 use uuid::Uuid;
 
-use super::{PaymentService, Result, caller_id, emit, params_hash, subject};
+use super::charges::charge_key;
+use super::events::refund_issued;
+use super::idempotency::{idempotent, params_hash};
+use super::{PaymentService, dangling, emit, provider_error, subject};
 use crate::convert;
-use crate::domain::{MAX_MINOR, RETRY_SCHEDULE_DAYS, status};
+use crate::domain::{BillingReason, MAX_MINOR, RETRY_SCHEDULE_DAYS, RefundReason, SubscriptionStatus, TxKind, TxStatus};
 use crate::provider::ChargeOutcome;
-use crate::store::{self, TX_COLUMNS, TxRow};
+use crate::store::transactions::Filter;
+use crate::store::{self, TxRow};
+
+/// A validated RefundTransaction request.
+struct Refund {
+    charge: Uuid,
+    amount: Option<tribe_proto::r#type::v1::Money>,
+    reason: RefundReason,
+    request_id: String,
+}
 
 impl PaymentService {
     pub async fn list_transactions(
         &self,
         caller: &UserPrincipal,
         req: pb::ListTransactionsRequest,
-    ) -> Result<pb::ListTransactionsResponse> {
+    ) -> Result<pb::ListTransactionsResponse, ApiError> {
         let pb::ListTransactionsRequest { user_id, types, statuses, time_range, subscription_id, page_size, page_token } = req;
         let owner = subject(caller, &user_id)?;
         let mut v = Violations::new();
         let limit = v.check("page_size", tribe_kit::page::page_size(page_size).map_err(|_| "must not be negative"));
-        let types: Vec<String> = types
+        let types: Vec<TxKind> = types
             .iter()
             .filter_map(|t| {
-                let name = convert::tx_type_name(*t);
-                if name.is_none() {
+                let kind = convert::tx_kind_from_pb(*t);
+                if kind.is_none() {
                     v.add("types", "contains an unknown type");
                 }
-                name.map(str::to_string)
+                kind
             })
             .collect();
-        let statuses: Vec<String> = statuses
+        let statuses: Vec<TxStatus> = statuses
             .iter()
             .filter_map(|s| {
-                let name = convert::tx_status_name(*s);
-                if name.is_none() {
+                let status = convert::tx_status_from_pb(*s);
+                if status.is_none() {
                     v.add("statuses", "contains an unknown status");
                 }
-                name.map(str::to_string)
+                status
             })
             .collect();
         let (mut start, mut end) = (None, None);
@@ -67,50 +77,36 @@ impl PaymentService {
         };
         v.finish()?;
         let limit = limit.unwrap_or_default() as usize;
+        let names = |values: Vec<&str>| values.join(",");
         let hash = FilterHash::new()
             .add("user", owner.to_string())
-            .add("types", types.join(","))
-            .add("statuses", statuses.join(","))
+            .add("types", names(types.iter().map(|t| t.as_str()).collect()))
+            .add("statuses", names(statuses.iter().map(|s| s.as_str()).collect()))
             .add("start", start.map(|s| s.timestamp_micros().to_string()).unwrap_or_default())
             .add("end", end.map(|s| s.timestamp_micros().to_string()).unwrap_or_default())
             .add("subscription", &subscription_id)
             .finish();
         let scope = PageScope { method: "ListTransactions", subject_id: caller.subject(), filter_hash: &hash };
         let after = time_id_cursor(self.pages.decode(scope, &page_token)?)?;
-        let mut rows: Vec<TxRow> = sqlx::query_as(&format!(
-            "SELECT {TX_COLUMNS} FROM transactions WHERE user_id = $1
-             AND (cardinality($2::text[]) = 0 OR type = ANY($2))
-             AND (cardinality($3::text[]) = 0 OR status = ANY($3))
-             AND ($4::timestamptz IS NULL OR created_at >= $4)
-             AND ($5::timestamptz IS NULL OR created_at < $5)
-             AND ($6::uuid IS NULL OR subscription_id = $6)
-             AND ($7::timestamptz IS NULL OR (created_at, id) < ($7, $8))
-             ORDER BY created_at DESC, id DESC LIMIT $9"
-        ))
-        .bind(owner)
-        .bind(&types)
-        .bind(&statuses)
-        .bind(start)
-        .bind(end)
-        .bind(sub_filter)
-        .bind(after.map(|a| a.0))
-        .bind(after.map(|a| a.1))
-        .bind(limit as i64 + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        let filter = Filter { user: owner, types, statuses, start, end, subscription: sub_filter };
+        let mut conn = self.pool.acquire().await?;
+        let mut rows = store::transactions::list(&mut conn, &filter, after, limit).await?;
         let next_page_token = self.pages.next_token(scope, &mut rows, limit, |t| time_id_keys(t.created_at, t.id));
         Ok(pb::ListTransactionsResponse { transactions: rows.iter().map(convert::transaction).collect(), next_page_token })
     }
 
-    pub async fn get_transaction(&self, caller: &UserPrincipal, req: pb::GetTransactionRequest) -> Result<pb::GetTransactionResponse> {
+    pub async fn get_transaction(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::GetTransactionRequest,
+    ) -> Result<pb::GetTransactionResponse, ApiError> {
         let id = tribe_kit::ids::parse_id("transaction_id", &req.transaction_id)?;
-        let me = caller.id();
         let mut conn = self.pool.acquire().await?;
-        match store::transaction(&mut conn, id, false).await? {
-            Some(t) if t.user_id == me || caller.is_admin() => {
+        match store::transactions::get(&mut conn, id, false).await? {
+            Some(t) if t.user_id == caller.id() || caller.is_admin() => {
                 Ok(pb::GetTransactionResponse { transaction: Some(convert::transaction(&t)) })
             }
-            _ => Err(ApiError::not_found("transaction").into()),
+            _ => Err(ApiError::not_found("transaction")),
         }
     }
 
@@ -118,7 +114,7 @@ impl PaymentService {
         &self,
         caller: &UserPrincipal,
         req: pb::RefundTransactionRequest,
-    ) -> Result<pb::RefundTransactionResponse> {
+    ) -> Result<pb::RefundTransactionResponse, ApiError> {
         let mut v = Violations::new();
         let id = v.check("transaction_id", Uuid::try_parse(&req.transaction_id).map_err(|_| "is not a valid id"));
         if let Some(a) = &req.amount {
@@ -128,44 +124,36 @@ impl PaymentService {
                 v.add("amount.amount_minor", format!("must be at most {MAX_MINOR}"));
             }
         }
-        let reason_len = req.reason.trim().chars().count();
-        if reason_len == 0 || req.reason.chars().count() > 500 {
-            v.add("reason", "must be 1-500 characters");
-        }
+        let reason = v.check("reason", RefundReason::parse(&req.reason));
         if tribe_kit::ids::parse_request_id(&req.request_id).is_err() {
             v.add("request_id", "must be 1-64 visible ASCII characters");
         }
         v.finish()?;
-        let Some(id) = id else { return Err(ApiError::invalid_field("transaction_id", "is not a valid id").into()) };
+        let (Some(charge), Some(reason)) = (id, reason) else { return Err(ApiError::invalid_field("transaction_id", "is not a valid id")) };
         let hash =
             params_hash("RefundTransaction", &pb::RefundTransactionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        super::idempotent!(self, caller.subject(), "RefundTransaction", &req.request_id, hash, |tx| {
-            self.refund_in(&mut tx, caller, id, &req).await
+        let refund = Refund { charge, amount: req.amount.clone(), reason, request_id: req.request_id.clone() };
+        idempotent!(self, caller.subject(), "RefundTransaction", &req.request_id, hash, |tx| {
+            self.refund_in(&mut tx, caller, &refund).await
         })
     }
 
     async fn refund_in(
         &self,
-        tx: &mut sqlx::PgConnection,
+        tx: &mut PgConnection,
         caller: &UserPrincipal,
-        id: Uuid,
-        req: &pb::RefundTransactionRequest,
-    ) -> Result<pb::RefundTransactionResponse> {
-        let mut charge = store::transaction(tx, id, true).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
-        if charge.r#type != "CHARGE" || !matches!(charge.status.as_str(), "SUCCEEDED" | "PARTIALLY_REFUNDED") {
-            return Err(ApiError::failed_precondition("NOT_REFUNDABLE", "only a succeeded charge can be refunded").into());
+        r: &Refund,
+    ) -> Result<pb::RefundTransactionResponse, ApiError> {
+        let mut charge = store::transactions::get(tx, r.charge, true).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
+        if charge.r#type != TxKind::Charge || !charge.status.refundable() {
+            return Err(ApiError::failed_precondition("NOT_REFUNDABLE", "only a succeeded charge can be refunded"));
         }
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM transactions WHERE refunded_transaction_id = $1 AND status = 'PENDING'",
-        )
-        .bind(charge.id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let pending = store::transactions::pending_refunds(tx, charge.id).await?;
         let remaining = charge.amount_minor.checked_sub(charge.refunded_minor).and_then(|r| r.checked_sub(pending)).unwrap_or(0);
-        let amount = match &req.amount {
+        let amount = match &r.amount {
             Some(a) => {
                 if a.currency_code != charge.currency {
-                    return Err(ApiError::invalid_field("amount.currency_code", "must be the charge's currency").into());
+                    return Err(ApiError::invalid_field("amount.currency_code", "must be the charge's currency"));
                 }
                 a.amount_minor
             }
@@ -175,61 +163,40 @@ impl PaymentService {
             return Err(ApiError::failed_precondition(
                 "REFUND_EXCEEDS_REMAINING",
                 format!("at most {remaining} minor units can be refunded"),
-            )
-            .into());
+            ));
         }
-        let key = super::charge_key(&["refund", caller.subject(), &req.request_id]);
-        let result = self.provider.refund(&key, &charge.provider_ref, amount, &charge.currency).await.map_err(super::provider_error)?;
+        let key = charge_key(&["refund", caller.subject(), &r.request_id]);
+        let result = self.provider.refund(&key, &charge.provider_ref, amount, &charge.currency).await.map_err(provider_error)?;
         let now = self.clock.now();
         let succeeded = result.outcome == ChargeOutcome::Succeeded;
         let refund = TxRow {
             id: tribe_kit::ids::new_id(),
             user_id: charge.user_id,
             subscription_id: charge.subscription_id,
-            r#type: "REFUND".into(),
-            status: if succeeded { "SUCCEEDED".into() } else { "FAILED".into() },
+            r#type: TxKind::Refund,
+            status: if succeeded { TxStatus::Succeeded } else { TxStatus::Failed },
             currency: charge.currency.clone(),
             amount_minor: amount,
             refunded_minor: 0,
-            billing_reason: String::new(),
+            billing_reason: BillingReason::Unspecified,
             refunded_transaction_id: Some(charge.id),
-            refund_reason: req.reason.trim().to_string(),
+            refund_reason: r.reason.clone().into_inner(),
             payment_method_id: charge.payment_method_id,
             failure_code: String::new(),
             failure_message: String::new(),
-            provider: charge.provider.clone(),
+            provider: charge.provider,
             provider_ref: result.reference,
             provider_key: key,
             created_at: now,
             updated_at: now,
         };
-        store::insert_transaction(tx, &refund).await?;
+        store::transactions::insert(tx, &refund).await?;
         if succeeded {
             charge.refunded_minor += amount;
-            charge.status = if charge.refunded_minor == charge.amount_minor { "REFUNDED".into() } else { "PARTIALLY_REFUNDED".into() };
+            charge.status = if charge.refunded_minor == charge.amount_minor { TxStatus::Refunded } else { TxStatus::PartiallyRefunded };
             charge.updated_at = now;
-            sqlx::query("UPDATE transactions SET refunded_minor = $2, status = $3, updated_at = $4 WHERE id = $1")
-                .bind(charge.id)
-                .bind(charge.refunded_minor)
-                .bind(&charge.status)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            emit(
-                tx,
-                charge.user_id,
-                caller.subject(),
-                Payload::RefundIssued(ev::RefundIssued {
-                    user_id: charge.user_id.to_string(),
-                    subscription_id: charge.subscription_id.map(|s| s.to_string()).unwrap_or_default(),
-                    transaction_id: refund.id.to_string(),
-                    refunded_transaction_id: charge.id.to_string(),
-                    amount: Some(convert::money(amount, &charge.currency)),
-                    total_refunded_amount: Some(convert::money(charge.refunded_minor, &charge.currency)),
-                    full_refund: charge.refunded_minor == charge.amount_minor,
-                }),
-            )
-            .await?;
+            store::transactions::save_refunded(tx, &charge).await?;
+            emit(tx, charge.user_id, caller.subject(), refund_issued(&charge, &refund)).await?;
         }
         Ok(pb::RefundTransactionResponse {
             transaction: Some(convert::transaction(&refund)),
@@ -237,22 +204,21 @@ impl PaymentService {
         })
     }
 
-    pub async fn get_entitlement(&self, req: pb::GetEntitlementRequest) -> Result<pb::GetEntitlementResponse> {
+    pub async fn get_entitlement(&self, req: pb::GetEntitlementRequest) -> Result<pb::GetEntitlementResponse, ApiError> {
         let user = tribe_kit::ids::parse_id("user_id", &req.user_id)?;
         let mut conn = self.pool.acquire().await?;
         let mut e = pb::Entitlement { user_id: user.to_string(), tier: SubscriptionTier::Free as i32, ..Default::default() };
-        if let Some(sub) = store::current_subscription(&mut conn, user).await? {
+        if let Some(sub) = store::subscriptions::current(&mut conn, user).await? {
             e.subscription_id = sub.id.to_string();
-            e.subscription_status = convert::status_to_pb(&sub.status) as i32;
-            if status::grants_tier(&sub.status) {
-                let plan = store::plan(&mut conn, sub.plan_id)
-                    .await?
-                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("subscription without plan")))?;
-                e.tier = convert::tier(&plan.tier) as i32;
+            e.subscription_status = convert::status_to_pb(sub.status) as i32;
+            if sub.status.grants_tier() {
+                let plan = store::plans::get(&mut conn, sub.plan_id).await?.ok_or_else(|| dangling("subscription without plan"))?;
+                e.tier = convert::tier(plan.tier) as i32;
                 e.premium_features = plan.features.clone();
                 e.plan_id = plan.id.to_string();
                 e.cancel_at_period_end = sub.cancel_at_period_end;
-                let until = if sub.status == status::PAST_DUE {
+                // A PAST_DUE subscription keeps its tier until the last retry.
+                let until = if sub.status == SubscriptionStatus::PastDue {
                     RETRY_SCHEDULE_DAYS
                         .last()
                         .map(|d| sub.current_period_end + chrono::Duration::days(*d))

@@ -29,7 +29,10 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Metho
 }
 
 pub async fn default_for(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<MethodRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM payment_methods WHERE user_id = $1 AND is_default")).bind(user).fetch_optional(conn).await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM payment_methods WHERE user_id = $1 AND is_default"))
+        .bind(user)
+        .fetch_optional(conn)
+        .await
 }
 
 /// The position after which a page of methods starts: (is default, created, id).

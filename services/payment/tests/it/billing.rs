@@ -1,10 +1,14 @@
 //! The billing worker with an advanced clock: renewals, retries, expiry, cancellation at
-//! period end, plan switches, trials, concurrent workers, and the events they publish.
+//! period end, plan switches, trials, concurrent workers and the events they publish;
+//! first charges the provider cannot settle at once (3-D Secure): the INCOMPLETE state,
+//! its settlement, its 24-hour expiry and off-session renewals on such cards; and
+//! monthly periods that keep their billing day through short months.
 
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use crate::common::*;
+use chrono::{TimeZone, Utc};
+use tonic::Code;
 use tribe_proto::events::v1::event::Payload;
 use tribe_proto::payment::v1 as pb;
 use tribe_proto::r#type::v1::SubscriptionTier;
@@ -99,9 +103,7 @@ async fn cancel_at_period_end_resume_and_immediate_cancel() {
     let ana = env.user();
     env.add_method(&ana, "tok_sandbox_visa").await;
     let sub = env.subscribe(&ana, &plan, pb::BillingCycle::Yearly).await.unwrap().subscription.unwrap();
-    let cancel =
-        |immediately| pb::CancelSubscriptionRequest { subscription_id: sub.subscription_id.clone(), immediately, request_id: rid() };
-    let canceling = env.client.cancel_subscription(authed(cancel(false), &ana.token)).await.unwrap().into_inner().subscription.unwrap();
+    let canceling = env.cancel(&ana, &sub.subscription_id, false).await.unwrap();
     assert!(canceling.cancel_at_period_end);
     assert_eq!(canceling.status, pb::SubscriptionStatus::Active as i32);
     let resume = pb::ResumeSubscriptionRequest { subscription_id: sub.subscription_id.clone(), request_id: rid() };
@@ -112,8 +114,8 @@ async fn cancel_at_period_end_resume_and_immediate_cancel() {
         .resume_subscription(authed(pb::ResumeSubscriptionRequest { request_id: rid(), ..resume }, &ana.token))
         .await
         .unwrap_err();
-    assert_status(&status, tonic::Code::FailedPrecondition, Some("NOT_CANCELING"));
-    env.client.cancel_subscription(authed(cancel(false), &ana.token)).await.unwrap();
+    assert_status(&status, Code::FailedPrecondition, Some("NOT_CANCELING"));
+    env.cancel(&ana, &sub.subscription_id, false).await.unwrap();
     assert_eq!(env.entitlement(&ana).await.tier, SubscriptionTier::Premium as i32, "kept until the period ends");
 
     env.clock.set(Utc.with_ymd_and_hms(2027, 1, 15, 12, 0, 1).unwrap());
@@ -122,13 +124,12 @@ async fn cancel_at_period_end_resume_and_immediate_cancel() {
     assert_eq!(ended.status, pb::SubscriptionStatus::Canceled as i32);
     assert_eq!(env.count("SELECT count(*) FROM transactions").await, 1, "no renewal charge");
     assert_eq!(env.entitlement(&ana).await.tier, SubscriptionTier::Free as i32);
-    let status = env.client.cancel_subscription(authed(cancel(true), &ana.token)).await.unwrap_err();
-    assert_status(&status, tonic::Code::FailedPrecondition, Some("SUBSCRIPTION_ENDED"));
+    let status = env.cancel(&ana, &sub.subscription_id, true).await.unwrap_err();
+    assert_status(&status, Code::FailedPrecondition, Some("SUBSCRIPTION_ENDED"));
 
     // A new subscription can start, and an immediate cancel ends it now.
     let again = env.subscribe(&ana, &plan, pb::BillingCycle::Monthly).await.unwrap().subscription.unwrap();
-    let now = pb::CancelSubscriptionRequest { subscription_id: again.subscription_id.clone(), immediately: true, request_id: rid() };
-    let canceled = env.client.cancel_subscription(authed(now, &ana.token)).await.unwrap().into_inner().subscription.unwrap();
+    let canceled = env.cancel(&ana, &again.subscription_id, true).await.unwrap();
     assert_eq!(canceled.status, pb::SubscriptionStatus::Canceled as i32);
     assert_eq!(env.entitlement(&ana).await.tier, SubscriptionTier::Free as i32);
 }
@@ -152,13 +153,13 @@ async fn upgrade_is_prorated_now_and_downgrade_waits_for_renewal() {
     };
     // 16 of the period's 31 days left: (2550 - 1000) * 16 / 31 = 800.
     env.clock.set(Utc.with_ymd_and_hms(2026, 1, 30, 12, 0, 0).unwrap());
-    let up = env.client.update_subscription(authed(update(&pro), &ana.token)).await.unwrap().into_inner();
+    let up = env.update_sub(&ana, update(&pro)).await.unwrap();
     assert_eq!(up.transaction.unwrap().amount.unwrap().amount_minor, 800);
     let upgraded = up.subscription.unwrap();
     assert_eq!(upgraded.tier, SubscriptionTier::Pro as i32);
     assert_eq!(env.entitlement(&ana).await.tier, SubscriptionTier::Pro as i32);
 
-    let down = env.client.update_subscription(authed(update(&premium), &ana.token)).await.unwrap().into_inner();
+    let down = env.update_sub(&ana, update(&premium)).await.unwrap();
     assert!(down.transaction.is_none());
     let scheduled = down.subscription.unwrap();
     assert_eq!(scheduled.tier, SubscriptionTier::Pro as i32, "still Pro until the period ends");
@@ -166,7 +167,7 @@ async fn upgrade_is_prorated_now_and_downgrade_waits_for_renewal() {
     assert_eq!(scheduled.renewal_price.unwrap().amount_minor, 1000);
 
     let bad = pb::UpdateSubscriptionRequest { update_mask: mask(&["status"]), ..update(&premium) };
-    assert_eq!(env.client.update_subscription(authed(bad, &ana.token)).await.unwrap_err().code(), tonic::Code::InvalidArgument);
+    assert_eq!(env.update_sub(&ana, bad).await.unwrap_err().code(), Code::InvalidArgument);
 
     env.clock.set(at(2, 15));
     assert_eq!(env.bill().await, 1);
@@ -235,4 +236,164 @@ async fn a_worker_crash_after_the_renewal_charge_does_not_charge_twice() {
     assert_eq!(env.bill().await, 1, "the next run renews");
     assert_eq!(env.sandbox.charges_executed(), 2, "with the provider's first charge");
     assert_eq!(env.count("SELECT count(*) FROM transactions WHERE status = 'SUCCEEDED'").await, 2);
+}
+
+fn ts(t: chrono::DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn kinds(events: &[tribe_proto::events::v1::Event]) -> Vec<&'static str> {
+    events
+        .iter()
+        .filter_map(|e| e.payload.as_ref())
+        .map(|p| match p {
+            Payload::SubscriptionStarted(_) => "started",
+            Payload::SubscriptionChanged(_) => "changed",
+            Payload::PaymentSucceeded(_) => "payment_succeeded",
+            Payload::PaymentFailed(_) => "payment_failed",
+            Payload::SubscriptionRenewed(_) => "renewed",
+            Payload::SubscriptionCanceled(_) => "canceled",
+            _ => "other",
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_pending_first_charge_is_incomplete_until_it_settles_then_renewals_need_no_customer() {
+    let mut env = start().await;
+    let plan = env.plan(SubscriptionTier::Premium, 1000, 10000, "EUR", 0).await;
+    let ana = env.user();
+    env.add_method(&ana, "tok_sandbox_pending").await;
+
+    let created = env.subscribe(&ana, &plan, pb::BillingCycle::Monthly).await.unwrap();
+    let sub = created.subscription.unwrap();
+    let charge = created.transaction.unwrap();
+    assert_eq!(sub.status, pb::SubscriptionStatus::Incomplete as i32);
+    assert_eq!(charge.status, pb::TransactionStatus::Pending as i32);
+    assert_eq!(env.entitlement(&ana).await.tier, SubscriptionTier::Free as i32, "nothing granted while incomplete");
+
+    // While incomplete: no second subscription, no plan change.
+    let again = env.subscribe(&ana, &plan, pb::BillingCycle::Monthly).await.unwrap_err();
+    assert_status(&again, Code::AlreadyExists, Some("SUBSCRIPTION_EXISTS"));
+    let yearly = pb::UpdateSubscriptionRequest {
+        subscription: Some(pb::Subscription {
+            subscription_id: sub.subscription_id.clone(),
+            billing_cycle: pb::BillingCycle::Yearly as i32,
+            ..Default::default()
+        }),
+        update_mask: mask(&["billing_cycle"]),
+        request_id: rid(),
+    };
+    let change = env.update_sub(&ana, yearly).await.unwrap_err();
+    assert_status(&change, Code::FailedPrecondition, Some("SUBSCRIPTION_INCOMPLETE"));
+
+    // The worker finds the charge settled an hour later: the paid period starts then.
+    let settled_at = Utc.with_ymd_and_hms(2026, 1, 15, 13, 0, 0).unwrap();
+    env.clock.set(settled_at);
+    assert_eq!(env.bill().await, 1);
+    let active = env.get_sub(&ana, &sub.subscription_id).await;
+    assert_eq!(active.status, pb::SubscriptionStatus::Active as i32);
+    assert_eq!(active.current_period_start_time.unwrap().seconds, ts(settled_at));
+    assert_eq!(active.current_period_end_time.unwrap().seconds, ts(Utc.with_ymd_and_hms(2026, 2, 15, 13, 0, 0).unwrap()));
+    assert_eq!(env.tx_row(&charge.transaction_id).await.0, "SUCCEEDED");
+    assert_eq!(env.entitlement(&ana).await.tier, SubscriptionTier::Premium as i32);
+    assert_eq!(env.bill().await, 0, "settled once");
+    assert_eq!(env.sandbox.charges_executed(), 1, "settling charges nothing again");
+
+    // The renewal is off-session: the card cannot ask the customer, so it is declined
+    // with `authentication_required` and the subscription goes PAST_DUE.
+    env.clock.set(Utc.with_ymd_and_hms(2026, 2, 15, 13, 0, 0).unwrap());
+    assert_eq!(env.bill().await, 1);
+    let past_due = env.get_sub(&ana, &sub.subscription_id).await;
+    assert_eq!(past_due.status, pb::SubscriptionStatus::PastDue as i32);
+    let failure: String =
+        sqlx::query_scalar("SELECT failure_code FROM transactions WHERE status = 'FAILED'").fetch_one(&env.db.pool).await.unwrap();
+    assert_eq!(failure, "authentication_required");
+
+    let events = tribe_testkit::read_events(&env.kafka, "tribe.payment.v1", 4, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(kinds(&events), ["started", "payment_succeeded", "payment_failed", "changed"], "nothing announced while incomplete");
+    let Some(Payload::SubscriptionStarted(started)) = &events[0].payload else { panic!("first event: {:?}", events[0]) };
+    assert_eq!(started.status, "ACTIVE");
+    assert_eq!(started.entitlement_tier, SubscriptionTier::Premium as i32);
+}
+
+#[tokio::test]
+async fn failed_authentication_expires_the_subscription_and_a_new_one_can_start() {
+    let mut env = start().await;
+    let plan = env.plan(SubscriptionTier::Premium, 1000, 10000, "EUR", 0).await;
+    let ben = env.user();
+    env.add_method(&ben, "tok_sandbox_pendingdecline").await;
+    let created = env.subscribe(&ben, &plan, pb::BillingCycle::Monthly).await.unwrap();
+    let sub = created.subscription.unwrap();
+    assert_eq!(sub.status, pb::SubscriptionStatus::Incomplete as i32);
+
+    assert_eq!(env.bill().await, 1);
+    let expired = env.get_sub(&ben, &sub.subscription_id).await;
+    assert_eq!(expired.status, pb::SubscriptionStatus::Expired as i32);
+    assert_eq!(env.tx_row(&created.transaction.unwrap().transaction_id).await, ("FAILED".into(), "authentication_failed".into()));
+    assert_eq!(env.entitlement(&ben).await.tier, SubscriptionTier::Free as i32);
+
+    // A working card starts a fresh subscription.
+    env.add_method(&ben, "tok_sandbox_visa").await;
+    let fresh = env.subscribe(&ben, &plan, pb::BillingCycle::Monthly).await.unwrap().subscription.unwrap();
+    assert_eq!(fresh.status, pb::SubscriptionStatus::Active as i32);
+    assert_ne!(fresh.subscription_id, sub.subscription_id);
+
+    let events = tribe_testkit::read_events(&env.kafka, "tribe.payment.v1", 4, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(kinds(&events), ["payment_failed", "changed", "started", "payment_succeeded"]);
+    let Some(Payload::SubscriptionChanged(end)) = &events[1].payload else { panic!("{:?}", events[1]) };
+    assert_eq!((end.previous_status.as_str(), end.status.as_str()), ("INCOMPLETE", "EXPIRED"));
+    assert_eq!(end.entitlement_tier, SubscriptionTier::Free as i32);
+}
+
+#[tokio::test]
+async fn an_incomplete_subscription_expires_after_24_hours_or_when_canceled() {
+    let mut env = start().await;
+    let plan = env.plan(SubscriptionTier::Premium, 1000, 10000, "EUR", 0).await;
+    let start_time = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+
+    let cai = env.user();
+    env.add_method(&cai, "tok_sandbox_pendingforever").await;
+    let waiting = env.subscribe(&cai, &plan, pb::BillingCycle::Monthly).await.unwrap();
+    let sub = waiting.subscription.unwrap();
+
+    env.clock.set(start_time + chrono::Duration::hours(23) + chrono::Duration::minutes(59));
+    assert_eq!(env.bill().await, 0, "still within the window");
+    assert_eq!(env.get_sub(&cai, &sub.subscription_id).await.status, pb::SubscriptionStatus::Incomplete as i32);
+
+    env.clock.set(start_time + chrono::Duration::hours(24));
+    assert_eq!(env.bill().await, 1);
+    assert_eq!(env.get_sub(&cai, &sub.subscription_id).await.status, pb::SubscriptionStatus::Expired as i32);
+    let charge = waiting.transaction.unwrap().transaction_id;
+    assert_eq!(env.tx_row(&charge).await, ("FAILED".into(), "incomplete_expired".into()));
+
+    // The owner cancels another one before it settles: the pending charge is abandoned.
+    let dee = env.user();
+    env.add_method(&dee, "tok_sandbox_pendingforever_2").await;
+    let waiting = env.subscribe(&dee, &plan, pb::BillingCycle::Monthly).await.unwrap();
+    let id = waiting.subscription.unwrap().subscription_id;
+    let canceled = env.cancel(&dee, &id, false).await.unwrap();
+    assert_eq!(canceled.status, pb::SubscriptionStatus::Canceled as i32, "an incomplete subscription ends at once");
+    assert_eq!(env.tx_row(&waiting.transaction.unwrap().transaction_id).await, ("FAILED".into(), "canceled".into()));
+    assert_eq!(env.bill().await, 0, "nothing left to settle");
+    assert_eq!(env.entitlement(&dee).await.tier, SubscriptionTier::Free as i32);
+}
+
+#[tokio::test]
+async fn monthly_renewals_keep_the_billing_day_through_short_months() {
+    let mut env = start().await;
+    let plan = env.plan(SubscriptionTier::Premium, 1000, 10000, "EUR", 0).await;
+    let eve = env.user();
+    env.add_method(&eve, "tok_sandbox_visa").await;
+    let day = |m: u32, d: u32| Utc.with_ymd_and_hms(2026, m, d, 8, 0, 0).unwrap();
+    env.clock.set(day(1, 31));
+    let sub = env.subscribe(&eve, &plan, pb::BillingCycle::Monthly).await.unwrap().subscription.unwrap();
+    assert_eq!(sub.current_period_end_time.unwrap().seconds, ts(day(2, 28)));
+    for (renewal, next_end) in [(day(2, 28), day(3, 31)), (day(3, 31), day(4, 30)), (day(4, 30), day(5, 31))] {
+        env.clock.set(renewal);
+        assert_eq!(env.bill().await, 1);
+        let s = env.get_sub(&eve, &sub.subscription_id).await;
+        assert_eq!(s.current_period_start_time.unwrap().seconds, ts(renewal));
+        assert_eq!(s.current_period_end_time.unwrap().seconds, ts(next_end), "renewed on {renewal}");
+    }
 }

@@ -36,7 +36,6 @@ pub struct Env {
     pub sandbox: Arc<SandboxProvider>,
     pub clock: Arc<ManualClock>,
     pub faults: Arc<Faults>,
-    pub config: Config,
     pub kafka: KafkaConfig,
     pub keys: TestKeys,
     pub db: TestDb,
@@ -68,11 +67,11 @@ pub async fn start() -> Env {
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap()));
     let faults = Arc::new(Faults::default());
     let hooks = Hooks { provider: sandbox.clone(), clock: clock.clone(), faults: faults.clone() };
-    let app = tribe_payment::App::build_with(config.clone(), hooks).await.expect("build payment service");
+    let app = tribe_payment::App::build_with(config, hooks).await.expect("build payment service");
     let service = app.service();
     let server = TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.expect("spawn");
     let client = PaymentServiceClient::new(server.channel().await.expect("channel"));
-    Env { client, server, service, sandbox, clock, faults, config, kafka, keys, db }
+    Env { client, server, service, sandbox, clock, faults, kafka, keys, db }
 }
 
 /// A caller: a user id and an access token.
@@ -176,8 +175,54 @@ impl Env {
     /// Runs one billing worker pass at the clock's current time (settle INCOMPLETE
     /// subscriptions, then renew what is due); returns how many subscriptions changed.
     pub async fn bill(&self) -> usize {
-        tribe_payment::service::settle_incomplete(&self.service).await.unwrap()
-            + tribe_payment::service::renew_due(&self.service).await.unwrap()
+        self.service.settle_incomplete().await.unwrap() + self.service.renew_due().await.unwrap()
+    }
+
+    /// CreatePlan as `admin`.
+    pub async fn create_plan(&self, admin: &User, plan: pb::Plan) -> Result<pb::Plan, Status> {
+        let request = authed(pb::CreatePlanRequest { plan: Some(plan), request_id: rid() }, &admin.token);
+        self.client.clone().create_plan(request).await.map(|r| r.into_inner().plan.unwrap())
+    }
+
+    /// ListPaymentMethods as `user` for `user_id` (empty: their own).
+    pub async fn list_methods(&self, user: &User, user_id: &str) -> Result<Vec<pb::PaymentMethod>, Status> {
+        let request =
+            authed(pb::ListPaymentMethodsRequest { user_id: user_id.into(), page_size: 0, page_token: String::new() }, &user.token);
+        self.client.clone().list_payment_methods(request).await.map(|r| r.into_inner().payment_methods)
+    }
+
+    /// CreateSubscription of `plan`, monthly with the default method, under `request_id`.
+    pub async fn create_sub(&self, user: &User, plan: &pb::Plan, request_id: &str) -> Result<pb::CreateSubscriptionResponse, Status> {
+        let request = pb::CreateSubscriptionRequest {
+            plan_id: plan.plan_id.clone(),
+            billing_cycle: pb::BillingCycle::Monthly as i32,
+            payment_method_id: String::new(),
+            request_id: request_id.into(),
+        };
+        self.client.clone().create_subscription(authed(request, &user.token)).await.map(|r| r.into_inner())
+    }
+
+    pub async fn cancel(&mut self, user: &User, id: &str, immediately: bool) -> Result<pb::Subscription, Status> {
+        let request = pb::CancelSubscriptionRequest { subscription_id: id.into(), immediately, request_id: rid() };
+        self.client.cancel_subscription(authed(request, &user.token)).await.map(|r| r.into_inner().subscription.unwrap())
+    }
+
+    pub async fn update_sub(
+        &mut self,
+        user: &User,
+        request: pb::UpdateSubscriptionRequest,
+    ) -> Result<pb::UpdateSubscriptionResponse, Status> {
+        self.client.update_subscription(authed(request, &user.token)).await.map(|r| r.into_inner())
+    }
+
+    /// RefundTransaction as `admin`.
+    pub async fn refund(&mut self, admin: &User, request: pb::RefundTransactionRequest) -> Result<pb::RefundTransactionResponse, Status> {
+        self.client.refund_transaction(authed(request, &admin.token)).await.map(|r| r.into_inner())
+    }
+
+    /// A transaction's stored status and failure code.
+    pub async fn tx_row(&self, id: &str) -> (String, String) {
+        sqlx::query_as("SELECT status, failure_code FROM transactions WHERE id = $1::uuid").bind(id).fetch_one(&self.db.pool).await.unwrap()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

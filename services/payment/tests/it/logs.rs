@@ -1,34 +1,14 @@
 //! A card number sent as a payment-method token appears in no log line, at any level,
 //! from the service, the database driver or the transport.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use crate::common::*;
 use tonic::Code;
 use tribe_proto::payment::v1 as pb;
 use tribe_testkit::authed;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn card_numbers_never_reach_the_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let logs = tribe_testkit::logs::capture();
 
     let mut env = start().await;
     let ana = env.user();
@@ -42,7 +22,7 @@ async fn card_numbers_never_reach_the_logs() {
     assert_status(&status, Code::InvalidArgument, Some("PAN_REJECTED"));
     env.add_method(&ana, "tok_sandbox_visa").await;
 
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).replace([' ', '-'], "");
+    let logs = logs.text().replace([' ', '-'], "");
     assert!(logs.contains("cardnumberlikeprovidertokenrefused"), "the refusal itself is logged (without the number)");
     assert!(!logs.contains("5555555555554444"), "a card number was logged");
     assert!(!logs.contains("555555555555"), "part of a card number was logged");

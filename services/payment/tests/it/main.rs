@@ -3,11 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
 
-mod common;
 mod auth;
 mod billing;
+mod common;
 mod edge;
-mod incomplete;
 mod logs;
+mod methods;
 mod plans;
 mod subscriptions;
+mod transactions;

@@ -1,7 +1,7 @@
 //! The billing worker: settles INCOMPLETE subscriptions whose first charge was pending
 //! (ACTIVE when it succeeds, EXPIRED when it fails or after 24 hours), renews due
 //! subscriptions, retries failed renewals on the schedule, expires them after the last
-//! failure and ends those canceled at period end.
+//! failure and ends those canceled at period end (the steps are `service/billing.rs`).
 //! It runs inside the service process (`TRIBE_PAYMENT_BILLING_WORKER`, default on);
 //! several instances are safe because each due row is claimed with
 //! `FOR UPDATE SKIP LOCKED` and every charge carries a derived provider idempotency key.
@@ -23,7 +23,7 @@ impl BillingWorker {
 
     /// Processes everything due now; returns how many subscriptions were handled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let n = crate::service::settle_incomplete(&self.svc).await? + crate::service::renew_due(&self.svc).await?;
+        let n = self.svc.settle_incomplete().await? + self.svc.renew_due().await?;
         if n > 0 {
             tracing::info!(processed = n, "billing run");
         }
