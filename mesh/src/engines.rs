@@ -36,11 +36,20 @@ impl Engine {
         let addr = kafka_addr()?;
         let controller: u16 = tribe_kit::config::parse_or("TRIBE_KAFKA_CONTROLLER_PORT", 9093)?;
         ui::step(format!("Apache Kafka on {addr}"));
-        let args = [state.kafka().display().to_string(), addr.port().to_string(), controller.to_string()];
+        let args = [
+            state.kafka().display().to_string(),
+            addr.port().to_string(),
+            controller.to_string(),
+        ];
         let engine = Self::start(root, state, "kafka", addr, "kafka-run", &args).await?;
-        let kafka = KafkaConfig { brokers: addr.to_string(), topic_suffix: String::new() };
+        let kafka = KafkaConfig {
+            brokers: addr.to_string(),
+            topic_suffix: String::new(),
+        };
         let layout = TopicLayout::from_env()?;
-        tribe_kit::kafka::ensure_topics(&kafka, &tribe_kit::kafka::TOPICS, layout).await.context("create topics")?;
+        tribe_kit::kafka::ensure_topics(&kafka, &tribe_kit::kafka::TOPICS, layout)
+            .await
+            .context("create topics")?;
         ui::ok(format!(
             "topics ({} partitions, replication {}): {}",
             layout.partitions,
@@ -55,14 +64,30 @@ impl Engine {
         let addr = cql_addr()?;
         let storage: u16 = tribe_kit::config::parse_or("TRIBE_CQL_STORAGE_PORT", 7000)?;
         ui::step(format!("CQL server (Apache Cassandra) on {addr}"));
-        let args = [state.cql().display().to_string(), addr.port().to_string(), storage.to_string()];
+        let args = [
+            state.cql().display().to_string(),
+            addr.port().to_string(),
+            storage.to_string(),
+        ];
         Self::start(root, state, "cql", addr, "cql-run", &args).await
     }
 
-    async fn start(root: &Path, state: &State, name: &'static str, addr: SocketAddr, run: &str, args: &[String]) -> anyhow::Result<Engine> {
+    async fn start(
+        root: &Path,
+        state: &State,
+        name: &'static str,
+        addr: SocketAddr,
+        run: &str,
+        args: &[String],
+    ) -> anyhow::Result<Engine> {
         if tcp_open(addr).await {
             ui::ok(format!("something already listens on {addr}; using it"));
-            return Ok(Engine { name, addr, storage: "external".into(), process: None });
+            return Ok(Engine {
+                name,
+                addr,
+                storage: "external".into(),
+                process: None,
+            });
         }
         let log = state.log_file(name);
         let mut process = EngineProcess::spawn(root, run, args, &log)?;
@@ -71,7 +96,11 @@ impl Engine {
         let pid_file = PidFile::write(state.pid_file(name), pid, Path::new("java"))?;
         let waited = process
             .wait_listening(addr, START_TIMEOUT, |waited| {
-                ui::detail(format!("  still starting after {}s (log {})", waited.as_secs(), log.display()))
+                ui::detail(format!(
+                    "  still starting after {}s (log {})",
+                    waited.as_secs(),
+                    log.display()
+                ))
             })
             .await;
         let took = match waited {
@@ -82,8 +111,17 @@ impl Engine {
             }
         };
         let dir = args.first().cloned().unwrap_or_default();
-        ui::ok(format!("{name} (pid {pid}) after {:.1}s, data in {dir}, log {}", took.as_secs_f32(), log.display()));
-        Ok(Engine { name, addr, storage: dir, process: Some((process, pid_file)) })
+        ui::ok(format!(
+            "{name} (pid {pid}) after {:.1}s, data in {dir}, log {}",
+            took.as_secs_f32(),
+            log.display()
+        ));
+        Ok(Engine {
+            name,
+            addr,
+            storage: dir,
+            process: Some((process, pid_file)),
+        })
     }
 
     /// Stops the engine if the launcher started it (both flush on SIGTERM).

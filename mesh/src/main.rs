@@ -7,7 +7,11 @@ use tribe_mesh::services::Workspace;
 use tribe_mesh::{bench, envoy, migrate, seed, status, ui, up, workspace_root};
 
 #[derive(Debug, Parser)]
-#[command(name = "tribe", about = "Run the TrainerTribe mesh on this machine", version)]
+#[command(
+    name = "tribe",
+    about = "Run the TrainerTribe mesh on this machine",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,7 +44,11 @@ struct RoleArgs {
     /// admin, support_agent or trainer.
     role: String,
     /// The user service's database.
-    #[arg(long, env = "TRIBE_USER_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/tribe_user")]
+    #[arg(
+        long,
+        env = "TRIBE_USER_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/tribe_user"
+    )]
     database_url: String,
 }
 
@@ -53,7 +61,11 @@ struct SeedArgs {
     #[arg(long, default_value_t = 20)]
     avg_follows: usize,
     /// The user service's database.
-    #[arg(long, env = "TRIBE_USER_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/tribe_user")]
+    #[arg(
+        long,
+        env = "TRIBE_USER_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/tribe_user"
+    )]
     database_url: String,
 }
 
@@ -97,10 +109,18 @@ struct BenchArgs {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     edge: String,
     /// With --target: its database (to find the seeded accounts).
-    #[arg(long, env = "TRIBE_USER_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/tribe_user")]
+    #[arg(
+        long,
+        env = "TRIBE_USER_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/tribe_user"
+    )]
     database_url: String,
     /// The PostgreSQL server on which the in-process run creates (and drops) its database.
-    #[arg(long, env = "TRIBE_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    #[arg(
+        long,
+        env = "TRIBE_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
     postgres_url: String,
     /// Write the results as JSON.
     #[arg(long)]
@@ -159,7 +179,9 @@ async fn main() -> ExitCode {
             Ok(up::run(&root, options).await)
         }
         Command::Migrate => match Workspace::load(&root) {
-            Ok(ws) => migrate::run(&root, &migrate::services_to_migrate(&ws)).await.map(|_| true),
+            Ok(ws) => migrate::run(&root, &migrate::services_to_migrate(&ws))
+                .await
+                .map(|_| true),
             Err(err) => Err(err),
         },
         Command::Status(ports) => status::run(&root, ports.edge_port, ports.admin_port).await,
@@ -182,7 +204,11 @@ async fn main() -> ExitCode {
 fn edge_config(root: &std::path::Path, ports: &Ports) -> anyhow::Result<bool> {
     let workspace = Workspace::load(root)?;
     let state = tribe_mesh::state::State::locate(root);
-    let upstreams = workspace.present().iter().filter_map(|s| s.upstream(s.listen_addr())).collect();
+    let upstreams = workspace
+        .present()
+        .iter()
+        .filter_map(|s| s.upstream(s.listen_addr()))
+        .collect();
     let params = envoy::EnvoyParams::new(
         ([127, 0, 0, 1], ports.edge_port).into(),
         ([127, 0, 0, 1], ports.admin_port).into(),
@@ -196,18 +222,39 @@ fn edge_config(root: &std::path::Path, ports: &Ports) -> anyhow::Result<bool> {
 async fn set_role(args: RoleArgs, grant: bool) -> anyhow::Result<bool> {
     let pool = tribe_kit::db::connect(&args.database_url, 1).await?;
     let roles = tribe_mesh::roles::set_role(&pool, &args.email, &args.role, grant).await?;
-    ui::ok(format!("{}: roles {} (effective from the next sign-in or token refresh)", args.email, roles.join(", ")));
+    ui::ok(format!(
+        "{}: roles {} (effective from the next sign-in or token refresh)",
+        args.email,
+        roles.join(", ")
+    ));
     Ok(true)
 }
 
 async fn run_seed(args: SeedArgs) -> anyhow::Result<bool> {
-    ui::step(format!("seed: {} users, ~{} follows each, into {}", args.users, args.avg_follows, tribe_kit::db::redact(&args.database_url)));
+    ui::step(format!(
+        "seed: {} users, ~{} follows each, into {}",
+        args.users,
+        args.avg_follows,
+        tribe_kit::db::redact(&args.database_url)
+    ));
     let pool = tribe_kit::db::connect(&args.database_url, 4).await?;
     tribe_kit::db::migrate(&pool, &tribe_user::MIGRATOR).await?;
-    let options = seed::SeedOptions { users: args.users, avg_follows: args.avg_follows, progress: true };
+    let options = seed::SeedOptions {
+        users: args.users,
+        avg_follows: args.avg_follows,
+        progress: true,
+    };
     let seeded = seed::seed(&pool, options).await?;
-    ui::ok(format!("{} users and {} follows in {:.1}s", seeded.users, seeded.follows, seeded.elapsed.as_secs_f64()));
-    ui::detail(format!("every seeded account signs in as seed_<n>@bench.trainertribe.dev with password {}", seed::SEED_PASSWORD));
+    ui::ok(format!(
+        "{} users and {} follows in {:.1}s",
+        seeded.users,
+        seeded.follows,
+        seeded.elapsed.as_secs_f64()
+    ));
+    ui::detail(format!(
+        "every seeded account signs in as seed_<n>@bench.trainertribe.dev with password {}",
+        seed::SEED_PASSWORD
+    ));
     Ok(true)
 }
 
@@ -217,7 +264,14 @@ async fn run_bench(args: BenchArgs) -> anyhow::Result<bool> {
             println!("{name:<22} {what}");
         }
         for (name, members) in bench::GROUPS {
-            println!("{name:<22} {}", if members.is_empty() { "every scenario".to_string() } else { members.join(", ") });
+            println!(
+                "{name:<22} {}",
+                if members.is_empty() {
+                    "every scenario".to_string()
+                } else {
+                    members.join(", ")
+                }
+            );
         }
         return Ok(true);
     }
@@ -226,10 +280,15 @@ async fn run_bench(args: BenchArgs) -> anyhow::Result<bool> {
             anyhow::ensure!(rate > 0.0, "--rate must be positive");
             bench::load::Mode::Open { rate }
         }
-        None => bench::load::Mode::Closed { concurrency: args.concurrency.max(1) },
+        None => bench::load::Mode::Closed {
+            concurrency: args.concurrency.max(1),
+        },
     };
     let user = match args.target {
-        Some(url) => bench::UserTarget::Running { url, database_url: args.database_url },
+        Some(url) => bench::UserTarget::Running {
+            url,
+            database_url: args.database_url,
+        },
         None => bench::UserTarget::InProcess {
             database_url: None,
             postgres_url: args.postgres_url,

@@ -24,27 +24,47 @@ pub fn database_url(spec: &ServiceSpec) -> Option<String> {
 
 /// The services that need a database now: their crate exists or they have migrations.
 pub fn services_to_migrate(workspace: &Workspace) -> Vec<&'static ServiceSpec> {
-    SERVICES.iter().filter(|s| s.database.is_some() && (workspace.has(s) || s.migrations_dir(&workspace.root).is_dir())).collect()
+    SERVICES
+        .iter()
+        .filter(|s| {
+            s.database.is_some() && (workspace.has(s) || s.migrations_dir(&workspace.root).is_dir())
+        })
+        .collect()
 }
 
 /// Creates and migrates every database of `services`, printing progress.
 pub async fn run(root: &Path, services: &[&'static ServiceSpec]) -> anyhow::Result<()> {
-    ui::step(format!("databases and migrations ({})", crate::migrate::redacted_server()));
+    ui::step(format!(
+        "databases and migrations ({})",
+        crate::migrate::redacted_server()
+    ));
     if services.is_empty() {
         ui::note("no service with a database in this workspace yet");
     }
     for spec in services {
-        let (Some(db), Some(url)) = (spec.database, database_url(spec)) else { continue };
-        let created = tribe_kit::db::ensure_database(&url, db).await.with_context(|| format!("create database {db}"))?;
+        let (Some(db), Some(url)) = (spec.database, database_url(spec)) else {
+            continue;
+        };
+        let created = tribe_kit::db::ensure_database(&url, db)
+            .await
+            .with_context(|| format!("create database {db}"))?;
         let dir = spec.migrations_dir(root);
         if !dir.is_dir() {
-            ui::ok(format!("{db}: {}; no migrations in {}", if created { "created" } else { "exists" }, dir.display()));
+            ui::ok(format!(
+                "{db}: {}; no migrations in {}",
+                if created { "created" } else { "exists" },
+                dir.display()
+            ));
             continue;
         }
-        let migrator = Migrator::new(dir.as_path()).await.with_context(|| format!("read migrations in {}", dir.display()))?;
+        let migrator = Migrator::new(dir.as_path())
+            .await
+            .with_context(|| format!("read migrations in {}", dir.display()))?;
         let pool = tribe_kit::db::connect(&url, 2).await?;
         let before = applied(&pool).await;
-        tribe_kit::db::migrate(&pool, &migrator).await.with_context(|| format!("migrate {db}"))?;
+        tribe_kit::db::migrate(&pool, &migrator)
+            .await
+            .with_context(|| format!("migrate {db}"))?;
         let after = applied(&pool).await;
         pool.close().await;
         let total = migrator.iter().count();
@@ -58,7 +78,10 @@ pub async fn run(root: &Path, services: &[&'static ServiceSpec]) -> anyhow::Resu
 }
 
 async fn applied(pool: &sqlx::PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(pool).await.unwrap_or(0)
+    sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0)
 }
 
 fn redacted_server() -> String {

@@ -65,7 +65,10 @@ pub async fn seed(pool: &PgPool, options: SeedOptions) -> anyhow::Result<Seeded>
         .await
         .context("remove earlier seed data")?;
     if removed.rows_affected() > 0 {
-        say(format!("removed {} earlier seeded users", removed.rows_affected()));
+        say(format!(
+            "removed {} earlier seeded users",
+            removed.rows_affected()
+        ));
     }
 
     let hash = seed_password_hash().await?;
@@ -86,10 +89,17 @@ pub async fn seed(pool: &PgPool, options: SeedOptions) -> anyhow::Result<Seeded>
         .await
         .context("insert seed users")?;
     }
-    say(format!("{} users ({:.1}s)", ids.len(), started.elapsed().as_secs_f64()));
+    say(format!(
+        "{} users ({:.1}s)",
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    ));
 
     let follows = copy_follows(pool, &ids, options).await?;
-    say(format!("{follows} follows ({:.1}s)", started.elapsed().as_secs_f64()));
+    say(format!(
+        "{follows} follows ({:.1}s)",
+        started.elapsed().as_secs_f64()
+    ));
 
     // Counts are derived, so recompute them for everyone (earlier seed rows may have been
     // followed by real accounts), touching only rows that change.
@@ -107,8 +117,15 @@ pub async fn seed(pool: &PgPool, options: SeedOptions) -> anyhow::Result<Seeded>
     .context("set follower counts")?;
     sqlx::query("ANALYZE users, follows").execute(pool).await?;
     let elapsed = started.elapsed();
-    say(format!("follower and following counts set, tables analyzed ({:.1}s)", elapsed.as_secs_f64()));
-    Ok(Seeded { users: ids.len(), follows, elapsed })
+    say(format!(
+        "follower and following counts set, tables analyzed ({:.1}s)",
+        elapsed.as_secs_f64()
+    ));
+    Ok(Seeded {
+        users: ids.len(),
+        follows,
+        elapsed,
+    })
 }
 
 /// Each user follows about `avg_follows` others (between avg/2 and 3avg/2), picked with
@@ -120,8 +137,10 @@ async fn copy_follows(pool: &PgPool, ids: &[Uuid], options: SeedOptions) -> anyh
     let now = chrono::Utc::now();
     let mut rng = rand::thread_rng();
     let mut conn = pool.acquire().await?;
-    let mut copy =
-        conn.copy_in_raw("COPY follows (follower_id, followee_id, created_at) FROM STDIN").await.context("start COPY follows")?;
+    let mut copy = conn
+        .copy_in_raw("COPY follows (follower_id, followee_id, created_at) FROM STDIN")
+        .await
+        .context("start COPY follows")?;
     let mut buffer = String::with_capacity(1 << 20);
     let mut total: u64 = 0;
     let mut seen = HashSet::new();
@@ -131,7 +150,11 @@ async fn copy_follows(pool: &PgPool, ids: &[Uuid], options: SeedOptions) -> anyh
         // Pairs of users get target + d and target - d: varied, yet users * avg_follows
         // in total (for an even number of users).
         let k = if i % 2 == 0 {
-            carry = if spread == 0 { 0 } else { rng.gen_range(0..=spread) };
+            carry = if spread == 0 {
+                0
+            } else {
+                rng.gen_range(0..=spread)
+            };
             target + carry
         } else {
             target - carry
@@ -171,5 +194,13 @@ pub async fn seeded_users(pool: &PgPool, limit: i64) -> anyhow::Result<Vec<(Uuid
             .bind(limit)
             .fetch_all(pool)
             .await?;
-    Ok(rows.into_iter().filter_map(|(id, handle)| handle.strip_prefix("seed_").and_then(|n| n.parse().ok()).map(|n| (id, n))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, handle)| {
+            handle
+                .strip_prefix("seed_")
+                .and_then(|n| n.parse().ok())
+                .map(|n| (id, n))
+        })
+        .collect())
 }

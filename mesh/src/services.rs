@@ -40,7 +40,13 @@ pub struct ServiceSpec {
     pub local_env: &'static [(&'static str, &'static str)],
 }
 
-const fn spec(name: &'static str, package: &'static str, port: u16, env_prefix: &'static str, grpc_service: &'static str) -> ServiceSpec {
+const fn spec(
+    name: &'static str,
+    package: &'static str,
+    port: u16,
+    env_prefix: &'static str,
+    grpc_service: &'static str,
+) -> ServiceSpec {
     ServiceSpec {
         name,
         package,
@@ -62,7 +68,13 @@ pub const SERVICES: &[ServiceSpec] = &[
         database: Some("tribe_user"),
         surface: Some(&tribe_user::policy::SURFACE),
         issues_user_tokens: true,
-        ..spec("user", "tribe-user", 50051, "TRIBE_USER", "trainertribe.user.v1.UserService")
+        ..spec(
+            "user",
+            "tribe-user",
+            50051,
+            "TRIBE_USER",
+            "trainertribe.user.v1.UserService",
+        )
     },
     ServiceSpec {
         database: Some("tribe_content"),
@@ -71,7 +83,13 @@ pub const SERVICES: &[ServiceSpec] = &[
         calls: &["user"],
         // Home timelines.
         cql_store: true,
-        ..spec("content", "tribe-content", 50052, "TRIBE_CONTENT", "trainertribe.content.v1.ContentService")
+        ..spec(
+            "content",
+            "tribe-content",
+            50052,
+            "TRIBE_CONTENT",
+            "trainertribe.content.v1.ContentService",
+        )
     },
     ServiceSpec {
         database: Some("tribe_messaging"),
@@ -80,29 +98,59 @@ pub const SERVICES: &[ServiceSpec] = &[
         calls: &["user"],
         // Conversations, messages, receipts.
         cql_store: true,
-        ..spec("messaging", "tribe-messaging", 50053, "TRIBE_MESSAGING", "trainertribe.messaging.v1.MessagingService")
+        ..spec(
+            "messaging",
+            "tribe-messaging",
+            50053,
+            "TRIBE_MESSAGING",
+            "trainertribe.messaging.v1.MessagingService",
+        )
     },
     ServiceSpec {
         database: Some("tribe_fitness"),
-        ..spec("fitness", "tribe-fitness", 50054, "TRIBE_FITNESS", "trainertribe.fitness.v1.FitnessService")
+        ..spec(
+            "fitness",
+            "tribe-fitness",
+            50054,
+            "TRIBE_FITNESS",
+            "trainertribe.fitness.v1.FitnessService",
+        )
     },
     ServiceSpec {
         database: Some("tribe_support"),
-        ..spec("support", "tribe-support", 50055, "TRIBE_SUPPORT", "trainertribe.support.v1.SupportService")
+        ..spec(
+            "support",
+            "tribe-support",
+            50055,
+            "TRIBE_SUPPORT",
+            "trainertribe.support.v1.SupportService",
+        )
     },
     ServiceSpec {
         database: Some("tribe_payment"),
         surface: Some(&tribe_payment::policy::SURFACE),
         // A fresh local mesh has something to subscribe to.
         local_env: &[("TRIBE_PAYMENT_DEFAULT_PLANS", "true")],
-        ..spec("payment", "tribe-payment", 50056, "TRIBE_PAYMENT", "trainertribe.payment.v1.PaymentService")
+        ..spec(
+            "payment",
+            "tribe-payment",
+            50056,
+            "TRIBE_PAYMENT",
+            "trainertribe.payment.v1.PaymentService",
+        )
     },
     ServiceSpec {
         database: Some("tribe_analytics"),
         surface: Some(&tribe_analytics::policy::SURFACE),
         // Authorship of posts whose content events have not been consumed yet.
         calls: &["content"],
-        ..spec("analytics", "tribe-analytics", 50057, "TRIBE_ANALYTICS", "trainertribe.analytics.v1.AnalyticsService")
+        ..spec(
+            "analytics",
+            "tribe-analytics",
+            50057,
+            "TRIBE_ANALYTICS",
+            "trainertribe.analytics.v1.AnalyticsService",
+        )
     },
 ];
 
@@ -124,7 +172,8 @@ impl ServiceSpec {
     /// The edge's view of this service listening on `addr`, from its crate's surface;
     /// `None` for a service without a crate.
     pub fn upstream(&self, addr: SocketAddr) -> Option<Upstream> {
-        self.surface.map(|surface| Upstream::for_surface(surface, addr))
+        self.surface
+            .map(|surface| Upstream::for_surface(surface, addr))
     }
 }
 
@@ -138,20 +187,39 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn load(root: &Path) -> anyhow::Result<Self> {
-        let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
-            .current_dir(root)
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .context("run cargo metadata")?;
+        let out =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args([
+                    "metadata",
+                    "--format-version",
+                    "1",
+                    "--no-deps",
+                    "--offline",
+                ])
+                .current_dir(root)
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .context("run cargo metadata")?;
         anyhow::ensure!(out.status.success(), "cargo metadata failed");
-        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).context("parse cargo metadata")?;
-        let target_dir = meta["target_directory"].as_str().map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+        let meta: serde_json::Value =
+            serde_json::from_slice(&out.stdout).context("parse cargo metadata")?;
+        let target_dir = meta["target_directory"]
+            .as_str()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
         let packages = meta["packages"]
             .as_array()
-            .map(|p| p.iter().filter_map(|p| p["name"].as_str().map(String::from)).collect())
+            .map(|p| {
+                p.iter()
+                    .filter_map(|p| p["name"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
-        Ok(Self { root: root.to_path_buf(), target_dir, packages })
+        Ok(Self {
+            root: root.to_path_buf(),
+            target_dir,
+            packages,
+        })
     }
 
     pub fn has(&self, spec: &ServiceSpec) -> bool {
@@ -165,7 +233,9 @@ impl Workspace {
 
     /// Where `cargo build [--release]` puts a service's binary.
     pub fn binary(&self, spec: &ServiceSpec, release: bool) -> PathBuf {
-        self.target_dir.join(if release { "release" } else { "debug" }).join(spec.package)
+        self.target_dir
+            .join(if release { "release" } else { "debug" })
+            .join(spec.package)
     }
 }
 
@@ -179,13 +249,20 @@ mod tests {
             assert_eq!(a.package, format!("tribe-{}", a.name));
             assert_eq!(a.env_prefix, format!("TRIBE_{}", a.name.to_uppercase()));
             assert_eq!(a.database, Some(format!("tribe_{}", a.name)).as_deref());
-            assert!(a.grpc_service.starts_with(&format!("trainertribe.{}.v1.", a.name)));
+            assert!(
+                a.grpc_service
+                    .starts_with(&format!("trainertribe.{}.v1.", a.name))
+            );
             for b in &SERVICES[i + 1..] {
                 assert_ne!(a.port, b.port);
             }
             for called in a.calls {
                 let position = SERVICES.iter().position(|s| s.name == *called);
-                assert!(position.is_some_and(|p| p < i), "{} calls {called}, which must be an earlier service", a.name);
+                assert!(
+                    position.is_some_and(|p| p < i),
+                    "{} calls {called}, which must be an earlier service",
+                    a.name
+                );
             }
         }
     }

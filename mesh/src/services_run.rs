@@ -32,9 +32,20 @@ pub struct RunningService {
 /// `cargo build [--release] --workspace --bins`, output shown as it goes. Building every
 /// binary at once, exactly as `mesh/tribe` builds the launcher, keeps one feature
 /// resolution, so dependencies are compiled once rather than once per package set.
-pub async fn build(workspace: &Workspace, specs: &[&'static ServiceSpec], release: bool) -> anyhow::Result<()> {
+pub async fn build(
+    workspace: &Workspace,
+    specs: &[&'static ServiceSpec],
+    release: bool,
+) -> anyhow::Result<()> {
     let profile = if release { "release" } else { "debug" };
-    ui::step(format!("building {} ({profile})", specs.iter().map(|s| s.package).collect::<Vec<_>>().join(", ")));
+    ui::step(format!(
+        "building {} ({profile})",
+        specs
+            .iter()
+            .map(|s| s.package)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.current_dir(&workspace.root).arg("build");
     if release {
@@ -61,11 +72,21 @@ pub fn service_env(spec: &ServiceSpec, keys: &Keys, engines: &Engines) -> Vec<(S
     let prefix = spec.env_prefix;
     let path = |p: &std::path::Path| p.display().to_string();
     let mut env = vec![
-        (format!("{prefix}_LISTEN_ADDR"), spec.listen_addr().to_string()),
+        (
+            format!("{prefix}_LISTEN_ADDR"),
+            spec.listen_addr().to_string(),
+        ),
         ("TRIBE_JWKS_FILE".into(), path(&keys.jwks)),
         ("TRIBE_KAFKA_BROKERS".into(), engines.kafka_brokers.clone()),
-        ("TRIBE_REDIS_URL".into(), tribe_kit::config::var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into())),
-        ("TRIBE_PAGE_TOKEN_SECRET".into(), keys.page_token_secret.clone()),
+        (
+            "TRIBE_REDIS_URL".into(),
+            tribe_kit::config::var("TRIBE_REDIS_URL")
+                .unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+        ),
+        (
+            "TRIBE_PAGE_TOKEN_SECRET".into(),
+            keys.page_token_secret.clone(),
+        ),
     ];
     if let Some(url) = crate::migrate::database_url(spec) {
         env.push((format!("{prefix}_DATABASE_URL"), url));
@@ -79,13 +100,27 @@ pub fn service_env(spec: &ServiceSpec, keys: &Keys, engines: &Engines) -> Vec<(S
         env.push((format!("{prefix}_SCYLLA_REPLICATION"), "1".into()));
     }
     if spec.issues_user_tokens {
-        env.push(("TRIBE_USER_SIGNING_KEY_FILE".into(), path(&keys.user_signing_key)));
+        env.push((
+            "TRIBE_USER_SIGNING_KEY_FILE".into(),
+            path(&keys.user_signing_key),
+        ));
     }
     // Where the services it calls listen: TRIBE_<SVC>_<DEPENDENCY>_URL.
-    for dependency in spec.calls.iter().filter_map(|name| ServiceSpec::by_name(name)) {
-        env.push((format!("{prefix}_{}_URL", dependency.name.to_uppercase()), format!("http://{}", dependency.listen_addr())));
+    for dependency in spec
+        .calls
+        .iter()
+        .filter_map(|name| ServiceSpec::by_name(name))
+    {
+        env.push((
+            format!("{prefix}_{}_URL", dependency.name.to_uppercase()),
+            format!("http://{}", dependency.listen_addr()),
+        ));
     }
-    env.extend(spec.local_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env.extend(
+        spec.local_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     if std::env::var_os("RUST_LOG").is_none() {
         env.push(("RUST_LOG".into(), "info".into()));
     }
@@ -102,17 +137,37 @@ pub async fn start(
     release: bool,
 ) -> anyhow::Result<RunningService> {
     let binary = workspace.binary(spec, release);
-    anyhow::ensure!(binary.is_file(), "{} is not built (run without --no-build)", binary.display());
+    anyhow::ensure!(
+        binary.is_file(),
+        "{} is not built (run without --no-build)",
+        binary.display()
+    );
     let addr = spec.listen_addr();
-    anyhow::ensure!(!health::tcp_open(addr).await, "{addr} is already in use; is another mesh running? (tribe status)");
+    anyhow::ensure!(
+        !health::tcp_open(addr).await,
+        "{addr} is already in use; is another mesh running? (tribe status)"
+    );
     let log = state.log_file(spec.name);
     let mut command = Command::new(&binary);
-    command.current_dir(&workspace.root).envs(service_env(spec, keys, engines));
-    let child = procs::spawn_logged(command, &log).with_context(|| format!("start {}", binary.display()))?;
+    command
+        .current_dir(&workspace.root)
+        .envs(service_env(spec, keys, engines));
+    let child = procs::spawn_logged(command, &log)
+        .with_context(|| format!("start {}", binary.display()))?;
     let pid = child.id().unwrap_or_default();
     let pid_file = PidFile::write(state.pid_file(spec.name), pid, &binary)?;
-    ui::ok(format!("{} started (pid {pid}, {addr}, log {})", spec.name, log.display()));
-    Ok(RunningService { spec, addr, log, child, pid_file })
+    ui::ok(format!(
+        "{} started (pid {pid}, {addr}, log {})",
+        spec.name,
+        log.display()
+    ));
+    Ok(RunningService {
+        spec,
+        addr,
+        log,
+        child,
+        pid_file,
+    })
 }
 
 impl RunningService {
@@ -135,7 +190,11 @@ impl RunningService {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        anyhow::bail!("{} not SERVING after {HEALTHY_TIMEOUT:?} (last: {last}); see {}", self.spec.name, self.log.display())
+        anyhow::bail!(
+            "{} not SERVING after {HEALTHY_TIMEOUT:?} (last: {last}); see {}",
+            self.spec.name,
+            self.log.display()
+        )
     }
 
     /// The exit status if the process has ended.

@@ -17,8 +17,10 @@ pub struct State {
 impl State {
     /// `$TRIBE_STATE_DIR`, else `<workspace>/.tribe`.
     pub fn locate(workspace: &Path) -> Self {
-        let root =
-            std::env::var_os("TRIBE_STATE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| workspace.join(".tribe"));
+        let root = std::env::var_os("TRIBE_STATE_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace.join(".tribe"));
         Self { root }
     }
 
@@ -51,7 +53,14 @@ impl State {
 
     /// Creates every directory (idempotent).
     pub fn ensure(&self) -> anyhow::Result<()> {
-        for dir in [self.root.clone(), self.keys(), self.logs(), self.kafka(), self.envoy(), self.run()] {
+        for dir in [
+            self.root.clone(),
+            self.keys(),
+            self.logs(),
+            self.kafka(),
+            self.envoy(),
+            self.run(),
+        ] {
             std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
         }
         restrict(&self.keys(), 0o700)
@@ -76,7 +85,10 @@ pub struct Keys {
 
 impl Keys {
     pub fn service_key(&self, spec: &ServiceSpec) -> Option<&Path> {
-        self.service_keys.iter().find(|(n, _)| *n == spec.name).map(|(_, p)| p.as_path())
+        self.service_keys
+            .iter()
+            .find(|(n, _)| *n == spec.name)
+            .map(|(_, p)| p.as_path())
     }
 }
 
@@ -98,7 +110,10 @@ pub fn ensure_keys(state: &State) -> anyhow::Result<(Keys, Vec<String>)> {
     let mut service_keys = Vec::new();
     for spec in SERVICES {
         let file = format!("svc-{}.pem", spec.name);
-        let key = load(&file, &format!("{}{}.", tribe_kit::auth::SERVICE_KID_PREFIX, spec.name))?;
+        let key = load(
+            &file,
+            &format!("{}{}.", tribe_kit::auth::SERVICE_KID_PREFIX, spec.name),
+        )?;
         jwks.push(key.jwk().clone());
         service_keys.push((spec.name, dir.join(file)));
     }
@@ -106,22 +121,34 @@ pub fn ensure_keys(state: &State) -> anyhow::Result<(Keys, Vec<String>)> {
     let all = dir.join("jwks.json");
     write_if_changed(&all, &KeySet::from_jwks(jwks)?.to_json())?;
     let edge = dir.join("edge-jwks.json");
-    write_if_changed(&edge, &KeySet::from_jwks(vec![user.jwk().clone()])?.to_json())?;
+    write_if_changed(
+        &edge,
+        &KeySet::from_jwks(vec![user.jwk().clone()])?.to_json(),
+    )?;
 
     let secret_file = dir.join("page-token.secret");
     let page_token_secret = match std::fs::read_to_string(&secret_file) {
-        Ok(s) if s.trim().len() == 64 && s.trim().chars().all(|c| c.is_ascii_hexdigit()) => s.trim().to_string(),
+        Ok(s) if s.trim().len() == 64 && s.trim().chars().all(|c| c.is_ascii_hexdigit()) => {
+            s.trim().to_string()
+        }
         _ => {
             let bytes: [u8; 32] = rand::random();
             let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            std::fs::write(&secret_file, &hex).with_context(|| format!("write {}", secret_file.display()))?;
+            std::fs::write(&secret_file, &hex)
+                .with_context(|| format!("write {}", secret_file.display()))?;
             restrict(&secret_file, 0o600)?;
             created.push("page-token.secret".into());
             hex
         }
     };
 
-    let keys = Keys { user_signing_key: dir.join("user-signing.pem"), service_keys, jwks: all, edge_jwks: edge, page_token_secret };
+    let keys = Keys {
+        user_signing_key: dir.join("user-signing.pem"),
+        service_keys,
+        jwks: all,
+        edge_jwks: edge,
+        page_token_secret,
+    };
     Ok((keys, created))
 }
 
@@ -136,7 +163,8 @@ fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).with_context(|| format!("chmod {}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("chmod {}", path.display()))?;
     }
     #[cfg(not(unix))]
     let _ = (path, mode);

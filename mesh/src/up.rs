@@ -63,7 +63,11 @@ impl Mesh {
             }
             for service in &mut self.services {
                 if let Some(status) = service.exited() {
-                    return format!("{} exited ({status}):\n{}", service.spec.name, procs::tail(&service.log, 15));
+                    return format!(
+                        "{} exited ({status}):\n{}",
+                        service.spec.name,
+                        procs::tail(&service.log, 15)
+                    );
                 }
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -99,9 +103,17 @@ async fn start(root: &Path, options: &UpOptions, mesh: &mut Mesh) -> anyhow::Res
     let state = State::locate(root);
     ui::step(format!("state directory {}", state.root.display()));
     state.ensure()?;
-    for name in ["envoy"].into_iter().chain(SERVICES.iter().map(|s| s.name)).chain(["cql", "kafka"]) {
-        if let Some(pid) = procs::stop_leftover(&state.pid_file(name), Duration::from_secs(25)).await {
-            ui::note(format!("stopped {name} (pid {pid}) left over from an earlier run"));
+    for name in ["envoy"]
+        .into_iter()
+        .chain(SERVICES.iter().map(|s| s.name))
+        .chain(["cql", "kafka"])
+    {
+        if let Some(pid) =
+            procs::stop_leftover(&state.pid_file(name), Duration::from_secs(25)).await
+        {
+            ui::note(format!(
+                "stopped {name} (pid {pid}) left over from an earlier run"
+            ));
         }
     }
     ui::ok("keys, logs, engine data, envoy config, pid files");
@@ -113,7 +125,11 @@ async fn start(root: &Path, options: &UpOptions, mesh: &mut Mesh) -> anyhow::Res
     } else {
         ui::ok(format!("generated {}", created.join(", ")));
     }
-    ui::ok(format!("JWKS for services {}, for the edge {}", keys.jwks.display(), keys.edge_jwks.display()));
+    ui::ok(format!(
+        "JWKS for services {}, for the edge {}",
+        keys.jwks.display(),
+        keys.edge_jwks.display()
+    ));
 
     ui::step("services in this workspace");
     let workspace = Workspace::load(root)?;
@@ -122,13 +138,19 @@ async fn start(root: &Path, options: &UpOptions, mesh: &mut Mesh) -> anyhow::Res
         if workspace.has(spec) {
             ui::ok(format!("{} ({})", spec.name, spec.package));
         } else {
-            ui::note(format!("skipping {}: package {} is not in the workspace yet", spec.name, spec.package));
+            ui::note(format!(
+                "skipping {}: package {} is not in the workspace yet",
+                spec.name, spec.package
+            ));
         }
     }
 
     migrate::run(root, &migrate::services_to_migrate(&workspace)).await?;
     let kafka = Engine::kafka(root, &state).await?;
-    let mut engines = Engines { kafka_brokers: kafka.addr.to_string(), cql_nodes: None };
+    let mut engines = Engines {
+        kafka_brokers: kafka.addr.to_string(),
+        cql_nodes: None,
+    };
     mesh.kafka = Some(kafka);
     if options.cql {
         let cql = Engine::cql(root, &state).await?;
@@ -159,19 +181,29 @@ async fn start_services(
     }
     ui::step("starting services");
     for spec in present {
-        let service = services_run::start(workspace, state, spec, keys, engines, options.release).await?;
+        let service =
+            services_run::start(workspace, state, spec, keys, engines, options.release).await?;
         mesh.services.push(service);
     }
     ui::step("waiting for grpc.health.v1 SERVING");
     for service in &mut mesh.services {
         let took = service.wait_serving().await?;
-        ui::ok(format!("{} SERVING on {} after {:.1}s", service.spec.grpc_service, service.addr, took.as_secs_f32()));
+        ui::ok(format!(
+            "{} SERVING on {} after {:.1}s",
+            service.spec.grpc_service,
+            service.addr,
+            took.as_secs_f32()
+        ));
     }
     Ok(())
 }
 
 fn edge_params(keys: &Keys, options: &UpOptions, mesh: &Mesh) -> anyhow::Result<EnvoyParams> {
-    let upstreams = mesh.services.iter().filter_map(|s| s.spec.upstream(s.addr)).collect();
+    let upstreams = mesh
+        .services
+        .iter()
+        .filter_map(|s| s.spec.upstream(s.addr))
+        .collect();
     let mut params = EnvoyParams::new(
         SocketAddr::from(([127, 0, 0, 1], options.edge_port)),
         SocketAddr::from(([127, 0, 0, 1], options.admin_port)),
@@ -179,45 +211,91 @@ fn edge_params(keys: &Keys, options: &UpOptions, mesh: &Mesh) -> anyhow::Result<
         upstreams,
     );
     if let Some(origins) = tribe_kit::config::var("TRIBE_CORS_ORIGINS") {
-        params.cors_origins = origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
+        params.cors_origins = origins
+            .split(',')
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
     }
     params.global_rps = tribe_kit::config::parse_or("TRIBE_EDGE_RPS", params.global_rps)?;
     params.auth_rpm = tribe_kit::config::parse_or("TRIBE_EDGE_AUTH_RPM", params.auth_rpm)?;
     Ok(params)
 }
 
-async fn start_envoy(state: &State, keys: &Keys, options: &UpOptions, mesh: &mut Mesh) -> anyhow::Result<()> {
+async fn start_envoy(
+    state: &State,
+    keys: &Keys,
+    options: &UpOptions,
+    mesh: &mut Mesh,
+) -> anyhow::Result<()> {
     let params = edge_params(keys, options, mesh)?;
-    ui::step(format!("envoy edge on {} (admin {})", params.listen, params.admin));
+    ui::step(format!(
+        "envoy edge on {} (admin {})",
+        params.listen, params.admin
+    ));
     for addr in [params.listen, params.admin] {
-        anyhow::ensure!(!crate::health::tcp_open(addr).await, "{addr} is already in use; is another mesh running? (tribe status)");
+        anyhow::ensure!(
+            !crate::health::tcp_open(addr).await,
+            "{addr} is already in use; is another mesh running? (tribe status)"
+        );
     }
     let binary = envoy_binary();
-    anyhow::ensure!(binary.is_file(), "envoy not found at {} (run mesh/setup.sh envoy)", binary.display());
-    let envoy = EnvoyProcess::start(&binary, &params, &state.envoy()).await.context("start envoy")?;
+    anyhow::ensure!(
+        binary.is_file(),
+        "envoy not found at {} (run mesh/setup.sh envoy)",
+        binary.display()
+    );
+    let envoy = EnvoyProcess::start(&binary, &params, &state.envoy())
+        .await
+        .context("start envoy")?;
     ui::ok(format!(
         "admin /ready: LIVE (pid {}, config {}, log {})",
         envoy.pid().unwrap_or_default(),
         state.envoy().join("envoy.yaml").display(),
         state.envoy().join("envoy.log").display()
     ));
-    let pid_file = PidFile::write(state.pid_file("envoy"), envoy.pid().unwrap_or_default(), &binary)?;
+    let pid_file = PidFile::write(
+        state.pid_file("envoy"),
+        envoy.pid().unwrap_or_default(),
+        &binary,
+    )?;
     mesh.envoy = Some((envoy, pid_file));
     Ok(())
 }
 
 fn print_endpoints(state: &State, mesh: &Mesh, options: &UpOptions) {
     ui::step("TrainerTribe is up (Ctrl-C stops everything)");
-    ui::detail(format!("edge      127.0.0.1:{}  gRPC (h2c) and gRPC-Web (HTTP/1.1, h2c); GET /healthz", options.edge_port));
-    ui::detail(format!("admin     http://127.0.0.1:{}/ (loopback only)", options.admin_port));
+    ui::detail(format!(
+        "edge      127.0.0.1:{}  gRPC (h2c) and gRPC-Web (HTTP/1.1, h2c); GET /healthz",
+        options.edge_port
+    ));
+    ui::detail(format!(
+        "admin     http://127.0.0.1:{}/ (loopback only)",
+        options.admin_port
+    ));
     for s in &mesh.services {
-        ui::detail(format!("{:<9} {}  direct, with reflection; log {}", s.spec.name, s.addr, s.log.display()));
+        ui::detail(format!(
+            "{:<9} {}  direct, with reflection; log {}",
+            s.spec.name,
+            s.addr,
+            s.log.display()
+        ));
     }
     for engine in [&mesh.kafka, &mesh.cql].into_iter().flatten() {
-        let what = if engine.name == "kafka" { "Apache Kafka" } else { "CQL (content timelines, messages)" };
-        ui::detail(format!("{:<9} {}  {what}; data {}", engine.name, engine.addr, engine.storage));
+        let what = if engine.name == "kafka" {
+            "Apache Kafka"
+        } else {
+            "CQL (content timelines, messages)"
+        };
+        ui::detail(format!(
+            "{:<9} {}  {what}; data {}",
+            engine.name, engine.addr, engine.storage
+        ));
     }
-    ui::detail(format!("postgres  {}   redis 127.0.0.1:6379", tribe_kit::db::redact(&migrate::server_url())));
+    ui::detail(format!(
+        "postgres  {}   redis 127.0.0.1:6379",
+        tribe_kit::db::redact(&migrate::server_url())
+    ));
     ui::detail(format!("state     {}", state.root.display()));
     if mesh.services.iter().any(|s| s.spec.name == "user") {
         ui::detail("");
@@ -228,6 +306,8 @@ fn print_endpoints(state: &State, mesh: &Mesh, options: &UpOptions) {
              http://127.0.0.1:{}/trainertribe.user.v1.UserService/Register",
             options.edge_port
         ));
-        ui::detail("  more in README.md (Calling the API); services answer reflection directly on their ports");
+        ui::detail(
+            "  more in README.md (Calling the API); services answer reflection directly on their ports",
+        );
     }
 }

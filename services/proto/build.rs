@@ -22,7 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let encoded = prost::Message::encode_to_vec(&descriptors);
     std::fs::write(out_dir.join("trainertribe_descriptor.bin"), encoded)?;
 
-    tonic_prost_build::configure().build_client(true).build_server(true).include_file("trainertribe.rs").compile_fds(descriptors)?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .include_file("trainertribe.rs")
+        .compile_fds(descriptors)?;
     Ok(())
 }
 

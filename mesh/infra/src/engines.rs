@@ -40,7 +40,10 @@ impl EngineProcess {
         let mut command = Command::new("bash");
         command.current_dir(root).arg(&script).arg(run).args(args);
         let child = procs::spawn_logged(command, log).with_context(|| format!("start {run}"))?;
-        Ok(Self { child, log: log.to_path_buf() })
+        Ok(Self {
+            child,
+            log: log.to_path_buf(),
+        })
     }
 
     /// Waits until `addr` accepts connections; `progress` is called every 10 s. Fails with
@@ -63,7 +66,10 @@ impl EngineProcess {
             let waited = started.elapsed();
             if waited >= timeout {
                 procs::terminate(&mut self.child, Duration::from_secs(5)).await;
-                anyhow::bail!("did not answer on {addr} within {timeout:?}:\n{}", procs::tail(&self.log, 15));
+                anyhow::bail!(
+                    "did not answer on {addr} within {timeout:?}:\n{}",
+                    procs::tail(&self.log, 15)
+                );
             }
             if waited.as_secs() / 10 > reported {
                 reported = waited.as_secs() / 10;
@@ -84,4 +90,3 @@ impl EngineProcess {
         let _ = self.child.wait().await;
     }
 }
-

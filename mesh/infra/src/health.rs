@@ -14,15 +14,25 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Envoy's server state from admin `/ready` ("LIVE" when serving).
 pub async fn envoy_ready(admin: SocketAddr) -> anyhow::Result<String> {
-    let client = reqwest::Client::builder().no_proxy().timeout(PROBE_TIMEOUT).build()?;
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(PROBE_TIMEOUT)
+        .build()?;
     let response = client.get(format!("http://{admin}/ready")).send().await?;
     Ok(response.text().await?.trim().to_string())
 }
 
 /// The edge answers its own `/healthz` with 200.
 pub async fn edge_healthz(edge: SocketAddr) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().no_proxy().timeout(PROBE_TIMEOUT).build()?;
-    let status = client.get(format!("http://{edge}{}", crate::envoy::HEALTH_PATH)).send().await?.status();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(PROBE_TIMEOUT)
+        .build()?;
+    let status = client
+        .get(format!("http://{edge}{}", crate::envoy::HEALTH_PATH))
+        .send()
+        .await?
+        .status();
     anyhow::ensure!(status.is_success(), "GET /healthz answered {status}");
     Ok(())
 }
@@ -36,7 +46,9 @@ pub async fn grpc_health(addr: SocketAddr, service: &str) -> anyhow::Result<Serv
         .await
         .with_context(|| format!("connect {addr}"))?;
     let response = HealthClient::new(channel)
-        .check(HealthCheckRequest { service: service.to_string() })
+        .check(HealthCheckRequest {
+            service: service.to_string(),
+        })
         .await
         .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?;
     Ok(response.into_inner().status())
@@ -44,7 +56,10 @@ pub async fn grpc_health(addr: SocketAddr, service: &str) -> anyhow::Result<Serv
 
 /// Whether something accepts TCP connections on `addr`.
 pub async fn tcp_open(addr: SocketAddr) -> bool {
-    matches!(tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await,
+        Ok(Ok(_))
+    )
 }
 
 /// Redis answers PING with PONG.
@@ -54,10 +69,16 @@ pub async fn redis_ping(addr: SocketAddr) -> anyhow::Result<()> {
         stream.write_all(b"PING\r\n").await?;
         let mut buf = [0u8; 64];
         let n = stream.read(&mut buf).await?;
-        anyhow::ensure!(buf[..n].starts_with(b"+PONG"), "unexpected reply {:?}", String::from_utf8_lossy(&buf[..n]));
+        anyhow::ensure!(
+            buf[..n].starts_with(b"+PONG"),
+            "unexpected reply {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
         Ok(())
     };
-    tokio::time::timeout(PROBE_TIMEOUT, probe).await.context("timed out")?
+    tokio::time::timeout(PROBE_TIMEOUT, probe)
+        .await
+        .context("timed out")?
 }
 
 /// PostgreSQL accepts a connection and a query at `url`.
@@ -70,5 +91,7 @@ pub async fn postgres(url: &str) -> anyhow::Result<()> {
         conn.close().await?;
         anyhow::Ok(())
     };
-    tokio::time::timeout(PROBE_TIMEOUT, probe).await.context("timed out")?
+    tokio::time::timeout(PROBE_TIMEOUT, probe)
+        .await
+        .context("timed out")?
 }

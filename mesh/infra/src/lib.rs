@@ -18,5 +18,9 @@ pub fn workspace_root() -> PathBuf {
         return PathBuf::from(root);
     }
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().and_then(|mesh| mesh.parent()).map(PathBuf::from).unwrap_or(manifest)
+    manifest
+        .parent()
+        .and_then(|mesh| mesh.parent())
+        .map(PathBuf::from)
+        .unwrap_or(manifest)
 }

@@ -39,7 +39,11 @@ pub async fn terminate(child: &mut Child, grace: Duration) -> Option<ExitStatus>
 
 /// Opens `path` for appending (creating it), for a child's stdout/stderr.
 pub fn log_sink(path: &Path) -> anyhow::Result<(Stdio, Stdio)> {
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("open log {}", path.display()))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("open log {}", path.display()))?;
     let err = file.try_clone()?;
     Ok((Stdio::from(file), Stdio::from(err)))
 }
@@ -49,7 +53,11 @@ pub fn log_sink(path: &Path) -> anyhow::Result<(Stdio, Stdio)> {
 /// children in order.
 pub fn spawn_logged(mut command: Command, log: &Path) -> anyhow::Result<Child> {
     let (out, err) = log_sink(log)?;
-    command.stdin(Stdio::null()).stdout(out).stderr(err).kill_on_drop(true);
+    command
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .kill_on_drop(true);
     #[cfg(unix)]
     command.process_group(0);
     command.spawn().context("spawn")
@@ -70,7 +78,8 @@ pub struct PidFile {
 
 impl PidFile {
     pub fn write(path: PathBuf, pid: u32, program: &Path) -> anyhow::Result<Self> {
-        std::fs::write(&path, format!("{pid}\n{}\n", program.display())).with_context(|| format!("write {}", path.display()))?;
+        std::fs::write(&path, format!("{pid}\n{}\n", program.display()))
+            .with_context(|| format!("write {}", path.display()))?;
         Ok(Self { path })
     }
 
@@ -88,7 +97,10 @@ pub async fn stop_leftover(pid_file: &Path, grace: Duration) -> Option<u32> {
     let pid: u32 = lines.next()?.trim().parse().ok()?;
     let program = lines.next()?.trim().to_string();
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let argv0 = cmdline.split(|b| *b == 0).next().map(|s| String::from_utf8_lossy(s).into_owned())?;
+    let argv0 = cmdline
+        .split(|b| *b == 0)
+        .next()
+        .map(|s| String::from_utf8_lossy(s).into_owned())?;
     // The pid may have been reused by an unrelated process: only touch our program.
     let name = |p: &str| Path::new(p).file_name().map(|n| n.to_owned());
     if argv0 != program && name(&argv0) != name(&program) {

@@ -43,13 +43,25 @@ pub struct GrpcWeb {
 
 impl GrpcWeb {
     pub fn new(base: &str, connections: usize) -> anyhow::Result<Self> {
-        let http =
-            reqwest::Client::builder().no_proxy().http1_only().tcp_nodelay(true).pool_max_idle_per_host(connections.max(1) * 64).build()?;
-        Ok(Self { http, base: base.trim_end_matches('/').to_string() })
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .http1_only()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(connections.max(1) * 64)
+            .build()?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+        })
     }
 
     /// Calls `path` with `message`; Ok when grpc-status is 0 and a message came back.
-    pub async fn call<M: prost::Message>(&self, path: &str, message: &M, token: Option<&str>) -> Result<(), tonic::Code> {
+    pub async fn call<M: prost::Message>(
+        &self,
+        path: &str,
+        message: &M,
+        token: Option<&str>,
+    ) -> Result<(), tonic::Code> {
         let body = message.encode_to_vec();
         let mut framed = Vec::with_capacity(body.len() + 5);
         framed.push(0u8);
@@ -65,11 +77,18 @@ impl GrpcWeb {
             builder = builder.header("authorization", format!("Bearer {token}"));
         }
         let response = builder.send().await.map_err(|_| tonic::Code::Unavailable)?;
-        let header_status = response.headers().get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i32>().ok());
+        let header_status = response
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i32>().ok());
         if !response.status().is_success() {
             return Err(tonic::Code::Unavailable);
         }
-        let bytes = response.bytes().await.map_err(|_| tonic::Code::Unavailable)?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|_| tonic::Code::Unavailable)?;
         let mut status = header_status;
         let mut rest = bytes.as_ref();
         while rest.len() >= 5 {

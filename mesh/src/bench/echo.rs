@@ -20,8 +20,13 @@ struct Echo;
 
 #[tonic::async_trait]
 impl EchoService for Echo {
-    async fn echo(&self, request: tonic::Request<EchoRequest>) -> Result<tonic::Response<EchoResponse>, tonic::Status> {
-        Ok(tonic::Response::new(EchoResponse { payload: request.into_inner().payload }))
+    async fn echo(
+        &self,
+        request: tonic::Request<EchoRequest>,
+    ) -> Result<tonic::Response<EchoResponse>, tonic::Status> {
+        Ok(tonic::Response::new(EchoResponse {
+            payload: request.into_inner().payload,
+        }))
     }
 }
 
@@ -68,7 +73,11 @@ where
         let _ = stopped.await;
     });
     let task = tokio::spawn(serve(listener, shutdown));
-    Ok(Spawned { addr, stop: Some(stop), task })
+    Ok(Spawned {
+        addr,
+        stop: Some(stop),
+        task,
+    })
 }
 
 /// Bare tonic: the echo plus `grpc.health.v1` (a separate route, so Envoy's active health
@@ -76,7 +85,9 @@ where
 pub async fn spawn_bare() -> anyhow::Result<Spawned> {
     spawn(|listener, shutdown| async move {
         let (reporter, health) = tonic_health::server::health_reporter();
-        reporter.set_service_status(ECHO_SERVICE, tonic_health::ServingStatus::Serving).await;
+        reporter
+            .set_service_status(ECHO_SERVICE, tonic_health::ServingStatus::Serving)
+            .await;
         tonic::transport::Server::builder()
             .add_service(EchoServiceServer::new(Echo))
             .add_service(health)

@@ -66,11 +66,16 @@ struct Recorder {
 
 impl Recorder {
     fn new() -> Self {
-        Self { histogram: new_histogram(), ok: 0, errors: BTreeMap::new() }
+        Self {
+            histogram: new_histogram(),
+            ok: 0,
+            errors: BTreeMap::new(),
+        }
     }
 
     fn record(&mut self, latency: Duration, outcome: Result<(), tonic::Code>) {
-        self.histogram.saturating_record((latency.as_micros() as u64).max(1));
+        self.histogram
+            .saturating_record((latency.as_micros() as u64).max(1));
         match outcome {
             Ok(()) => self.ok += 1,
             Err(code) => *self.errors.entry(format!("{code:?}")).or_default() += 1,
@@ -97,22 +102,42 @@ struct Progress {
 pub async fn run(label: &str, call: CallFn, options: LoadOptions) -> Measured {
     let progress = Arc::new(Progress::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let printer = options.progress.then(|| tokio::spawn(print_progress(label.to_string(), progress.clone(), stop.clone(), options)));
+    let printer = options.progress.then(|| {
+        tokio::spawn(print_progress(
+            label.to_string(),
+            progress.clone(),
+            stop.clone(),
+            options,
+        ))
+    });
     let start = Instant::now();
     let record_from = start + options.warmup;
     let end = record_from + options.duration;
     let recorder = match options.mode {
-        Mode::Closed { concurrency } => closed(call, concurrency.max(1), record_from, end, progress).await,
+        Mode::Closed { concurrency } => {
+            closed(call, concurrency.max(1), record_from, end, progress).await
+        }
         Mode::Open { rate } => open(call, rate, start, record_from, end, progress).await,
     };
     stop.store(true, Ordering::Relaxed);
     if let Some(printer) = printer {
         let _ = printer.await;
     }
-    Measured { histogram: recorder.histogram, ok: recorder.ok, errors: recorder.errors, elapsed: options.duration }
+    Measured {
+        histogram: recorder.histogram,
+        ok: recorder.ok,
+        errors: recorder.errors,
+        elapsed: options.duration,
+    }
 }
 
-async fn closed(call: CallFn, concurrency: usize, record_from: Instant, end: Instant, progress: Arc<Progress>) -> Recorder {
+async fn closed(
+    call: CallFn,
+    concurrency: usize,
+    record_from: Instant,
+    end: Instant,
+    progress: Arc<Progress>,
+) -> Recorder {
     let workers: Vec<_> = (0..concurrency)
         .map(|w| {
             let call = call.clone();
@@ -148,7 +173,14 @@ async fn closed(call: CallFn, concurrency: usize, record_from: Instant, end: Ins
     total
 }
 
-async fn open(call: CallFn, rate: f64, start: Instant, record_from: Instant, end: Instant, progress: Arc<Progress>) -> Recorder {
+async fn open(
+    call: CallFn,
+    rate: f64,
+    start: Instant,
+    record_from: Instant,
+    end: Instant,
+    progress: Arc<Progress>,
+) -> Recorder {
     let period = Duration::from_secs_f64(1.0 / rate.max(0.001));
     let shared = Arc::new(Mutex::new(Recorder::new()));
     let mut tasks = tokio::task::JoinSet::new();
@@ -196,7 +228,12 @@ async fn open(call: CallFn, rate: f64, start: Instant, record_from: Instant, end
     }
 }
 
-async fn print_progress(label: String, progress: Arc<Progress>, stop: Arc<AtomicBool>, options: LoadOptions) {
+async fn print_progress(
+    label: String,
+    progress: Arc<Progress>,
+    stop: Arc<AtomicBool>,
+    options: LoadOptions,
+) {
     use std::io::{IsTerminal as _, Write as _};
     // On a terminal the line is rewritten in place; in a log, one line every 2 s.
     let tty = std::io::stderr().is_terminal();
@@ -216,7 +253,11 @@ async fn print_progress(label: String, progress: Arc<Progress>, stop: Arc<Atomic
         let rate = (done - last) as f64 / now.duration_since(last_at).as_secs_f64().max(1e-3);
         (last, last_at) = (done, now);
         let elapsed = now.duration_since(start);
-        let phase = if elapsed < options.warmup { "warm-up" } else { "measure" };
+        let phase = if elapsed < options.warmup {
+            "warm-up"
+        } else {
+            "measure"
+        };
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,

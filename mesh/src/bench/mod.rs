@@ -31,13 +31,31 @@ pub const BASELINE: &str = "echo-bare";
 /// Every scenario, in the order `all` runs them, with what it measures.
 pub const SCENARIOS: &[(&str, &str)] = &[
     ("echo-bare", "bare tonic echo, no middleware (the baseline)"),
-    ("echo-kit", "the echo behind the full kit stack (gRPC-Web layer, load shed, limits, JWT auth)"),
-    ("echo-envoy", "the bare echo through Envoy, native gRPC (jwt_authn, rate limit, router)"),
-    ("echo-envoy-web", "the bare echo through Envoy, gRPC-Web over HTTP/1.1"),
-    ("login", "Login of seeded users, direct (argon2id dominates by design)"),
+    (
+        "echo-kit",
+        "the echo behind the full kit stack (gRPC-Web layer, load shed, limits, JWT auth)",
+    ),
+    (
+        "echo-envoy",
+        "the bare echo through Envoy, native gRPC (jwt_authn, rate limit, router)",
+    ),
+    (
+        "echo-envoy-web",
+        "the bare echo through Envoy, gRPC-Web over HTTP/1.1",
+    ),
+    (
+        "login",
+        "Login of seeded users, direct (argon2id dominates by design)",
+    ),
     ("get-user", "GetUser by id, direct"),
-    ("follow", "FollowUser (idempotent writes + outbox row), direct"),
-    ("list-followers", "ListFollowers first page of popular accounts, direct"),
+    (
+        "follow",
+        "FollowUser (idempotent writes + outbox row), direct",
+    ),
+    (
+        "list-followers",
+        "ListFollowers first page of popular accounts, direct",
+    ),
     ("login-envoy", "Login through Envoy"),
     ("get-user-envoy", "GetUser through Envoy"),
     ("follow-envoy", "FollowUser through Envoy"),
@@ -47,8 +65,23 @@ pub const SCENARIOS: &[(&str, &str)] = &[
 /// Groups accepted on the command line besides single scenario names.
 pub const GROUPS: &[(&str, &[&str])] = &[
     ("all", &[]),
-    ("baselines", &["echo-bare", "echo-kit", "echo-envoy", "echo-envoy-web"]),
-    ("user", &["login", "get-user", "follow", "list-followers", "login-envoy", "get-user-envoy", "follow-envoy", "list-followers-envoy"]),
+    (
+        "baselines",
+        &["echo-bare", "echo-kit", "echo-envoy", "echo-envoy-web"],
+    ),
+    (
+        "user",
+        &[
+            "login",
+            "get-user",
+            "follow",
+            "list-followers",
+            "login-envoy",
+            "get-user-envoy",
+            "follow-envoy",
+            "list-followers-envoy",
+        ],
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -74,7 +107,11 @@ pub struct BenchOptions {
 /// Expands group names, keeps the catalogue order, and always puts the baseline first.
 pub fn resolve(names: &[String]) -> anyhow::Result<Vec<&'static str>> {
     let mut wanted: Vec<&str> = Vec::new();
-    let names: Vec<&str> = if names.is_empty() { vec!["all"] } else { names.iter().map(String::as_str).collect() };
+    let names: Vec<&str> = if names.is_empty() {
+        vec!["all"]
+    } else {
+        names.iter().map(String::as_str).collect()
+    };
     for name in names {
         if let Some((_, members)) = GROUPS.iter().find(|(g, _)| *g == name) {
             if members.is_empty() {
@@ -85,12 +122,20 @@ pub fn resolve(names: &[String]) -> anyhow::Result<Vec<&'static str>> {
         } else if SCENARIOS.iter().any(|(s, _)| *s == name) {
             wanted.push(name);
         } else {
-            let known: Vec<&str> = SCENARIOS.iter().map(|(s, _)| *s).chain(GROUPS.iter().map(|(g, _)| *g)).collect();
+            let known: Vec<&str> = SCENARIOS
+                .iter()
+                .map(|(s, _)| *s)
+                .chain(GROUPS.iter().map(|(g, _)| *g))
+                .collect();
             anyhow::bail!("unknown scenario {name:?}; known: {}", known.join(", "));
         }
     }
     wanted.push(BASELINE);
-    Ok(SCENARIOS.iter().map(|(s, _)| *s).filter(|s| wanted.contains(s)).collect())
+    Ok(SCENARIOS
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| wanted.contains(s))
+        .collect())
 }
 
 fn is_user(scenario: &str) -> bool {
@@ -105,7 +150,9 @@ fn via_envoy(scenario: &str) -> bool {
 pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
     let scenarios = resolve(&options.scenarios)?;
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let load_label = match options.mode {
         Mode::Closed { concurrency } => format!("closed(c={concurrency})"),
         Mode::Open { rate } => format!("open(r={rate:.0}/s)"),
@@ -119,17 +166,34 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
     let dir = tempfile::tempdir()?;
     let issuer = Arc::new(KeyPair::generate("")?);
     let token = TokenSigner::new(issuer.clone(), DEFAULT_ISSUER)
-        .access_token(DEFAULT_AUDIENCE, &uuid::Uuid::now_v7().to_string(), vec!["user".into()], "free", "bench", Duration::from_secs(3600))
+        .access_token(
+            DEFAULT_AUDIENCE,
+            &uuid::Uuid::now_v7().to_string(),
+            vec!["user".into()],
+            "free",
+            "bench",
+            Duration::from_secs(3600),
+        )
         .map_err(|e| anyhow::anyhow!("mint the bench token: {e:?}"))?
         .0;
     let bare = echo::spawn_bare().await?;
     let kit = echo::spawn_kit(&issuer).await?;
-    ui::ok(format!("bare echo on {}, kit echo on {}", bare.addr, kit.addr));
+    ui::ok(format!(
+        "bare echo on {}, kit echo on {}",
+        bare.addr, kit.addr
+    ));
 
     let user_env = if scenarios.iter().any(|s| is_user(s)) {
         ui::step("bench: user service");
-        let env = user::UserEnv::prepare(&options.user, &issuer, dir.path(), concurrency.clamp(1, 32)).await?;
-        ui::ok(format!("user service at {} with {} seeded users, {} sessions", env.url, env.ids.len(), env.sessions.len()));
+        let env =
+            user::UserEnv::prepare(&options.user, &issuer, dir.path(), concurrency.clamp(1, 32))
+                .await?;
+        ui::ok(format!(
+            "user service at {} with {} seeded users, {} sessions",
+            env.url,
+            env.ids.len(),
+            env.sessions.len()
+        ));
         Some(env)
     } else {
         None
@@ -147,41 +211,99 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
             streaming_methods: vec![],
         }];
         if let (Some(env), UserTarget::InProcess { .. }) = (&user_env, &options.user) {
-            let addr = env.url.trim_start_matches("http://").parse().context("user service address")?;
-            let spec = crate::services::ServiceSpec::by_name("user").context("user service spec")?;
+            let addr = env
+                .url
+                .trim_start_matches("http://")
+                .parse()
+                .context("user service address")?;
+            let spec =
+                crate::services::ServiceSpec::by_name("user").context("user service spec")?;
             upstreams.extend(spec.upstream(addr));
         }
-        std::fs::write(dir.path().join("edge-jwks.json"), KeySet::from_jwks(vec![issuer.jwk().clone()])?.to_json())?;
-        let mut params = EnvoyParams::new(free_addr()?, free_addr()?, dir.path().join("edge-jwks.json"), upstreams);
+        std::fs::write(
+            dir.path().join("edge-jwks.json"),
+            KeySet::from_jwks(vec![issuer.jwk().clone()])?.to_json(),
+        )?;
+        let mut params = EnvoyParams::new(
+            free_addr()?,
+            free_addr()?,
+            dir.path().join("edge-jwks.json"),
+            upstreams,
+        );
         // The edge's abuse limits would cap the measurement, not the stack.
         params.global_rps = 10_000_000;
         params.auth_rpm = 100_000_000;
         let binary = crate::envoy::envoy_binary();
-        anyhow::ensure!(binary.is_file(), "envoy binary missing at {} (run mesh/setup.sh envoy)", binary.display());
+        anyhow::ensure!(
+            binary.is_file(),
+            "envoy binary missing at {} (run mesh/setup.sh envoy)",
+            binary.display()
+        );
         let process = EnvoyProcess::start(&binary, &params, &dir.path().join("envoy")).await?;
         ui::ok(format!("envoy on {}", process.listen_addr()));
         envoy = Some(process);
     }
-    let own_edge = envoy.as_ref().map(|e| format!("http://{}", e.listen_addr()));
+    let own_edge = envoy
+        .as_ref()
+        .map(|e| format!("http://{}", e.listen_addr()));
 
-    ui::step(format!("bench: {} scenarios, {load_label}, warm-up {:?}, {:?} each", scenarios.len(), options.warmup, options.duration));
-    let load = LoadOptions { mode: options.mode, warmup: options.warmup, duration: options.duration, progress: options.progress };
+    ui::step(format!(
+        "bench: {} scenarios, {load_label}, warm-up {:?}, {:?} each",
+        scenarios.len(),
+        options.warmup,
+        options.duration
+    ));
+    let load = LoadOptions {
+        mode: options.mode,
+        warmup: options.warmup,
+        duration: options.duration,
+        progress: options.progress,
+    };
     let payload = vec![0x5a_u8; options.payload];
     let mut results = Vec::new();
     for scenario in &scenarios {
         let call: CallFn = match *scenario {
-            "echo-bare" => echo_call(clients::channels(&bare.url(), options.connections).await?, payload.clone(), None),
-            "echo-kit" => echo_call(clients::channels(&kit.url(), options.connections).await?, payload.clone(), Some(token.clone())),
+            "echo-bare" => echo_call(
+                clients::channels(&bare.url(), options.connections).await?,
+                payload.clone(),
+                None,
+            ),
+            "echo-kit" => echo_call(
+                clients::channels(&kit.url(), options.connections).await?,
+                payload.clone(),
+                Some(token.clone()),
+            ),
             "echo-envoy" => {
                 let edge = own_edge.as_deref().context("no edge")?;
-                echo_call(clients::channels(edge, options.connections).await?, payload.clone(), Some(token.clone()))
+                echo_call(
+                    clients::channels(edge, options.connections).await?,
+                    payload.clone(),
+                    Some(token.clone()),
+                )
             }
             "echo-envoy-web" => {
-                let web = clients::GrpcWeb::new(own_edge.as_deref().context("no edge")?, options.connections)?;
+                let web = clients::GrpcWeb::new(
+                    own_edge.as_deref().context("no edge")?,
+                    options.connections,
+                )?;
                 let (payload, token) = (payload.clone(), token.clone());
                 Arc::new(move |_| {
-                    let (web, request, token) = (web.clone(), EchoRequest { payload: payload.clone() }, token.clone());
-                    async move { web.call("/trainertribe.bench.v1.EchoService/Echo", &request, Some(&token)).await }.boxed()
+                    let (web, request, token) = (
+                        web.clone(),
+                        EchoRequest {
+                            payload: payload.clone(),
+                        },
+                        token.clone(),
+                    );
+                    async move {
+                        web.call(
+                            "/trainertribe.bench.v1.EchoService/Echo",
+                            &request,
+                            Some(&token),
+                        )
+                        .await
+                    }
+                    .boxed()
                 })
             }
             user_scenario => {
@@ -195,7 +317,10 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
                 } else {
                     env.url.clone()
                 };
-                env.call(user_scenario.trim_end_matches("-envoy"), clients::channels(&url, options.connections).await?)?
+                env.call(
+                    user_scenario.trim_end_matches("-envoy"),
+                    clients::channels(&url, options.connections).await?,
+                )?
             }
         };
         let measured = load::run(scenario, call, load).await;
@@ -221,7 +346,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
             cores as f64 * 1000.0 / ms.max(0.001)
         ));
     }
-    if matches!(options.user, UserTarget::Running { .. }) && scenarios.iter().any(|s| is_user(s) && via_envoy(s)) {
+    if matches!(options.user, UserTarget::Running { .. })
+        && scenarios.iter().any(|s| is_user(s) && via_envoy(s))
+    {
         notes.push("user scenarios through `tribe up`'s edge are subject to its rate limits (RESOURCE_EXHAUSTED)".into());
     }
 
@@ -235,7 +362,14 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
     bare.stop().await;
     kit.stop().await;
 
-    let mut report = Report { started_at, host_cores: cores, baseline: BASELINE.into(), results, notes, argon2_verify_ms };
+    let mut report = Report {
+        started_at,
+        host_cores: cores,
+        baseline: BASELINE.into(),
+        results,
+        notes,
+        argon2_verify_ms,
+    };
     report.compute_ratios();
     println!();
     print!("{}", report.table());
@@ -250,12 +384,21 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-fn echo_call(channels: Vec<tonic::transport::Channel>, payload: Vec<u8>, token: Option<String>) -> CallFn {
+fn echo_call(
+    channels: Vec<tonic::transport::Channel>,
+    payload: Vec<u8>,
+    token: Option<String>,
+) -> CallFn {
     let clients: Arc<Vec<EchoServiceClient<tonic::transport::Channel>>> =
         Arc::new(channels.into_iter().map(EchoServiceClient::new).collect());
     Arc::new(move |n| {
         let mut client = clients[n as usize % clients.len()].clone();
-        let request = clients::request(EchoRequest { payload: payload.clone() }, token.as_deref());
+        let request = clients::request(
+            EchoRequest {
+                payload: payload.clone(),
+            },
+            token.as_deref(),
+        );
         async move { client.echo(request).await.map(drop).map_err(|s| s.code()) }.boxed()
     })
 }

@@ -11,7 +11,10 @@ use futures::FutureExt;
 use sqlx::PgPool;
 use tonic::transport::Channel;
 use tribe_kit::auth::{KeyPair, KeySet};
-use tribe_kit::config::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig, WorkerConfig};
+use tribe_kit::config::{
+    AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DatabaseConfig, KafkaConfig, PageSecret,
+    RedisConfig, ServerConfig, WorkerConfig,
+};
 use tribe_proto::user::v1 as pb;
 use tribe_proto::user::v1::user_service_client::UserServiceClient;
 use uuid::Uuid;
@@ -28,7 +31,12 @@ pub enum UserTarget {
     /// Start `tribe_user::App` here on a fresh database: `database_url` if given (it is
     /// migrated and seeded), else a `bench_<uuid>` database created on `postgres_url` and
     /// dropped afterwards.
-    InProcess { database_url: Option<String>, postgres_url: String, users: usize, avg_follows: usize },
+    InProcess {
+        database_url: Option<String>,
+        postgres_url: String,
+        users: usize,
+        avg_follows: usize,
+    },
     /// A running user service (`tribe up`) whose database `tribe seed` filled.
     Running { url: String, database_url: String },
 }
@@ -49,32 +57,67 @@ pub struct UserEnv {
 
 impl std::fmt::Debug for UserEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserEnv").field("url", &self.url).field("users", &self.ids.len()).finish_non_exhaustive()
+        f.debug_struct("UserEnv")
+            .field("url", &self.url)
+            .field("users", &self.ids.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl UserEnv {
     /// Starts or reaches the user service; `issuer` signs its tokens when in process and
     /// `keys_dir` receives its key files.
-    pub async fn prepare(target: &UserTarget, issuer: &KeyPair, keys_dir: &Path, sessions: usize) -> anyhow::Result<Self> {
+    pub async fn prepare(
+        target: &UserTarget,
+        issuer: &KeyPair,
+        keys_dir: &Path,
+        sessions: usize,
+    ) -> anyhow::Result<Self> {
         let (url, pool, server, owned_database) = match target {
-            UserTarget::InProcess { database_url, postgres_url, users, avg_follows } => {
+            UserTarget::InProcess {
+                database_url,
+                postgres_url,
+                users,
+                avg_follows,
+            } => {
                 let (database_url, owned) = match database_url {
                     Some(url) => (url.clone(), None),
                     None => {
                         let name = format!("bench_{}", Uuid::new_v4().simple());
                         tribe_kit::db::ensure_database(postgres_url, &name).await?;
-                        (with_database(postgres_url, &name), Some((postgres_url.clone(), name)))
+                        (
+                            with_database(postgres_url, &name),
+                            Some((postgres_url.clone(), name)),
+                        )
                     }
                 };
                 let pool = tribe_kit::db::connect(&database_url, 8).await?;
                 tribe_kit::db::migrate(&pool, &tribe_user::MIGRATOR).await?;
-                ui::detail(format!("seeding {users} users, ~{avg_follows} follows each"));
-                let seeded = seed::seed(&pool, SeedOptions { users: *users, avg_follows: *avg_follows, progress: false }).await?;
-                ui::ok(format!("seeded {} users, {} follows in {:.1}s", seeded.users, seeded.follows, seeded.elapsed.as_secs_f64()));
+                ui::detail(format!(
+                    "seeding {users} users, ~{avg_follows} follows each"
+                ));
+                let seeded = seed::seed(
+                    &pool,
+                    SeedOptions {
+                        users: *users,
+                        avg_follows: *avg_follows,
+                        progress: false,
+                    },
+                )
+                .await?;
+                ui::ok(format!(
+                    "seeded {} users, {} follows in {:.1}s",
+                    seeded.users,
+                    seeded.follows,
+                    seeded.elapsed.as_secs_f64()
+                ));
                 let config = in_process_config(&database_url, issuer, keys_dir)?;
-                let app = tribe_user::App::build(config).await.context("build the user service")?;
-                let server = echo::spawn(move |listener, shutdown| app.serve(listener, shutdown.boxed())).await?;
+                let app = tribe_user::App::build(config)
+                    .await
+                    .context("build the user service")?;
+                let server =
+                    echo::spawn(move |listener, shutdown| app.serve(listener, shutdown.boxed()))
+                        .await?;
                 (server.url(), pool, Some(server), owned)
             }
             UserTarget::Running { url, database_url } => {
@@ -83,7 +126,10 @@ impl UserEnv {
             }
         };
         let seeded = seed::seeded_users(&pool, 100_000).await?;
-        anyhow::ensure!(seeded.len() >= 2, "no seeded users in the user database: run `tribe seed` first");
+        anyhow::ensure!(
+            seeded.len() >= 2,
+            "no seeded users in the user database: run `tribe seed` first"
+        );
         let (ids, numbers): (Vec<Uuid>, Vec<i64>) = seeded.into_iter().unzip();
 
         // Real logins, so the tokens are whatever the service issues.
@@ -92,7 +138,10 @@ impl UserEnv {
         let mut tokens = Vec::new();
         for n in numbers.iter().take(sessions.max(1)) {
             let reply = client
-                .login(pb::LoginRequest { email: seed::seed_email(*n), password: SEED_PASSWORD.into() })
+                .login(pb::LoginRequest {
+                    email: seed::seed_email(*n),
+                    password: SEED_PASSWORD.into(),
+                })
                 .await
                 .with_context(|| format!("log in as seed_{n}"))?
                 .into_inner();
@@ -100,7 +149,15 @@ impl UserEnv {
             let token = reply.tokens.map(|t| t.access_token).unwrap_or_default();
             tokens.push((user.parse()?, token));
         }
-        Ok(Self { url, pool, ids: Arc::new(ids), numbers: Arc::new(numbers), sessions: Arc::new(tokens), server, owned_database })
+        Ok(Self {
+            url,
+            pool,
+            ids: Arc::new(ids),
+            numbers: Arc::new(numbers),
+            sessions: Arc::new(tokens),
+            server,
+            owned_database,
+        })
     }
 
     /// Stops the in-process service and drops the database the bench created.
@@ -118,7 +175,8 @@ impl UserEnv {
 
     /// The call of a user scenario over `channels` (direct or through the edge).
     pub fn call(&self, scenario: &str, channels: Vec<Channel>) -> anyhow::Result<CallFn> {
-        let clients: Arc<Vec<UserServiceClient<Channel>>> = Arc::new(channels.into_iter().map(UserServiceClient::new).collect());
+        let clients: Arc<Vec<UserServiceClient<Channel>>> =
+            Arc::new(channels.into_iter().map(UserServiceClient::new).collect());
         let ids = self.ids.clone();
         let numbers = self.numbers.clone();
         let sessions = self.sessions.clone();
@@ -127,15 +185,37 @@ impl UserEnv {
             "login" => Arc::new(move |n| {
                 let mut client = client(n);
                 let email = seed::seed_email(numbers[pick(n, numbers.len())]);
-                async move { client.login(pb::LoginRequest { email, password: SEED_PASSWORD.into() }).await.map(drop).map_err(|s| s.code()) }
-                    .boxed()
+                async move {
+                    client
+                        .login(pb::LoginRequest {
+                            email,
+                            password: SEED_PASSWORD.into(),
+                        })
+                        .await
+                        .map(drop)
+                        .map_err(|s| s.code())
+                }
+                .boxed()
             }),
             "get-user" => Arc::new(move |n| {
                 let mut client = client(n);
                 let (_, token) = &sessions[n as usize % sessions.len()];
-                let lookup = pb::get_user_request::Lookup::UserId(ids[pick(n, ids.len())].to_string());
-                let request = clients::request(pb::GetUserRequest { lookup: Some(lookup) }, Some(token));
-                async move { client.get_user(request).await.map(drop).map_err(|s| s.code()) }.boxed()
+                let lookup =
+                    pb::get_user_request::Lookup::UserId(ids[pick(n, ids.len())].to_string());
+                let request = clients::request(
+                    pb::GetUserRequest {
+                        lookup: Some(lookup),
+                    },
+                    Some(token),
+                );
+                async move {
+                    client
+                        .get_user(request)
+                        .await
+                        .map(drop)
+                        .map_err(|s| s.code())
+                }
+                .boxed()
             }),
             "follow" => Arc::new(move |n| {
                 let mut client = client(n);
@@ -144,17 +224,42 @@ impl UserEnv {
                 if whom == *me {
                     whom = ids[(pick(n, ids.len()) + 1) % ids.len()];
                 }
-                let request = clients::request(pb::FollowUserRequest { user_id: whom.to_string() }, Some(token));
-                async move { client.follow_user(request).await.map(drop).map_err(|s| s.code()) }.boxed()
+                let request = clients::request(
+                    pb::FollowUserRequest {
+                        user_id: whom.to_string(),
+                    },
+                    Some(token),
+                );
+                async move {
+                    client
+                        .follow_user(request)
+                        .await
+                        .map(drop)
+                        .map_err(|s| s.code())
+                }
+                .boxed()
             }),
             "list-followers" => Arc::new(move |n| {
                 let mut client = client(n);
                 let (_, token) = &sessions[n as usize % sessions.len()];
                 // Low seed numbers are the popular accounts: a full first page.
                 let whom = ids[pick(n, ids.len().min(200))].to_string();
-                let request =
-                    clients::request(pb::ListFollowersRequest { user_id: whom, page_size: 20, page_token: String::new() }, Some(token));
-                async move { client.list_followers(request).await.map(drop).map_err(|s| s.code()) }.boxed()
+                let request = clients::request(
+                    pb::ListFollowersRequest {
+                        user_id: whom,
+                        page_size: 20,
+                        page_token: String::new(),
+                    },
+                    Some(token),
+                );
+                async move {
+                    client
+                        .list_followers(request)
+                        .await
+                        .map(drop)
+                        .map_err(|s| s.code())
+                }
+                .boxed()
             }),
             other => anyhow::bail!("no user scenario {other}"),
         };
@@ -164,20 +269,37 @@ impl UserEnv {
 
 /// The user service's settings for an in-process run: no outbox relay (no broker needed;
 /// events stay in the outbox table), abuse limits out of the way, keys in `keys_dir`.
-fn in_process_config(database_url: &str, issuer: &KeyPair, keys_dir: &Path) -> anyhow::Result<tribe_user::Config> {
+fn in_process_config(
+    database_url: &str,
+    issuer: &KeyPair,
+    keys_dir: &Path,
+) -> anyhow::Result<tribe_user::Config> {
     let signing = keys_dir.join("user-signing.pem");
     let jwks = keys_dir.join("jwks.json");
     std::fs::write(&signing, issuer.pem())?;
-    std::fs::write(&jwks, KeySet::from_jwks(vec![issuer.jwk().clone()])?.to_json())?;
+    std::fs::write(
+        &jwks,
+        KeySet::from_jwks(vec![issuer.jwk().clone()])?.to_json(),
+    )?;
     let mut server = ServerConfig::for_tests();
     server.max_concurrent = 4096;
     server.drain_delay = Duration::ZERO;
     server.drain_timeout = Duration::from_secs(2);
     Ok(tribe_user::Config {
         server,
-        auth: AuthConfig { jwks_file: jwks, issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() },
-        kafka: KafkaConfig { brokers: "127.0.0.1:9092".into(), topic_suffix: format!(".bench-{}", Uuid::new_v4().simple()) },
-        database: DatabaseConfig { migrate: false, ..DatabaseConfig::for_tests(database_url) },
+        auth: AuthConfig {
+            jwks_file: jwks,
+            issuer: DEFAULT_ISSUER.into(),
+            audience: DEFAULT_AUDIENCE.into(),
+        },
+        kafka: KafkaConfig {
+            brokers: "127.0.0.1:9092".into(),
+            topic_suffix: format!(".bench-{}", Uuid::new_v4().simple()),
+        },
+        database: DatabaseConfig {
+            migrate: false,
+            ..DatabaseConfig::for_tests(database_url)
+        },
         redis: RedisConfig {
             prefix: format!("bench:{}:", Uuid::new_v4().simple()),
             ..RedisConfig::from_env("TRIBE_USER", tribe_user::policy::SERVICE_NAME)
@@ -192,13 +314,18 @@ fn in_process_config(database_url: &str, issuer: &KeyPair, keys_dir: &Path) -> a
             login_failures_per_ip: u64::MAX / 2,
             registrations_per_ip: u64::MAX / 2,
         },
-        workers: WorkerConfig { outbox_relay: false, consume_events: false },
+        workers: WorkerConfig {
+            outbox_relay: false,
+            consume_events: false,
+        },
     })
 }
 
 fn with_database(server_url: &str, name: &str) -> String {
     match server_url.rsplit_once('/') {
-        Some((base, _)) if base.contains("://") && base.len() > "postgres://".len() => format!("{base}/{name}"),
+        Some((base, _)) if base.contains("://") && base.len() > "postgres://".len() => {
+            format!("{base}/{name}")
+        }
         _ => format!("{server_url}/{name}"),
     }
 }
@@ -209,11 +336,14 @@ pub async fn argon2_verify_ms() -> anyhow::Result<f64> {
     let hash = seed::seed_password_hash().await?;
     tokio::task::spawn_blocking(move || {
         use argon2::PasswordVerifier as _;
-        let parsed = argon2::PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+        let parsed =
+            argon2::PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
         let rounds = 5;
         let start = std::time::Instant::now();
         for _ in 0..rounds {
-            argon2::Argon2::default().verify_password(SEED_PASSWORD.as_bytes(), &parsed).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+            argon2::Argon2::default()
+                .verify_password(SEED_PASSWORD.as_bytes(), &parsed)
+                .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
         }
         Ok(start.elapsed().as_secs_f64() * 1e3 / rounds as f64)
     })

@@ -47,9 +47,14 @@ pub struct Keys {
 pub fn keys(dir: &Path) -> Keys {
     let issuer = KeyPair::generate("").unwrap();
     let service = KeyPair::generate("svc.content.").unwrap();
-    let jwks = KeySet::from_jwks(vec![issuer.jwk().clone()]).unwrap().to_json();
+    let jwks = KeySet::from_jwks(vec![issuer.jwk().clone()])
+        .unwrap()
+        .to_json();
     std::fs::write(dir.join("jwks.json"), jwks).unwrap();
-    Keys { issuer: Arc::new(issuer), service: Arc::new(service) }
+    Keys {
+        issuer: Arc::new(issuer),
+        service: Arc::new(service),
+    }
 }
 
 /// Params for an edge on free ports with the given upstreams.
@@ -61,12 +66,22 @@ pub fn params(dir: &Path, upstreams: Vec<Upstream>) -> EnvoyParams {
 
 pub async fn start(params: &EnvoyParams, dir: &Path) -> EnvoyProcess {
     let binary = envoy_binary();
-    assert!(binary.is_file(), "envoy binary missing at {} (run mesh/setup.sh envoy)", binary.display());
-    EnvoyProcess::start(&binary, params, &dir.join("envoy")).await.unwrap()
+    assert!(
+        binary.is_file(),
+        "envoy binary missing at {} (run mesh/setup.sh envoy)",
+        binary.display()
+    );
+    EnvoyProcess::start(&binary, params, &dir.join("envoy"))
+        .await
+        .unwrap()
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().http1_only().build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .http1_only()
+        .build()
+        .unwrap()
 }
 
 /// The outcome of one gRPC-Web call.
@@ -113,7 +128,12 @@ pub async fn grpc_web(edge: SocketAddr, path: &str, bearer: Option<&str>) -> Grp
         }
         rest = &rest[(5 + len).min(rest.len())..];
     }
-    let find = |name: &str| trailers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let find = |name: &str| {
+        trailers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     GrpcWebReply {
         http_status,
         grpc_status: find("grpc-status").and_then(|s| s.parse().ok()),
@@ -123,12 +143,19 @@ pub async fn grpc_web(edge: SocketAddr, path: &str, bearer: Option<&str>) -> Grp
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// The grpc-status of an empty native gRPC call (HTTP/2 prior knowledge, no token).
 pub async fn grpc_h2c(edge: SocketAddr, path: &str) -> Option<u32> {
-    let client = reqwest::Client::builder().no_proxy().http2_prior_knowledge().build().unwrap();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
     let response = client
         .post(format!("http://{edge}{path}"))
         .header("content-type", "application/grpc")
@@ -137,7 +164,15 @@ pub async fn grpc_h2c(edge: SocketAddr, path: &str) -> Option<u32> {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "gRPC errors travel as grpc-status over HTTP 200");
+    assert_eq!(
+        response.status(),
+        200,
+        "gRPC errors travel as grpc-status over HTTP 200"
+    );
     // Envoy's own replies are trailers-only: the status is in the headers.
-    response.headers().get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+    response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }

@@ -35,27 +35,75 @@ async fn edge_is_ready_and_refuses_unknown_and_internal_paths() {
     let envoy = common::start(&params, dir.path()).await;
     let edge = envoy.listen_addr();
 
-    assert_eq!(tribe_mesh::health::envoy_ready(params.admin).await.unwrap(), "LIVE");
-    let health = common::http().get(format!("http://{edge}/healthz")).send().await.unwrap();
+    assert_eq!(
+        tribe_mesh::health::envoy_ready(params.admin).await.unwrap(),
+        "LIVE"
+    );
+    let health = common::http()
+        .get(format!("http://{edge}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
 
-    let unknown = common::http().post(format!("http://{edge}/no/such/path")).body("x").send().await.unwrap();
-    assert_eq!(unknown.status(), 404, "unknown paths are not routed anywhere");
-    let root = common::http().get(format!("http://{edge}/")).send().await.unwrap();
+    let unknown = common::http()
+        .post(format!("http://{edge}/no/such/path"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown.status(),
+        404,
+        "unknown paths are not routed anywhere"
+    );
+    let root = common::http()
+        .get(format!("http://{edge}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(root.status(), 404);
 
     // A gRPC service the edge does not route (reflection) is UNIMPLEMENTED for gRPC clients.
-    let reflection = grpc_web(edge, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", None).await;
-    assert_eq!(reflection.grpc_status, Some(UNIMPLEMENTED), "{reflection:?}");
-    assert_eq!(grpc_h2c(edge, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo").await, Some(UNIMPLEMENTED));
-    assert_eq!(grpc_h2c(edge, "/trainertribe.user.v1.UserService/BatchGetUsers").await, Some(UNIMPLEMENTED));
+    let reflection = grpc_web(
+        edge,
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        None,
+    )
+    .await;
+    assert_eq!(
+        reflection.grpc_status,
+        Some(UNIMPLEMENTED),
+        "{reflection:?}"
+    );
+    assert_eq!(
+        grpc_h2c(
+            edge,
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+        )
+        .await,
+        Some(UNIMPLEMENTED)
+    );
+    assert_eq!(
+        grpc_h2c(edge, "/trainertribe.user.v1.UserService/BatchGetUsers").await,
+        Some(UNIMPLEMENTED)
+    );
 
     // Internal methods are refused the same way, with or without a token.
     for method in ["BatchGetUsers", "BatchGetRelationships", "ListFollowerIds"] {
         let path = format!("/trainertribe.user.v1.UserService/{method}");
         let reply = grpc_web(edge, &path, None).await;
-        assert_eq!(reply.grpc_status, Some(UNIMPLEMENTED), "{method}: {reply:?}");
-        let plain = common::http().post(format!("http://{edge}{path}")).body("x").send().await.unwrap();
+        assert_eq!(
+            reply.grpc_status,
+            Some(UNIMPLEMENTED),
+            "{method}: {reply:?}"
+        );
+        let plain = common::http()
+            .post(format!("http://{edge}{path}"))
+            .body("x")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(plain.status(), 404, "{method}");
     }
     envoy.stop().await;
@@ -75,17 +123,53 @@ async fn protected_methods_need_a_valid_user_token() {
 
     let rejected = [
         ("garbage", "not.a.jwt".to_string()),
-        ("expired", issuer.sign_claims(&claims("trainertribe-api", "trainertribe", now() - 600, TokenKind::Access)).unwrap()),
-        ("wrong audience", issuer.sign_claims(&claims("elsewhere", "trainertribe", now() + 600, TokenKind::Access)).unwrap()),
-        ("wrong issuer", issuer.sign_claims(&claims("trainertribe-api", "mallory", now() + 600, TokenKind::Access)).unwrap()),
+        (
+            "expired",
+            issuer
+                .sign_claims(&claims(
+                    "trainertribe-api",
+                    "trainertribe",
+                    now() - 600,
+                    TokenKind::Access,
+                ))
+                .unwrap(),
+        ),
+        (
+            "wrong audience",
+            issuer
+                .sign_claims(&claims(
+                    "elsewhere",
+                    "trainertribe",
+                    now() + 600,
+                    TokenKind::Access,
+                ))
+                .unwrap(),
+        ),
+        (
+            "wrong issuer",
+            issuer
+                .sign_claims(&claims(
+                    "trainertribe-api",
+                    "mallory",
+                    now() + 600,
+                    TokenKind::Access,
+                ))
+                .unwrap(),
+        ),
         (
             "service credential",
-            TokenSigner::new(keys.service.clone(), "trainertribe").service_token("content", Duration::from_secs(300)).unwrap(),
+            TokenSigner::new(keys.service.clone(), "trainertribe")
+                .service_token("content", Duration::from_secs(300))
+                .unwrap(),
         ),
     ];
     for (what, token) in &rejected {
         let reply = grpc_web(edge, PROTECTED, Some(token)).await;
-        assert_eq!(reply.grpc_status, Some(UNAUTHENTICATED), "{what}: {reply:?}");
+        assert_eq!(
+            reply.grpc_status,
+            Some(UNAUTHENTICATED),
+            "{what}: {reply:?}"
+        );
     }
 
     // A token in a query parameter is not looked at.
@@ -105,7 +189,11 @@ async fn protected_methods_need_a_valid_user_token() {
     // A valid token passes the edge; with no service behind it the call is UNAVAILABLE.
     let accepted = grpc_web(edge, PROTECTED, Some(&valid)).await;
     assert_eq!(accepted.grpc_status, Some(UNAVAILABLE), "{accepted:?}");
-    assert_eq!(grpc_h2c(edge, PROTECTED).await, Some(UNAUTHENTICATED), "native gRPC without a token");
+    assert_eq!(
+        grpc_h2c(edge, PROTECTED).await,
+        Some(UNAUTHENTICATED),
+        "native gRPC without a token"
+    );
     // Sign-up needs no token.
     let register = grpc_web(edge, "/trainertribe.user.v1.UserService/Register", None).await;
     assert_eq!(register.grpc_status, Some(UNAVAILABLE), "{register:?}");
@@ -147,21 +235,41 @@ async fn cors_allows_only_configured_origins_and_exposes_grpc_status() {
     let edge = envoy.listen_addr();
     let preflight = |origin: &'static str| {
         common::http()
-            .request(reqwest::Method::OPTIONS, format!("http://{edge}{PROTECTED}"))
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("http://{edge}{PROTECTED}"),
+            )
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "authorization,content-type,x-grpc-web")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type,x-grpc-web",
+            )
             .send()
     };
 
     let allowed = preflight("http://localhost:3000").await.unwrap();
     assert_eq!(allowed.status(), 200);
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "http://localhost:3000");
-    let allow_headers = allowed.headers()["access-control-allow-headers"].to_str().unwrap().to_string();
-    assert!(allow_headers.contains("authorization") && allow_headers.contains("x-grpc-web"), "{allow_headers}");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    let allow_headers = allowed.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        allow_headers.contains("authorization") && allow_headers.contains("x-grpc-web"),
+        "{allow_headers}"
+    );
 
     let denied = preflight("https://evil.example").await.unwrap();
-    assert!(denied.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        denied
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 
     let reply = common::http()
         .post(format!("http://{edge}{PROTECTED}"))
@@ -171,8 +279,14 @@ async fn cors_allows_only_configured_origins_and_exposes_grpc_status() {
         .send()
         .await
         .unwrap();
-    let exposed = reply.headers()["access-control-expose-headers"].to_str().unwrap().to_string();
-    assert!(exposed.contains("grpc-status") && exposed.contains("grpc-message"), "{exposed}");
+    let exposed = reply.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        exposed.contains("grpc-status") && exposed.contains("grpc-message"),
+        "{exposed}"
+    );
     envoy.stop().await;
 }
 
@@ -185,7 +299,9 @@ async fn hardening_rejects_underscored_headers_and_escaped_slashes() {
     let edge = envoy.listen_addr();
 
     let underscore = common::http()
-        .post(format!("http://{edge}/trainertribe.user.v1.UserService/Login"))
+        .post(format!(
+            "http://{edge}/trainertribe.user.v1.UserService/Login"
+        ))
         .header("x_user_id", "admin")
         .body(vec![0u8; 5])
         .send()
@@ -194,7 +310,9 @@ async fn hardening_rejects_underscored_headers_and_escaped_slashes() {
     assert_eq!(underscore.status(), 400);
 
     let escaped = common::http()
-        .post(format!("http://{edge}/trainertribe.user.v1.UserService%2FBatchGetUsers"))
+        .post(format!(
+            "http://{edge}/trainertribe.user.v1.UserService%2FBatchGetUsers"
+        ))
         .body(vec![0u8; 5])
         .send()
         .await

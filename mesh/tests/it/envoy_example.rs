@@ -12,7 +12,10 @@ fn checked_in_example_matches_the_renderer() {
         ([127, 0, 0, 1], 8080).into(),
         ([127, 0, 0, 1], 9901).into(),
         PathBuf::from(".tribe/keys/edge-jwks.json"),
-        SERVICES.iter().filter_map(|s| s.upstream(s.listen_addr())).collect(),
+        SERVICES
+            .iter()
+            .filter_map(|s| s.upstream(s.listen_addr()))
+            .collect(),
     );
     let rendered = format!("{}\n", render(&params));
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("envoy/edge.example.json");

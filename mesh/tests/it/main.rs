@@ -1,10 +1,15 @@
 //! The launcher and the edge: every integration test of the crate in one binary (one link, one
 //! process per test under nextest), a module per resource.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_update
+)]
 
-mod common;
 mod bench_smoke;
+mod common;
 mod envoy_config;
 mod envoy_edge;
 mod envoy_example;

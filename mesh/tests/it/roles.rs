@@ -11,13 +11,32 @@ async fn grant_and_revoke_roles_by_email() {
         .execute(&db.pool)
         .await
         .unwrap();
-    let roles = set_role(&db.pool, "ops@example.com", "admin", true).await.unwrap();
+    let roles = set_role(&db.pool, "ops@example.com", "admin", true)
+        .await
+        .unwrap();
     assert_eq!(roles, ["user", "admin"]);
-    let again = set_role(&db.pool, "ops@example.com", "admin", true).await.unwrap();
+    let again = set_role(&db.pool, "ops@example.com", "admin", true)
+        .await
+        .unwrap();
     assert_eq!(again, ["user", "admin"], "granting twice changes nothing");
-    let revoked = set_role(&db.pool, "OPS@example.com", "admin", false).await.unwrap();
+    let revoked = set_role(&db.pool, "OPS@example.com", "admin", false)
+        .await
+        .unwrap();
     assert_eq!(revoked, ["user"]);
-    assert!(set_role(&db.pool, "nobody@example.com", "admin", true).await.is_err());
-    assert!(set_role(&db.pool, "ops@example.com", "user", false).await.is_err(), "the base role is not removable");
-    assert!(set_role(&db.pool, "ops@example.com", "superuser", true).await.is_err());
+    assert!(
+        set_role(&db.pool, "nobody@example.com", "admin", true)
+            .await
+            .is_err()
+    );
+    assert!(
+        set_role(&db.pool, "ops@example.com", "user", false)
+            .await
+            .is_err(),
+        "the base role is not removable"
+    );
+    assert!(
+        set_role(&db.pool, "ops@example.com", "superuser", true)
+            .await
+            .is_err()
+    );
 }

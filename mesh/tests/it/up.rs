@@ -37,7 +37,10 @@ impl Mesh {
         let state = tempfile::tempdir().unwrap();
         let edge = tribe_testkit::free_addr();
         let admin = tribe_testkit::free_addr();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
         let mut command = Command::new(env!("CARGO_BIN_EXE_tribe"));
         command
             .args(["up", "--debug", "--cql"])
@@ -46,8 +49,14 @@ impl Mesh {
             .env("TRIBE_EDGE_PORT", edge.port().to_string())
             .env("TRIBE_ADMIN_PORT", admin.port().to_string())
             .env("NO_COLOR", "1")
-            .env("TRIBE_CONTENT_SCYLLA_KEYSPACE", format!("up_content_{}", uuid::Uuid::new_v4().simple()))
-            .env("TRIBE_MESSAGING_SCYLLA_KEYSPACE", format!("up_messaging_{}", uuid::Uuid::new_v4().simple()))
+            .env(
+                "TRIBE_CONTENT_SCYLLA_KEYSPACE",
+                format!("up_content_{}", uuid::Uuid::new_v4().simple()),
+            )
+            .env(
+                "TRIBE_MESSAGING_SCYLLA_KEYSPACE",
+                format!("up_messaging_{}", uuid::Uuid::new_v4().simple()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -55,9 +64,10 @@ impl Mesh {
         let mut child = command.spawn().expect("spawn tribe up");
         let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
-        for stream in
-            [Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>, Box::new(child.stderr.take().unwrap())]
-        {
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
             let output = output.clone();
             let ready_tx = ready_tx.clone();
             tokio::spawn(async move {
@@ -70,7 +80,12 @@ impl Mesh {
                 }
             });
         }
-        let mut mesh = Mesh { child, edge: format!("http://{edge}"), output, state };
+        let mut mesh = Mesh {
+            child,
+            edge: format!("http://{edge}"),
+            output,
+            state,
+        };
         // Generous: the first `tribe up` may still have binaries to link.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
         tokio::select! {
@@ -87,13 +102,21 @@ impl Mesh {
 
     /// What a service wrote to its log in the state directory.
     fn service_log(&self, name: &str) -> String {
-        std::fs::read_to_string(self.state.path().join("logs").join(format!("{name}.log"))).unwrap_or_default()
+        std::fs::read_to_string(self.state.path().join("logs").join(format!("{name}.log")))
+            .unwrap_or_default()
     }
 
-    async fn call<Req: Message, Resp: Message + Default>(&self, path: &str, request: &Req, token: Option<&str>) -> Resp {
+    async fn call<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        request: &Req,
+        token: Option<&str>,
+    ) -> Resp {
         match grpc_web::call::<Req, Resp>(&self.edge, path, request, token).await {
             Ok(Ok(response)) => response,
-            Ok(Err((code, message))) => panic!("{path}: grpc-status {code} {message}\n{}", self.log()),
+            Ok(Err((code, message))) => {
+                panic!("{path}: grpc-status {code} {message}\n{}", self.log())
+            }
             Err(err) => panic!("{path}: {err:#}\n{}", self.log()),
         }
     }
@@ -101,11 +124,18 @@ impl Mesh {
     /// SIGTERM, and the launcher must stop everything and exit 0.
     async fn down(mut self) {
         let pid = self.child.id().expect("running");
-        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         let exit = tokio::time::timeout(Duration::from_secs(90), self.child.wait()).await;
         match exit {
-            Ok(Ok(status)) => assert!(status.success(), "tribe up exited with {status}:\n{}", self.log()),
+            Ok(Ok(status)) => assert!(
+                status.success(),
+                "tribe up exited with {status}:\n{}",
+                self.log()
+            ),
             other => panic!("tribe up did not stop: {other:?}\n{}", self.log()),
         }
         let log = self.log();
@@ -118,7 +148,9 @@ impl Drop for Mesh {
     /// launcher (which stops its children) and give it time to do so.
     fn drop(&mut self) {
         if let (Ok(None), Some(pid)) = (self.child.try_wait(), self.child.id()) {
-            let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
             for _ in 0..300 {
                 if !matches!(self.child.try_wait(), Ok(None)) {
                     return;
@@ -140,14 +172,22 @@ where
         if let Some(value) = probe().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
 fn claims(token: &str) -> serde_json::Value {
     let payload = token.split('.').nth(1).expect("a JWT");
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 struct Member {
@@ -173,7 +213,11 @@ async fn register(mesh: &Mesh, name: &str, account_type: user::AccountType) -> M
         )
         .await;
     let tokens = response.tokens.unwrap();
-    Member { id: response.user.unwrap().user_id, access: tokens.access_token, refresh: tokens.refresh_token }
+    Member {
+        id: response.user.unwrap().user_id,
+        access: tokens.access_token,
+        refresh: tokens.refresh_token,
+    }
 }
 
 #[tokio::test]
@@ -183,9 +227,19 @@ async fn a_newcomer_story_through_tribe_up_and_the_edge() {
     let ben = register(&mesh, "ben", user::AccountType::Member).await;
 
     // Payments: the default catalogue is there before signing in; Ben subscribes.
-    let plans: payment::ListPlansResponse =
-        mesh.call("/trainertribe.payment.v1.PaymentService/ListPlans", &payment::ListPlansRequest::default(), None).await;
-    let premium = plans.plans.iter().find(|p| p.tier == types::SubscriptionTier::Premium as i32).expect("a premium plan").clone();
+    let plans: payment::ListPlansResponse = mesh
+        .call(
+            "/trainertribe.payment.v1.PaymentService/ListPlans",
+            &payment::ListPlansRequest::default(),
+            None,
+        )
+        .await;
+    let premium = plans
+        .plans
+        .iter()
+        .find(|p| p.tier == types::SubscriptionTier::Premium as i32)
+        .expect("a premium plan")
+        .clone();
     let method: payment::AddPaymentMethodResponse = mesh
         .call(
             "/trainertribe.payment.v1.PaymentService/AddPaymentMethod",
@@ -211,27 +265,45 @@ async fn a_newcomer_story_through_tribe_up_and_the_edge() {
             Some(&ben.access),
         )
         .await;
-    assert_eq!(subscribed.subscription.unwrap().status, payment::SubscriptionStatus::Active as i32);
+    assert_eq!(
+        subscribed.subscription.unwrap().status,
+        payment::SubscriptionStatus::Active as i32
+    );
     // The payment event reaches the user service through the broker: the next token
     // carries the premium tier.
     let mut refresh = ben.refresh.clone();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let ben_access = loop {
         let response: user::RefreshTokenResponse = mesh
-            .call("/trainertribe.user.v1.UserService/RefreshToken", &user::RefreshTokenRequest { refresh_token: refresh.clone() }, None)
+            .call(
+                "/trainertribe.user.v1.UserService/RefreshToken",
+                &user::RefreshTokenRequest {
+                    refresh_token: refresh.clone(),
+                },
+                None,
+            )
             .await;
         let tokens = response.tokens.unwrap();
         refresh = tokens.refresh_token;
         if claims(&tokens.access_token)["tier"] == "premium" {
             break tokens.access_token;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the premium tier never reached a refreshed token");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the premium tier never reached a refreshed token"
+        );
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
 
     // Social graph and content: Ben follows Ada, Ada posts, the post fans out to Ben.
     let _: user::FollowUserResponse = mesh
-        .call("/trainertribe.user.v1.UserService/FollowUser", &user::FollowUserRequest { user_id: ada.id.clone() }, Some(&ben_access))
+        .call(
+            "/trainertribe.user.v1.UserService/FollowUser",
+            &user::FollowUserRequest {
+                user_id: ada.id.clone(),
+            },
+            Some(&ben_access),
+        )
         .await;
     let posted: content::CreatePostResponse = mesh
         .call(
@@ -249,23 +321,35 @@ async fn a_newcomer_story_through_tribe_up_and_the_edge() {
         )
         .await;
     let post_id = posted.post.unwrap().post_id;
-    eventually("Ada's post in Ben's feed", Duration::from_secs(60), || async {
-        let feed: content::GetFeedResponse = mesh
-            .call(
-                "/trainertribe.content.v1.ContentService/GetFeed",
-                &content::GetFeedRequest { page_size: 20, page_token: String::new() },
-                Some(&ben_access),
-            )
-            .await;
-        feed.posts.iter().any(|p| p.post_id == post_id).then_some(())
-    })
+    eventually(
+        "Ada's post in Ben's feed",
+        Duration::from_secs(60),
+        || async {
+            let feed: content::GetFeedResponse = mesh
+                .call(
+                    "/trainertribe.content.v1.ContentService/GetFeed",
+                    &content::GetFeedRequest {
+                        page_size: 20,
+                        page_token: String::new(),
+                    },
+                    Some(&ben_access),
+                )
+                .await;
+            feed.posts
+                .iter()
+                .any(|p| p.post_id == post_id)
+                .then_some(())
+        },
+    )
     .await;
 
     // Messaging: Ben writes to Ada; Ada reads it.
     let conversation: messaging::CreateConversationResponse = mesh
         .call(
             "/trainertribe.messaging.v1.MessagingService/CreateConversation",
-            &messaging::CreateConversationRequest { user_id: ada.id.clone() },
+            &messaging::CreateConversationRequest {
+                user_id: ada.id.clone(),
+            },
             Some(&ben_access),
         )
         .await;
@@ -285,36 +369,69 @@ async fn a_newcomer_story_through_tribe_up_and_the_edge() {
     let history: messaging::ListMessagesResponse = mesh
         .call(
             "/trainertribe.messaging.v1.MessagingService/ListMessages",
-            &messaging::ListMessagesRequest { conversation_id, page_size: 10, page_token: String::new() },
+            &messaging::ListMessagesRequest {
+                conversation_id,
+                page_size: 10,
+                page_token: String::new(),
+            },
             Some(&ada.access),
         )
         .await;
-    assert_eq!(history.messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Great session plan!"]);
+    assert_eq!(
+        history
+            .messages
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect::<Vec<_>>(),
+        ["Great session plan!"]
+    );
 
     // Analytics: the post and the message reach the rollups through the broker.
     let now = chrono::Utc::now();
-    let at = |t: chrono::DateTime<chrono::Utc>| prost_types::Timestamp { seconds: t.timestamp(), nanos: 0 };
-    let time_range =
-        types::TimeRange { start_time: Some(at(now - chrono::Duration::hours(1))), end_time: Some(at(now + chrono::Duration::hours(1))) };
-    eventually("Ada's post in her analytics", Duration::from_secs(60), || async {
-        let report: analytics::GetUserAnalyticsResponse = mesh
-            .call(
-                "/trainertribe.analytics.v1.AnalyticsService/GetUserAnalytics",
-                &analytics::GetUserAnalyticsRequest {
-                    user_id: ada.id.clone(),
-                    time_range: Some(time_range),
-                    granularity: types::Granularity::Hour as i32,
-                },
-                Some(&ada.access),
-            )
-            .await;
-        let totals = report.user_analytics.and_then(|a| a.totals).unwrap_or_default();
-        (totals.posts_created >= 1 && totals.followers_gained >= 1).then_some(())
-    })
+    let at = |t: chrono::DateTime<chrono::Utc>| prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: 0,
+    };
+    let time_range = types::TimeRange {
+        start_time: Some(at(now - chrono::Duration::hours(1))),
+        end_time: Some(at(now + chrono::Duration::hours(1))),
+    };
+    eventually(
+        "Ada's post in her analytics",
+        Duration::from_secs(60),
+        || async {
+            let report: analytics::GetUserAnalyticsResponse = mesh
+                .call(
+                    "/trainertribe.analytics.v1.AnalyticsService/GetUserAnalytics",
+                    &analytics::GetUserAnalyticsRequest {
+                        user_id: ada.id.clone(),
+                        time_range: Some(time_range),
+                        granularity: types::Granularity::Hour as i32,
+                    },
+                    Some(&ada.access),
+                )
+                .await;
+            let totals = report
+                .user_analytics
+                .and_then(|a| a.totals)
+                .unwrap_or_default();
+            (totals.posts_created >= 1 && totals.followers_gained >= 1).then_some(())
+        },
+    )
     .await;
 
     // The feed and the message above went through the CQL stores.
-    assert!(mesh.service_log("content").contains("timelines on ScyllaDB"), "{}", mesh.service_log("content"));
-    assert!(mesh.service_log("messaging").contains("using the ScyllaDB message store"), "{}", mesh.service_log("messaging"));
+    assert!(
+        mesh.service_log("content")
+            .contains("timelines on ScyllaDB"),
+        "{}",
+        mesh.service_log("content")
+    );
+    assert!(
+        mesh.service_log("messaging")
+            .contains("using the ScyllaDB message store"),
+        "{}",
+        mesh.service_log("messaging")
+    );
     mesh.down().await;
 }

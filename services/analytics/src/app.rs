@@ -35,7 +35,10 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("listen", &self.config.server.listen_addr).field("workers", &self.workers).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("listen", &self.config.server.listen_addr)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -43,7 +46,10 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // The service key only signs the content fallback's calls: without a content URL it
         // is not read.
-        let service_key_file = config.content_url.as_ref().and(config.service_key_file.as_deref());
+        let service_key_file = config
+            .content_url
+            .as_ref()
+            .and(config.service_key_file.as_deref());
         let mut base = Base::start(BaseConfig {
             service: policy::SERVICE_NAME,
             database: &config.database,
@@ -61,7 +67,9 @@ impl App {
         let content = match (&config.content_url, base.service_key.take()) {
             (Some(url), Some(key)) => Some(ContentClient::new(url, key, &config.auth.issuer)?),
             (Some(_), None) => {
-                tracing::warn!("TRIBE_SERVICE_KEY_FILE unset: no content service fallback for unseen posts");
+                tracing::warn!(
+                    "TRIBE_SERVICE_KEY_FILE unset: no content service fallback for unseen posts"
+                );
                 None
             }
             _ => None,
@@ -95,7 +103,12 @@ impl App {
                 })
             });
         }
-        Ok(Self { auth: base.auth_layer(policy::policies()), config, service, workers })
+        Ok(Self {
+            auth: base.auth_layer(policy::policies()),
+            config,
+            service,
+            workers,
+        })
     }
 
     /// Serves until `shutdown` resolves, then drains calls, stops the consumer after the
@@ -109,6 +122,15 @@ impl App {
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
-        bootstrap::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], self.workers, listener, shutdown.boxed()).await
+        bootstrap::serve(
+            &self.config.server,
+            self.auth,
+            routes,
+            &[policy::SERVICE],
+            self.workers,
+            listener,
+            shutdown.boxed(),
+        )
+        .await
     }
 }

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, RedisConfig, ServerConfig, WorkerConfig};
+use tribe_kit::config::{
+    self, AuthConfig, DatabaseConfig, KafkaConfig, RedisConfig, ServerConfig, WorkerConfig,
+};
 
 /// Everything the analytics service reads at startup.
 #[derive(Debug, Clone)]
@@ -41,8 +43,13 @@ impl Config {
             kafka: KafkaConfig::from_env(),
             database: DatabaseConfig::from_env("TRIBE_ANALYTICS", "tribe_analytics")?,
             redis: RedisConfig::from_env("TRIBE_ANALYTICS", "analytics"),
-            track_events_per_minute: config::parse_or("TRIBE_ANALYTICS_TRACK_EVENTS_PER_MINUTE", 1200)?,
-            raw_retention: Duration::from_secs(config::parse_or::<u64>("TRIBE_ANALYTICS_RAW_RETENTION_DAYS", 400)? * 86_400),
+            track_events_per_minute: config::parse_or(
+                "TRIBE_ANALYTICS_TRACK_EVENTS_PER_MINUTE",
+                1200,
+            )?,
+            raw_retention: Duration::from_secs(
+                config::parse_or::<u64>("TRIBE_ANALYTICS_RAW_RETENTION_DAYS", 400)? * 86_400,
+            ),
             content_url: config::var("TRIBE_ANALYTICS_CONTENT_URL"),
             service_key_file: config::service_key_file(),
             workers: WorkerConfig::from_env("TRIBE_ANALYTICS")?,

@@ -43,20 +43,42 @@ impl ContentClient {
             .with_context(|| format!("content service url {url:?}"))?
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5));
-        Ok(Self { client: ContentServiceClient::new(endpoint.connect_lazy()), signer: Arc::new(TokenSigner::new(Arc::new(key), issuer)) })
+        Ok(Self {
+            client: ContentServiceClient::new(endpoint.connect_lazy()),
+            signer: Arc::new(TokenSigner::new(Arc::new(key), issuer)),
+        })
     }
 
     /// The posts among `post_ids` that exist (deleted and unknown ones are omitted).
     pub async fn posts(&self, post_ids: &[String]) -> anyhow::Result<Vec<KnownPost>> {
-        let token = self.signer.service_token(SERVICE_NAME, Duration::from_secs(300)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut request = tonic::Request::new(cpb::BatchGetPostsRequest { post_ids: post_ids.to_vec(), ..Default::default() });
-        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
-        let posts = self.client.clone().batch_get_posts(request).await.context("BatchGetPosts")?.into_inner().posts;
+        let token = self
+            .signer
+            .service_token(SERVICE_NAME, Duration::from_secs(300))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut request = tonic::Request::new(cpb::BatchGetPostsRequest {
+            post_ids: post_ids.to_vec(),
+            ..Default::default()
+        });
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
+        let posts = self
+            .client
+            .clone()
+            .batch_get_posts(request)
+            .await
+            .context("BatchGetPosts")?
+            .into_inner()
+            .posts;
         Ok(posts
             .into_iter()
             .filter_map(|p| {
                 let author_id = p.author.map(|a| a.user_id).filter(|a| !a.is_empty())?;
-                Some(KnownPost { create_time: p.create_time.as_ref().and_then(datetime), post_id: p.post_id, author_id })
+                Some(KnownPost {
+                    create_time: p.create_time.as_ref().and_then(datetime),
+                    post_id: p.post_id,
+                    author_id,
+                })
             })
             .collect())
     }

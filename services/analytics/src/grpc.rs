@@ -19,7 +19,11 @@ fn status(err: ApiError) -> Status {
 macro_rules! as_user {
     ($self:ident, $request:ident, $method:ident) => {{
         let caller = Principal::user(&$request).map_err(status)?;
-        $self.svc.$method(&caller, $request.into_inner(), Utc::now()).await.map_err(status)?
+        $self
+            .svc
+            .$method(&caller, $request.into_inner(), Utc::now())
+            .await
+            .map_err(status)?
     }};
 }
 
@@ -41,7 +45,9 @@ impl Api for AnalyticsApi {
         request: Request<pb::GetUserAnalyticsRequest>,
     ) -> Result<Response<pb::GetUserAnalyticsResponse>, Status> {
         let user_analytics = as_user!(self, request, user_analytics);
-        Ok(Response::new(pb::GetUserAnalyticsResponse { user_analytics: Some(user_analytics) }))
+        Ok(Response::new(pb::GetUserAnalyticsResponse {
+            user_analytics: Some(user_analytics),
+        }))
     }
 
     async fn get_content_analytics(
@@ -49,7 +55,9 @@ impl Api for AnalyticsApi {
         request: Request<pb::GetContentAnalyticsRequest>,
     ) -> Result<Response<pb::GetContentAnalyticsResponse>, Status> {
         let content_analytics = as_user!(self, request, content_analytics);
-        Ok(Response::new(pb::GetContentAnalyticsResponse { content_analytics: Some(content_analytics) }))
+        Ok(Response::new(pb::GetContentAnalyticsResponse {
+            content_analytics: Some(content_analytics),
+        }))
     }
 
     async fn get_creator_insights(
@@ -57,7 +65,9 @@ impl Api for AnalyticsApi {
         request: Request<pb::GetCreatorInsightsRequest>,
     ) -> Result<Response<pb::GetCreatorInsightsResponse>, Status> {
         let creator_insights = as_user!(self, request, creator_insights);
-        Ok(Response::new(pb::GetCreatorInsightsResponse { creator_insights: Some(creator_insights) }))
+        Ok(Response::new(pb::GetCreatorInsightsResponse {
+            creator_insights: Some(creator_insights),
+        }))
     }
 
     /// Admins only: the policy table's `Admin` lets no one else through.
@@ -65,11 +75,20 @@ impl Api for AnalyticsApi {
         &self,
         request: Request<pb::GetPlatformMetricsRequest>,
     ) -> Result<Response<pb::GetPlatformMetricsResponse>, Status> {
-        let platform_metrics = self.svc.platform_metrics(request.into_inner(), Utc::now()).await.map_err(status)?;
-        Ok(Response::new(pb::GetPlatformMetricsResponse { platform_metrics: Some(platform_metrics) }))
+        let platform_metrics = self
+            .svc
+            .platform_metrics(request.into_inner(), Utc::now())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::GetPlatformMetricsResponse {
+            platform_metrics: Some(platform_metrics),
+        }))
     }
 
-    async fn track_events(&self, request: Request<pb::TrackEventsRequest>) -> Result<Response<pb::TrackEventsResponse>, Status> {
+    async fn track_events(
+        &self,
+        request: Request<pb::TrackEventsRequest>,
+    ) -> Result<Response<pb::TrackEventsResponse>, Status> {
         Ok(Response::new(as_user!(self, request, track_events)))
     }
 
@@ -78,7 +97,13 @@ impl Api for AnalyticsApi {
         &self,
         request: Request<pb::GetConsumerStatusRequest>,
     ) -> Result<Response<pb::GetConsumerStatusResponse>, Status> {
-        let consumer_status = self.svc.consumer_status(request.into_inner()).await.map_err(status)?;
-        Ok(Response::new(pb::GetConsumerStatusResponse { consumer_status: Some(consumer_status) }))
+        let consumer_status = self
+            .svc
+            .consumer_status(request.into_inner())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::GetConsumerStatusResponse {
+            consumer_status: Some(consumer_status),
+        }))
     }
 }

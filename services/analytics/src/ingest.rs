@@ -18,8 +18,15 @@ pub const GROUP: &str = "analytics";
 
 /// Every logical topic the rollups read: each domain's, plus the tracked client events
 /// that TrackEvents publishes on `tribe.analytics.v1`.
-pub const TOPICS: [&str; 7] =
-    ["tribe.user.v1", "tribe.content.v1", "tribe.messaging.v1", "tribe.fitness.v1", "tribe.support.v1", "tribe.payment.v1", TRACKING_TOPIC];
+pub const TOPICS: [&str; 7] = [
+    "tribe.user.v1",
+    "tribe.content.v1",
+    "tribe.messaging.v1",
+    "tribe.fitness.v1",
+    "tribe.support.v1",
+    "tribe.payment.v1",
+    TRACKING_TOPIC,
+];
 
 /// Where TrackEvents publishes (`trainertribe.events.v1.ClientEventTracked`).
 pub const TRACKING_TOPIC: &str = "tribe.analytics.v1";
@@ -39,11 +46,18 @@ pub struct Rollups;
 #[async_trait::async_trait]
 impl EventHandler for Rollups {
     async fn handle(&self, tx: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
-        let occurred = event.occur_time.as_ref().and_then(datetime).context("malformed event: occur_time missing or invalid")?;
+        let occurred = event
+            .occur_time
+            .as_ref()
+            .and_then(datetime)
+            .context("malformed event: occur_time missing or invalid")?;
         let payload = event.payload.as_ref().context("event without payload")?;
-        let (topic, kind) = describe(payload).unwrap_or_else(|| (fallback_topic(&event.producer), "Unrecognised"));
+        let (topic, kind) =
+            describe(payload).unwrap_or_else(|| (fallback_topic(&event.producer), "Unrecognised"));
         let event_id = uuid::Uuid::parse_str(&event.event_id).context("event_id is not a UUID")?;
-        apply(tx, payload, occurred).await.with_context(|| format!("malformed {kind}"))?;
+        apply(tx, payload, occurred)
+            .await
+            .with_context(|| format!("malformed {kind}"))?;
         let payload = event.encode_to_vec();
         let raw = RawEvent {
             event_id,
@@ -63,7 +77,11 @@ impl EventHandler for Rollups {
 /// The topic of a payload this build does not name yet (another domain added it): the
 /// producer's domain topic, known ones only.
 fn fallback_topic(producer: &str) -> &'static str {
-    TOPICS.iter().find(|t| t.strip_prefix("tribe.").and_then(|t| t.strip_suffix(".v1")) == Some(producer)).copied().unwrap_or("unknown")
+    TOPICS
+        .iter()
+        .find(|t| t.strip_prefix("tribe.").and_then(|t| t.strip_suffix(".v1")) == Some(producer))
+        .copied()
+        .unwrap_or("unknown")
 }
 
 /// The logical topic a payload travels on, and its name. Payloads added to the contract
@@ -117,7 +135,13 @@ fn required<'a>(field: &str, value: &'a str) -> anyhow::Result<&'a str> {
 }
 
 /// Adds `n` to one counter of `subject`.
-async fn bump(tx: &mut PgConnection, subject: &str, metric: Metric, at: DateTime<Utc>, n: i64) -> sqlx::Result<()> {
+async fn bump(
+    tx: &mut PgConnection,
+    subject: &str,
+    metric: Metric,
+    at: DateTime<Utc>,
+    n: i64,
+) -> sqlx::Result<()> {
     store::bump(tx, subject, metric.as_str(), at, n).await
 }
 
@@ -126,14 +150,26 @@ async fn active(tx: &mut PgConnection, user_id: &str, at: DateTime<Utc>) -> sqlx
 }
 
 /// A follow of `followee` gained or lost, on their activity and their creator insights.
-async fn follower(tx: &mut PgConnection, followee: &str, metric: Metric, at: DateTime<Utc>) -> sqlx::Result<()> {
+async fn follower(
+    tx: &mut PgConnection,
+    followee: &str,
+    metric: Metric,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
     bump(tx, &s::user(followee), metric, at, 1).await?;
     bump(tx, &s::creator(followee), metric, at, 1).await
 }
 
 /// An engagement (like, comment, share, save) on a post by `actor`: the post's own
 /// counter, the author's creator engagements and the platform total.
-async fn engage(tx: &mut PgConnection, post_id: &str, author: &str, actor: &str, counter: Metric, at: DateTime<Utc>) -> sqlx::Result<()> {
+async fn engage(
+    tx: &mut PgConnection,
+    post_id: &str,
+    author: &str,
+    actor: &str,
+    counter: Metric,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
     bump(tx, s::PLATFORM, Metric::Engagements, at, 1).await?;
     if actor != author {
         bump(tx, &s::post(post_id), counter, at, 1).await?;
@@ -143,8 +179,14 @@ async fn engage(tx: &mut PgConnection, post_id: &str, author: &str, actor: &str,
 }
 
 /// A post's owner: what content events told us wins over what TrackEvents knew then.
-async fn owner_of(tx: &mut PgConnection, post_id: &str, fallback: &str) -> sqlx::Result<Option<String>> {
-    Ok(post_author(tx, post_id).await?.or_else(|| Some(fallback.to_string()).filter(|o| !o.is_empty())))
+async fn owner_of(
+    tx: &mut PgConnection,
+    post_id: &str,
+    fallback: &str,
+) -> sqlx::Result<Option<String>> {
+    Ok(post_author(tx, post_id)
+        .await?
+        .or_else(|| Some(fallback.to_string()).filter(|o| !o.is_empty())))
 }
 
 async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> anyhow::Result<()> {
@@ -155,25 +197,37 @@ async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> a
             bump(tx, s::PLATFORM, Metric::NewUsers, at, 1).await?;
         }
         Payload::UserFollowed(e) => {
-            let (follower_id, followee) = (required("follower_id", &e.follower_id)?, required("followee_id", &e.followee_id)?);
+            let (follower_id, followee) = (
+                required("follower_id", &e.follower_id)?,
+                required("followee_id", &e.followee_id)?,
+            );
             store::add_follow(tx, follower_id, followee).await?;
             follower(tx, followee, Metric::FollowersGained, at).await?;
             active(tx, follower_id, at).await?;
         }
         Payload::UserUnfollowed(e) => {
-            let (follower_id, followee) = (required("follower_id", &e.follower_id)?, required("followee_id", &e.followee_id)?);
+            let (follower_id, followee) = (
+                required("follower_id", &e.follower_id)?,
+                required("followee_id", &e.followee_id)?,
+            );
             store::remove_follow(tx, follower_id, followee).await?;
             follower(tx, followee, Metric::FollowersLost, at).await?;
         }
         Payload::UserBlocked(e) => {
             // A block removes follows in both directions; count only the ones we saw.
-            let (blocker, blocked) = (required("blocker_id", &e.blocker_id)?, required("blocked_id", &e.blocked_id)?);
+            let (blocker, blocked) = (
+                required("blocker_id", &e.blocker_id)?,
+                required("blocked_id", &e.blocked_id)?,
+            );
             for followee in store::remove_follows_between(tx, blocker, blocked).await? {
                 follower(tx, &followee, Metric::FollowersLost, at).await?;
             }
         }
         Payload::PostCreated(e) => {
-            let (post, author) = (required("post_id", &e.post_id)?, required("author_id", &e.author_id)?);
+            let (post, author) = (
+                required("post_id", &e.post_id)?,
+                required("author_id", &e.author_id)?,
+            );
             store::learn_post(tx, post, author, Some(at)).await?;
             bump(tx, &s::user(author), Metric::PostsCreated, at, 1).await?;
             bump(tx, s::PLATFORM, Metric::PostsCreated, at, 1).await?;
@@ -184,8 +238,11 @@ async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> a
             store::mark_post_deleted(tx, post, at).await?;
         }
         Payload::PostLiked(e) => {
-            let (post, author, user) =
-                (required("post_id", &e.post_id)?, required("author_id", &e.author_id)?, required("user_id", &e.user_id)?);
+            let (post, author, user) = (
+                required("post_id", &e.post_id)?,
+                required("author_id", &e.author_id)?,
+                required("user_id", &e.user_id)?,
+            );
             store::learn_post(tx, post, author, None).await?;
             engage(tx, post, author, user, Metric::Likes, at).await?;
             if user != author {
@@ -196,7 +253,10 @@ async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> a
         }
         Payload::CommentCreated(e) => {
             let post = required("post_id", &e.post_id)?;
-            let (post_author, author) = (required("post_author_id", &e.post_author_id)?, required("author_id", &e.author_id)?);
+            let (post_author, author) = (
+                required("post_author_id", &e.post_author_id)?,
+                required("author_id", &e.author_id)?,
+            );
             required("comment_id", &e.comment_id)?;
             store::learn_post(tx, post, post_author, None).await?;
             bump(tx, s::PLATFORM, Metric::CommentsCreated, at, 1).await?;
@@ -221,7 +281,14 @@ async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> a
             // Bucketed by when the workout was completed, not when it was logged.
             let at = e.completed_time.as_ref().and_then(datetime).unwrap_or(at);
             bump(tx, &s::user(user), Metric::WorkoutsCompleted, at, 1).await?;
-            bump(tx, &s::user(user), Metric::WorkoutSeconds, at, i64::from(e.duration_seconds)).await?;
+            bump(
+                tx,
+                &s::user(user),
+                Metric::WorkoutSeconds,
+                at,
+                i64::from(e.duration_seconds),
+            )
+            .await?;
             bump(tx, s::PLATFORM, Metric::WorkoutsCompleted, at, 1).await?;
             active(tx, user, at).await?;
         }
@@ -247,21 +314,36 @@ async fn revenue(
     if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
         bail!("currency_code {code:?} is not an ISO 4217 code");
     }
-    store::bump(tx, s::PLATFORM, &revenue_key(code), at, sign * amount.amount_minor).await?;
+    store::bump(
+        tx,
+        s::PLATFORM,
+        &revenue_key(code),
+        at,
+        sign * amount.amount_minor,
+    )
+    .await?;
     Ok(())
 }
 
 async fn tracked(tx: &mut PgConnection, e: &ev::ClientEventTracked) -> anyhow::Result<()> {
     let user = required("user_id", &e.user_id)?;
     let target = required("target_id", &e.target_id)?;
-    let at = e.occur_time.as_ref().and_then(datetime).context("occur_time is missing")?;
-    let kind =
-        ClientEventType::try_from(e.r#type).ok().filter(|t| *t != ClientEventType::Unspecified).context("unknown client event type")?;
+    let at = e
+        .occur_time
+        .as_ref()
+        .and_then(datetime)
+        .context("occur_time is missing")?;
+    let kind = ClientEventType::try_from(e.r#type)
+        .ok()
+        .filter(|t| *t != ClientEventType::Unspecified)
+        .context("unknown client event type")?;
     active(tx, user, at).await?;
     match kind {
         ClientEventType::ViewPost => {
             // Unknown posts are dropped from the rollups; self-views are not counted.
-            let Some(owner) = owner_of(tx, target, &e.target_owner_id).await? else { return Ok(()) };
+            let Some(owner) = owner_of(tx, target, &e.target_owner_id).await? else {
+                return Ok(());
+            };
             if owner == user {
                 return Ok(());
             }
@@ -272,8 +354,14 @@ async fn tracked(tx: &mut PgConnection, e: &ev::ClientEventTracked) -> anyhow::R
             }
         }
         ClientEventType::SharePost | ClientEventType::SavePost => {
-            let Some(owner) = owner_of(tx, target, &e.target_owner_id).await? else { return Ok(()) };
-            let counter = if kind == ClientEventType::SharePost { Metric::Shares } else { Metric::Saves };
+            let Some(owner) = owner_of(tx, target, &e.target_owner_id).await? else {
+                return Ok(());
+            };
+            let counter = if kind == ClientEventType::SharePost {
+                Metric::Shares
+            } else {
+                Metric::Saves
+            };
             engage(tx, target, &owner, user, counter, at).await?;
         }
         ClientEventType::ViewProfile => {

@@ -7,7 +7,9 @@ async fn main() -> anyhow::Result<()> {
     let listener = tribe_kit::server::bind(&config.server).await?;
     tracing::info!(addr = %listener.local_addr()?, "analytics service listening");
     let app = tribe_analytics::App::build(config).await?;
-    let result = app.serve(listener, tribe_kit::server::shutdown_signal()).await;
+    let result = app
+        .serve(listener, tribe_kit::server::shutdown_signal())
+        .await;
     telemetry.shutdown();
     result
 }

@@ -107,7 +107,9 @@ impl Window {
 
     /// Start of every bucket, ascending.
     pub fn starts(&self) -> Vec<DateTime<Utc>> {
-        (0..self.len()).map(|i| self.start + self.gran.step() * i as i32).collect()
+        (0..self.len())
+            .map(|i| self.start + self.gran.step() * i as i32)
+            .collect()
     }
 
     /// Index of the bucket starting at `bucket`, if inside.
@@ -119,7 +121,11 @@ impl Window {
     }
 
     pub fn time_range(&self) -> TimeRange {
-        TimeRange { start_time: Some(timestamp(self.start)), end_time: Some(timestamp(self.end)), ..Default::default() }
+        TimeRange {
+            start_time: Some(timestamp(self.start)),
+            end_time: Some(timestamp(self.end)),
+            ..Default::default()
+        }
     }
 }
 
@@ -133,7 +139,10 @@ pub fn parse_window(
 ) -> Option<(DateTime<Utc>, DateTime<Utc>, Gran)> {
     let gran = Gran::from_proto(granularity);
     if gran.is_none() {
-        v.add("granularity", "is required (GRANULARITY_HOUR, GRANULARITY_DAY or GRANULARITY_WEEK)");
+        v.add(
+            "granularity",
+            "is required (GRANULARITY_HOUR, GRANULARITY_DAY or GRANULARITY_WEEK)",
+        );
     }
     let Some(range) = range else {
         v.add("time_range", "is required");
@@ -159,7 +168,12 @@ pub fn parse_window(
 
 /// Widens to whole buckets, caps the end at the end of the current bucket and enforces
 /// the per-granularity limit.
-pub fn widen(start: DateTime<Utc>, end: DateTime<Utc>, gran: Gran, now: DateTime<Utc>) -> Result<Window, ApiError> {
+pub fn widen(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    gran: Gran,
+    now: DateTime<Utc>,
+) -> Result<Window, ApiError> {
     let start = gran.floor(start);
     let end = gran.ceil(end).min(gran.floor(now) + gran.step());
     if end - start > gran.max_span() {
@@ -168,7 +182,11 @@ pub fn widen(start: DateTime<Utc>, end: DateTime<Utc>, gran: Gran, now: DateTime
             Gran::Day => "400 days at GRANULARITY_DAY",
             Gran::Week => "157 weeks at GRANULARITY_WEEK",
         };
-        return Err(ApiError::invalid_reason("RANGE_TOO_LONG", "time_range", &format!("the widened range may span at most {limit}")));
+        return Err(ApiError::invalid_reason(
+            "RANGE_TOO_LONG",
+            "time_range",
+            &format!("the widened range may span at most {limit}"),
+        ));
     }
     Ok(Window { start, end, gran })
 }
@@ -181,7 +199,10 @@ pub fn datetime(ts: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
 }
 
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +210,9 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
     }
 
     #[test]
@@ -199,14 +222,26 @@ mod tests {
         assert_eq!(Gran::Day.floor(t), at("2026-11-25T00:00:00Z"));
         assert_eq!(Gran::Week.floor(t), at("2026-11-23T00:00:00Z"));
         assert_eq!(Gran::Week.ceil(t), at("2026-11-30T00:00:00Z"));
-        assert_eq!(Gran::Day.ceil(at("2026-11-25T00:00:00Z")), at("2026-11-25T00:00:00Z"));
+        assert_eq!(
+            Gran::Day.ceil(at("2026-11-25T00:00:00Z")),
+            at("2026-11-25T00:00:00Z")
+        );
     }
 
     #[test]
     fn windows_widen_cap_and_limit() {
         let now = at("2026-11-25T13:47:12Z");
-        let w = widen(at("2026-11-20T05:10:00Z"), at("2026-12-30T00:00:00Z"), Gran::Day, now).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((w.start, w.end), (at("2026-11-20T00:00:00Z"), at("2026-11-26T00:00:00Z")));
+        let w = widen(
+            at("2026-11-20T05:10:00Z"),
+            at("2026-12-30T00:00:00Z"),
+            Gran::Day,
+            now,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (w.start, w.end),
+            (at("2026-11-20T00:00:00Z"), at("2026-11-26T00:00:00Z"))
+        );
         assert_eq!(w.len(), 6);
         assert_eq!(w.index(at("2026-11-25T00:00:00Z")), Some(5));
         assert!(widen(at("2026-11-01T00:00:00Z"), now, Gran::Hour, now).is_err());

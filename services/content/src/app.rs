@@ -39,7 +39,10 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("listen", &self.config.server.listen_addr).field("workers", &self.workers).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("listen", &self.config.server.listen_addr)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -55,7 +58,11 @@ impl App {
             service_key_file: config.service_key_file.as_deref(),
         })
         .await?;
-        let users = UserClient::new(&config.user_url, base.service_key.take(), &config.auth.issuer)?;
+        let users = UserClient::new(
+            &config.user_url,
+            base.service_key.take(),
+            &config.auth.issuer,
+        )?;
         let timelines: Arc<dyn TimelineStore> = match &config.cql {
             None => Arc::new(PgTimelines::new(base.pool.clone(), config.timeline_cap)),
             Some(cql) => {
@@ -81,8 +88,17 @@ impl App {
             cache: cache.clone(),
         });
         let mut workers = base.workers()?;
-        let handler = FanOut { timelines, users, cache, threshold: config.fanout_threshold };
-        workers.consumer("fan-out consumer", ConsumerConfig::new(fanout::GROUP, &fanout::TOPICS), handler)?;
+        let handler = FanOut {
+            timelines,
+            users,
+            cache,
+            threshold: config.fanout_threshold,
+        };
+        workers.consumer(
+            "fan-out consumer",
+            ConsumerConfig::new(fanout::GROUP, &fanout::TOPICS),
+            handler,
+        )?;
         // A zero interval turns the trending task off (tests compute snapshots on demand).
         if !config.trending_interval.is_zero() {
             let (pool, interval) = (base.pool.clone(), config.trending_interval);
@@ -93,7 +109,12 @@ impl App {
                 })
             });
         }
-        Ok(Self { auth: base.auth_layer(policy::policies()), config, service, workers })
+        Ok(Self {
+            auth: base.auth_layer(policy::policies()),
+            config,
+            service,
+            workers,
+        })
     }
 
     /// The use-cases, for tests that drive them without the network.
@@ -111,6 +132,15 @@ impl App {
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
-        bootstrap::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], self.workers, listener, shutdown.boxed()).await
+        bootstrap::serve(
+            &self.config.server,
+            self.auth,
+            routes,
+            &[policy::SERVICE],
+            self.workers,
+            listener,
+            shutdown.boxed(),
+        )
+        .await
     }
 }

@@ -28,7 +28,11 @@ pub struct Cache {
 
 impl Cache {
     pub fn new(redis: Redis, post_ttl: Duration, user_ttl: Duration) -> Self {
-        Self { redis, post_ttl, user_ttl }
+        Self {
+            redis,
+            post_ttl,
+            user_ttl,
+        }
     }
 
     /// The Redis key of a cached post body.
@@ -46,7 +50,10 @@ impl Cache {
         let n = keys.len();
         let result = async {
             let mut conn = self.redis.conn().await?;
-            redis::cmd("MGET").arg(keys).query_async::<Vec<Option<Vec<u8>>>>(&mut conn).await
+            redis::cmd("MGET")
+                .arg(keys)
+                .query_async::<Vec<Option<Vec<u8>>>>(&mut conn)
+                .await
         }
         .await;
         match result {
@@ -66,7 +73,12 @@ impl Cache {
         }
         let mut pipe = redis::pipe();
         for (key, value) in entries {
-            pipe.cmd("SET").arg(key).arg(value).arg("PX").arg(ttl.as_millis() as u64).ignore();
+            pipe.cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg(ttl.as_millis() as u64)
+                .ignore();
         }
         let result = async {
             let mut conn = self.redis.conn().await?;
@@ -81,7 +93,10 @@ impl Cache {
     async fn delete(&self, what: &'static str, key: String) {
         let result = async {
             let mut conn = self.redis.conn().await?;
-            redis::cmd("DEL").arg(key).query_async::<()>(&mut conn).await
+            redis::cmd("DEL")
+                .arg(key)
+                .query_async::<()>(&mut conn)
+                .await
         }
         .await;
         if let Err(err) = result {
@@ -94,7 +109,12 @@ impl Cache {
         if self.post_ttl.is_zero() || ids.is_empty() {
             return HashMap::new();
         }
-        let values = self.mget("post cache read", ids.iter().map(|id| self.post_key(*id)).collect()).await;
+        let values = self
+            .mget(
+                "post cache read",
+                ids.iter().map(|id| self.post_key(*id)).collect(),
+            )
+            .await;
         ids.iter()
             .zip(values)
             .filter_map(|(id, raw)| {
@@ -109,14 +129,23 @@ impl Cache {
         if self.post_ttl.is_zero() {
             return;
         }
-        let entries = bodies.iter().filter_map(|b| serde_json::to_vec(b).ok().map(|json| (self.post_key(b.id), json))).collect::<Vec<_>>();
-        self.set_all("post cache write", entries, self.post_ttl).await;
+        let entries = bodies
+            .iter()
+            .filter_map(|b| {
+                serde_json::to_vec(b)
+                    .ok()
+                    .map(|json| (self.post_key(b.id), json))
+            })
+            .collect::<Vec<_>>();
+        self.set_all("post cache write", entries, self.post_ttl)
+            .await;
     }
 
     /// Drops a post's cached body; call after the change is committed.
     pub async fn forget_post(&self, id: Uuid) {
         if !self.post_ttl.is_zero() {
-            self.delete("post cache invalidation", self.post_key(id)).await;
+            self.delete("post cache invalidation", self.post_key(id))
+                .await;
         }
     }
 
@@ -125,8 +154,16 @@ impl Cache {
         if self.user_ttl.is_zero() || ids.is_empty() {
             return HashMap::new();
         }
-        let values = self.mget("author cache read", ids.iter().map(|id| self.user_key(*id)).collect()).await;
-        ids.iter().zip(values).filter_map(|(id, raw)| Some((*id, UserSummary::decode(raw?.as_slice()).ok()?))).collect()
+        let values = self
+            .mget(
+                "author cache read",
+                ids.iter().map(|id| self.user_key(*id)).collect(),
+            )
+            .await;
+        ids.iter()
+            .zip(values)
+            .filter_map(|(id, raw)| Some((*id, UserSummary::decode(raw?.as_slice()).ok()?)))
+            .collect()
     }
 
     /// Caches `summaries` (one pipeline).
@@ -134,14 +171,19 @@ impl Cache {
         if self.user_ttl.is_zero() {
             return;
         }
-        let entries = summaries.iter().map(|(id, s)| (self.user_key(*id), s.encode_to_vec())).collect();
-        self.set_all("author cache write", entries, self.user_ttl).await;
+        let entries = summaries
+            .iter()
+            .map(|(id, s)| (self.user_key(*id), s.encode_to_vec()))
+            .collect();
+        self.set_all("author cache write", entries, self.user_ttl)
+            .await;
     }
 
     /// Drops a user's cached summary (their profile changed).
     pub async fn forget_user(&self, id: Uuid) {
         if !self.user_ttl.is_zero() {
-            self.delete("author cache invalidation", self.user_key(id)).await;
+            self.delete("author cache invalidation", self.user_key(id))
+                .await;
         }
     }
 }

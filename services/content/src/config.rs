@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig, WorkerConfig};
+use tribe_kit::config::{
+    self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig,
+    WorkerConfig,
+};
 use tribe_kit::scylla::CqlConfig;
 
 use crate::limits::Allowances;
@@ -61,9 +64,16 @@ impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let page_token_secret = config::page_token_secret()?;
         let list = |raw: Option<String>| -> Vec<String> {
-            raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+            raw.unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
         };
-        let media_hosts = list(Some(config::var("TRIBE_CONTENT_MEDIA_HOSTS").unwrap_or_else(|| "trainertribe.dev".into())));
+        let media_hosts = list(Some(
+            config::var("TRIBE_CONTENT_MEDIA_HOSTS").unwrap_or_else(|| "trainertribe.dev".into()),
+        ));
         Ok(Self {
             server: ServerConfig::from_env("TRIBE_CONTENT", "127.0.0.1:50052")?,
             auth: AuthConfig::from_env()?,
@@ -75,17 +85,27 @@ impl Config {
                 comments_per_hour: config::parse_or("TRIBE_CONTENT_COMMENTS_PER_HOUR", 300)?,
                 reports_per_hour: config::parse_or("TRIBE_CONTENT_REPORTS_PER_HOUR", 30)?,
             },
-            post_cache_ttl: config::duration_or("TRIBE_CONTENT_POST_CACHE_TTL", Duration::from_secs(600))?,
-            user_cache_ttl: config::duration_or("TRIBE_CONTENT_USER_CACHE_TTL", Duration::from_secs(60))?,
+            post_cache_ttl: config::duration_or(
+                "TRIBE_CONTENT_POST_CACHE_TTL",
+                Duration::from_secs(600),
+            )?,
+            user_cache_ttl: config::duration_or(
+                "TRIBE_CONTENT_USER_CACHE_TTL",
+                Duration::from_secs(60),
+            )?,
             service_key_file: config::service_key_file(),
-            user_url: config::var("TRIBE_CONTENT_USER_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
+            user_url: config::var("TRIBE_CONTENT_USER_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:50051".into()),
             cql: CqlConfig::from_env("TRIBE_CONTENT", "tribe_content")?,
             fanout_threshold: config::parse_or("TRIBE_CONTENT_FANOUT_THRESHOLD", 10_000)?,
             timeline_cap: config::parse_or("TRIBE_CONTENT_TIMELINE_CAP", 800)?,
             media_hosts,
             page_token_secret,
             workers: WorkerConfig::from_env("TRIBE_CONTENT")?,
-            trending_interval: config::duration_or("TRIBE_CONTENT_TRENDING_INTERVAL", Duration::from_secs(60))?,
+            trending_interval: config::duration_or(
+                "TRIBE_CONTENT_TRENDING_INTERVAL",
+                Duration::from_secs(60),
+            )?,
         })
     }
 }

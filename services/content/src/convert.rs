@@ -10,12 +10,18 @@ use crate::domain::{self, MediaItem, PREVIEW_CHARS, PostKind, Viewer};
 use crate::store::posts::PostRow;
 
 pub fn timestamp(at: DateTime<Utc>) -> Option<prost_types::Timestamp> {
-    Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 })
+    Some(prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    })
 }
 
 /// A summary carrying only the id, when the user service cannot be reached.
 pub fn bare_summary(id: Uuid) -> UserSummary {
-    UserSummary { user_id: id.to_string(), ..Default::default() }
+    UserSummary {
+        user_id: id.to_string(),
+        ..Default::default()
+    }
 }
 
 fn media(raw: &str, locked: bool) -> Vec<pb::Media> {
@@ -30,8 +36,15 @@ fn media(raw: &str, locked: bool) -> Vec<pb::Media> {
             position: i as i32,
             width: m.width,
             height: m.height,
-            duration: m.duration_ms.map(|ms| prost_types::Duration { seconds: ms / 1000, nanos: ((ms % 1000) * 1_000_000) as i32 }),
-            thumbnail_url: if locked { String::new() } else { m.thumbnail_url },
+            duration: m.duration_ms.map(|ms| prost_types::Duration {
+                seconds: ms / 1000,
+                nanos: ((ms % 1000) * 1_000_000) as i32,
+            }),
+            thumbnail_url: if locked {
+                String::new()
+            } else {
+                m.thumbnail_url
+            },
         })
         .collect()
 }
@@ -61,7 +74,11 @@ pub fn post(row: PostRow, viewer: &Viewer, author: UserSummary) -> pb::Post {
     pb::Post {
         post_id: id.to_string(),
         author: Some(author),
-        text: if locked { domain::preview(&text, PREVIEW_CHARS) } else { text },
+        text: if locked {
+            domain::preview(&text, PREVIEW_CHARS)
+        } else {
+            text
+        },
         tags,
         r#type: kind.number(),
         visibility: visibility.number(),
@@ -70,7 +87,11 @@ pub fn post(row: PostRow, viewer: &Viewer, author: UserSummary) -> pb::Post {
         comment_count,
         liked_by_me,
         moderation_state: if privileged { moderation.number() } else { 0 },
-        moderation_reason: if privileged { moderation_reason } else { String::new() },
+        moderation_reason: if privileged {
+            moderation_reason
+        } else {
+            String::new()
+        },
         create_time: timestamp(created_at),
         update_time: timestamp(updated_at),
         edited,

@@ -121,12 +121,22 @@ pub struct Viewer {
 impl Viewer {
     pub fn of(user: &UserPrincipal) -> Self {
         let admin = user.is_admin();
-        Self { id: user.id(), admin, premium: admin || user.tier.is_paid(), privileged: admin }
+        Self {
+            id: user.id(),
+            admin,
+            premium: admin || user.tier.is_paid(),
+            privileged: admin,
+        }
     }
 
     /// An internal caller without a viewer: everything, in full.
     pub fn system() -> Self {
-        Self { id: Uuid::nil(), admin: true, premium: true, privileged: true }
+        Self {
+            id: Uuid::nil(),
+            admin: true,
+            premium: true,
+            privileged: true,
+        }
     }
 
     /// Whether this viewer may see the full content of a PREMIUM post by `author`.
@@ -135,8 +145,12 @@ impl Viewer {
     }
 }
 
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[^A-Za-z0-9_#&])#([A-Za-z0-9_]+)").unwrap_or_else(|_| unreachable!()));
-static MENTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[^A-Za-z0-9_@.])@([A-Za-z0-9_]+)").unwrap_or_else(|_| unreachable!()));
+static TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^A-Za-z0-9_#&])#([A-Za-z0-9_]+)").unwrap_or_else(|_| unreachable!())
+});
+static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^A-Za-z0-9_@.])@([A-Za-z0-9_]+)").unwrap_or_else(|_| unreachable!())
+});
 
 /// Hashtags of `text`: lower case, 1-50 chars of [a-z0-9_] with a letter, distinct, in order
 /// of first appearance, at most 30.
@@ -178,9 +192,15 @@ impl Tag {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let tag = raw.strip_prefix('#').unwrap_or(raw).to_ascii_lowercase();
         let ok = (1..=50).contains(&tag.len())
-            && tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             && tag.chars().any(|c| c.is_ascii_alphabetic());
-        if ok { Ok(Self(tag)) } else { Err("is not a valid hashtag") }
+        if ok {
+            Ok(Self(tag))
+        } else {
+            Err("is not a valid hashtag")
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -218,7 +238,10 @@ pub struct Rules {
 impl Rules {
     pub fn check_text(&self, v: &mut Violations, field: &str, text: &str) {
         if text.chars().count() > MAX_TEXT_CHARS {
-            v.add(field, format!("must be at most {MAX_TEXT_CHARS} characters"));
+            v.add(
+                field,
+                format!("must be at most {MAX_TEXT_CHARS} characters"),
+            );
         }
     }
 
@@ -243,7 +266,10 @@ impl Rules {
             return Err("must be an https URL".into());
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let allowed = self.media_hosts.iter().any(|h| host == *h || host.ends_with(&format!(".{h}")));
+        let allowed = self
+            .media_hosts
+            .iter()
+            .any(|h| host == *h || host.ends_with(&format!(".{h}")));
         if !allowed || !url.username().is_empty() || url.password().is_some() {
             return Err("must be on an allowed media host".into());
         }
@@ -258,7 +284,16 @@ impl Rules {
         }
         let mut out = Vec::with_capacity(items.len());
         for (i, m) in items.iter().enumerate() {
-            let pb::Media { media_id: _, r#type, url, position: _, width, height, duration, thumbnail_url } = m;
+            let pb::Media {
+                media_id: _,
+                r#type,
+                url,
+                position: _,
+                width,
+                height,
+                duration,
+                thumbnail_url,
+            } = m;
             let at = |name: &str| format!("{field}[{i}].{name}");
             let kind = match pb::MediaType::try_from(*r#type) {
                 Ok(pb::MediaType::Image) | Ok(pb::MediaType::Video) => *r#type,
@@ -291,7 +326,10 @@ impl Rules {
                     None
                 }
                 Some(d)
-                    if d.seconds < 0 || d.nanos < 0 || d.seconds > MAX_VIDEO_SECONDS || (d.seconds == MAX_VIDEO_SECONDS && d.nanos > 0) =>
+                    if d.seconds < 0
+                        || d.nanos < 0
+                        || d.seconds > MAX_VIDEO_SECONDS
+                        || (d.seconds == MAX_VIDEO_SECONDS && d.nanos > 0) =>
                 {
                     v.add(at("duration"), "must be 0-10 minutes");
                     None
@@ -317,7 +355,10 @@ pub fn check_comment_text(v: &mut Violations, text: &str) {
     if text.trim().is_empty() {
         v.add("text", "must not be empty");
     } else if text.chars().count() > MAX_COMMENT_CHARS {
-        v.add("text", format!("must be at most {MAX_COMMENT_CHARS} characters"));
+        v.add(
+            "text",
+            format!("must be at most {MAX_COMMENT_CHARS} characters"),
+        );
     }
 }
 
@@ -332,32 +373,67 @@ mod tests {
 
     #[test]
     fn tags_and_mentions() {
-        assert_eq!(parse_tags("#LegDay and #legday, #2024 #a_1 x#no #yes"), vec!["legday", "a_1", "yes"]);
-        assert_eq!(parse_mentions("hi @Coach_Ana and @coach_ana, mail a@b.com @xy"), vec!["coach_ana"]);
-        assert_eq!(Tag::parse("#LegDay").map(Tag::into_string), Ok("legday".to_string()));
+        assert_eq!(
+            parse_tags("#LegDay and #legday, #2024 #a_1 x#no #yes"),
+            vec!["legday", "a_1", "yes"]
+        );
+        assert_eq!(
+            parse_mentions("hi @Coach_Ana and @coach_ana, mail a@b.com @xy"),
+            vec!["coach_ana"]
+        );
+        assert_eq!(
+            Tag::parse("#LegDay").map(Tag::into_string),
+            Ok("legday".to_string())
+        );
         assert!(Tag::parse("bad-tag").is_err());
     }
 
     #[test]
     fn stored_enums_keep_the_proto_numbers() {
-        assert_eq!(Visibility::from_proto(pb::PostVisibility::Followers as i32), Some(Visibility::Followers));
+        assert_eq!(
+            Visibility::from_proto(pb::PostVisibility::Followers as i32),
+            Some(Visibility::Followers)
+        );
         assert_eq!(PostKind::from_proto(0), None, "UNSPECIFIED is no kind");
-        assert_eq!(ModerationState::try_from(3_i16), Ok(ModerationState::Removed));
+        assert_eq!(
+            ModerationState::try_from(3_i16),
+            Ok(ModerationState::Removed)
+        );
         assert!(ReportStatus::try_from(9_i16).is_err());
-        assert_eq!(i16::from(ReportStatus::Dismissed), pb::ReportStatus::Dismissed as i16);
+        assert_eq!(
+            i16::from(ReportStatus::Dismissed),
+            pb::ReportStatus::Dismissed as i16
+        );
         // The cached post bodies hold the numbers, as they did before these enums.
-        assert_eq!(serde_json::to_string(&PostKind::Premium).ok().as_deref(), Some("2"));
-        assert_eq!(serde_json::from_str::<Visibility>("3").ok(), Some(Visibility::Private));
+        assert_eq!(
+            serde_json::to_string(&PostKind::Premium).ok().as_deref(),
+            Some("2")
+        );
+        assert_eq!(
+            serde_json::from_str::<Visibility>("3").ok(),
+            Some(Visibility::Private)
+        );
     }
 
     #[test]
     fn media_rules() {
-        let rules = Rules { media_hosts: vec!["trainertribe.dev".into()] };
+        let rules = Rules {
+            media_hosts: vec!["trainertribe.dev".into()],
+        };
         let mut v = Violations::new();
-        let ok = pb::Media { r#type: pb::MediaType::Image as i32, url: "https://cdn.trainertribe.dev/a.jpg".into(), ..Default::default() };
+        let ok = pb::Media {
+            r#type: pb::MediaType::Image as i32,
+            url: "https://cdn.trainertribe.dev/a.jpg".into(),
+            ..Default::default()
+        };
         assert_eq!(rules.media(&mut v, "post.media", &[ok]).len(), 1);
         assert!(v.is_empty());
-        let bad = pb::Media { r#type: 0, url: "http://evil.example/a.jpg".into(), width: Some(0), ..Default::default() };
+        let bad = pb::Media {
+            r#type: 0,
+            url: "http://evil.example/a.jpg".into(),
+            width: Some(0),
+            ..Default::default()
+        };
         rules.media(&mut v, "post.media", &[bad]);
         assert!(v.finish().is_err());
     }

@@ -45,7 +45,9 @@ pub struct FanOut {
 
 impl std::fmt::Debug for FanOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FanOut").field("threshold", &self.threshold).finish_non_exhaustive()
+        f.debug_struct("FanOut")
+            .field("threshold", &self.threshold)
+            .finish_non_exhaustive()
     }
 }
 
@@ -55,12 +57,25 @@ fn id(raw: &str) -> anyhow::Result<Uuid> {
 
 impl FanOut {
     /// Pushes a post to its author's followers (or marks the author for read-time merge).
-    async fn push(&self, conn: &mut PgConnection, post_id: Uuid, author: Uuid) -> anyhow::Result<()> {
-        let entry = Entry { post_id, author_id: author };
+    async fn push(
+        &self,
+        conn: &mut PgConnection,
+        post_id: Uuid,
+        author: Uuid,
+    ) -> anyhow::Result<()> {
+        let entry = Entry {
+            post_id,
+            author_id: author,
+        };
         // The post may be gone or changed since the event was written; act on its state now.
         let state: Option<(Visibility, ModerationState)> =
-            sqlx::query_as("SELECT visibility, moderation FROM posts WHERE id = $1").bind(post_id).fetch_optional(&mut *conn).await?;
-        let Some((visibility, moderation)) = state else { return Ok(()) };
+            sqlx::query_as("SELECT visibility, moderation FROM posts WHERE id = $1")
+                .bind(post_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some((visibility, moderation)) = state else {
+            return Ok(());
+        };
         self.timelines.push_user(entry).await?;
         self.timelines.push_home(&[author], entry).await?;
         if visibility == Visibility::Private || moderation != ModerationState::Visible {
@@ -83,29 +98,59 @@ impl FanOut {
     /// The author's followers from the user service; while it cannot be reached, from the
     /// local replica of the graph (kept from the same service's events), so an outage
     /// delays nothing and parks no post in the dead-letter topic.
-    async fn followers(&self, conn: &mut PgConnection, author: Uuid, threshold: u64) -> anyhow::Result<Followers> {
+    async fn followers(
+        &self,
+        conn: &mut PgConnection,
+        author: Uuid,
+        threshold: u64,
+    ) -> anyhow::Result<Followers> {
         match self.users.followers(author, threshold).await {
             Ok(followers) => Ok(followers),
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), author = %author, "ListFollowerIds failed; using the local graph replica");
                 let ids: Vec<Uuid> =
-                    sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = $1").bind(author).fetch_all(conn).await?;
-                Ok(if ids.len() as u64 > threshold { Followers::Many(ids.len() as u64) } else { Followers::Few(ids) })
+                    sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = $1")
+                        .bind(author)
+                        .fetch_all(conn)
+                        .await?;
+                Ok(if ids.len() as u64 > threshold {
+                    Followers::Many(ids.len() as u64)
+                } else {
+                    Followers::Few(ids)
+                })
             }
         }
     }
 
     /// Removes a post from every feed that may hold it.
-    async fn pull_back(&self, conn: &mut PgConnection, post_id: Uuid, author: Uuid) -> anyhow::Result<()> {
+    async fn pull_back(
+        &self,
+        conn: &mut PgConnection,
+        post_id: Uuid,
+        author: Uuid,
+    ) -> anyhow::Result<()> {
         let mut owners = match self.followers(conn, author, u64::MAX).await? {
             Followers::Few(ids) => ids,
             Followers::Many(_) => Vec::new(),
         };
         owners.push(author);
-        self.timelines.remove_post(&owners, Entry { post_id, author_id: author }).await
+        self.timelines
+            .remove_post(
+                &owners,
+                Entry {
+                    post_id,
+                    author_id: author,
+                },
+            )
+            .await
     }
 
-    async fn backfill(&self, conn: &mut PgConnection, follower: Uuid, followee: Uuid) -> anyhow::Result<()> {
+    async fn backfill(
+        &self,
+        conn: &mut PgConnection,
+        follower: Uuid,
+        followee: Uuid,
+    ) -> anyhow::Result<()> {
         let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(&format!(
             "SELECT p.id, p.author_id FROM posts p
              WHERE p.author_id = $3 AND p.moderation = 1 AND p.visibility IN (1, 2) AND {}
@@ -118,7 +163,10 @@ impl FanOut {
         .bind(BACKFILL)
         .fetch_all(&mut *conn)
         .await?;
-        let entries: Vec<Entry> = rows.into_iter().map(|(post_id, author_id)| Entry { post_id, author_id }).collect();
+        let entries: Vec<Entry> = rows
+            .into_iter()
+            .map(|(post_id, author_id)| Entry { post_id, author_id })
+            .collect();
         self.timelines.backfill_home(follower, &entries).await
     }
 }
@@ -126,7 +174,9 @@ impl FanOut {
 #[async_trait::async_trait]
 impl EventHandler for FanOut {
     async fn handle(&self, tx: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
-        let Some(payload) = &event.payload else { return Ok(()) };
+        let Some(payload) = &event.payload else {
+            return Ok(());
+        };
         match payload {
             Payload::PostCreated(e) => self.push(tx, id(&e.post_id)?, id(&e.author_id)?).await?,
             Payload::PostUpdated(e) if e.changed_fields.iter().any(|f| f == "visibility") => {
@@ -134,13 +184,29 @@ impl EventHandler for FanOut {
                 if e.visibility == events::ContentPostVisibility::Private as i32 {
                     self.pull_back(tx, post, author).await?;
                     // The author still sees it in their own feed and profile.
-                    self.timelines.push_home(&[author], Entry { post_id: post, author_id: author }).await?;
-                    self.timelines.push_user(Entry { post_id: post, author_id: author }).await?;
+                    self.timelines
+                        .push_home(
+                            &[author],
+                            Entry {
+                                post_id: post,
+                                author_id: author,
+                            },
+                        )
+                        .await?;
+                    self.timelines
+                        .push_user(Entry {
+                            post_id: post,
+                            author_id: author,
+                        })
+                        .await?;
                 } else {
                     self.push(tx, post, author).await?;
                 }
             }
-            Payload::PostDeleted(e) => self.pull_back(tx, id(&e.post_id)?, id(&e.author_id)?).await?,
+            Payload::PostDeleted(e) => {
+                self.pull_back(tx, id(&e.post_id)?, id(&e.author_id)?)
+                    .await?
+            }
             Payload::PostModerated(e) => {
                 let (post, author) = (id(&e.post_id)?, id(&e.author_id)?);
                 if e.new_state == events::ContentModerationState::Visible as i32 {
@@ -149,7 +215,9 @@ impl EventHandler for FanOut {
                     self.pull_back(tx, post, author).await?;
                 }
             }
-            Payload::UserRegistered(e) => graph::upsert_user(tx, id(&e.user_id)?, &e.handle, e.is_trainer).await?,
+            Payload::UserRegistered(e) => {
+                graph::upsert_user(tx, id(&e.user_id)?, &e.handle, e.is_trainer).await?
+            }
             // The new handle for mentions: from the event's summary (older events carry
             // only the changed field names, then ask the user service).
             Payload::UserUpdated(e) => {
@@ -174,15 +242,23 @@ impl EventHandler for FanOut {
             Payload::UserUnfollowed(e) => {
                 let (follower, followee) = (id(&e.follower_id)?, id(&e.followee_id)?);
                 graph::unfollow(tx, follower, followee).await?;
-                self.timelines.remove_author_from_home(follower, followee).await?;
+                self.timelines
+                    .remove_author_from_home(follower, followee)
+                    .await?;
             }
             Payload::UserBlocked(e) => {
                 let (blocker, blocked) = (id(&e.blocker_id)?, id(&e.blocked_id)?);
                 graph::block(tx, blocker, blocked).await?;
-                self.timelines.remove_author_from_home(blocker, blocked).await?;
-                self.timelines.remove_author_from_home(blocked, blocker).await?;
+                self.timelines
+                    .remove_author_from_home(blocker, blocked)
+                    .await?;
+                self.timelines
+                    .remove_author_from_home(blocked, blocker)
+                    .await?;
             }
-            Payload::UserUnblocked(e) => graph::unblock(tx, id(&e.blocker_id)?, id(&e.blocked_id)?).await?,
+            Payload::UserUnblocked(e) => {
+                graph::unblock(tx, id(&e.blocker_id)?, id(&e.blocked_id)?).await?
+            }
             _ => {}
         }
         Ok(())

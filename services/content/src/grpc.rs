@@ -18,7 +18,12 @@ fn status(err: ApiError) -> Status {
 macro_rules! as_user {
     ($self:ident, $request:ident, $method:ident) => {{
         let caller = Principal::user(&$request).map_err(status)?;
-        $self.svc.$method(&caller, $request.into_inner()).await.map(Response::new).map_err(status)
+        $self
+            .svc
+            .$method(&caller, $request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }};
 }
 
@@ -26,7 +31,12 @@ macro_rules! as_user {
 macro_rules! as_service {
     ($self:ident, $request:ident, $method:ident) => {{
         Principal::service(&$request).map_err(status)?;
-        $self.svc.$method($request.into_inner()).await.map(Response::new).map_err(status)
+        $self
+            .svc
+            .$method($request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }};
 }
 
@@ -45,7 +55,10 @@ type R<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl Api for ContentApi {
-    async fn create_post(&self, request: Request<pb::CreatePostRequest>) -> R<pb::CreatePostResponse> {
+    async fn create_post(
+        &self,
+        request: Request<pb::CreatePostRequest>,
+    ) -> R<pb::CreatePostResponse> {
         as_user!(self, request, create_post)
     }
 
@@ -53,11 +66,17 @@ impl Api for ContentApi {
         as_user!(self, request, get_post)
     }
 
-    async fn update_post(&self, request: Request<pb::UpdatePostRequest>) -> R<pb::UpdatePostResponse> {
+    async fn update_post(
+        &self,
+        request: Request<pb::UpdatePostRequest>,
+    ) -> R<pb::UpdatePostResponse> {
         as_user!(self, request, update_post)
     }
 
-    async fn delete_post(&self, request: Request<pb::DeletePostRequest>) -> R<pb::DeletePostResponse> {
+    async fn delete_post(
+        &self,
+        request: Request<pb::DeletePostRequest>,
+    ) -> R<pb::DeletePostResponse> {
         as_user!(self, request, delete_post)
     }
 
@@ -65,7 +84,10 @@ impl Api for ContentApi {
         as_user!(self, request, get_feed)
     }
 
-    async fn list_user_posts(&self, request: Request<pb::ListUserPostsRequest>) -> R<pb::ListUserPostsResponse> {
+    async fn list_user_posts(
+        &self,
+        request: Request<pb::ListUserPostsRequest>,
+    ) -> R<pb::ListUserPostsResponse> {
         as_user!(self, request, list_user_posts)
     }
 
@@ -73,55 +95,94 @@ impl Api for ContentApi {
         as_user!(self, request, like_post)
     }
 
-    async fn unlike_post(&self, request: Request<pb::UnlikePostRequest>) -> R<pb::UnlikePostResponse> {
+    async fn unlike_post(
+        &self,
+        request: Request<pb::UnlikePostRequest>,
+    ) -> R<pb::UnlikePostResponse> {
         as_user!(self, request, unlike_post)
     }
 
-    async fn create_comment(&self, request: Request<pb::CreateCommentRequest>) -> R<pb::CreateCommentResponse> {
+    async fn create_comment(
+        &self,
+        request: Request<pb::CreateCommentRequest>,
+    ) -> R<pb::CreateCommentResponse> {
         as_user!(self, request, create_comment)
     }
 
-    async fn list_comments(&self, request: Request<pb::ListCommentsRequest>) -> R<pb::ListCommentsResponse> {
+    async fn list_comments(
+        &self,
+        request: Request<pb::ListCommentsRequest>,
+    ) -> R<pb::ListCommentsResponse> {
         as_user!(self, request, list_comments)
     }
 
-    async fn delete_comment(&self, request: Request<pb::DeleteCommentRequest>) -> R<pb::DeleteCommentResponse> {
+    async fn delete_comment(
+        &self,
+        request: Request<pb::DeleteCommentRequest>,
+    ) -> R<pb::DeleteCommentResponse> {
         as_user!(self, request, delete_comment)
     }
 
-    async fn like_comment(&self, request: Request<pb::LikeCommentRequest>) -> R<pb::LikeCommentResponse> {
+    async fn like_comment(
+        &self,
+        request: Request<pb::LikeCommentRequest>,
+    ) -> R<pb::LikeCommentResponse> {
         as_user!(self, request, like_comment)
     }
 
-    async fn unlike_comment(&self, request: Request<pb::UnlikeCommentRequest>) -> R<pb::UnlikeCommentResponse> {
+    async fn unlike_comment(
+        &self,
+        request: Request<pb::UnlikeCommentRequest>,
+    ) -> R<pb::UnlikeCommentResponse> {
         as_user!(self, request, unlike_comment)
     }
 
-    async fn list_trending_posts(&self, request: Request<pb::ListTrendingPostsRequest>) -> R<pb::ListTrendingPostsResponse> {
+    async fn list_trending_posts(
+        &self,
+        request: Request<pb::ListTrendingPostsRequest>,
+    ) -> R<pb::ListTrendingPostsResponse> {
         as_user!(self, request, list_trending_posts)
     }
 
-    async fn list_trending_tags(&self, request: Request<pb::ListTrendingTagsRequest>) -> R<pb::ListTrendingTagsResponse> {
+    async fn list_trending_tags(
+        &self,
+        request: Request<pb::ListTrendingTagsRequest>,
+    ) -> R<pb::ListTrendingTagsResponse> {
         as_user!(self, request, list_trending_tags)
     }
 
-    async fn search_posts(&self, request: Request<pb::SearchPostsRequest>) -> R<pb::SearchPostsResponse> {
+    async fn search_posts(
+        &self,
+        request: Request<pb::SearchPostsRequest>,
+    ) -> R<pb::SearchPostsResponse> {
         as_user!(self, request, search_posts)
     }
 
-    async fn report_post(&self, request: Request<pb::ReportPostRequest>) -> R<pb::ReportPostResponse> {
+    async fn report_post(
+        &self,
+        request: Request<pb::ReportPostRequest>,
+    ) -> R<pb::ReportPostResponse> {
         as_user!(self, request, report_post)
     }
 
-    async fn list_post_reports(&self, request: Request<pb::ListPostReportsRequest>) -> R<pb::ListPostReportsResponse> {
+    async fn list_post_reports(
+        &self,
+        request: Request<pb::ListPostReportsRequest>,
+    ) -> R<pb::ListPostReportsResponse> {
         as_user!(self, request, list_post_reports)
     }
 
-    async fn moderate_post(&self, request: Request<pb::ModeratePostRequest>) -> R<pb::ModeratePostResponse> {
+    async fn moderate_post(
+        &self,
+        request: Request<pb::ModeratePostRequest>,
+    ) -> R<pb::ModeratePostResponse> {
         as_user!(self, request, moderate_post)
     }
 
-    async fn batch_get_posts(&self, request: Request<pb::BatchGetPostsRequest>) -> R<pb::BatchGetPostsResponse> {
+    async fn batch_get_posts(
+        &self,
+        request: Request<pb::BatchGetPostsRequest>,
+    ) -> R<pb::BatchGetPostsResponse> {
         as_service!(self, request, batch_get_posts)
     }
 }

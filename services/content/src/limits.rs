@@ -23,7 +23,11 @@ pub struct Allowances {
 
 impl Default for Allowances {
     fn default() -> Self {
-        Self { posts_per_hour: 60, comments_per_hour: 300, reports_per_hour: 30 }
+        Self {
+            posts_per_hour: 60,
+            comments_per_hour: 300,
+            reports_per_hour: 30,
+        }
     }
 }
 
@@ -43,7 +47,10 @@ pub struct RateLimits {
 
 impl std::fmt::Debug for RateLimits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RateLimits").field("redis", &self.redis).field("allowances", &self.allowances).finish()
+        f.debug_struct("RateLimits")
+            .field("redis", &self.redis)
+            .field("allowances", &self.allowances)
+            .finish()
     }
 }
 
@@ -56,8 +63,16 @@ impl RateLimits {
     pub async fn hit(&self, action: Action, user: &str) -> Result<(), ApiError> {
         let (name, limit, reason) = match action {
             Action::Post => ("post", self.allowances.posts_per_hour, "POST_RATE_LIMITED"),
-            Action::Comment => ("comment", self.allowances.comments_per_hour, "COMMENT_RATE_LIMITED"),
-            Action::Report => ("report", self.allowances.reports_per_hour, "REPORT_RATE_LIMITED"),
+            Action::Comment => (
+                "comment",
+                self.allowances.comments_per_hour,
+                "COMMENT_RATE_LIMITED",
+            ),
+            Action::Report => (
+                "report",
+                self.allowances.reports_per_hour,
+                "REPORT_RATE_LIMITED",
+            ),
         };
         if limit == 0 {
             return Ok(());
@@ -81,7 +96,10 @@ impl RateLimits {
             .query_async(&mut conn)
             .await;
         match result {
-            Ok((n, _)) if n > limit => Err(ApiError::exhausted(reason, format!("at most {limit} per hour; try again later"))),
+            Ok((n, _)) if n > limit => Err(ApiError::exhausted(
+                reason,
+                format!("at most {limit} per hour; try again later"),
+            )),
             Ok(_) => Ok(()),
             Err(err) => {
                 self.redis.degraded("rate limit counter (allowing)", &err);

@@ -60,15 +60,23 @@ mod tests {
     /// Every RPC in the descriptor set has a policy, and no policy names a missing RPC.
     #[test]
     fn every_method_has_a_policy() {
-        let set = prost_types::FileDescriptorSet::decode(tribe_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
+        let set = prost_types::FileDescriptorSet::decode(tribe_proto::FILE_DESCRIPTOR_SET)
+            .unwrap_or_default();
         let declared: BTreeSet<String> = set
             .file
             .iter()
             .filter(|f| f.package() == "trainertribe.content.v1")
             .flat_map(|f| f.service.iter().map(move |s| (f.package().to_string(), s)))
-            .flat_map(|(pkg, s)| s.method.iter().map(move |m| format!("/{pkg}.{}/{}", s.name(), m.name())))
+            .flat_map(|(pkg, s)| {
+                s.method
+                    .iter()
+                    .map(move |m| format!("/{pkg}.{}/{}", s.name(), m.name()))
+            })
             .collect();
-        assert!(!declared.is_empty(), "descriptor set has the content service");
+        assert!(
+            !declared.is_empty(),
+            "descriptor set has the content service"
+        );
         let policies = policies();
         let covered: BTreeSet<String> = policies.paths().map(str::to_string).collect();
         assert_eq!(declared, covered);

@@ -25,7 +25,9 @@ pub struct UserClient {
 
 impl std::fmt::Debug for UserClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserClient").field("has_key", &self.signer.is_some()).finish()
+        f.debug_struct("UserClient")
+            .field("has_key", &self.signer.is_some())
+            .finish()
     }
 }
 
@@ -48,7 +50,9 @@ impl UserClient {
         let client = UserServiceClient::new(endpoint.connect_lazy());
         let signer = key.map(|k| Arc::new(TokenSigner::new(Arc::new(k), issuer)));
         if signer.is_none() {
-            tracing::warn!("TRIBE_SERVICE_KEY_FILE unset: calls to the user service will be refused");
+            tracing::warn!(
+                "TRIBE_SERVICE_KEY_FILE unset: calls to the user service will be refused"
+            );
         }
         Ok(Self { client, signer })
     }
@@ -56,8 +60,12 @@ impl UserClient {
     fn request<T>(&self, message: T) -> anyhow::Result<tonic::Request<T>> {
         let mut request = tonic::Request::new(message);
         let signer = self.signer.as_ref().context("no service key configured")?;
-        let token = signer.service_token(SERVICE_NAME, Duration::from_secs(300)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+        let token = signer
+            .service_token(SERVICE_NAME, Duration::from_secs(300))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
         Ok(request)
     }
 
@@ -65,8 +73,17 @@ impl UserClient {
     pub async fn summaries(&self, ids: &[Uuid]) -> anyhow::Result<HashMap<Uuid, UserSummary>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
-            let request = self.request(upb::BatchGetUsersRequest { user_ids: chunk.iter().map(Uuid::to_string).collect() })?;
-            let users = self.client.clone().batch_get_users(request).await.context("BatchGetUsers")?.into_inner().users;
+            let request = self.request(upb::BatchGetUsersRequest {
+                user_ids: chunk.iter().map(Uuid::to_string).collect(),
+            })?;
+            let users = self
+                .client
+                .clone()
+                .batch_get_users(request)
+                .await
+                .context("BatchGetUsers")?
+                .into_inner()
+                .users;
             for user in users {
                 if let Ok(id) = Uuid::parse_str(&user.user_id) {
                     out.insert(id, user);
@@ -79,12 +96,17 @@ impl UserClient {
     /// Streams the followers of `author`; stops early once there are more than
     /// `threshold`.
     pub async fn followers(&self, author: Uuid, threshold: u64) -> anyhow::Result<Followers> {
-        let request =
-            self.request(upb::ListFollowerIdsRequest { user_id: author.to_string(), after_user_id: String::new(), chunk_size: 1000 })?;
+        let request = self.request(upb::ListFollowerIdsRequest {
+            user_id: author.to_string(),
+            after_user_id: String::new(),
+            chunk_size: 1000,
+        })?;
         let mut stream = match self.client.clone().list_follower_ids(request).await {
             Ok(response) => response.into_inner(),
             // An author the user service does not know has nobody to push to.
-            Err(status) if status.code() == tonic::Code::NotFound => return Ok(Followers::Few(Vec::new())),
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                return Ok(Followers::Few(Vec::new()));
+            }
             Err(status) => return Err(anyhow::anyhow!("ListFollowerIds: {status}")),
         };
         let mut ids = Vec::new();

@@ -14,7 +14,9 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 use crate::auth::{AuthLayer, KeyPair, KeySet, MethodPolicies, SERVICE_KID_PREFIX, TokenVerifier};
-use crate::config::{AuthConfig, DatabaseConfig, ExposeSecret, KafkaConfig, ServerConfig, WorkerConfig};
+use crate::config::{
+    AuthConfig, DatabaseConfig, ExposeSecret, KafkaConfig, ServerConfig, WorkerConfig,
+};
 use crate::consumer::{ConsumerConfig, EventConsumer, EventHandler};
 use crate::outbox::OutboxRelay;
 use crate::tasks::Background;
@@ -32,7 +34,9 @@ pub struct Base {
 
 impl std::fmt::Debug for Base {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Base").field("workers", &self.workers).finish_non_exhaustive()
+        f.debug_struct("Base")
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,7 +58,8 @@ impl Base {
     /// verifier and the service key.
     pub async fn start(config: BaseConfig<'_>) -> anyhow::Result<Self> {
         let database = config.database;
-        let pool = crate::db::connect(database.url.expose_secret(), database.max_connections).await?;
+        let pool =
+            crate::db::connect(database.url.expose_secret(), database.max_connections).await?;
         if database.migrate {
             crate::db::migrate(&pool, config.migrator).await?;
         }
@@ -67,7 +72,13 @@ impl Base {
             ),
             None => None,
         };
-        Ok(Self { pool, verifier, service_key, kafka: config.kafka.clone(), workers: config.workers })
+        Ok(Self {
+            pool,
+            verifier,
+            service_key,
+            kafka: config.kafka.clone(),
+            workers: config.workers,
+        })
     }
 
     /// The auth layer for `policies`, verifying with this process's key set.
@@ -78,16 +89,30 @@ impl Base {
     /// The background work: the outbox relay (when `<PREFIX>_OUTBOX_RELAY`) comes first so
     /// it stops last and publishes what the other tasks wrote.
     pub fn workers(&self) -> anyhow::Result<Workers> {
-        let mut workers = Workers { pool: self.pool.clone(), kafka: self.kafka.clone(), enabled: self.workers, tasks: Vec::new() };
+        let mut workers = Workers {
+            pool: self.pool.clone(),
+            kafka: self.kafka.clone(),
+            enabled: self.workers,
+            tasks: Vec::new(),
+        };
         if self.workers.outbox_relay {
             let relay = OutboxRelay::new(self.pool.clone(), self.kafka.clone())?;
-            workers.tasks.push(("outbox relay", Box::new(move |stop| Box::pin(async move { relay.run(stop).await; Ok(()) }))));
+            workers.tasks.push((
+                "outbox relay",
+                Box::new(move |stop| {
+                    Box::pin(async move {
+                        relay.run(stop).await;
+                        Ok(())
+                    })
+                }),
+            ));
         }
         Ok(workers)
     }
 }
 
-type Start = Box<dyn FnOnce(BoxFuture<'static, ()>) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
+type Start =
+    Box<dyn FnOnce(BoxFuture<'static, ()>) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
 
 /// A service's background tasks, registered at build time and started by `serve`.
 pub struct Workers {
@@ -99,16 +124,25 @@ pub struct Workers {
 
 impl std::fmt::Debug for Workers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.tasks.iter().map(|(name, _)| name)).finish()
+        f.debug_list()
+            .entries(self.tasks.iter().map(|(name, _)| name))
+            .finish()
     }
 }
 
 impl Workers {
     /// Adds an event consumer (when `<PREFIX>_CONSUME_EVENTS`).
-    pub fn consumer<H: EventHandler + 'static>(&mut self, name: &'static str, config: ConsumerConfig, handler: H) -> anyhow::Result<()> {
+    pub fn consumer<H: EventHandler + 'static>(
+        &mut self,
+        name: &'static str,
+        config: ConsumerConfig,
+        handler: H,
+    ) -> anyhow::Result<()> {
         if self.enabled.consume_events {
-            let consumer = EventConsumer::new(self.pool.clone(), self.kafka.clone(), config, handler)?;
-            self.tasks.push((name, Box::new(move |stop| Box::pin(consumer.run(stop)))));
+            let consumer =
+                EventConsumer::new(self.pool.clone(), self.kafka.clone(), config, handler)?;
+            self.tasks
+                .push((name, Box::new(move |stop| Box::pin(consumer.run(stop)))));
         }
         Ok(())
     }
@@ -116,7 +150,9 @@ impl Workers {
     /// Adds any other task: it gets a stop signal and must return when it resolves.
     pub fn task<F>(&mut self, name: &'static str, task: F)
     where
-        F: FnOnce(BoxFuture<'static, ()>) -> BoxFuture<'static, anyhow::Result<()>> + Send + 'static,
+        F: FnOnce(BoxFuture<'static, ()>) -> BoxFuture<'static, anyhow::Result<()>>
+            + Send
+            + 'static,
     {
         self.tasks.push((name, Box::new(task)));
     }
@@ -147,7 +183,8 @@ pub async fn serve(
     shutdown: BoxFuture<'static, ()>,
 ) -> anyhow::Result<()> {
     let background = workers.start();
-    let result = crate::server::serve(config, auth, routes, service_names, listener, shutdown).await;
+    let result =
+        crate::server::serve(config, auth, routes, service_names, listener, shutdown).await;
     background.stop().await;
     result
 }

@@ -7,8 +7,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-pub use secrecy::{ExposeSecret, SecretString};
 use secrecy::SecretBox;
+pub use secrecy::{ExposeSecret, SecretString};
 
 /// Reads an optional variable; empty counts as unset.
 pub fn var(name: &str) -> Option<String> {
@@ -43,7 +43,9 @@ pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (num, unit) = raw.split_at(split);
-    let n: u64 = num.parse().context("expected a number followed by ms, s, m or h")?;
+    let n: u64 = num
+        .parse()
+        .context("expected a number followed by ms, s, m or h")?;
     Ok(match unit {
         "ms" => Duration::from_millis(n),
         "s" | "" => Duration::from_secs(n),
@@ -58,7 +60,10 @@ pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
 pub fn page_token_secret() -> anyhow::Result<PageSecret> {
     match var("TRIBE_PAGE_TOKEN_SECRET") {
         Some(secret) => {
-            anyhow::ensure!(secret.len() >= 32, "TRIBE_PAGE_TOKEN_SECRET must be at least 32 characters");
+            anyhow::ensure!(
+                secret.len() >= 32,
+                "TRIBE_PAGE_TOKEN_SECRET must be at least 32 characters"
+            );
             Ok(PageSecret::new(secret.into_bytes()))
         }
         None => {
@@ -74,7 +79,9 @@ pub struct PageSecret(std::sync::Arc<SecretBox<[u8]>>);
 
 impl PageSecret {
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(std::sync::Arc::new(SecretBox::from(bytes.into_boxed_slice())))
+        Self(std::sync::Arc::new(SecretBox::from(
+            bytes.into_boxed_slice(),
+        )))
     }
 
     /// 32 random bytes (tests, and processes without `TRIBE_PAGE_TOKEN_SECRET`).
@@ -115,11 +122,17 @@ impl ServerConfig {
     pub fn from_env(prefix: &str, default_addr: &str) -> anyhow::Result<Self> {
         Ok(Self {
             listen_addr: parse_or(&format!("{prefix}_LISTEN_ADDR"), default_addr.parse()?)?,
-            request_timeout: duration_or(&format!("{prefix}_REQUEST_TIMEOUT"), Duration::from_secs(10))?,
+            request_timeout: duration_or(
+                &format!("{prefix}_REQUEST_TIMEOUT"),
+                Duration::from_secs(10),
+            )?,
             max_concurrent: parse_or(&format!("{prefix}_MAX_CONCURRENT"), 1024)?,
             max_message_bytes: parse_or(&format!("{prefix}_MAX_MESSAGE_BYTES"), 4 * 1024 * 1024)?,
             drain_delay: duration_or(&format!("{prefix}_DRAIN_DELAY"), Duration::from_secs(2))?,
-            drain_timeout: duration_or(&format!("{prefix}_DRAIN_TIMEOUT"), Duration::from_secs(20))?,
+            drain_timeout: duration_or(
+                &format!("{prefix}_DRAIN_TIMEOUT"),
+                Duration::from_secs(20),
+            )?,
         })
     }
 
@@ -195,13 +208,25 @@ pub struct TopicLayout {
 
 impl TopicLayout {
     /// One partition, one replica: what a test's private topics need.
-    pub const SINGLE: TopicLayout = TopicLayout { partitions: 1, replication: 1 };
+    pub const SINGLE: TopicLayout = TopicLayout {
+        partitions: 1,
+        replication: 1,
+    };
 
     /// `TRIBE_KAFKA_PARTITIONS` (default 6) and `TRIBE_KAFKA_REPLICATION` (default 1).
     pub fn from_env() -> anyhow::Result<Self> {
-        let layout = Self { partitions: parse_or("TRIBE_KAFKA_PARTITIONS", 6)?, replication: parse_or("TRIBE_KAFKA_REPLICATION", 1)? };
-        anyhow::ensure!(layout.partitions >= 1, "TRIBE_KAFKA_PARTITIONS must be at least 1");
-        anyhow::ensure!(layout.replication >= 1, "TRIBE_KAFKA_REPLICATION must be at least 1");
+        let layout = Self {
+            partitions: parse_or("TRIBE_KAFKA_PARTITIONS", 6)?,
+            replication: parse_or("TRIBE_KAFKA_REPLICATION", 1)?,
+        };
+        anyhow::ensure!(
+            layout.partitions >= 1,
+            "TRIBE_KAFKA_PARTITIONS must be at least 1"
+        );
+        anyhow::ensure!(
+            layout.replication >= 1,
+            "TRIBE_KAFKA_REPLICATION must be at least 1"
+        );
         Ok(layout)
     }
 }
@@ -219,7 +244,8 @@ pub struct DatabaseConfig {
 
 impl DatabaseConfig {
     pub fn from_env(prefix: &str, default_name: &str) -> anyhow::Result<Self> {
-        let url = var(&format!("{prefix}_DATABASE_URL")).unwrap_or_else(|| format!("postgres://postgres@127.0.0.1:5432/{default_name}"));
+        let url = var(&format!("{prefix}_DATABASE_URL"))
+            .unwrap_or_else(|| format!("postgres://postgres@127.0.0.1:5432/{default_name}"));
         Ok(Self {
             url: url.into(),
             max_connections: parse_or(&format!("{prefix}_DB_MAX_CONNECTIONS"), 20)?,
@@ -229,7 +255,11 @@ impl DatabaseConfig {
 
     /// A test database: 20 connections, migrations applied.
     pub fn for_tests(url: &str) -> Self {
-        Self { url: url.to_string().into(), max_connections: 20, migrate: true }
+        Self {
+            url: url.to_string().into(),
+            max_connections: 20,
+            migrate: true,
+        }
     }
 }
 
@@ -244,13 +274,19 @@ pub struct RedisConfig {
 impl RedisConfig {
     pub fn from_env(prefix: &str, service: &str) -> Self {
         Self {
-            url: var("TRIBE_REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()).into(),
-            prefix: var(&format!("{prefix}_REDIS_PREFIX")).unwrap_or_else(|| format!("tribe:{service}:")),
+            url: var("TRIBE_REDIS_URL")
+                .unwrap_or_else(|| "redis://127.0.0.1:6379".into())
+                .into(),
+            prefix: var(&format!("{prefix}_REDIS_PREFIX"))
+                .unwrap_or_else(|| format!("tribe:{service}:")),
         }
     }
 
     pub fn for_tests(url: &str, prefix: &str) -> Self {
-        Self { url: url.to_string().into(), prefix: prefix.into() }
+        Self {
+            url: url.to_string().into(),
+            prefix: prefix.into(),
+        }
     }
 }
 
@@ -272,7 +308,10 @@ impl WorkerConfig {
     }
 
     /// Everything on.
-    pub const ALL: WorkerConfig = WorkerConfig { outbox_relay: true, consume_events: true };
+    pub const ALL: WorkerConfig = WorkerConfig {
+        outbox_relay: true,
+        consume_events: true,
+    };
 }
 
 /// `TRIBE_SERVICE_KEY_FILE`: the ES256 key this service signs its internal calls with
@@ -287,14 +326,18 @@ mod tests {
 
     #[test]
     fn secrets_never_reach_debug_output() {
-        let database = DatabaseConfig::for_tests("postgres://app:hunter2@db.internal:5432/tribe_user");
+        let database =
+            DatabaseConfig::for_tests("postgres://app:hunter2@db.internal:5432/tribe_user");
         let redis = RedisConfig::for_tests("redis://:s3cret@cache.internal:6379", "tribe:user:");
         let page = PageSecret::new(b"page token secret of enough length!".to_vec());
         let printed = format!("{database:?} {redis:?} {page:?}");
         for secret in ["hunter2", "s3cret", "page token secret"] {
             assert!(!printed.contains(secret), "{secret} printed in {printed}");
         }
-        assert_eq!(database.url.expose_secret(), "postgres://app:hunter2@db.internal:5432/tribe_user");
+        assert_eq!(
+            database.url.expose_secret(),
+            "postgres://app:hunter2@db.internal:5432/tribe_user"
+        );
         assert_eq!(page.expose(), b"page token secret of enough length!");
     }
 }

@@ -48,7 +48,11 @@ pub struct ConsumerConfig {
 
 impl ConsumerConfig {
     pub fn new(group: impl Into<String>, topics: &[&str]) -> Self {
-        Self { group: group.into(), topics: topics.iter().map(|t| t.to_string()).collect(), max_attempts: 5 }
+        Self {
+            group: group.into(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            max_attempts: 5,
+        }
     }
 }
 
@@ -63,7 +67,9 @@ pub struct EventConsumer<H> {
 
 impl<H> std::fmt::Debug for EventConsumer<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventConsumer").field("group", &self.config.group).finish_non_exhaustive()
+        f.debug_struct("EventConsumer")
+            .field("group", &self.config.group)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,9 +80,20 @@ enum Outcome {
 }
 
 impl<H: EventHandler> EventConsumer<H> {
-    pub fn new(pool: PgPool, kafka: KafkaConfig, config: ConsumerConfig, handler: H) -> anyhow::Result<Self> {
+    pub fn new(
+        pool: PgPool,
+        kafka: KafkaConfig,
+        config: ConsumerConfig,
+        handler: H,
+    ) -> anyhow::Result<Self> {
         let dead_letters = crate::kafka::producer(&kafka)?;
-        Ok(Self { pool, kafka, config, handler, dead_letters })
+        Ok(Self {
+            pool,
+            kafka,
+            config,
+            handler,
+            dead_letters,
+        })
     }
 
     /// Runs until `shutdown` resolves; the event in hand is finished first.
@@ -88,8 +105,15 @@ impl<H: EventHandler> EventConsumer<H> {
             .set("auto.offset.reset", "earliest")
             .create()
             .context("create Kafka consumer")?;
-        let topics: Vec<String> = self.config.topics.iter().map(|t| self.kafka.topic(t)).collect();
-        consumer.subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>()).context("subscribe")?;
+        let topics: Vec<String> = self
+            .config
+            .topics
+            .iter()
+            .map(|t| self.kafka.topic(t))
+            .collect();
+        consumer
+            .subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())
+            .context("subscribe")?;
         tracing::info!(group = %self.config.group, topics = ?topics, "consuming events");
         tokio::pin!(shutdown);
         loop {
@@ -121,10 +145,14 @@ impl<H: EventHandler> EventConsumer<H> {
     }
 
     async fn process(&self, message: &BorrowedMessage<'_>) -> Outcome {
-        let Some(payload) = message.payload() else { return Outcome::DeadLetter("empty record".into()) };
+        let Some(payload) = message.payload() else {
+            return Outcome::DeadLetter("empty record".into());
+        };
         let event = match Event::decode(payload) {
             Ok(event) => event,
-            Err(err) => return Outcome::DeadLetter(format!("not a trainertribe.events.v1.Event: {err}")),
+            Err(err) => {
+                return Outcome::DeadLetter(format!("not a trainertribe.events.v1.Event: {err}"));
+            }
         };
         let Ok(event_id) = uuid::Uuid::parse_str(&event.event_id) else {
             return Outcome::DeadLetter("event_id is not a UUID".into());
@@ -146,7 +174,9 @@ impl<H: EventHandler> EventConsumer<H> {
                 // the database above, wait for it instead of dead-lettering events that
                 // would succeed a minute later.
                 Err(ApplyError::Handler(err))
-                    if err.downcast_ref::<crate::ApiError>().is_some_and(|e| e.code() == tonic::Code::Unavailable) =>
+                    if err
+                        .downcast_ref::<crate::ApiError>()
+                        .is_some_and(|e| e.code() == tonic::Code::Unavailable) =>
                 {
                     tracing::warn!(error = format!("{err:#}"), event_id = %event_id, "store unavailable while consuming; retrying");
                 }
@@ -154,7 +184,9 @@ impl<H: EventHandler> EventConsumer<H> {
                     attempt += 1;
                     tracing::warn!(error = format!("{err:#}"), attempt, event_id = %event_id, "event handler failed");
                     if attempt >= self.config.max_attempts {
-                        return Outcome::DeadLetter(format!("handler failed {attempt} times: {err:#}"));
+                        return Outcome::DeadLetter(format!(
+                            "handler failed {attempt} times: {err:#}"
+                        ));
                     }
                 }
             }
@@ -177,7 +209,10 @@ impl<H: EventHandler> EventConsumer<H> {
         if !fresh {
             return Ok(false);
         }
-        self.handler.handle(&mut tx, event).await.map_err(ApplyError::Handler)?;
+        self.handler
+            .handle(&mut tx, event)
+            .await
+            .map_err(ApplyError::Handler)?;
         tx.commit().await.map_err(ApplyError::Database)?;
         Ok(true)
     }
@@ -187,19 +222,43 @@ impl<H: EventHandler> EventConsumer<H> {
         let partition = message.partition().to_string();
         let offset = message.offset().to_string();
         let mut headers = OwnedHeaders::new()
-            .insert(Header { key: "dlq-reason", value: Some(reason) })
-            .insert(Header { key: "dlq-source-topic", value: Some(source.as_str()) })
-            .insert(Header { key: "dlq-source-partition", value: Some(partition.as_str()) })
-            .insert(Header { key: "dlq-source-offset", value: Some(offset.as_str()) })
-            .insert(Header { key: "dlq-consumer", value: Some(self.config.group.as_str()) });
+            .insert(Header {
+                key: "dlq-reason",
+                value: Some(reason),
+            })
+            .insert(Header {
+                key: "dlq-source-topic",
+                value: Some(source.as_str()),
+            })
+            .insert(Header {
+                key: "dlq-source-partition",
+                value: Some(partition.as_str()),
+            })
+            .insert(Header {
+                key: "dlq-source-offset",
+                value: Some(offset.as_str()),
+            })
+            .insert(Header {
+                key: "dlq-consumer",
+                value: Some(self.config.group.as_str()),
+            });
         if let Some(original) = message.headers() {
-            for header in original.iter().filter(|h| h.key == "event_id" || h.key == "traceparent") {
-                headers = headers.insert(Header { key: header.key, value: header.value });
+            for header in original
+                .iter()
+                .filter(|h| h.key == "event_id" || h.key == "traceparent")
+            {
+                headers = headers.insert(Header {
+                    key: header.key,
+                    value: header.value,
+                });
             }
         }
         let topic = self.kafka.topic(DEAD_LETTER_TOPIC);
         let key = message.key().unwrap_or_default();
-        let record = FutureRecord::to(&topic).key(key).payload(message.payload().unwrap_or_default()).headers(headers);
+        let record = FutureRecord::to(&topic)
+            .key(key)
+            .payload(message.payload().unwrap_or_default())
+            .headers(headers);
         self.dead_letters
             .send(record, Duration::from_secs(30))
             .await

@@ -21,13 +21,23 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
 
 /// Creates database `name` through the server of `url` if it does not exist.
 pub async fn ensure_database(url: &str, name: &str) -> anyhow::Result<bool> {
-    anyhow::ensure!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad database name {name}");
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "bad database name {name}"
+    );
     let admin: PgConnectOptions = url.parse::<PgConnectOptions>()?.database("postgres");
-    let mut conn = sqlx::PgConnection::connect_with(&admin).await.context("connect to postgres")?;
+    let mut conn = sqlx::PgConnection::connect_with(&admin)
+        .await
+        .context("connect to postgres")?;
     let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)").bind(name).fetch_one(&mut conn).await?;
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
     if !exists {
-        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await?;
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await?;
     }
     conn.close().await?;
     Ok(!exists)
@@ -35,10 +45,15 @@ pub async fn ensure_database(url: &str, name: &str) -> anyhow::Result<bool> {
 
 /// Drops database `name` (tests), terminating its connections.
 pub async fn drop_database(url: &str, name: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad database name {name}");
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "bad database name {name}"
+    );
     let admin: PgConnectOptions = url.parse::<PgConnectOptions>()?.database("postgres");
     let mut conn = sqlx::PgConnection::connect_with(&admin).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
     conn.close().await?;
     Ok(())
 }
@@ -49,7 +64,10 @@ pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
     let kit = own_versions_only(&KIT_MIGRATOR);
     kit.run(pool).await.context("run the kit's migrations")?;
     rebaseline(pool, migrator).await?;
-    own_versions_only(migrator).run(pool).await.context("run migrations")
+    own_versions_only(migrator)
+        .run(pool)
+        .await
+        .context("run migrations")
 }
 
 /// The kit's tables (`outbox`, `idempotency_keys`, `processed_events`), applied to every
@@ -57,7 +75,12 @@ pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
 pub static KIT_MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 fn own_versions_only(migrator: &Migrator) -> Migrator {
-    Migrator { migrations: migrator.migrations.clone(), ignore_missing: true, locking: migrator.locking, no_tx: migrator.no_tx }
+    Migrator {
+        migrations: migrator.migrations.clone(),
+        ignore_missing: true,
+        locking: migrator.locking,
+        no_tx: migrator.no_tx,
+    }
 }
 
 /// Checksums (SHA-384, hex) with which the services' first migrations were applied while
@@ -74,7 +97,9 @@ const BEFORE_KIT_TABLES: &[&str] = &[
 ];
 
 async fn rebaseline(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
-    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
+    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
     if !recorded {
         return Ok(());
     }
@@ -87,7 +112,10 @@ async fn rebaseline(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
             .await
             .context("re-record a migration rewritten when the kit took over its tables")?;
         if updated.rows_affected() > 0 {
-            tracing::info!(version = migration.version, "migration re-recorded: its kit tables are now the kit's own migration");
+            tracing::info!(
+                version = migration.version,
+                "migration re-recorded: its kit tables are now the kit's own migration"
+            );
         }
     }
     Ok(())
@@ -115,10 +143,16 @@ mod url_like {
         fn from_str(s: &str) -> Result<Self, ()> {
             let (head, tail) = s.split_once("://").ok_or(())?;
             match tail.split_once('@') {
-                Some((cred, rest)) => {
-                    Ok(Self { head: head.into(), user: cred.split(':').next().unwrap_or_default().into(), rest: rest.into() })
-                }
-                None => Ok(Self { head: head.into(), user: String::new(), rest: tail.into() }),
+                Some((cred, rest)) => Ok(Self {
+                    head: head.into(),
+                    user: cred.split(':').next().unwrap_or_default().into(),
+                    rest: rest.into(),
+                }),
+                None => Ok(Self {
+                    head: head.into(),
+                    user: String::new(),
+                    rest: tail.into(),
+                }),
             }
         }
     }

@@ -16,9 +16,18 @@ pub struct FieldViolation {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("invalid argument: {message}")]
-    InvalidArgument { reason: &'static str, message: String, violations: Vec<FieldViolation> },
+    InvalidArgument {
+        reason: &'static str,
+        message: String,
+        violations: Vec<FieldViolation>,
+    },
     #[error("{code:?} {reason}: {message}")]
-    Rejected { code: Code, reason: &'static str, message: String, metadata: Vec<(String, String)> },
+    Rejected {
+        code: Code,
+        reason: &'static str,
+        message: String,
+        metadata: Vec<(String, String)>,
+    },
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }
@@ -30,12 +39,19 @@ impl ApiError {
             [one] => format!("{}: {}", one.field, one.description),
             many => format!("{} invalid fields", many.len()),
         };
-        Self::InvalidArgument { reason: "INVALID_ARGUMENT", message, violations }
+        Self::InvalidArgument {
+            reason: "INVALID_ARGUMENT",
+            message,
+            violations,
+        }
     }
 
     /// INVALID_ARGUMENT for a single field.
     pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self::invalid(vec![FieldViolation { field: field.into(), description: description.into() }])
+        Self::invalid(vec![FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        }])
     }
 
     /// INVALID_ARGUMENT with a specific machine-readable reason and one field.
@@ -43,12 +59,20 @@ impl ApiError {
         Self::InvalidArgument {
             reason,
             message: description.to_string(),
-            violations: vec![FieldViolation { field: field.into(), description: description.into() }],
+            violations: vec![FieldViolation {
+                field: field.into(),
+                description: description.into(),
+            }],
         }
     }
 
     pub fn rejected(code: Code, reason: &'static str, message: impl Into<String>) -> Self {
-        Self::Rejected { code, reason, message: message.into(), metadata: Vec::new() }
+        Self::Rejected {
+            code,
+            reason,
+            message: message.into(),
+            metadata: Vec::new(),
+        }
     }
 
     /// Adds a key to the `ErrorInfo` metadata (a declined charge's transaction id, the
@@ -107,23 +131,46 @@ impl ApiError {
     /// Internal causes are logged here and replaced by a generic message.
     pub fn into_status(self, domain: &str) -> Status {
         match self {
-            Self::InvalidArgument { reason, message, violations } => {
+            Self::InvalidArgument {
+                reason,
+                message,
+                violations,
+            } => {
                 let mut details = ErrorDetails::new();
-                details.set_error_info(reason, domain, std::collections::HashMap::<String, String>::new());
+                details.set_error_info(
+                    reason,
+                    domain,
+                    std::collections::HashMap::<String, String>::new(),
+                );
                 for v in violations {
                     details.add_bad_request_violation(v.field, v.description);
                 }
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
-            Self::Rejected { code, reason, message, metadata } => {
+            Self::Rejected {
+                code,
+                reason,
+                message,
+                metadata,
+            } => {
                 let mut details = ErrorDetails::new();
-                details.set_error_info(reason, domain, metadata.into_iter().collect::<std::collections::HashMap<_, _>>());
+                details.set_error_info(
+                    reason,
+                    domain,
+                    metadata
+                        .into_iter()
+                        .collect::<std::collections::HashMap<_, _>>(),
+                );
                 Status::with_error_details(code, message, details)
             }
             Self::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 let mut details = ErrorDetails::new();
-                details.set_error_info("INTERNAL", domain, std::collections::HashMap::<String, String>::new());
+                details.set_error_info(
+                    "INTERNAL",
+                    domain,
+                    std::collections::HashMap::<String, String>::new(),
+                );
                 Status::with_error_details(Code::Internal, "internal error", details)
             }
         }
@@ -133,7 +180,9 @@ impl ApiError {
 /// A use-case's result as a gRPC reply: the only place a service turns an `ApiError` into a
 /// `Status` is its `grpc.rs`, through this (`domain` is the crate's `policy::ERROR_DOMAIN`).
 pub fn reply<T>(domain: &str, result: Result<T, ApiError>) -> Result<tonic::Response<T>, Status> {
-    result.map(tonic::Response::new).map_err(|err| err.into_status(domain))
+    result
+        .map(tonic::Response::new)
+        .map_err(|err| err.into_status(domain))
 }
 
 /// Store seams return `anyhow::Result` (`TimelineStore`, `MessageStore`), but a store may
@@ -159,11 +208,18 @@ impl Violations {
     }
 
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation { field: field.into(), description: description.into() });
+        self.0.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
     }
 
     /// Records the error of a parse step under `field` and returns its value if it parsed.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
@@ -179,7 +235,11 @@ impl Violations {
 
     /// `Ok(())` when nothing was recorded, otherwise INVALID_ARGUMENT listing every field.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(self.0))
+        }
     }
 }
 
@@ -191,7 +251,10 @@ pub fn from_sqlx(err: sqlx::Error) -> ApiError {
                 return ApiError::already_exists("ALREADY_EXISTS", "resource already exists");
             }
             Some("23503") => {
-                return ApiError::failed_precondition("REFERENCE_MISSING", "a referenced resource does not exist");
+                return ApiError::failed_precondition(
+                    "REFERENCE_MISSING",
+                    "a referenced resource does not exist",
+                );
             }
             Some("40001") | Some("40P01") => {
                 return ApiError::rejected(Code::Aborted, "CONFLICT", "concurrent update, retry");

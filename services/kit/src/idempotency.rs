@@ -36,7 +36,13 @@ pub fn request_hash(encoded_params: &[u8]) -> Vec<u8> {
 
 /// Claims `(caller, method, request_id)` inside the caller's transaction. Blocks while
 /// another transaction holds the same uncommitted key.
-pub async fn claim(conn: &mut PgConnection, caller: &str, method: &str, request_id: &str, hash: &[u8]) -> Result<Claim, ApiError> {
+pub async fn claim(
+    conn: &mut PgConnection,
+    caller: &str,
+    method: &str,
+    request_id: &str,
+    hash: &[u8],
+) -> Result<Claim, ApiError> {
     // An expired key behaves as new.
     sqlx::query(
         "DELETE FROM idempotency_keys WHERE caller_id = $1 AND method = $2 AND request_id = $3
@@ -70,16 +76,30 @@ pub async fn claim(conn: &mut PgConnection, caller: &str, method: &str, request_
             .fetch_one(&mut *conn)
             .await?;
     if stored_hash != hash {
-        return Err(ApiError::invalid_reason("REQUEST_ID_REUSED", "request_id", "was already used with different parameters"));
+        return Err(ApiError::invalid_reason(
+            "REQUEST_ID_REUSED",
+            "request_id",
+            "was already used with different parameters",
+        ));
     }
     match response {
         Some(bytes) => Ok(Claim::Replay(bytes)),
-        None => Err(ApiError::rejected(tonic::Code::Aborted, "REQUEST_IN_PROGRESS", "the same request is still being processed")),
+        None => Err(ApiError::rejected(
+            tonic::Code::Aborted,
+            "REQUEST_IN_PROGRESS",
+            "the same request is still being processed",
+        )),
     }
 }
 
 /// Stores the response of a fresh claim; commit the transaction afterwards.
-pub async fn complete(conn: &mut PgConnection, caller: &str, method: &str, request_id: &str, response: &[u8]) -> Result<(), ApiError> {
+pub async fn complete(
+    conn: &mut PgConnection,
+    caller: &str,
+    method: &str,
+    request_id: &str,
+    response: &[u8],
+) -> Result<(), ApiError> {
     sqlx::query("UPDATE idempotency_keys SET response = $4 WHERE caller_id = $1 AND method = $2 AND request_id = $3")
         .bind(caller)
         .bind(method)
@@ -92,9 +112,11 @@ pub async fn complete(conn: &mut PgConnection, caller: &str, method: &str, reque
 
 /// Deletes keys past retention; run periodically.
 pub async fn purge_expired(pool: &sqlx::PgPool) -> Result<u64, ApiError> {
-    Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1::int)")
-        .bind(RETENTION_HOURS as i32)
-        .execute(pool)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1::int)",
+    )
+    .bind(RETENTION_HOURS as i32)
+    .execute(pool)
+    .await?
+    .rows_affected())
 }

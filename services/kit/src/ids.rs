@@ -38,7 +38,10 @@ pub fn parse_id(field: &str, value: &str) -> Result<Uuid, ApiError> {
 /// Validates an AIP-155 `request_id`: 1-64 visible ASCII characters.
 pub fn parse_request_id(value: &str) -> Result<&str, ApiError> {
     if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::invalid_field("request_id", "must be 1-64 visible ASCII characters"));
+        return Err(ApiError::invalid_field(
+            "request_id",
+            "must be 1-64 visible ASCII characters",
+        ));
     }
     Ok(value)
 }
@@ -52,7 +55,11 @@ mod tests {
         let a = derived_id(&["CreateGroup", "user-1", "req-1"]);
         assert_eq!(a, derived_id(&["CreateGroup", "user-1", "req-1"]));
         assert_ne!(a, derived_id(&["CreateGroup", "user-2", "req-1"]));
-        assert_ne!(derived_id(&["ab", "c"]), derived_id(&["a", "bc"]), "parts are length-prefixed");
+        assert_ne!(
+            derived_id(&["ab", "c"]),
+            derived_id(&["a", "bc"]),
+            "parts are length-prefixed"
+        );
         assert_eq!(a.get_version_num(), 4);
     }
 }

@@ -43,16 +43,33 @@ pub fn producer(kafka: &KafkaConfig) -> anyhow::Result<FutureProducer> {
 
 /// Creates the given topics if missing (the brokers do not auto-create them). Existing
 /// topics are left as they are, whatever their layout.
-pub async fn ensure_topics(kafka: &KafkaConfig, logical_topics: &[&str], layout: TopicLayout) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", &kafka.brokers).create().context("create Kafka admin client")?;
+pub async fn ensure_topics(
+    kafka: &KafkaConfig,
+    logical_topics: &[&str],
+    layout: TopicLayout,
+) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .create()
+        .context("create Kafka admin client")?;
     let names: Vec<String> = logical_topics.iter().map(|t| kafka.topic(t)).collect();
-    let topics: Vec<NewTopic<'_>> =
-        names.iter().map(|n| NewTopic::new(n, layout.partitions, TopicReplication::Fixed(layout.replication))).collect();
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|n| {
+            NewTopic::new(
+                n,
+                layout.partitions,
+                TopicReplication::Fixed(layout.replication),
+            )
+        })
+        .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let created = tokio::time::timeout(Duration::from_secs(20), admin.create_topics(&topics, &options))
-        .await
-        .map_err(|_| anyhow::anyhow!("broker at {} did not answer within 20s", kafka.brokers))?;
+    let created = tokio::time::timeout(
+        Duration::from_secs(20),
+        admin.create_topics(&topics, &options),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("broker at {} did not answer within 20s", kafka.brokers))?;
     for result in created.context("create topics")? {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}

@@ -14,10 +14,16 @@ impl UpdateMask {
     /// Accepts exactly the `writable` paths (a path `a` also admits `a.b` sub-paths when
     /// `a.*` is listed). Empty, unknown or read-only paths are INVALID_ARGUMENT on
     /// `update_mask`, listing each offending path.
-    pub fn parse(mask: Option<&prost_types::FieldMask>, writable: &[&str]) -> Result<Self, ApiError> {
+    pub fn parse(
+        mask: Option<&prost_types::FieldMask>,
+        writable: &[&str],
+    ) -> Result<Self, ApiError> {
         let paths: Vec<String> = mask.map(|m| m.paths.clone()).unwrap_or_default();
         if paths.is_empty() {
-            return Err(ApiError::invalid_field("update_mask", "must name at least one field"));
+            return Err(ApiError::invalid_field(
+                "update_mask",
+                "must name at least one field",
+            ));
         }
         let mut violations = Violations::new();
         let mut accepted = BTreeSet::new();
@@ -25,13 +31,19 @@ impl UpdateMask {
             let ok = writable.iter().any(|w| {
                 *w == path
                     || w.strip_suffix(".*").is_some_and(|parent| {
-                        path == parent || path.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.') && !rest[1..].contains('.'))
+                        path == parent
+                            || path.strip_prefix(parent).is_some_and(|rest| {
+                                rest.starts_with('.') && !rest[1..].contains('.')
+                            })
                     })
             });
             if ok {
                 accepted.insert(path);
             } else {
-                violations.add("update_mask", format!("path '{path}' is unknown or not writable"));
+                violations.add(
+                    "update_mask",
+                    format!("path '{path}' is unknown or not writable"),
+                );
             }
         }
         violations.finish()?;
@@ -44,7 +56,9 @@ impl UpdateMask {
 
     /// True if `path` or any sub-path of it (`path.x`) is in the mask.
     pub fn touches(&self, path: &str) -> bool {
-        self.paths.iter().any(|p| p == path || p.strip_prefix(path).is_some_and(|r| r.starts_with('.')))
+        self.paths
+            .iter()
+            .any(|p| p == path || p.strip_prefix(path).is_some_and(|r| r.starts_with('.')))
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
@@ -57,7 +71,9 @@ mod tests {
     use super::*;
 
     fn mask(paths: &[&str]) -> prost_types::FieldMask {
-        prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() }
+        prost_types::FieldMask {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        }
     }
 
     #[test]

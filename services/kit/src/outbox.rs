@@ -49,7 +49,10 @@ pub fn envelope(producer: &str, aggregate_id: &str, actor_id: &str, payload: Pay
     }
     Event {
         event_id: uuid::Uuid::now_v7().to_string(),
-        occur_time: Some(prost_types::Timestamp { seconds: now.timestamp(), nanos: now.timestamp_subsec_nanos() as i32 }),
+        occur_time: Some(prost_types::Timestamp {
+            seconds: now.timestamp(),
+            nanos: now.timestamp_subsec_nanos() as i32,
+        }),
         actor_id: actor_id.to_string(),
         trace: Some(trace),
         aggregate_id: aggregate_id.to_string(),
@@ -61,7 +64,11 @@ pub fn envelope(producer: &str, aggregate_id: &str, actor_id: &str, payload: Pay
 /// Writes an event into the outbox inside the caller's transaction.
 pub async fn enqueue(conn: &mut PgConnection, topic: &str, event: &Event) -> Result<(), ApiError> {
     let event_id = uuid::Uuid::parse_str(&event.event_id).map_err(ApiError::internal)?;
-    let traceparent = event.trace.as_ref().map(|t| t.traceparent.clone()).unwrap_or_default();
+    let traceparent = event
+        .trace
+        .as_ref()
+        .map(|t| t.traceparent.clone())
+        .unwrap_or_default();
     sqlx::query("INSERT INTO outbox (event_id, topic, key, payload, traceparent) VALUES ($1, $2, $3, $4, $5)")
         .bind(event_id)
         .bind(topic)
@@ -97,7 +104,9 @@ pub struct OutboxRelay {
 
 impl std::fmt::Debug for OutboxRelay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutboxRelay").field("batch_size", &self.batch_size).finish_non_exhaustive()
+        f.debug_struct("OutboxRelay")
+            .field("batch_size", &self.batch_size)
+            .finish_non_exhaustive()
     }
 }
 
@@ -145,14 +154,21 @@ impl OutboxRelay {
             .await?;
         tx.commit().await?;
 
-        let retried: Vec<(&str, String)> = rows.iter().filter(|r| r.6 > 0).map(|r| (r.2.as_str(), r.1.to_string())).collect();
+        let retried: Vec<(&str, String)> = rows
+            .iter()
+            .filter(|r| r.6 > 0)
+            .map(|r| (r.2.as_str(), r.1.to_string()))
+            .collect();
         let already = if retried.is_empty() {
             HashSet::new()
         } else {
             match self.published_event_ids(&retried).await {
                 Ok(found) => found,
                 Err(err) => {
-                    tracing::warn!(error = format!("{err:#}"), "could not check the topic for earlier attempts; republishing");
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "could not check the topic for earlier attempts; republishing"
+                    );
                     HashSet::new()
                 }
             }
@@ -163,18 +179,34 @@ impl OutboxRelay {
         for ((_, event_id, _, key, payload, traceparent, _), topic) in rows.iter().zip(&topics) {
             let event_id = event_id.to_string();
             if already.contains(&event_id) {
-                sends.push(futures::future::Either::Left(futures::future::ready(Ok(()))));
+                sends.push(futures::future::Either::Left(futures::future::ready(
+                    Ok(()),
+                )));
                 continue;
             }
             let mut headers = OwnedHeaders::new()
-                .insert(Header { key: "event_id", value: Some(event_id.as_str()) })
-                .insert(Header { key: "content-type", value: Some("application/x-protobuf; messageType=trainertribe.events.v1.Event") });
+                .insert(Header {
+                    key: "event_id",
+                    value: Some(event_id.as_str()),
+                })
+                .insert(Header {
+                    key: "content-type",
+                    value: Some("application/x-protobuf; messageType=trainertribe.events.v1.Event"),
+                });
             if !traceparent.is_empty() {
-                headers = headers.insert(Header { key: "traceparent", value: Some(traceparent.as_str()) });
+                headers = headers.insert(Header {
+                    key: "traceparent",
+                    value: Some(traceparent.as_str()),
+                });
             }
-            let record = FutureRecord::to(topic).key(key.as_str()).payload(payload.as_slice()).headers(headers);
+            let record = FutureRecord::to(topic)
+                .key(key.as_str())
+                .payload(payload.as_slice())
+                .headers(headers);
             let send = self.producer.send(record, Duration::from_secs(30));
-            sends.push(futures::future::Either::Right(async move { send.await.map(|_| ()) }));
+            sends.push(futures::future::Either::Right(async move {
+                send.await.map(|_| ())
+            }));
         }
         let results = futures::future::join_all(sends).await;
         // Mark the acknowledged prefix; the rest is released and retried in order.
@@ -189,19 +221,28 @@ impl OutboxRelay {
             .bind(&ids[..acked])
             .execute(&self.pool)
             .await?;
-        sqlx::query("UPDATE outbox SET leased_until = NULL WHERE id = ANY($1)").bind(&ids[acked..]).execute(&self.pool).await?;
+        sqlx::query("UPDATE outbox SET leased_until = NULL WHERE id = ANY($1)")
+            .bind(&ids[acked..])
+            .execute(&self.pool)
+            .await?;
         Ok(acked)
     }
 
     /// Which of `wanted` ((logical topic, event id)) are already in the last
     /// `RECOVERY_SCAN` records of each partition of their topics.
-    async fn published_event_ids(&self, wanted: &[(&str, String)]) -> anyhow::Result<HashSet<String>> {
+    async fn published_event_ids(
+        &self,
+        wanted: &[(&str, String)],
+    ) -> anyhow::Result<HashSet<String>> {
         const RECOVERY_SCAN: i64 = 5_000;
         let wanted_ids: HashSet<&str> = wanted.iter().map(|(_, id)| id.as_str()).collect();
         let topics: HashSet<String> = wanted.iter().map(|(t, _)| self.kafka.topic(t)).collect();
         let consumer: StreamConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.kafka.brokers)
-            .set("group.id", format!("outbox-recovery-{}", uuid::Uuid::now_v7()))
+            .set(
+                "group.id",
+                format!("outbox-recovery-{}", uuid::Uuid::now_v7()),
+            )
             .set("enable.auto.commit", "false")
             .create()?;
         let timeout = Duration::from_secs(10);
@@ -212,7 +253,11 @@ impl OutboxRelay {
             for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
                 let (low, high) = consumer.fetch_watermarks(topic, partition.id(), timeout)?;
                 if high > low {
-                    assignment.add_partition_offset(topic, partition.id(), Offset::Offset((high - RECOVERY_SCAN).max(low)))?;
+                    assignment.add_partition_offset(
+                        topic,
+                        partition.id(),
+                        Offset::Offset((high - RECOVERY_SCAN).max(low)),
+                    )?;
                     ends.insert((topic.clone(), partition.id()), high);
                 }
             }
@@ -231,19 +276,31 @@ impl OutboxRelay {
                 Ok(message) => message?,
                 Err(_) => anyhow::bail!("timed out scanning for earlier attempts"),
             };
-            let id = message.headers().and_then(|h| h.iter().find(|h| h.key == "event_id").and_then(|h| h.value));
-            if let Some(id) = id.and_then(|v| std::str::from_utf8(v).ok()).filter(|id| wanted_ids.contains(id)) {
+            let id = message
+                .headers()
+                .and_then(|h| h.iter().find(|h| h.key == "event_id").and_then(|h| h.value));
+            if let Some(id) = id
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .filter(|id| wanted_ids.contains(id))
+            {
                 found.insert(id.to_string());
             }
             let key = (message.topic().to_string(), message.partition());
-            if ends.get(&key).is_some_and(|high| message.offset() + 1 >= *high) {
+            if ends
+                .get(&key)
+                .is_some_and(|high| message.offset() + 1 >= *high)
+            {
                 ends.remove(&key);
             }
             if found.len() == wanted_ids.len() {
                 break;
             }
         }
-        tracing::info!(checked = wanted.len(), found = found.len(), "outbox recovery scan");
+        tracing::info!(
+            checked = wanted.len(),
+            found = found.len(),
+            "outbox recovery scan"
+        );
         Ok(found)
     }
 

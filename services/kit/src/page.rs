@@ -34,15 +34,27 @@ pub enum Key {
 
 impl Key {
     pub fn as_str(&self) -> Option<&str> {
-        if let Key::Str(s) = self { Some(s) } else { None }
+        if let Key::Str(s) = self {
+            Some(s)
+        } else {
+            None
+        }
     }
 
     pub fn as_int(&self) -> Option<i64> {
-        if let Key::Int(i) = self { Some(*i) } else { None }
+        if let Key::Int(i) = self {
+            Some(*i)
+        } else {
+            None
+        }
     }
 
     pub fn as_float(&self) -> Option<f64> {
-        if let Key::Float(f) = self { Some(*f) } else { None }
+        if let Key::Float(f) = self {
+            Some(*f)
+        } else {
+            None
+        }
     }
 }
 
@@ -91,7 +103,9 @@ pub struct PageScope<'a> {
 
 impl PageTokens {
     pub fn new(secret: impl Into<Vec<u8>>) -> Self {
-        Self { secret: secret.into() }
+        Self {
+            secret: secret.into(),
+        }
     }
 
     /// Tokens under the configured `TRIBE_PAGE_TOKEN_SECRET`.
@@ -101,7 +115,8 @@ impl PageTokens {
 
     fn mac(&self, data: &[u8]) -> Vec<u8> {
         // HMAC accepts keys of any length, so construction cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!());
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!());
         mac.update(data);
         mac.finalize().into_bytes()[..MAC_LEN].to_vec()
     }
@@ -124,16 +139,27 @@ impl PageTokens {
                 .collect(),
         };
         let cursor = cursor.encode_to_vec();
-        let token = PageToken { mac: self.mac(&cursor), cursor };
+        let token = PageToken {
+            mac: self.mac(&cursor),
+            cursor,
+        };
         URL_SAFE_NO_PAD.encode(token.encode_to_vec())
     }
 
     /// Trims a page fetched with `limit + 1` rows to `limit` and returns the token of the
     /// next page (keyed by the last row kept), or "" when this was the last page.
-    pub fn next_token<T>(&self, scope: PageScope<'_>, rows: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> Vec<Key>) -> String {
+    pub fn next_token<T>(
+        &self,
+        scope: PageScope<'_>,
+        rows: &mut Vec<T>,
+        limit: usize,
+        key: impl Fn(&T) -> Vec<Key>,
+    ) -> String {
         if rows.len() > limit {
             rows.truncate(limit);
-            rows.last().map(|last| self.encode(scope, &key(last))).unwrap_or_default()
+            rows.last()
+                .map(|last| self.encode(scope, &key(last)))
+                .unwrap_or_default()
         } else {
             String::new()
         }
@@ -150,13 +176,19 @@ impl PageTokens {
         if token.len() > MAX_TOKEN_LEN {
             return Err(bad("page token is too long"));
         }
-        let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad("malformed page token"))?;
+        let raw = URL_SAFE_NO_PAD
+            .decode(token)
+            .map_err(|_| bad("malformed page token"))?;
         let wire = PageToken::decode(raw.as_slice()).map_err(|_| bad("malformed page token"))?;
         let expected = self.mac(&wire.cursor);
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_slice(), wire.mac.as_slice())) {
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            expected.as_slice(),
+            wire.mac.as_slice(),
+        )) {
             return Err(bad("page token was not issued by this service"));
         }
-        let cursor = PageCursor::decode(wire.cursor.as_slice()).map_err(|_| bad("malformed page token"))?;
+        let cursor =
+            PageCursor::decode(wire.cursor.as_slice()).map_err(|_| bad("malformed page token"))?;
         if cursor.method != scope.method || cursor.subject_id != scope.subject_id {
             return Err(bad("page token belongs to another request or caller"));
         }
@@ -183,7 +215,9 @@ pub fn time_id_keys(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> Vec<Ke
 }
 
 /// Reads back a position written by [`time_id_keys`]; anything else is INVALID_ARGUMENT.
-pub fn time_id_cursor(keys: Option<Vec<Key>>) -> Result<Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>, ApiError> {
+pub fn time_id_cursor(
+    keys: Option<Vec<Key>>,
+) -> Result<Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>, ApiError> {
     let Some(keys) = keys else { return Ok(None) };
     let bad = || ApiError::invalid_field("page_token", "malformed page token");
     match keys.as_slice() {
@@ -200,24 +234,48 @@ mod tests {
     use super::*;
 
     fn scope<'a>(subject: &'a str, hash: &'a [u8]) -> PageScope<'a> {
-        PageScope { method: "/x.v1.S/List", subject_id: subject, filter_hash: hash }
+        PageScope {
+            method: "/x.v1.S/List",
+            subject_id: subject,
+            filter_hash: hash,
+        }
     }
 
     #[test]
     fn round_trip_and_binding() {
         let tokens = PageTokens::new(b"secret".to_vec());
         let hash = FilterHash::new().add("q", "abc").finish();
-        let token = tokens.encode(scope("alice", &hash), &[Key::Int(42), Key::Str("id-1".into())]);
-        let keys = tokens.decode(scope("alice", &hash), &token).unwrap().unwrap();
+        let token = tokens.encode(
+            scope("alice", &hash),
+            &[Key::Int(42), Key::Str("id-1".into())],
+        );
+        let keys = tokens
+            .decode(scope("alice", &hash), &token)
+            .unwrap()
+            .unwrap();
         assert_eq!(keys, vec![Key::Int(42), Key::Str("id-1".into())]);
 
         let other = FilterHash::new().add("q", "abd").finish();
-        assert!(tokens.decode(scope("alice", &other), &token).is_err(), "changed filter");
-        assert!(tokens.decode(scope("bob", &hash), &token).is_err(), "other caller");
-        assert!(PageTokens::new(b"other".to_vec()).decode(scope("alice", &hash), &token).is_err(), "forged");
+        assert!(
+            tokens.decode(scope("alice", &other), &token).is_err(),
+            "changed filter"
+        );
+        assert!(
+            tokens.decode(scope("bob", &hash), &token).is_err(),
+            "other caller"
+        );
+        assert!(
+            PageTokens::new(b"other".to_vec())
+                .decode(scope("alice", &hash), &token)
+                .is_err(),
+            "forged"
+        );
         let mut tampered = token.clone();
         tampered.replace_range(4..5, if &token[4..5] == "A" { "B" } else { "A" });
-        assert!(tokens.decode(scope("alice", &hash), &tampered).is_err(), "edited");
+        assert!(
+            tokens.decode(scope("alice", &hash), &tampered).is_err(),
+            "edited"
+        );
         assert_eq!(tokens.decode(scope("alice", &hash), "").unwrap(), None);
     }
 
@@ -226,6 +284,9 @@ mod tests {
         assert_eq!(page_size(0).unwrap(), DEFAULT_PAGE_SIZE);
         assert_eq!(page_size(7).unwrap(), 7);
         assert_eq!(page_size(10_000).unwrap(), MAX_PAGE_SIZE);
-        assert_eq!(page_size(-1).unwrap_err().code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            page_size(-1).unwrap_err().code(),
+            tonic::Code::InvalidArgument
+        );
     }
 }

@@ -14,7 +14,8 @@ use ::scylla::client::execution_profile::ExecutionProfile;
 use ::scylla::client::session::Session;
 use ::scylla::client::session_builder::SessionBuilder;
 use ::scylla::errors::{
-    ConnectionPoolError, DbError, ExecutionError, MetadataError, NewSessionError, PrepareError, RequestAttemptError, UseKeyspaceError,
+    ConnectionPoolError, DbError, ExecutionError, MetadataError, NewSessionError, PrepareError,
+    RequestAttemptError, UseKeyspaceError,
 };
 use ::scylla::statement::prepared::PreparedStatement;
 use ::scylla::statement::unprepared::Statement;
@@ -49,17 +50,26 @@ impl CqlConfig {
     /// `<PREFIX>_SCYLLA_KEYSPACE` (default `default_keyspace`) and
     /// `<PREFIX>_SCYLLA_REPLICATION` (default 3, a production cluster; 1 for one local node).
     pub fn from_env(prefix: &str, default_keyspace: &str) -> anyhow::Result<Option<Self>> {
-        let nodes = crate::config::var("TRIBE_SCYLLA_NODES").map(|n| parse_nodes(&n)).unwrap_or_default();
+        let nodes = crate::config::var("TRIBE_SCYLLA_NODES")
+            .map(|n| parse_nodes(&n))
+            .unwrap_or_default();
         if nodes.is_empty() {
             return Ok(None);
         }
         let replication: u32 = crate::config::parse_or(&format!("{prefix}_SCYLLA_REPLICATION"), 3)?;
-        anyhow::ensure!(replication >= 1, "{prefix}_SCYLLA_REPLICATION must be at least 1");
+        anyhow::ensure!(
+            replication >= 1,
+            "{prefix}_SCYLLA_REPLICATION must be at least 1"
+        );
         Ok(Some(Self {
             nodes,
-            keyspace: crate::config::var(&format!("{prefix}_SCYLLA_KEYSPACE")).unwrap_or_else(|| default_keyspace.into()),
+            keyspace: crate::config::var(&format!("{prefix}_SCYLLA_KEYSPACE"))
+                .unwrap_or_else(|| default_keyspace.into()),
             replication,
-            request_timeout: crate::config::duration_or("TRIBE_SCYLLA_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT)?,
+            request_timeout: crate::config::duration_or(
+                "TRIBE_SCYLLA_REQUEST_TIMEOUT",
+                DEFAULT_REQUEST_TIMEOUT,
+            )?,
         }))
     }
 }
@@ -70,7 +80,11 @@ const DDL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `a:9042, b:9042` → `["a:9042", "b:9042"]`; empty entries are dropped.
 pub fn parse_nodes(list: &str) -> Vec<String> {
-    list.split(',').map(str::trim).filter(|n| !n.is_empty()).map(String::from).collect()
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// Connects, creates the keyspace if missing, makes it the session's keyspace (so the
@@ -86,10 +100,17 @@ pub fn parse_nodes(list: &str) -> Vec<String> {
 pub async fn connect(config: &CqlConfig, schema: &str) -> anyhow::Result<Session> {
     let keyspace = config.keyspace.as_str();
     anyhow::ensure!(
-        !keyspace.is_empty() && keyspace.len() <= 48 && keyspace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        !keyspace.is_empty()
+            && keyspace.len() <= 48
+            && keyspace
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'),
         "bad keyspace name {keyspace:?} (1-48 letters, digits, underscores)"
     );
-    anyhow::ensure!(config.replication >= 1, "replication factor must be at least 1");
+    anyhow::ensure!(
+        config.replication >= 1,
+        "replication factor must be at least 1"
+    );
     anyhow::ensure!(!config.nodes.is_empty(), "no CQL nodes configured");
     let profile = ExecutionProfile::builder()
         .request_timeout(Some(config.request_timeout))
@@ -121,7 +142,10 @@ pub async fn connect(config: &CqlConfig, schema: &str) -> anyhow::Result<Session
         ),
     )
     .await?;
-    session.use_keyspace(keyspace, false).await.map_err(|err| anyhow::Error::from(ApiError::from(err)).context("use keyspace"))?;
+    session
+        .use_keyspace(keyspace, false)
+        .await
+        .map_err(|err| anyhow::Error::from(ApiError::from(err)).context("use keyspace"))?;
     for statement in schema_statements(schema) {
         ddl(&session, statement).await?;
     }
@@ -131,10 +155,9 @@ pub async fn connect(config: &CqlConfig, schema: &str) -> anyhow::Result<Session
 async fn ddl(session: &Session, cql: String) -> anyhow::Result<()> {
     let mut statement = Statement::new(cql.clone());
     statement.set_request_timeout(Some(DDL_TIMEOUT));
-    session
-        .query_unpaged(statement, ())
-        .await
-        .map_err(|err| anyhow::Error::from(ApiError::from(err)).context(format!("CQL schema: {cql}")))?;
+    session.query_unpaged(statement, ()).await.map_err(|err| {
+        anyhow::Error::from(ApiError::from(err)).context(format!("CQL schema: {cql}"))
+    })?;
     Ok(())
 }
 
@@ -142,17 +165,31 @@ async fn ddl(session: &Session, cql: String) -> anyhow::Result<()> {
 /// may contain ';'), then the text is split on ';'. Statements themselves must not
 /// contain ';' inside string literals.
 pub fn schema_statements(schema: &str) -> Vec<String> {
-    let code: String = schema.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
-    code.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    let code: String = schema
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    code.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Prepares `cql` with a consistency and whether it is safe to retry (the driver only
 /// retries or speculates idempotent statements). Serial consistency is LOCAL_SERIAL for
 /// every statement: lightweight transactions need one (ScyllaDB and Cassandra alike), and
 /// it is ignored by the others.
-pub async fn prepare(session: &Session, cql: &str, consistency: Consistency, idempotent: bool) -> anyhow::Result<PreparedStatement> {
-    let mut statement =
-        session.prepare(cql).await.map_err(|err| anyhow::Error::from(ApiError::from(err)).context(format!("prepare {cql}")))?;
+pub async fn prepare(
+    session: &Session,
+    cql: &str,
+    consistency: Consistency,
+    idempotent: bool,
+) -> anyhow::Result<PreparedStatement> {
+    let mut statement = session.prepare(cql).await.map_err(|err| {
+        anyhow::Error::from(ApiError::from(err)).context(format!("prepare {cql}"))
+    })?;
     statement.set_consistency(consistency);
     statement.set_serial_consistency(Some(SerialConsistency::LocalSerial));
     statement.set_is_idempotent(idempotent);
@@ -180,7 +217,8 @@ fn unavailable(err: &dyn std::fmt::Display) -> ApiError {
 /// "this request is wrong".
 fn attempt_unavailable(err: &RequestAttemptError) -> bool {
     match err {
-        RequestAttemptError::UnableToAllocStreamId | RequestAttemptError::BrokenConnectionError(_) => true,
+        RequestAttemptError::UnableToAllocStreamId
+        | RequestAttemptError::BrokenConnectionError(_) => true,
         RequestAttemptError::DbError(db, _) => matches!(
             db,
             DbError::Unavailable { .. }
@@ -195,7 +233,10 @@ fn attempt_unavailable(err: &RequestAttemptError) -> bool {
 }
 
 fn pool_or_metadata_unavailable(err: &MetadataError) -> bool {
-    matches!(err, MetadataError::ConnectionPoolError(_) | MetadataError::FetchError(_))
+    matches!(
+        err,
+        MetadataError::ConnectionPoolError(_) | MetadataError::FetchError(_)
+    )
 }
 
 fn prepare_unavailable(err: &PrepareError) -> bool {
@@ -218,27 +259,43 @@ impl From<ExecutionError> for ApiError {
     fn from(err: ExecutionError) -> Self {
         let transient = match &err {
             // No live connection to any node of the plan, or none answered in time.
-            ExecutionError::ConnectionPoolError(_) | ExecutionError::EmptyPlan | ExecutionError::RequestTimeout(_) => true,
+            ExecutionError::ConnectionPoolError(_)
+            | ExecutionError::EmptyPlan
+            | ExecutionError::RequestTimeout(_) => true,
             ExecutionError::LastAttemptError(attempt) => attempt_unavailable(attempt),
             ExecutionError::PrepareError(prepare) => prepare_unavailable(prepare),
-            ExecutionError::UseKeyspaceError(use_keyspace) => use_keyspace_unavailable(use_keyspace),
+            ExecutionError::UseKeyspaceError(use_keyspace) => {
+                use_keyspace_unavailable(use_keyspace)
+            }
             ExecutionError::MetadataError(metadata) => pool_or_metadata_unavailable(metadata),
             ExecutionError::SchemaAgreementError(_) => true,
             _ => false,
         };
-        if transient { unavailable(&err) } else { ApiError::internal(err) }
+        if transient {
+            unavailable(&err)
+        } else {
+            ApiError::internal(err)
+        }
     }
 }
 
 impl From<PrepareError> for ApiError {
     fn from(err: PrepareError) -> Self {
-        if prepare_unavailable(&err) { unavailable(&err) } else { ApiError::internal(err) }
+        if prepare_unavailable(&err) {
+            unavailable(&err)
+        } else {
+            ApiError::internal(err)
+        }
     }
 }
 
 impl From<UseKeyspaceError> for ApiError {
     fn from(err: UseKeyspaceError) -> Self {
-        if use_keyspace_unavailable(&err) { unavailable(&err) } else { ApiError::internal(err) }
+        if use_keyspace_unavailable(&err) {
+            unavailable(&err)
+        } else {
+            ApiError::internal(err)
+        }
     }
 }
 
@@ -247,10 +304,16 @@ impl From<NewSessionError> for ApiError {
         let transient = match &err {
             NewSessionError::FailedToResolveAnyHostname(_) => true,
             NewSessionError::MetadataError(metadata) => pool_or_metadata_unavailable(metadata),
-            NewSessionError::UseKeyspaceError(use_keyspace) => use_keyspace_unavailable(use_keyspace),
+            NewSessionError::UseKeyspaceError(use_keyspace) => {
+                use_keyspace_unavailable(use_keyspace)
+            }
             _ => false,
         };
-        if transient { unavailable(&err) } else { ApiError::internal(err) }
+        if transient {
+            unavailable(&err)
+        } else {
+            ApiError::internal(err)
+        }
     }
 }
 
@@ -269,21 +332,33 @@ mod tests {
     fn an_unreachable_or_slow_cluster_is_unavailable_and_a_bad_statement_internal() {
         let timeout = ApiError::from(ExecutionError::RequestTimeout(Duration::from_secs(3)));
         assert_eq!(timeout.code(), Code::Unavailable);
-        let pool = ApiError::from(ExecutionError::ConnectionPoolError(ConnectionPoolError::Initializing));
+        let pool = ApiError::from(ExecutionError::ConnectionPoolError(
+            ConnectionPoolError::Initializing,
+        ));
         assert_eq!(pool.code(), Code::Unavailable);
         let replicas = ExecutionError::LastAttemptError(RequestAttemptError::DbError(
-            DbError::Unavailable { consistency: Consistency::LocalQuorum, required: 2, alive: 1 },
+            DbError::Unavailable {
+                consistency: Consistency::LocalQuorum,
+                required: 2,
+                alive: 1,
+            },
             "not enough replicas".into(),
         ));
         assert_eq!(ApiError::from(replicas).code(), Code::Unavailable);
-        let syntax = ExecutionError::LastAttemptError(RequestAttemptError::DbError(DbError::SyntaxError, "line 1".into()));
+        let syntax = ExecutionError::LastAttemptError(RequestAttemptError::DbError(
+            DbError::SyntaxError,
+            "line 1".into(),
+        ));
         assert_eq!(ApiError::from(syntax).code(), Code::Internal);
     }
 
     #[test]
     fn unavailable_survives_the_stores_anyhow_seam() {
-        let from_store: anyhow::Result<()> = Err(ExecutionError::RequestTimeout(Duration::from_secs(1))).cql();
-        let err = from_store.map_err(|e| e.context("read home timeline")).unwrap_err();
+        let from_store: anyhow::Result<()> =
+            Err(ExecutionError::RequestTimeout(Duration::from_secs(1))).cql();
+        let err = from_store
+            .map_err(|e| e.context("read home timeline"))
+            .unwrap_err();
         assert_eq!(ApiError::internal(err).code(), Code::Unavailable);
     }
 
@@ -292,7 +367,10 @@ mod tests {
         let schema = "-- a comment; with a semicolon\nCREATE TABLE a (x int PRIMARY KEY);\n\n-- b\nCREATE TABLE b (\n  y int PRIMARY KEY\n) WITH comment = 'b';\n";
         assert_eq!(
             schema_statements(schema),
-            vec!["CREATE TABLE a (x int PRIMARY KEY)", "CREATE TABLE b (\n  y int PRIMARY KEY\n) WITH comment = 'b'"]
+            vec![
+                "CREATE TABLE a (x int PRIMARY KEY)",
+                "CREATE TABLE b (\n  y int PRIMARY KEY\n) WITH comment = 'b'"
+            ]
         );
         assert_eq!(parse_nodes(" a:9042, ,b:9042 "), vec!["a:9042", "b:9042"]);
     }

@@ -13,7 +13,9 @@ use crate::config::ServerConfig;
 
 /// Binds the configured address (port 0 = any free port).
 pub async fn bind(config: &ServerConfig) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(config.listen_addr).await.map_err(|e| anyhow::anyhow!("bind {}: {e}", config.listen_addr))
+    TcpListener::bind(config.listen_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("bind {}: {e}", config.listen_addr))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -49,7 +51,9 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
     for name in service_names.iter().copied().chain([""]) {
-        reporter.set_service_status(name, ServingStatus::Serving).await;
+        reporter
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
     }
     // Reflection lists only what this server serves, though it can describe every type.
     let mut reflection = tonic_reflection::server::Builder::configure()
@@ -65,7 +69,9 @@ pub async fn serve(
     let layers = tower::ServiceBuilder::new()
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(tower::load_shed::LoadShedLayer::new())
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            config.max_concurrent,
+        ))
         .layer(auth)
         .into_inner();
 
@@ -74,9 +80,14 @@ pub async fn serve(
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
-        tracing::info!(delay_ms = drain_delay.as_millis() as u64, "draining: reporting NOT_SERVING");
+        tracing::info!(
+            delay_ms = drain_delay.as_millis() as u64,
+            "draining: reporting NOT_SERVING"
+        );
         for name in names.iter().map(String::as_str).chain([""]) {
-            reporter.set_service_status(name, ServingStatus::NotServing).await;
+            reporter
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
         }
         tokio::time::sleep(drain_delay).await;
         let _ = drained_tx.send(());
@@ -92,7 +103,10 @@ pub async fn serve(
         .layer(layers)
         .add_routes(routes)
         // Without TCP_NODELAY, multi-segment responses wait on delayed ACKs (~40 ms).
-        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)), signal);
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            signal,
+        );
 
     let drain_timeout = config.drain_timeout;
     tokio::pin!(server);

@@ -52,8 +52,11 @@ impl Background {
     }
 
     /// Starts `task`, handing it the stop signal it must finish on.
-    pub fn spawn<Fut>(&mut self, name: &'static str, task: impl FnOnce(BoxFuture<'static, ()>) -> Fut)
-    where
+    pub fn spawn<Fut>(
+        &mut self,
+        name: &'static str,
+        task: impl FnOnce(BoxFuture<'static, ()>) -> Fut,
+    ) where
         Fut: Future + Send + 'static,
         Fut::Output: TaskOutcome,
     {
@@ -61,7 +64,11 @@ impl Background {
         let future = task(Box::pin(async move {
             let _ = rx.wait_for(|stop| *stop).await;
         }));
-        self.tasks.push(Task { name, stop, handle: tokio::spawn(async move { future.await.into_result() }) });
+        self.tasks.push(Task {
+            name,
+            stop,
+            handle: tokio::spawn(async move { future.await.into_result() }),
+        });
     }
 
     /// How many tasks were started.
@@ -80,7 +87,11 @@ impl Background {
             let _ = stop.send(true);
             match handle.await {
                 Ok(Ok(())) => {}
-                Ok(Err(err)) => tracing::warn!(task = name, error = format!("{err:#}"), "background task stopped with an error"),
+                Ok(Err(err)) => tracing::warn!(
+                    task = name,
+                    error = format!("{err:#}"),
+                    "background task stopped with an error"
+                ),
                 Err(err) => tracing::error!(task = name, error = %err, "background task panicked"),
             }
         }
@@ -120,8 +131,15 @@ mod tests {
         });
         assert_eq!(background.len(), 4);
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        assert!(finished.lock().unwrap().is_empty(), "nothing stops before the signal");
+        assert!(
+            finished.lock().unwrap().is_empty(),
+            "nothing stops before the signal"
+        );
         background.stop().await;
-        assert_eq!(*finished.lock().unwrap(), ["worker", "relay"], "the first started stops last, after the others finished");
+        assert_eq!(
+            *finished.lock().unwrap(),
+            ["worker", "relay"],
+            "the first started stops last, after the others finished"
+        );
     }
 }

@@ -39,24 +39,42 @@ pub fn init(service: &str) -> anyhow::Result<TelemetryGuard> {
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = crate::config::var("TRIBE_LOG_FORMAT").is_some_and(|f| f == "json");
     let fmt = if json {
-        tracing_subscriber::fmt::layer().json().with_current_span(true).with_filter(filter()).boxed()
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_filter(filter())
+            .boxed()
     } else {
-        tracing_subscriber::fmt::layer().with_target(false).with_filter(filter()).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_filter(filter())
+            .boxed()
     };
 
     // Spans always get OpenTelemetry contexts so W3C trace context flows through every
     // hop and event; they are exported only when an OTLP endpoint is configured.
-    let resource = opentelemetry_sdk::Resource::builder().with_service_name(format!("tribe-{service}")).build();
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(format!("tribe-{service}"))
+        .build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     if crate::config::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
-        builder = builder.with_batch_exporter(opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?);
+        builder = builder.with_batch_exporter(
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .build()?,
+        );
     }
     let provider = builder.build();
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer(format!("tribe-{service}"))).with_filter(filter());
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer(format!("tribe-{service}")))
+        .with_filter(filter());
     let provider = Some(provider);
 
     // A second init (several services in one test process) keeps the first subscriber.
-    let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel)
+        .try_init();
     Ok(TelemetryGuard { provider })
 }
 
@@ -105,7 +123,10 @@ pub fn current_trace_headers() -> Vec<(String, String)> {
 /// Adds the current trace context to an outgoing tonic request.
 pub fn inject_into_request<T>(request: &mut tonic::Request<T>) {
     for (key, value) in current_trace_headers() {
-        if let (Ok(key), Ok(value)) = (key.parse::<tonic::metadata::MetadataKey<_>>(), value.parse()) {
+        if let (Ok(key), Ok(value)) = (
+            key.parse::<tonic::metadata::MetadataKey<_>>(),
+            value.parse(),
+        ) {
             request.metadata_mut().insert(key, value);
         }
     }

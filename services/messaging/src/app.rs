@@ -53,7 +53,10 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("listen", &self.config.server.listen_addr).field("workers", &self.workers).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("listen", &self.config.server.listen_addr)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,7 +66,9 @@ impl App {
         let service_key_file = match (&config.user_url, &config.service_key_file) {
             (Some(_), Some(key)) => Some(key.as_path()),
             (Some(_), None) => {
-                tracing::warn!("TRIBE_MESSAGING_USER_URL set without TRIBE_SERVICE_KEY_FILE: the user service will not be asked");
+                tracing::warn!(
+                    "TRIBE_MESSAGING_USER_URL set without TRIBE_SERVICE_KEY_FILE: the user service will not be asked"
+                );
                 None
             }
             (None, _) => None,
@@ -82,13 +87,21 @@ impl App {
             None => Arc::new(PgMessageStore::new(base.pool.clone())),
             Some(cql) => {
                 tracing::info!(nodes = ?cql.nodes, keyspace = %cql.keyspace, "using the ScyllaDB message store");
-                Arc::new(crate::store::scylla::ScyllaMessageStore::connect(cql, config.scylla_bucket).await?)
+                Arc::new(
+                    crate::store::scylla::ScyllaMessageStore::connect(cql, config.scylla_bucket)
+                        .await?,
+                )
             }
         };
         let client = redis::Client::open(config.redis.url.expose_secret())?;
         let conn = redis_manager(client.clone()).await?;
         let breaker = Arc::new(Breaker::default());
-        let hub = Hub::new(client, conn.clone(), breaker.clone(), config.redis.prefix.clone());
+        let hub = Hub::new(
+            client,
+            conn.clone(),
+            breaker.clone(),
+            config.redis.prefix.clone(),
+        );
         let users = match (&config.user_url, base.service_key.take()) {
             (Some(url), Some(key)) => Some(UserClient::new(url, key, &config.auth.issuer)?),
             _ => None,
@@ -114,8 +127,17 @@ impl App {
                 Ok(())
             })
         });
-        workers.consumer("messaging event consumer", ConsumerConfig::new(events::GROUP, &events::TOPICS), Notifier::new(hub))?;
-        Ok(Self { auth: base.auth_layer(policy::policies()), config, service, workers })
+        workers.consumer(
+            "messaging event consumer",
+            ConsumerConfig::new(events::GROUP, &events::TOPICS),
+            Notifier::new(hub),
+        )?;
+        Ok(Self {
+            auth: base.auth_layer(policy::policies()),
+            config,
+            service,
+            workers,
+        })
     }
 
     /// Serves until `shutdown` resolves, then ends the open streams, drains calls and
@@ -135,6 +157,15 @@ impl App {
             shutdown.await;
             hub.drain();
         };
-        bootstrap::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], self.workers, listener, shutdown.boxed()).await
+        bootstrap::serve(
+            &self.config.server,
+            self.auth,
+            routes,
+            &[policy::SERVICE],
+            self.workers,
+            listener,
+            shutdown.boxed(),
+        )
+        .await
     }
 }

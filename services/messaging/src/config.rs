@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig, WorkerConfig};
+use tribe_kit::config::{
+    self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig,
+    WorkerConfig,
+};
 use tribe_kit::scylla::CqlConfig;
 
 /// Everything the messaging service reads at startup.
@@ -78,10 +81,16 @@ impl Config {
             redis: RedisConfig::from_env("TRIBE_MESSAGING", "messaging"),
             page_token_secret: config::page_token_secret()?,
             cql: CqlConfig::from_env("TRIBE_MESSAGING", "tribe_messaging")?,
-            scylla_bucket: config::duration_or("TRIBE_MESSAGING_SCYLLA_BUCKET", Duration::from_secs(10 * 24 * 3600))?,
+            scylla_bucket: config::duration_or(
+                "TRIBE_MESSAGING_SCYLLA_BUCKET",
+                Duration::from_secs(10 * 24 * 3600),
+            )?,
             limits: Limits {
                 sends_per_window: config::parse_or("TRIBE_MESSAGING_SENDS_PER_WINDOW", 30)?,
-                send_window: config::duration_or("TRIBE_MESSAGING_SEND_WINDOW", Duration::from_secs(10))?,
+                send_window: config::duration_or(
+                    "TRIBE_MESSAGING_SEND_WINDOW",
+                    Duration::from_secs(10),
+                )?,
                 groups_per_hour: config::parse_or("TRIBE_MESSAGING_GROUPS_PER_HOUR", 20)?,
                 max_group_members: config::parse_or("TRIBE_MESSAGING_MAX_GROUP_MEMBERS", 256)?,
                 max_streams_per_user: config::parse_or("TRIBE_MESSAGING_MAX_STREAMS_PER_USER", 10)?,

@@ -14,7 +14,10 @@ use crate::store::notifications::NotificationRow;
 use crate::store::{ConversationRow, MessageRow, ParticipantRow, Role, user_replica};
 
 pub fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
 }
 
 pub fn from_ts(ts: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
@@ -22,21 +25,46 @@ pub fn from_ts(ts: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
 }
 
 /// Summaries of `ids` (known or not).
-pub async fn summaries(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, UserSummary>> {
+pub async fn summaries(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<HashMap<Uuid, UserSummary>> {
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
     let known = user_replica::summaries(conn, &ids).await?;
-    let mut out: HashMap<Uuid, UserSummary> =
-        ids.iter().map(|id| (*id, UserSummary { user_id: id.to_string(), ..Default::default() })).collect();
+    let mut out: HashMap<Uuid, UserSummary> = ids
+        .iter()
+        .map(|id| {
+            (
+                *id,
+                UserSummary {
+                    user_id: id.to_string(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
     for (id, handle, is_trainer) in known {
-        out.insert(id, UserSummary { user_id: id.to_string(), display_name: handle.clone(), handle, is_trainer, ..Default::default() });
+        out.insert(
+            id,
+            UserSummary {
+                user_id: id.to_string(),
+                display_name: handle.clone(),
+                handle,
+                is_trainer,
+                ..Default::default()
+            },
+        );
     }
     Ok(out)
 }
 
 pub fn summary(map: &HashMap<Uuid, UserSummary>, id: Uuid) -> UserSummary {
-    map.get(&id).cloned().unwrap_or_else(|| UserSummary { user_id: id.to_string(), ..Default::default() })
+    map.get(&id).cloned().unwrap_or_else(|| UserSummary {
+        user_id: id.to_string(),
+        ..Default::default()
+    })
 }
 
 pub fn role(role: Role) -> pb::MemberRole {
@@ -62,7 +90,10 @@ pub fn participant(row: &ParticipantRow, users: &HashMap<Uuid, UserSummary>) -> 
     pb::Participant {
         user: Some(summary(users, row.user_id)),
         role: role(row.role) as i32,
-        last_read_message_id: row.last_read_message_id.map(|m| m.to_string()).unwrap_or_default(),
+        last_read_message_id: row
+            .last_read_message_id
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
         join_time: Some(ts(row.joined_at)),
     }
 }
@@ -71,7 +102,10 @@ pub fn receipt(row: &ParticipantRow) -> pb::ReadReceipt {
     pb::ReadReceipt {
         conversation_id: row.conversation_id.to_string(),
         user_id: row.user_id.to_string(),
-        last_read_message_id: row.last_read_message_id.map(|m| m.to_string()).unwrap_or_default(),
+        last_read_message_id: row
+            .last_read_message_id
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
         read_time: row.read_at.map(ts),
     }
 }
@@ -94,7 +128,11 @@ pub fn conversation(
         name: row.name.clone(),
         description: row.description.clone(),
         image_url: row.image_url.clone(),
-        participants: participants.iter().take(20).map(|p| participant(p, users)).collect(),
+        participants: participants
+            .iter()
+            .take(20)
+            .map(|p| participant(p, users))
+            .collect(),
         member_count: row.member_count,
         viewer_role: role(viewer_role) as i32,
         last_message: row.last_message.as_ref().map(|m| pb::MessagePreview {
@@ -114,7 +152,13 @@ pub fn notification(row: &NotificationRow, users: &HashMap<Uuid, UserSummary>) -
     pb::Notification {
         notification_id: row.id.to_string(),
         r#type: row.kind as i32,
-        actors: row.actor_ids.iter().rev().take(3).map(|id| summary(users, *id)).collect(),
+        actors: row
+            .actor_ids
+            .iter()
+            .rev()
+            .take(3)
+            .map(|id| summary(users, *id))
+            .collect(),
         actor_count: row.actor_ids.len() as i32,
         post_id: row.post_id.clone(),
         comment_id: row.comment_id.clone(),

@@ -69,7 +69,9 @@ impl HttpsUrl {
             return Err(format!("must be at most {MAX_URL_CHARS} characters"));
         }
         match url::Url::parse(value) {
-            Ok(url) if url.scheme() == "https" && url.host_str().is_some_and(|h| !h.is_empty()) => Ok(Self(value.to_string())),
+            Ok(url) if url.scheme() == "https" && url.host_str().is_some_and(|h| !h.is_empty()) => {
+                Ok(Self(value.to_string()))
+            }
             _ => Err("must be an https URL".into()),
         }
     }
@@ -89,7 +91,9 @@ impl GroupName {
 impl Description {
     pub fn parse(value: &str) -> Result<Self, String> {
         if value.chars().count() > MAX_DESCRIPTION_CHARS {
-            return Err(format!("must be at most {MAX_DESCRIPTION_CHARS} characters"));
+            return Err(format!(
+                "must be at most {MAX_DESCRIPTION_CHARS} characters"
+            ));
         }
         Ok(Self(value.trim().to_string()))
     }
@@ -132,7 +136,10 @@ mod tests {
 
     #[test]
     fn limits() {
-        assert!(MessageText::parse(&"é".repeat(4000)).is_ok(), "code points, not bytes");
+        assert!(
+            MessageText::parse(&"é".repeat(4000)).is_ok(),
+            "code points, not bytes"
+        );
         assert!(MessageText::parse(&"a".repeat(4001)).is_err());
         assert!(HttpsUrl::parse("http://example.com/x.png").is_err());
         assert!(HttpsUrl::parse("https://cdn.example.com/x.png").is_ok());
@@ -140,10 +147,19 @@ mod tests {
         assert!(HttpsUrl::parse("").is_ok_and(|u| u.is_empty()));
         assert!(GroupName::parse("  ").is_err());
         assert!(GroupName::parse(&"n".repeat(101)).is_err());
-        assert_eq!(GroupName::parse("  Leg day ").map(GroupName::into_string), Ok("Leg day".to_string()));
-        assert_eq!(Description::parse(" hi ").map(Description::into_string), Ok("hi".to_string()));
+        assert_eq!(
+            GroupName::parse("  Leg day ").map(GroupName::into_string),
+            Ok("Leg day".to_string())
+        );
+        assert_eq!(
+            Description::parse(" hi ").map(Description::into_string),
+            Ok("hi".to_string())
+        );
         assert!(Description::parse(&"d".repeat(501)).is_err());
-        assert_eq!(SearchQuery::parse(" Leg  DAY ").map(|q| q.words().to_vec()), Ok(vec!["leg".to_string(), "day".to_string()]));
+        assert_eq!(
+            SearchQuery::parse(" Leg  DAY ").map(|q| q.words().to_vec()),
+            Ok(vec!["leg".to_string(), "day".to_string()])
+        );
         assert!(SearchQuery::parse("   ").is_err());
         assert_eq!(preview(&"x".repeat(300)).len(), 200);
     }

@@ -32,14 +32,27 @@ fn id(value: &str) -> Option<Uuid> {
     Uuid::parse_str(value).ok()
 }
 
-fn note(recipient: Uuid, kind: NotificationType, group_key: String, actor: &str) -> NewNotification {
-    NewNotification { recipient_id: recipient, kind, group_key, actor_id: id(actor), ..Default::default() }
+fn note(
+    recipient: Uuid,
+    kind: NotificationType,
+    group_key: String,
+    actor: &str,
+) -> NewNotification {
+    NewNotification {
+        recipient_id: recipient,
+        kind,
+        group_key,
+        actor_id: id(actor),
+        ..Default::default()
+    }
 }
 
 #[async_trait::async_trait]
 impl EventHandler for Notifier {
     async fn handle(&self, tx: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
-        let Some(payload) = &event.payload else { return Ok(()) };
+        let Some(payload) = &event.payload else {
+            return Ok(());
+        };
         let mut notes: Vec<NewNotification> = Vec::new();
         match payload {
             Payload::UserRegistered(e) => {
@@ -64,24 +77,44 @@ impl EventHandler for Notifier {
             }
             Payload::UserFollowed(e) => {
                 if let Some(followee) = id(&e.followee_id) {
-                    notes.push(note(followee, NotificationType::Follow, "follow".into(), &e.follower_id));
+                    notes.push(note(
+                        followee,
+                        NotificationType::Follow,
+                        "follow".into(),
+                        &e.follower_id,
+                    ));
                 }
             }
             Payload::PostLiked(e) => {
                 if let Some(author) = id(&e.author_id) {
-                    let mut n = note(author, NotificationType::PostLike, format!("post:{}", e.post_id), &e.user_id);
+                    let mut n = note(
+                        author,
+                        NotificationType::PostLike,
+                        format!("post:{}", e.post_id),
+                        &e.user_id,
+                    );
                     n.post_id = e.post_id.clone();
                     notes.push(n);
                 }
             }
             Payload::CommentCreated(e) => {
                 if let Some(author) = id(&e.post_author_id) {
-                    let mut n = note(author, NotificationType::Comment, format!("post:{}", e.post_id), &e.author_id);
+                    let mut n = note(
+                        author,
+                        NotificationType::Comment,
+                        format!("post:{}", e.post_id),
+                        &e.author_id,
+                    );
                     n.post_id = e.post_id.clone();
                     notes.push(n);
                 }
                 for mentioned in e.mentioned_user_ids.iter().filter_map(|m| id(m)) {
-                    let mut n = note(mentioned, NotificationType::Mention, String::new(), &e.author_id);
+                    let mut n = note(
+                        mentioned,
+                        NotificationType::Mention,
+                        String::new(),
+                        &e.author_id,
+                    );
                     n.post_id = e.post_id.clone();
                     n.comment_id = e.comment_id.clone();
                     notes.push(n);
@@ -89,14 +122,24 @@ impl EventHandler for Notifier {
             }
             Payload::PostCreated(e) => {
                 for mentioned in e.mentioned_user_ids.iter().filter_map(|m| id(m)) {
-                    let mut n = note(mentioned, NotificationType::Mention, String::new(), &e.author_id);
+                    let mut n = note(
+                        mentioned,
+                        NotificationType::Mention,
+                        String::new(),
+                        &e.author_id,
+                    );
                     n.post_id = e.post_id.clone();
                     notes.push(n);
                 }
             }
             Payload::PostUpdated(e) => {
                 for mentioned in e.new_mentioned_user_ids.iter().filter_map(|m| id(m)) {
-                    let mut n = note(mentioned, NotificationType::Mention, String::new(), &e.author_id);
+                    let mut n = note(
+                        mentioned,
+                        NotificationType::Mention,
+                        String::new(),
+                        &e.author_id,
+                    );
                     n.post_id = e.post_id.clone();
                     notes.push(n);
                 }

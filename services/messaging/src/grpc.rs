@@ -20,12 +20,18 @@ fn status(err: ApiError) -> Status {
 macro_rules! as_user {
     ($self:ident, $request:ident, $method:ident) => {{
         let caller = Principal::user(&$request).map_err(status)?;
-        $self.svc.$method(&caller, $request.into_inner()).await.map(Response::new).map_err(status)
+        $self
+            .svc
+            .$method(&caller, $request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }};
 }
 
 /// The live stream as the generated trait wants it: every item error is a `Status`.
-pub type StatusStream = Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send>>;
+pub type StatusStream =
+    Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send>>;
 
 #[derive(Debug, Clone)]
 pub struct MessagingApi {
@@ -63,35 +69,59 @@ impl Api for MessagingApi {
         as_user!(self, request, list_conversations)
     }
 
-    async fn send_message(&self, request: Request<pb::SendMessageRequest>) -> Result<Response<pb::SendMessageResponse>, Status> {
+    async fn send_message(
+        &self,
+        request: Request<pb::SendMessageRequest>,
+    ) -> Result<Response<pb::SendMessageResponse>, Status> {
         as_user!(self, request, send_message)
     }
 
-    async fn list_messages(&self, request: Request<pb::ListMessagesRequest>) -> Result<Response<pb::ListMessagesResponse>, Status> {
+    async fn list_messages(
+        &self,
+        request: Request<pb::ListMessagesRequest>,
+    ) -> Result<Response<pb::ListMessagesResponse>, Status> {
         as_user!(self, request, list_messages)
     }
 
-    async fn mark_read(&self, request: Request<pb::MarkReadRequest>) -> Result<Response<pb::MarkReadResponse>, Status> {
+    async fn mark_read(
+        &self,
+        request: Request<pb::MarkReadRequest>,
+    ) -> Result<Response<pb::MarkReadResponse>, Status> {
         as_user!(self, request, mark_read)
     }
 
-    async fn search_messages(&self, request: Request<pb::SearchMessagesRequest>) -> Result<Response<pb::SearchMessagesResponse>, Status> {
+    async fn search_messages(
+        &self,
+        request: Request<pb::SearchMessagesRequest>,
+    ) -> Result<Response<pb::SearchMessagesResponse>, Status> {
         as_user!(self, request, search_messages)
     }
 
-    async fn set_typing(&self, request: Request<pb::SetTypingRequest>) -> Result<Response<pb::SetTypingResponse>, Status> {
+    async fn set_typing(
+        &self,
+        request: Request<pb::SetTypingRequest>,
+    ) -> Result<Response<pb::SetTypingResponse>, Status> {
         as_user!(self, request, set_typing)
     }
 
-    async fn create_group(&self, request: Request<pb::CreateGroupRequest>) -> Result<Response<pb::CreateGroupResponse>, Status> {
+    async fn create_group(
+        &self,
+        request: Request<pb::CreateGroupRequest>,
+    ) -> Result<Response<pb::CreateGroupResponse>, Status> {
         as_user!(self, request, create_group)
     }
 
-    async fn list_groups(&self, request: Request<pb::ListGroupsRequest>) -> Result<Response<pb::ListGroupsResponse>, Status> {
+    async fn list_groups(
+        &self,
+        request: Request<pb::ListGroupsRequest>,
+    ) -> Result<Response<pb::ListGroupsResponse>, Status> {
         as_user!(self, request, list_groups)
     }
 
-    async fn update_group(&self, request: Request<pb::UpdateGroupRequest>) -> Result<Response<pb::UpdateGroupResponse>, Status> {
+    async fn update_group(
+        &self,
+        request: Request<pb::UpdateGroupRequest>,
+    ) -> Result<Response<pb::UpdateGroupResponse>, Status> {
         as_user!(self, request, update_group)
     }
 
@@ -102,7 +132,10 @@ impl Api for MessagingApi {
         as_user!(self, request, list_group_members)
     }
 
-    async fn add_group_member(&self, request: Request<pb::AddGroupMemberRequest>) -> Result<Response<pb::AddGroupMemberResponse>, Status> {
+    async fn add_group_member(
+        &self,
+        request: Request<pb::AddGroupMemberRequest>,
+    ) -> Result<Response<pb::AddGroupMemberResponse>, Status> {
         as_user!(self, request, add_group_member)
     }
 
@@ -113,7 +146,10 @@ impl Api for MessagingApi {
         as_user!(self, request, remove_group_member)
     }
 
-    async fn leave_group(&self, request: Request<pb::LeaveGroupRequest>) -> Result<Response<pb::LeaveGroupResponse>, Status> {
+    async fn leave_group(
+        &self,
+        request: Request<pb::LeaveGroupRequest>,
+    ) -> Result<Response<pb::LeaveGroupResponse>, Status> {
         as_user!(self, request, leave_group)
     }
 
@@ -124,10 +160,15 @@ impl Api for MessagingApi {
         as_user!(self, request, set_group_member_role)
     }
 
-    async fn stream_events(&self, request: Request<pb::StreamEventsRequest>) -> Result<Response<Self::StreamEventsStream>, Status> {
+    async fn stream_events(
+        &self,
+        request: Request<pb::StreamEventsRequest>,
+    ) -> Result<Response<Self::StreamEventsStream>, Status> {
         let caller = Principal::user(&request).map_err(status)?;
         let events = self.svc.stream_events(&caller).await.map_err(status)?;
-        Ok(Response::new(Box::pin(events.map(|item| item.map_err(status)))))
+        Ok(Response::new(Box::pin(
+            events.map(|item| item.map_err(status)),
+        )))
     }
 
     async fn batch_get_presence(

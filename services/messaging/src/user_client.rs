@@ -36,17 +36,34 @@ impl UserClient {
             .with_context(|| format!("user service url {url:?}"))?
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(5));
-        Ok(Self { client: UserServiceClient::new(endpoint.connect_lazy()), signer: Arc::new(TokenSigner::new(Arc::new(key), issuer)) })
+        Ok(Self {
+            client: UserServiceClient::new(endpoint.connect_lazy()),
+            signer: Arc::new(TokenSigner::new(Arc::new(key), issuer)),
+        })
     }
 
     /// Summaries of the existing users among `ids`.
     pub async fn summaries(&self, ids: &[Uuid]) -> anyhow::Result<HashMap<Uuid, UserSummary>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut request = tonic::Request::new(upb::BatchGetUsersRequest { user_ids: chunk.iter().map(Uuid::to_string).collect() });
-            let token = self.signer.service_token(SERVICE_NAME, Duration::from_secs(300)).map_err(|e| anyhow::anyhow!("{e}"))?;
-            request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
-            let users = self.client.clone().batch_get_users(request).await.context("BatchGetUsers")?.into_inner().users;
+            let mut request = tonic::Request::new(upb::BatchGetUsersRequest {
+                user_ids: chunk.iter().map(Uuid::to_string).collect(),
+            });
+            let token = self
+                .signer
+                .service_token(SERVICE_NAME, Duration::from_secs(300))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            request
+                .metadata_mut()
+                .insert("authorization", format!("Bearer {token}").parse()?);
+            let users = self
+                .client
+                .clone()
+                .batch_get_users(request)
+                .await
+                .context("BatchGetUsers")?
+                .into_inner()
+                .users;
             for user in users {
                 if let Ok(id) = Uuid::parse_str(&user.user_id) {
                     out.insert(id, user);

@@ -31,7 +31,11 @@ pub struct Hooks {
 
 impl Default for Hooks {
     fn default() -> Self {
-        Self { provider: Arc::new(SandboxProvider::new()), clock: Arc::new(SystemClock), faults: Arc::new(Faults::default()) }
+        Self {
+            provider: Arc::new(SandboxProvider::new()),
+            clock: Arc::new(SystemClock),
+            faults: Arc::new(Faults::default()),
+        }
     }
 }
 
@@ -45,7 +49,10 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("listen", &self.config.server.listen_addr).field("workers", &self.workers).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("listen", &self.config.server.listen_addr)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,7 +82,10 @@ impl App {
             faults: hooks.faults,
         });
         if config.default_plans {
-            let created = service.seed_default_plans().await.map_err(|e| anyhow::anyhow!("seed default plans: {e:?}"))?;
+            let created = service
+                .seed_default_plans()
+                .await
+                .map_err(|e| anyhow::anyhow!("seed default plans: {e:?}"))?;
             if created > 0 {
                 tracing::info!(created, "created the default plan catalogue");
             }
@@ -91,7 +101,12 @@ impl App {
                 })
             });
         }
-        Ok(Self { auth: base.auth_layer(policy::policies()), config, service, workers })
+        Ok(Self {
+            auth: base.auth_layer(policy::policies()),
+            config,
+            service,
+            workers,
+        })
     }
 
     /// The use-cases (tests drive the billing worker through this).
@@ -110,6 +125,15 @@ impl App {
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
-        bootstrap::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], self.workers, listener, shutdown.boxed()).await
+        bootstrap::serve(
+            &self.config.server,
+            self.auth,
+            routes,
+            &[policy::SERVICE],
+            self.workers,
+            listener,
+            shutdown.boxed(),
+        )
+        .await
     }
 }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, ServerConfig, WorkerConfig};
+use tribe_kit::config::{
+    self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, ServerConfig, WorkerConfig,
+};
 
 /// Everything the payment service reads at startup.
 #[derive(Debug, Clone)]
@@ -36,7 +38,9 @@ impl Config {
         let page_token_secret = config::page_token_secret()?;
         let sandbox = config::parse_or("TRIBE_PAYMENT_SANDBOX", true)?;
         if sandbox {
-            tracing::warn!("payment sandbox provider enabled (TRIBE_PAYMENT_SANDBOX): never use in production");
+            tracing::warn!(
+                "payment sandbox provider enabled (TRIBE_PAYMENT_SANDBOX): never use in production"
+            );
         }
         Ok(Self {
             server: ServerConfig::from_env("TRIBE_PAYMENT", "127.0.0.1:50056")?,
@@ -48,7 +52,10 @@ impl Config {
             sandbox,
             billing_worker: config::parse_or("TRIBE_PAYMENT_BILLING_WORKER", true)?,
             default_plans: config::parse_or("TRIBE_PAYMENT_DEFAULT_PLANS", false)?,
-            billing_interval: config::duration_or("TRIBE_PAYMENT_BILLING_INTERVAL", Duration::from_secs(30))?,
+            billing_interval: config::duration_or(
+                "TRIBE_PAYMENT_BILLING_INTERVAL",
+                Duration::from_secs(30),
+            )?,
         })
     }
 }

@@ -4,11 +4,16 @@ use chrono::{DateTime, Utc};
 use tribe_proto::payment::v1 as pb;
 use tribe_proto::r#type::v1::{Money, SubscriptionTier};
 
-use crate::domain::{BillingReason, Cycle, MethodKind, PlanTier, Provider, SubscriptionStatus, TxKind, TxStatus};
+use crate::domain::{
+    BillingReason, Cycle, MethodKind, PlanTier, Provider, SubscriptionStatus, TxKind, TxStatus,
+};
 use crate::store::{MethodRow, PlanRow, SubRow, TxRow};
 
 pub fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
 }
 
 pub fn opt_ts(at: Option<DateTime<Utc>>) -> Option<prost_types::Timestamp> {
@@ -20,7 +25,10 @@ pub fn from_ts(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
 }
 
 pub fn money(minor: i64, currency: &str) -> Money {
-    Money { amount_minor: minor, currency_code: currency.to_string() }
+    Money {
+        amount_minor: minor,
+        currency_code: currency.to_string(),
+    }
 }
 
 pub fn tier(t: PlanTier) -> SubscriptionTier {
@@ -166,15 +174,24 @@ pub fn transaction(t: &TxRow) -> pb::Transaction {
     pb::Transaction {
         transaction_id: t.id.to_string(),
         user_id: t.user_id.to_string(),
-        subscription_id: t.subscription_id.map(|id| id.to_string()).unwrap_or_default(),
+        subscription_id: t
+            .subscription_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         r#type: tx_kind_to_pb(t.r#type) as i32,
         status: tx_status_to_pb(t.status) as i32,
         amount: Some(money(t.amount_minor, &t.currency)),
         refunded_amount: is_charge.then(|| money(t.refunded_minor, &t.currency)),
         billing_reason: reason_to_pb(t.billing_reason) as i32,
-        refunded_transaction_id: t.refunded_transaction_id.map(|id| id.to_string()).unwrap_or_default(),
+        refunded_transaction_id: t
+            .refunded_transaction_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         refund_reason: t.refund_reason.clone(),
-        payment_method_id: t.payment_method_id.map(|id| id.to_string()).unwrap_or_default(),
+        payment_method_id: t
+            .payment_method_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         failure_code: t.failure_code.clone(),
         failure_message: t.failure_message.clone(),
         provider: provider_to_pb(t.provider) as i32,
@@ -196,14 +213,20 @@ pub fn subscription(s: &SubRow, plan: &PlanRow, scheduled: Option<&PlanRow>) -> 
         tier: tier(plan.tier) as i32,
         status: status_to_pb(s.status) as i32,
         billing_cycle: cycle_to_pb(s.billing_cycle) as i32,
-        renewal_price: Some(money(renewal_plan.price(renewal_cycle), &renewal_plan.currency)),
+        renewal_price: Some(money(
+            renewal_plan.price(renewal_cycle),
+            &renewal_plan.currency,
+        )),
         current_period_start_time: Some(ts(s.current_period_start)),
         current_period_end_time: Some(ts(s.current_period_end)),
         trial_end_time: opt_ts(s.trial_end),
         cancel_at_period_end: s.cancel_at_period_end,
         canceled_time: opt_ts(s.canceled_at),
         end_time: opt_ts(s.ended_at),
-        default_payment_method_id: s.payment_method_id.map(|id| id.to_string()).unwrap_or_default(),
+        default_payment_method_id: s
+            .payment_method_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         next_retry_time: opt_ts(s.next_retry_at),
         scheduled_change: pending.then(|| pb::ScheduledChange {
             plan_id: renewal_plan.id.to_string(),

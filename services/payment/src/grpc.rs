@@ -19,7 +19,12 @@ fn status(err: ApiError) -> Status {
 macro_rules! as_user {
     ($self:ident, $request:ident, $method:ident) => {{
         let caller = Principal::user(&$request).map_err(status)?;
-        $self.svc.$method(&caller, $request.into_inner()).await.map(Response::new).map_err(status)
+        $self
+            .svc
+            .$method(&caller, $request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }};
 }
 
@@ -36,22 +41,46 @@ impl PaymentApi {
 
 #[tonic::async_trait]
 impl Api for PaymentApi {
-    async fn list_plans(&self, request: Request<pb::ListPlansRequest>) -> Result<Response<pb::ListPlansResponse>, Status> {
+    async fn list_plans(
+        &self,
+        request: Request<pb::ListPlansRequest>,
+    ) -> Result<Response<pb::ListPlansResponse>, Status> {
         let caller = Principal::of(&request).unwrap_or(Principal::Anonymous);
-        self.svc.list_plans(&caller, request.into_inner()).await.map(Response::new).map_err(status)
+        self.svc
+            .list_plans(&caller, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 
-    async fn get_plan(&self, request: Request<pb::GetPlanRequest>) -> Result<Response<pb::GetPlanResponse>, Status> {
-        self.svc.get_plan(request.into_inner()).await.map(Response::new).map_err(status)
+    async fn get_plan(
+        &self,
+        request: Request<pb::GetPlanRequest>,
+    ) -> Result<Response<pb::GetPlanResponse>, Status> {
+        self.svc
+            .get_plan(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 
-    async fn create_plan(&self, request: Request<pb::CreatePlanRequest>) -> Result<Response<pb::CreatePlanResponse>, Status> {
+    async fn create_plan(
+        &self,
+        request: Request<pb::CreatePlanRequest>,
+    ) -> Result<Response<pb::CreatePlanResponse>, Status> {
         as_user!(self, request, create_plan)
     }
 
-    async fn update_plan(&self, request: Request<pb::UpdatePlanRequest>) -> Result<Response<pb::UpdatePlanResponse>, Status> {
+    async fn update_plan(
+        &self,
+        request: Request<pb::UpdatePlanRequest>,
+    ) -> Result<Response<pb::UpdatePlanResponse>, Status> {
         Principal::user(&request).map_err(status)?;
-        self.svc.update_plan(request.into_inner()).await.map(Response::new).map_err(status)
+        self.svc
+            .update_plan(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 
     async fn create_subscription(
@@ -124,7 +153,10 @@ impl Api for PaymentApi {
         as_user!(self, request, list_transactions)
     }
 
-    async fn get_transaction(&self, request: Request<pb::GetTransactionRequest>) -> Result<Response<pb::GetTransactionResponse>, Status> {
+    async fn get_transaction(
+        &self,
+        request: Request<pb::GetTransactionRequest>,
+    ) -> Result<Response<pb::GetTransactionResponse>, Status> {
         as_user!(self, request, get_transaction)
     }
 
@@ -135,8 +167,15 @@ impl Api for PaymentApi {
         as_user!(self, request, refund_transaction)
     }
 
-    async fn get_entitlement(&self, request: Request<pb::GetEntitlementRequest>) -> Result<Response<pb::GetEntitlementResponse>, Status> {
+    async fn get_entitlement(
+        &self,
+        request: Request<pb::GetEntitlementRequest>,
+    ) -> Result<Response<pb::GetEntitlementResponse>, Status> {
         Principal::service(&request).map_err(status)?;
-        self.svc.get_entitlement(request.into_inner()).await.map(Response::new).map_err(status)
+        self.svc
+            .get_entitlement(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 }

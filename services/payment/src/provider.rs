@@ -100,8 +100,13 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug + 'static {
     /// longer succeed. Cancelling a settled or unknown charge is a no-op.
     async fn cancel(&self, charge: &str) -> Result<(), ProviderError>;
     /// Refunds part of a charge; idempotent per key like `charge`.
-    async fn refund(&self, idempotency_key: &str, charge: &str, amount_minor: i64, currency: &str)
-    -> Result<ProviderResult, ProviderError>;
+    async fn refund(
+        &self,
+        idempotency_key: &str,
+        charge: &str,
+        amount_minor: i64,
+        currency: &str,
+    ) -> Result<ProviderResult, ProviderError>;
 }
 
 /// Test tokens the sandbox understands (a suffix after a second underscore-separated
@@ -216,7 +221,9 @@ impl PaymentProvider for SandboxProvider {
             return Err(ProviderError::Rejected("token already used".into()));
         }
         method.reference = format!("pm_sandbox_{}", uuid::Uuid::now_v7().simple());
-        state.methods.insert(method.reference.clone(), behaviour.to_string());
+        state
+            .methods
+            .insert(method.reference.clone(), behaviour.to_string());
         Ok(method)
     }
 
@@ -237,7 +244,11 @@ impl PaymentProvider for SandboxProvider {
         if let Some(first) = state.results.get(key) {
             return Ok(first.clone());
         }
-        let behaviour = state.methods.get(method).cloned().unwrap_or_else(|| "missing".into());
+        let behaviour = state
+            .methods
+            .get(method)
+            .cloned()
+            .unwrap_or_else(|| "missing".into());
         if behaviour == "unavailable" && state.outages.insert(method.to_string()) {
             return Err(ProviderError::Unavailable("sandbox outage".into()));
         }
@@ -246,24 +257,39 @@ impl PaymentProvider for SandboxProvider {
             *n += 1;
             *n
         };
-        let declined = |code: &str, message: &str| ChargeOutcome::Declined { code: code.into(), message: message.into() };
+        let declined = |code: &str, message: &str| ChargeOutcome::Declined {
+            code: code.into(),
+            message: message.into(),
+        };
         let needs_authentication = behaviour.starts_with("pending");
         let outcome = match behaviour.as_str() {
-            _ if needs_authentication && off_session => {
-                declined("authentication_required", "The card needs the customer to authenticate the payment.")
-            }
+            _ if needs_authentication && off_session => declined(
+                "authentication_required",
+                "The card needs the customer to authenticate the payment.",
+            ),
             _ if needs_authentication => ChargeOutcome::Pending,
             "visa" | "unavailable" => ChargeOutcome::Succeeded,
             "retry" if attempt > 1 => ChargeOutcome::Succeeded,
-            "retry" => declined("processing_error", "The card could not be processed; try again."),
+            "retry" => declined(
+                "processing_error",
+                "The card could not be processed; try again.",
+            ),
             "decline" => declined("card_declined", "The card was declined."),
             "expired" => declined("expired_card", "The card has expired."),
-            _ => declined("card_declined", "The payment method is no longer available."),
+            _ => declined(
+                "card_declined",
+                "The payment method is no longer available.",
+            ),
         };
-        let result = ProviderResult { reference: format!("ch_sandbox_{}", uuid::Uuid::now_v7().simple()), outcome };
+        let result = ProviderResult {
+            reference: format!("ch_sandbox_{}", uuid::Uuid::now_v7().simple()),
+            outcome,
+        };
         state.charges_executed += 1;
         if result.outcome == ChargeOutcome::Pending {
-            state.pending.insert(result.reference.clone(), (behaviour, key.to_string()));
+            state
+                .pending
+                .insert(result.reference.clone(), (behaviour, key.to_string()));
         }
         state.results.insert(key.to_string(), result.clone());
         Ok(result)
@@ -285,9 +311,17 @@ impl PaymentProvider for SandboxProvider {
                 code: "authentication_failed".into(),
                 message: "The customer did not pass authentication.".into(),
             },
-            _ => return Ok(ProviderResult { reference: charge.to_string(), outcome: ChargeOutcome::Pending }),
+            _ => {
+                return Ok(ProviderResult {
+                    reference: charge.to_string(),
+                    outcome: ChargeOutcome::Pending,
+                });
+            }
         };
-        let settled = ProviderResult { reference: charge.to_string(), outcome };
+        let settled = ProviderResult {
+            reference: charge.to_string(),
+            outcome,
+        };
         state.pending.remove(charge);
         state.results.insert(key, settled.clone());
         Ok(settled)
@@ -298,21 +332,32 @@ impl PaymentProvider for SandboxProvider {
         if let Some((_, key)) = state.pending.remove(charge) {
             let canceled = ProviderResult {
                 reference: charge.to_string(),
-                outcome: ChargeOutcome::Declined { code: "canceled".into(), message: "The payment was canceled.".into() },
+                outcome: ChargeOutcome::Declined {
+                    code: "canceled".into(),
+                    message: "The payment was canceled.".into(),
+                },
             };
             state.results.insert(key, canceled);
         }
         Ok(())
     }
 
-    async fn refund(&self, key: &str, charge: &str, amount_minor: i64, _currency: &str) -> Result<ProviderResult, ProviderError> {
+    async fn refund(
+        &self,
+        key: &str,
+        charge: &str,
+        amount_minor: i64,
+        _currency: &str,
+    ) -> Result<ProviderResult, ProviderError> {
         let mut state = self.lock();
         if let Some(first) = state.results.get(key) {
             return Ok(first.clone());
         }
         *state.refunded.entry(charge.to_string()).or_default() += amount_minor;
-        let result =
-            ProviderResult { reference: format!("re_sandbox_{}", uuid::Uuid::now_v7().simple()), outcome: ChargeOutcome::Succeeded };
+        let result = ProviderResult {
+            reference: format!("re_sandbox_{}", uuid::Uuid::now_v7().simple()),
+            outcome: ChargeOutcome::Succeeded,
+        };
         state.results.insert(key.to_string(), result.clone());
         Ok(result)
     }

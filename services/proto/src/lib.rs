@@ -14,7 +14,8 @@ pub use generated::trainertribe::*;
 
 /// Encoded `google.protobuf.FileDescriptorSet` of every contract, with source info, for
 /// `tonic-reflection` and for tools that need the schema at run time.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/trainertribe_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/trainertribe_descriptor.bin"));
 
 /// Fully qualified names of the seven domain services, as routed by the Envoy edge.
 pub const SERVICE_NAMES: [&str; 7] = [

@@ -25,7 +25,10 @@ fn one_message_of_every_service_round_trips() {
         account_type: user::v1::AccountType::Trainer as i32,
     });
     round_trip(content::v1::CreatePostRequest {
-        post: Some(content::v1::Post { text: "leg day #strength".into(), ..Default::default() }),
+        post: Some(content::v1::Post {
+            text: "leg day #strength".into(),
+            ..Default::default()
+        }),
         request_id: "req-1".into(),
     });
     round_trip(messaging::v1::SendMessageRequest {
@@ -37,8 +40,14 @@ fn one_message_of_every_service_round_trips() {
     round_trip(fitness::v1::ListUserProgressRequest {
         user_id: "u1".into(),
         time_range: Some(r#type::v1::TimeRange {
-            start_time: Some(prost_types::Timestamp { seconds: 1_700_000_000, nanos: 0 }),
-            end_time: Some(prost_types::Timestamp { seconds: 1_700_086_400, nanos: 0 }),
+            start_time: Some(prost_types::Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 0,
+            }),
+            end_time: Some(prost_types::Timestamp {
+                seconds: 1_700_086_400,
+                nanos: 0,
+            }),
         }),
         page_size: 50,
         page_token: "abc".into(),
@@ -67,7 +76,10 @@ fn one_message_of_every_service_round_trips() {
     });
     round_trip(events::v1::Event {
         event_id: "0190c1c2-0000-7000-8000-000000000000".into(),
-        occur_time: Some(prost_types::Timestamp { seconds: 1, nanos: 2 }),
+        occur_time: Some(prost_types::Timestamp {
+            seconds: 1,
+            nanos: 2,
+        }),
         actor_id: "u1".into(),
         trace: Some(events::v1::TraceContext {
             traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
@@ -75,12 +87,17 @@ fn one_message_of_every_service_round_trips() {
         }),
         aggregate_id: "u2".into(),
         producer: "user".into(),
-        payload: Some(events::v1::event::Payload::UserFollowed(events::v1::UserFollowed {
-            follower_id: "u1".into(),
-            followee_id: "u2".into(),
-        })),
+        payload: Some(events::v1::event::Payload::UserFollowed(
+            events::v1::UserFollowed {
+                follower_id: "u1".into(),
+                followee_id: "u2".into(),
+            },
+        )),
     });
-    round_trip(r#type::v1::Money { amount_minor: 999, currency_code: "EUR".into() });
+    round_trip(r#type::v1::Money {
+        amount_minor: 999,
+        currency_code: "EUR".into(),
+    });
 }
 
 fn descriptors() -> FileDescriptorSet {
@@ -88,11 +105,16 @@ fn descriptors() -> FileDescriptorSet {
 }
 
 fn our_files(set: &FileDescriptorSet) -> impl Iterator<Item = &FileDescriptorProto> {
-    set.file.iter().filter(|f| f.package().starts_with("trainertribe."))
+    set.file
+        .iter()
+        .filter(|f| f.package().starts_with("trainertribe."))
 }
 
 fn message<'a>(set: &'a FileDescriptorSet, full_name: &str) -> &'a DescriptorProto {
-    let (package, name) = full_name.trim_start_matches('.').rsplit_once('.').expect("qualified name");
+    let (package, name) = full_name
+        .trim_start_matches('.')
+        .rsplit_once('.')
+        .expect("qualified name");
     our_files(set)
         .filter(|f| f.package() == package)
         .flat_map(|f| f.message_type.iter())
@@ -110,12 +132,23 @@ fn descriptor_set_has_all_seven_services_and_the_event_envelope() {
     // The benchmark echo (trainertribe.bench.v1) is tooling, not a domain service.
     let services: Vec<String> = our_files(&set)
         .filter(|f| f.package() != "trainertribe.bench.v1")
-        .flat_map(|f| f.service.iter().map(move |s| format!("{}.{}", f.package(), s.name())))
+        .flat_map(|f| {
+            f.service
+                .iter()
+                .map(move |s| format!("{}.{}", f.package(), s.name()))
+        })
         .collect();
     for name in tribe_proto::SERVICE_NAMES {
-        assert!(services.iter().any(|s| s == name), "{name} missing from {services:?}");
+        assert!(
+            services.iter().any(|s| s == name),
+            "{name} missing from {services:?}"
+        );
     }
-    assert_eq!(services.len(), 7, "exactly the seven domain services: {services:?}");
+    assert_eq!(
+        services.len(),
+        7,
+        "exactly the seven domain services: {services:?}"
+    );
 
     let envelope = message(&set, "trainertribe.events.v1.Event");
     for field in [
@@ -129,15 +162,31 @@ fn descriptor_set_has_all_seven_services_and_the_event_envelope() {
         "message_sent",
         "payment_succeeded",
     ] {
-        assert!(field_names(envelope).contains(&field), "Event lacks {field}");
+        assert!(
+            field_names(envelope).contains(&field),
+            "Event lacks {field}"
+        );
     }
     // Every message of the events package is a payload of the envelope's oneof, so no
     // event can be defined and forgotten.
-    let payload_types: Vec<&str> = envelope.field.iter().filter(|f| f.oneof_index.is_some()).map(|f| f.type_name()).collect();
+    let payload_types: Vec<&str> = envelope
+        .field
+        .iter()
+        .filter(|f| f.oneof_index.is_some())
+        .map(|f| f.type_name())
+        .collect();
     for file in our_files(&set).filter(|f| f.package() == "trainertribe.events.v1") {
-        for m in file.message_type.iter().filter(|m| !matches!(m.name(), "Event" | "TraceContext")) {
+        for m in file
+            .message_type
+            .iter()
+            .filter(|m| !matches!(m.name(), "Event" | "TraceContext"))
+        {
             let full = format!(".trainertribe.events.v1.{}", m.name());
-            assert!(payload_types.contains(&full.as_str()), "event {} is not in Event.payload", m.name());
+            assert!(
+                payload_types.contains(&full.as_str()),
+                "event {} is not in Event.payload",
+                m.name()
+            );
         }
     }
 }
@@ -147,21 +196,47 @@ fn every_rpc_states_who_may_call_it_and_its_errors() {
     let set = descriptors();
     let mut checked = 0;
     for file in our_files(&set) {
-        let info = file.source_code_info.as_ref().expect("source info is kept for reflection");
+        let info = file
+            .source_code_info
+            .as_ref()
+            .expect("source info is kept for reflection");
         for (s, service) in file.service.iter().enumerate() {
             for (m, method) in service.method.iter().enumerate() {
                 let path = [6, s as i32, 2, m as i32];
-                let comment = info.location.iter().find(|l| l.path == path).map(|l| l.leading_comments().to_string()).unwrap_or_default();
-                assert!(comment.contains("Auth:"), "{}.{} has no Auth: line", service.name(), method.name());
-                assert!(comment.contains("Errors:"), "{}.{} has no Errors: line", service.name(), method.name());
+                let comment = info
+                    .location
+                    .iter()
+                    .find(|l| l.path == path)
+                    .map(|l| l.leading_comments().to_string())
+                    .unwrap_or_default();
+                assert!(
+                    comment.contains("Auth:"),
+                    "{}.{} has no Auth: line",
+                    service.name(),
+                    method.name()
+                );
+                assert!(
+                    comment.contains("Errors:"),
+                    "{}.{} has no Errors: line",
+                    service.name(),
+                    method.name()
+                );
                 if comment.contains("Auth: internal") {
-                    assert!(comment.contains("not routed by Envoy"), "{}.{} must say it is not routed", service.name(), method.name());
+                    assert!(
+                        comment.contains("not routed by Envoy"),
+                        "{}.{} must say it is not routed",
+                        service.name(),
+                        method.name()
+                    );
                 }
                 checked += 1;
             }
         }
     }
-    assert!(checked > 100, "expected the full API surface, saw {checked} RPCs");
+    assert!(
+        checked > 100,
+        "expected the full API surface, saw {checked} RPCs"
+    );
 }
 
 #[test]
@@ -178,8 +253,14 @@ fn list_and_search_rpcs_paginate_per_aip_158() {
                 }
                 let request = field_names(message(&set, method.input_type()));
                 let response = field_names(message(&set, method.output_type()));
-                assert!(request.contains(&"page_size") && request.contains(&"page_token"), "{name} request lacks page_size/page_token");
-                assert!(response.contains(&"next_page_token"), "{name} response lacks next_page_token");
+                assert!(
+                    request.contains(&"page_size") && request.contains(&"page_token"),
+                    "{name} request lacks page_size/page_token"
+                );
+                assert!(
+                    response.contains(&"next_page_token"),
+                    "{name} response lacks next_page_token"
+                );
                 lists += 1;
             }
         }
@@ -195,7 +276,12 @@ fn enums_start_with_unspecified() {
         for e in file.enum_type.iter().chain(nested) {
             let first = &e.value[0];
             assert_eq!(first.number(), 0);
-            assert!(first.name().ends_with("_UNSPECIFIED"), "{} starts with {}", e.name(), first.name());
+            assert!(
+                first.name().ends_with("_UNSPECIFIED"),
+                "{} starts with {}",
+                e.name(),
+                first.name()
+            );
         }
     }
 }

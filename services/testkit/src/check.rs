@@ -16,7 +16,9 @@ pub fn assert_status(status: &Status, domain: &str, code: Code, reason: Option<&
     assert_eq!(status.code(), code, "unexpected status: {status:?}");
     if let Some(reason) = reason {
         let details = status.get_error_details();
-        let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+        let info = details
+            .error_info()
+            .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
         assert_eq!(info.reason, reason, "{status:?}");
         assert_eq!(info.domain, domain, "{status:?}");
     }
@@ -24,14 +26,21 @@ pub fn assert_status(status: &Status, domain: &str, code: Code, reason: Option<&
 
 /// The `ErrorInfo` metadata of a failed call (empty when it has none).
 pub fn error_metadata(status: &Status) -> std::collections::HashMap<String, String> {
-    status.get_error_details().error_info().map(|info| info.metadata.clone()).unwrap_or_default()
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.metadata.clone())
+        .unwrap_or_default()
 }
 
 /// The fields named by the BadRequest detail of an INVALID_ARGUMENT, in the order given.
 pub fn violated_fields(status: &Status) -> Vec<String> {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     let details = status.get_error_details();
-    details.bad_request().map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect()).unwrap_or_default()
+    details
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// Polls `check` until it returns `Some`, failing the test after `wait`.
@@ -45,7 +54,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {wait:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {wait:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -65,7 +77,10 @@ where
 
 /// `prefix_` plus eight random hex digits: a handle or name no other test uses.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "{prefix}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 /// A fresh `request_id` for an idempotent write.
@@ -75,5 +90,7 @@ pub fn request_id() -> String {
 
 /// An update mask naming `paths`.
 pub fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
-    Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() })
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+    })
 }

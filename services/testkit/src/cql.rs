@@ -13,11 +13,14 @@ use tribe_kit::scylla::{CqlConfig, parse_nodes};
 use crate::proxy::TcpProxy;
 
 /// What a test says when the CQL server of the run is not configured.
-pub const NODES_UNSET: &str = "TRIBE_SCYLLA_NODES unset: run ./mesh/test.sh, which starts the CQL server";
+pub const NODES_UNSET: &str =
+    "TRIBE_SCYLLA_NODES unset: run ./mesh/test.sh, which starts the CQL server";
 
 /// The CQL server of this test run.
 pub fn nodes() -> anyhow::Result<Vec<String>> {
-    let nodes = std::env::var("TRIBE_SCYLLA_NODES").map(|n| parse_nodes(&n)).unwrap_or_default();
+    let nodes = std::env::var("TRIBE_SCYLLA_NODES")
+        .map(|n| parse_nodes(&n))
+        .unwrap_or_default();
     anyhow::ensure!(!nodes.is_empty(), NODES_UNSET);
     Ok(nodes)
 }
@@ -31,14 +34,19 @@ pub struct TestKeyspace {
 
 impl std::fmt::Debug for TestKeyspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestKeyspace").field("name", &self.name).finish()
+        f.debug_struct("TestKeyspace")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
 impl TestKeyspace {
     /// Fails with [`NODES_UNSET`] when the run has no CQL server.
     pub fn new() -> anyhow::Result<Self> {
-        Ok(Self { name: format!("test_{}", uuid::Uuid::new_v4().simple()), nodes: nodes()? })
+        Ok(Self {
+            name: format!("test_{}", uuid::Uuid::new_v4().simple()),
+            nodes: nodes()?,
+        })
     }
 
     /// The store configuration for this keyspace on the run's server.
@@ -50,7 +58,12 @@ impl TestKeyspace {
     /// server).
     pub fn config_via(&self, nodes: Vec<String>) -> CqlConfig {
         // Generous: a shared 2-core machine under a parallel test run answers slowly.
-        CqlConfig { nodes, keyspace: self.name.clone(), replication: 1, request_timeout: Duration::from_secs(10) }
+        CqlConfig {
+            nodes,
+            keyspace: self.name.clone(),
+            replication: 1,
+            request_timeout: Duration::from_secs(10),
+        }
     }
 
     /// A session of the test's own, straight to the server with this keyspace in use,
@@ -62,7 +75,10 @@ impl TestKeyspace {
             .build()
             .await
             .context("connect to the test CQL server")?;
-        session.use_keyspace(&self.name, false).await.context("use test keyspace")?;
+        session
+            .use_keyspace(&self.name, false)
+            .await
+            .context("use test keyspace")?;
         Ok(session)
     }
 }
@@ -72,7 +88,10 @@ impl TestKeyspace {
 /// the configuration to give the store.
 pub async fn through_proxy() -> anyhow::Result<(TestKeyspace, TcpProxy, CqlConfig)> {
     let keyspace = TestKeyspace::new()?;
-    let server = tokio::net::lookup_host(&keyspace.nodes[0]).await?.next().context("resolve the CQL server")?;
+    let server = tokio::net::lookup_host(&keyspace.nodes[0])
+        .await?
+        .next()
+        .context("resolve the CQL server")?;
     let proxy = TcpProxy::start(server).await?;
     let mut config = keyspace.config_via(vec![proxy.addr().to_string()]);
     config.request_timeout = Duration::from_secs(2);
@@ -84,10 +103,19 @@ impl Drop for TestKeyspace {
         let (name, nodes) = (self.name.clone(), self.nodes.clone());
         // Like TestDb: the test's runtime is blocked while we wait, so a runtime of our own.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 let dropped = async {
-                    let session = SessionBuilder::new().known_nodes(&nodes).keyspaces_to_fetch(Vec::<String>::new()).build().await?;
+                    let session = SessionBuilder::new()
+                        .known_nodes(&nodes)
+                        .keyspaces_to_fetch(Vec::<String>::new())
+                        .build()
+                        .await?;
                     let mut drop = Statement::new(format!("DROP KEYSPACE IF EXISTS {name}"));
                     drop.set_request_timeout(Some(Duration::from_secs(60)));
                     session.query_unpaged(drop, ()).await?;

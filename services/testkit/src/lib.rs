@@ -8,7 +8,10 @@ pub mod kafka;
 pub mod logs;
 pub mod proxy;
 
-pub use check::{assert_status, error_metadata, eventually, mask, request_id, unique, violated_fields, wait_until};
+pub use check::{
+    assert_status, error_metadata, eventually, mask, request_id, unique, violated_fields,
+    wait_until,
+};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,7 +33,8 @@ use tribe_proto::events::v1::Event;
 
 /// The PostgreSQL server tests create their databases on.
 pub fn postgres_url() -> String {
-    std::env::var("TRIBE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TRIBE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -75,7 +79,11 @@ impl TestDb {
 
     /// The service setting for this database: already migrated by `create`.
     pub fn config(&self) -> tribe_kit::config::DatabaseConfig {
-        tribe_kit::config::DatabaseConfig { migrate: false, max_connections: 10, ..tribe_kit::config::DatabaseConfig::for_tests(&self.url) }
+        tribe_kit::config::DatabaseConfig {
+            migrate: false,
+            max_connections: 10,
+            ..tribe_kit::config::DatabaseConfig::for_tests(&self.url)
+        }
     }
 
     /// Creates an empty `test_<uuid>` (for tests that bring their own schema).
@@ -91,7 +99,9 @@ impl TestDb {
 
 fn with_database(server_url: &str, name: &str) -> String {
     match server_url.rsplit_once('/') {
-        Some((base, _)) if base.contains("://") && base.len() > "postgres://".len() => format!("{base}/{name}"),
+        Some((base, _)) if base.contains("://") && base.len() > "postgres://".len() => {
+            format!("{base}/{name}")
+        }
         _ => format!("{server_url}/{name}"),
     }
 }
@@ -103,7 +113,10 @@ impl Drop for TestDb {
         // Drop runs inside the test's runtime, which is blocked while we wait, so the pool
         // (bound to that runtime) is left alone: FORCE terminates its connections.
         let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 rt.block_on(async move {
                     if let Err(err) = tribe_kit::db::drop_database(&server, &name).await {
                         eprintln!("could not drop test database {name}: {err:#}");
@@ -121,18 +134,30 @@ pub async fn kafka(logical_topics: &[&str]) -> anyhow::Result<KafkaConfig> {
         brokers: std::env::var("TRIBE_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into()),
         topic_suffix: format!(".test-{}", uuid::Uuid::new_v4().simple()),
     };
-    tribe_kit::kafka::ensure_topics(&config, logical_topics, tribe_kit::config::TopicLayout::SINGLE)
-        .await
-        .context("create test topics (is the broker running? ./mesh/test.sh starts one)")?;
+    tribe_kit::kafka::ensure_topics(
+        &config,
+        logical_topics,
+        tribe_kit::config::TopicLayout::SINGLE,
+    )
+    .await
+    .context("create test topics (is the broker running? ./mesh/test.sh starts one)")?;
     Ok(config)
 }
 
 /// Reads every event on `logical_topic` from the beginning until `quiet` passes with
 /// nothing new, or `deadline` passes; returns them in log order.
-pub async fn read_events(kafka: &KafkaConfig, logical_topic: &str, min_count: usize, deadline: Duration) -> anyhow::Result<Vec<Event>> {
+pub async fn read_events(
+    kafka: &KafkaConfig,
+    logical_topic: &str,
+    min_count: usize,
+    deadline: Duration,
+) -> anyhow::Result<Vec<Event>> {
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &kafka.brokers)
-        .set("group.id", format!("test-reader-{}", uuid::Uuid::new_v4().simple()))
+        .set(
+            "group.id",
+            format!("test-reader-{}", uuid::Uuid::new_v4().simple()),
+        )
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create()?;
@@ -141,7 +166,11 @@ pub async fn read_events(kafka: &KafkaConfig, logical_topic: &str, min_count: us
     let end = tokio::time::Instant::now() + deadline;
     let quiet = Duration::from_millis(1500);
     loop {
-        let wait = if events.len() >= min_count { quiet } else { end.saturating_duration_since(tokio::time::Instant::now()) };
+        let wait = if events.len() >= min_count {
+            quiet
+        } else {
+            end.saturating_duration_since(tokio::time::Instant::now())
+        };
         match tokio::time::timeout(wait, consumer.recv()).await {
             Ok(Ok(message)) => {
                 let payload = message.payload().unwrap_or_default();
@@ -167,7 +196,9 @@ pub struct TestKeys {
 
 impl std::fmt::Debug for TestKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestKeys").field("dir", &self.dir.path()).finish()
+        f.debug_struct("TestKeys")
+            .field("dir", &self.dir.path())
+            .finish()
     }
 }
 
@@ -183,7 +214,12 @@ impl TestKeys {
         std::fs::write(dir.path().join("svc.pem"), service_key.pem())?;
         let keyset = KeySet::from_jwks(vec![issuer_key.jwk().clone(), service_key.jwk().clone()])?;
         std::fs::write(dir.path().join("jwks.json"), keyset.to_json())?;
-        Ok(Self { dir, issuer_key: Arc::new(issuer_key), service_key: Arc::new(service_key), keyset: Arc::new(keyset) })
+        Ok(Self {
+            dir,
+            issuer_key: Arc::new(issuer_key),
+            service_key: Arc::new(service_key),
+            keyset: Arc::new(keyset),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -192,7 +228,11 @@ impl TestKeys {
 
     /// How a service under test verifies tokens: this key set, the default issuer and audience.
     pub fn auth_config(&self) -> tribe_kit::config::AuthConfig {
-        tribe_kit::config::AuthConfig { jwks_file: self.jwks_path(), issuer: DEFAULT_ISSUER.into(), audience: DEFAULT_AUDIENCE.into() }
+        tribe_kit::config::AuthConfig {
+            jwks_file: self.jwks_path(),
+            issuer: DEFAULT_ISSUER.into(),
+            audience: DEFAULT_AUDIENCE.into(),
+        }
     }
 
     pub fn jwks_path(&self) -> PathBuf {
@@ -228,7 +268,9 @@ impl TestKeys {
 
     /// A service credential of [`TEST_SERVICE`].
     pub fn service_token(&self) -> String {
-        TokenSigner::new(self.service_key.clone(), DEFAULT_ISSUER).service_token(TEST_SERVICE, Duration::from_secs(300)).unwrap_or_default()
+        TokenSigner::new(self.service_key.clone(), DEFAULT_ISSUER)
+            .service_token(TEST_SERVICE, Duration::from_secs(300))
+            .unwrap_or_default()
     }
 }
 
@@ -241,7 +283,9 @@ pub struct TestServer {
 
 impl std::fmt::Debug for TestServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestServer").field("addr", &self.addr).finish()
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -259,7 +303,11 @@ impl TestServer {
             let _ = rx.await;
         });
         let handle = tokio::spawn(serve(listener, shutdown));
-        Ok(Self { addr, shutdown: Some(tx), handle })
+        Ok(Self {
+            addr,
+            shutdown: Some(tx),
+            handle,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -268,7 +316,10 @@ impl TestServer {
 
     /// A native gRPC channel to the server.
     pub async fn channel(&self) -> anyhow::Result<Channel> {
-        Ok(Endpoint::from_shared(self.url())?.connect_timeout(Duration::from_secs(5)).connect().await?)
+        Ok(Endpoint::from_shared(self.url())?
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await?)
     }
 
     /// Triggers the graceful drain and waits for the server to stop.
@@ -301,7 +352,11 @@ pub fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
 /// unsigned, HS256 keyed with the public key, expired, not yet valid, wrong audience,
 /// wrong issuer, unknown key id, a service key posing as the user issuer, and a refresh
 /// token presented as an access token (`refresh_token` from a real login).
-pub fn hostile_tokens(keys: &TestKeys, user_id: &str, refresh_token: &str) -> Vec<(&'static str, String)> {
+pub fn hostile_tokens(
+    keys: &TestKeys,
+    user_id: &str,
+    refresh_token: &str,
+) -> Vec<(&'static str, String)> {
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use tribe_kit::auth::{Claims, TokenKind};
@@ -328,17 +383,33 @@ pub fn hostile_tokens(keys: &TestKeys, user_id: &str, refresh_token: &str) -> Ve
     let b64 = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
     let body = serde_json::to_value(claims(&|_| {})).unwrap_or_default();
 
-    let unsigned = format!("{}.{}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT", "kid": keys.issuer_key.kid()})), b64(&body));
+    let unsigned = format!(
+        "{}.{}.",
+        b64(&serde_json::json!({"alg": "none", "typ": "JWT", "kid": keys.issuer_key.kid()})),
+        b64(&body)
+    );
     let hs256 = {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some(keys.issuer_key.kid().to_string());
         let public = serde_json::to_string(keys.issuer_key.jwk()).unwrap_or_default();
-        jsonwebtoken::encode(&header, &body, &jsonwebtoken::EncodingKey::from_secret(public.as_bytes())).unwrap_or_default()
+        jsonwebtoken::encode(
+            &header,
+            &body,
+            &jsonwebtoken::EncodingKey::from_secret(public.as_bytes()),
+        )
+        .unwrap_or_default()
     };
     let stranger = KeyPair::generate("").map(Arc::new).ok();
-    let unknown_kid =
-        stranger.map(|k| TokenSigner::new(k, DEFAULT_ISSUER).sign_claims(&claims(&|_| {})).unwrap_or_default()).unwrap_or_default();
-    let service_as_user = TokenSigner::new(keys.service_key.clone(), DEFAULT_ISSUER).sign_claims(&claims(&|_| {})).unwrap_or_default();
+    let unknown_kid = stranger
+        .map(|k| {
+            TokenSigner::new(k, DEFAULT_ISSUER)
+                .sign_claims(&claims(&|_| {}))
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let service_as_user = TokenSigner::new(keys.service_key.clone(), DEFAULT_ISSUER)
+        .sign_claims(&claims(&|_| {}))
+        .unwrap_or_default();
     vec![
         ("alg none", unsigned),
         ("HS256 keyed with the public key", hs256),
@@ -350,7 +421,10 @@ pub fn hostile_tokens(keys: &TestKeys, user_id: &str, refresh_token: &str) -> Ve
             })),
         ),
         ("not yet valid", sign(&claims(&|c| c.nbf = now + 3600))),
-        ("wrong audience", sign(&claims(&|c| c.aud = "someone-else".into()))),
+        (
+            "wrong audience",
+            sign(&claims(&|c| c.aud = "someone-else".into())),
+        ),
         ("wrong issuer", sign(&claims(&|c| c.iss = "evil".into()))),
         ("unknown kid", unknown_kid),
         ("service key posing as user issuer", service_as_user),
@@ -388,9 +462,19 @@ pub mod grpc_web {
             builder = builder.header("authorization", format!("Bearer {token}"));
         }
         let response = builder.send().await?;
-        anyhow::ensure!(response.version() == reqwest::Version::HTTP_11, "expected HTTP/1.1, got {:?}", response.version());
+        anyhow::ensure!(
+            response.version() == reqwest::Version::HTTP_11,
+            "expected HTTP/1.1, got {:?}",
+            response.version()
+        );
         let http_status = response.status();
-        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let (header_status, header_message) = (header("grpc-status"), header("grpc-message"));
         let bytes = response.bytes().await?;
         let (mut message, mut status, mut status_message) = (None, header_status, header_message);
@@ -419,13 +503,19 @@ pub mod grpc_web {
             Some(s) => s.parse()?,
             None => anyhow::bail!("no grpc-status (HTTP {http_status})"),
         };
-        if code == 0 { Ok(Ok(message.unwrap_or_default())) } else { Ok(Err((code, status_message.unwrap_or_default()))) }
+        if code == 0 {
+            Ok(Ok(message.unwrap_or_default()))
+        } else {
+            Ok(Err((code, status_message.unwrap_or_default())))
+        }
     }
 }
 
 /// A free loopback address (bound, read, released) for processes that take a port.
 pub fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
 }
 
 /// A real Envoy edge in front of one test upstream, on free ports, with the test's JWKS.
@@ -436,16 +526,31 @@ pub struct TestEdge {
 
 impl std::fmt::Debug for TestEdge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestEdge").field("listen", &self.envoy.listen_addr()).finish()
+        f.debug_struct("TestEdge")
+            .field("listen", &self.envoy.listen_addr())
+            .finish()
     }
 }
 
 impl TestEdge {
     /// Starts Envoy (from `tribe_infra::envoy::envoy_binary()`) routing to `upstream`.
-    pub async fn start(upstream: tribe_infra::envoy::Upstream, jwks: &Path) -> anyhow::Result<Self> {
-        let params = tribe_infra::envoy::EnvoyParams::new(free_addr(), free_addr(), jwks.to_path_buf(), vec![upstream]);
+    pub async fn start(
+        upstream: tribe_infra::envoy::Upstream,
+        jwks: &Path,
+    ) -> anyhow::Result<Self> {
+        let params = tribe_infra::envoy::EnvoyParams::new(
+            free_addr(),
+            free_addr(),
+            jwks.to_path_buf(),
+            vec![upstream],
+        );
         let dir = tempfile::tempdir()?;
-        let envoy = tribe_infra::envoy::EnvoyProcess::start(&tribe_infra::envoy::envoy_binary(), &params, dir.path()).await?;
+        let envoy = tribe_infra::envoy::EnvoyProcess::start(
+            &tribe_infra::envoy::envoy_binary(),
+            &params,
+            dir.path(),
+        )
+        .await?;
         Ok(Self { envoy, _dir: dir })
     }
 

@@ -34,7 +34,11 @@ impl Write for Logs {
 pub fn capture() -> Logs {
     let logs = Logs::default();
     let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
-    tracing::subscriber::set_global_default(subscriber).expect("a global subscriber was already installed");
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("a global subscriber was already installed");
     logs
 }

@@ -28,7 +28,10 @@ pub struct TcpProxy {
 
 impl std::fmt::Debug for TcpProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TcpProxy").field("addr", &self.addr).field("target", &self.shared.target).finish()
+        f.debug_struct("TcpProxy")
+            .field("addr", &self.addr)
+            .field("target", &self.shared.target)
+            .finish()
     }
 }
 
@@ -44,7 +47,11 @@ impl TcpProxy {
             generation: watch::channel(0).0,
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
-        Ok(Self { addr, shared, accept })
+        Ok(Self {
+            addr,
+            shared,
+            accept,
+        })
     }
 
     /// Where clients connect (`127.0.0.1:<port>`).
@@ -85,7 +92,9 @@ impl Drop for TcpProxy {
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     loop {
-        let Ok((client, _)) = listener.accept().await else { continue };
+        let Ok((client, _)) = listener.accept().await else {
+            continue;
+        };
         if shared.cut.load(Ordering::SeqCst) {
             drop(client);
             continue;

@@ -32,7 +32,10 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("listen", &self.config.server.listen_addr).field("workers", &self.workers).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("listen", &self.config.server.listen_addr)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,7 +57,11 @@ impl App {
         // The user service is the token issuer: its signing key must be in the JWKS every
         // service verifies with.
         let signing = Arc::new(KeyPair::load(&config.signing_key_file, "")?);
-        anyhow::ensure!(base.verifier.has_key(signing.kid()), "the JWKS does not contain the signing key {}", signing.kid());
+        anyhow::ensure!(
+            base.verifier.has_key(signing.kid()),
+            "the JWKS does not contain the signing key {}",
+            signing.kid()
+        );
         let service = UserService::new(Deps {
             pool: base.pool.clone(),
             signer: TokenSigner::new(signing, &config.auth.issuer),
@@ -66,8 +73,17 @@ impl App {
             refresh_ttl: config.refresh_token_ttl,
         });
         let mut workers = base.workers()?;
-        workers.consumer("payment event consumer", ConsumerConfig::new(entitlements::GROUP, &[entitlements::TOPIC]), TierUpdater)?;
-        Ok(Self { auth: base.auth_layer(policy::policies()), config, service, workers })
+        workers.consumer(
+            "payment event consumer",
+            ConsumerConfig::new(entitlements::GROUP, &[entitlements::TOPIC]),
+            TierUpdater,
+        )?;
+        Ok(Self {
+            auth: base.auth_layer(policy::policies()),
+            config,
+            service,
+            workers,
+        })
     }
 
     /// Serves until `shutdown` resolves, then drains calls and flushes the outbox.
@@ -80,6 +96,15 @@ impl App {
             .max_decoding_message_size(self.config.server.max_message_bytes)
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
-        bootstrap::serve(&self.config.server, self.auth, routes, &[policy::SERVICE], self.workers, listener, shutdown.boxed()).await
+        bootstrap::serve(
+            &self.config.server,
+            self.auth,
+            routes,
+            &[policy::SERVICE],
+            self.workers,
+            listener,
+            shutdown.boxed(),
+        )
+        .await
     }
 }

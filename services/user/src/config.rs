@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tribe_kit::config::{self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig, WorkerConfig};
+use tribe_kit::config::{
+    self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig,
+    WorkerConfig,
+};
 
 /// Everything the user service reads at startup.
 #[derive(Debug, Clone)]
@@ -43,7 +46,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { window: Duration::from_secs(15 * 60), login_failures_per_account: 10, login_failures_per_ip: 100, registrations_per_ip: 20 }
+        Self {
+            window: Duration::from_secs(15 * 60),
+            login_failures_per_account: 10,
+            login_failures_per_ip: 100,
+            registrations_per_ip: 20,
+        }
     }
 }
 
@@ -58,11 +66,23 @@ impl Config {
             redis: RedisConfig::from_env("TRIBE_USER", "user"),
             signing_key_file: config::required("TRIBE_USER_SIGNING_KEY_FILE")?.into(),
             page_token_secret,
-            access_token_ttl: config::duration_or("TRIBE_USER_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
-            refresh_token_ttl: config::duration_or("TRIBE_USER_REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?,
+            access_token_ttl: config::duration_or(
+                "TRIBE_USER_ACCESS_TOKEN_TTL",
+                Duration::from_secs(15 * 60),
+            )?,
+            refresh_token_ttl: config::duration_or(
+                "TRIBE_USER_REFRESH_TOKEN_TTL",
+                Duration::from_secs(30 * 24 * 3600),
+            )?,
             limits: Limits {
-                window: config::duration_or("TRIBE_USER_THROTTLE_WINDOW", Duration::from_secs(15 * 60))?,
-                login_failures_per_account: config::parse_or("TRIBE_USER_LOGIN_FAILURES_PER_ACCOUNT", 10)?,
+                window: config::duration_or(
+                    "TRIBE_USER_THROTTLE_WINDOW",
+                    Duration::from_secs(15 * 60),
+                )?,
+                login_failures_per_account: config::parse_or(
+                    "TRIBE_USER_LOGIN_FAILURES_PER_ACCOUNT",
+                    10,
+                )?,
                 login_failures_per_ip: config::parse_or("TRIBE_USER_LOGIN_FAILURES_PER_IP", 100)?,
                 registrations_per_ip: config::parse_or("TRIBE_USER_REGISTRATIONS_PER_IP", 20)?,
             },

@@ -10,7 +10,10 @@ use crate::store::UserRow;
 use crate::store::profile::{PreferencesRow, SpecialtyRow};
 
 pub fn timestamp(at: DateTime<Utc>) -> Option<Timestamp> {
-    Some(Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 })
+    Some(Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    })
 }
 
 pub fn tier(tier: &str) -> SubscriptionTier {
@@ -36,23 +39,55 @@ pub fn platform_name(platform: pb::SocialPlatform) -> &'static str {
 }
 
 pub fn summary(row: SummaryRow) -> UserSummary {
-    let SummaryRow { id, handle, display_name, avatar_url, is_trainer, is_verified } = row;
-    UserSummary { user_id: id.to_string(), handle, display_name, avatar_url, is_trainer, is_verified }
+    let SummaryRow {
+        id,
+        handle,
+        display_name,
+        avatar_url,
+        is_trainer,
+        is_verified,
+    } = row;
+    UserSummary {
+        user_id: id.to_string(),
+        handle,
+        display_name,
+        avatar_url,
+        is_trainer,
+        is_verified,
+    }
 }
 
 pub fn specialty(row: SpecialtyRow) -> pb::Specialty {
-    let SpecialtyRow { id, display_name, description } = row;
-    pb::Specialty { specialty_id: id, display_name, description }
+    let SpecialtyRow {
+        id,
+        display_name,
+        description,
+    } = row;
+    pb::Specialty {
+        specialty_id: id,
+        display_name,
+        description,
+    }
 }
 
 pub fn social_links(rows: Vec<(String, String)>) -> Vec<pb::SocialLink> {
     rows.into_iter()
-        .filter_map(|(platform, url)| pb::SocialPlatform::from_str_name(&platform).map(|p| pb::SocialLink { platform: p as i32, url }))
+        .filter_map(|(platform, url)| {
+            pb::SocialPlatform::from_str_name(&platform).map(|p| pb::SocialLink {
+                platform: p as i32,
+                url,
+            })
+        })
         .collect()
 }
 
 /// The full profile; `email` only when `show_email` (owner or admin).
-pub fn user(row: UserRow, specialties: Vec<SpecialtyRow>, links: Vec<(String, String)>, show_email: bool) -> pb::User {
+pub fn user(
+    row: UserRow,
+    specialties: Vec<SpecialtyRow>,
+    links: Vec<(String, String)>,
+    show_email: bool,
+) -> pb::User {
     let UserRow {
         id,
         email,
@@ -134,7 +169,11 @@ pub fn preferences(row: PreferencesRow) -> pb::Preferences {
             "dark" => pb::Theme::Dark,
             _ => pb::Theme::System,
         } as i32,
-        unit_system: if unit_system == "imperial" { pb::UnitSystem::Imperial } else { pb::UnitSystem::Metric } as i32,
+        unit_system: if unit_system == "imperial" {
+            pb::UnitSystem::Imperial
+        } else {
+            pb::UnitSystem::Metric
+        } as i32,
         time_zone,
         notifications: Some(pb::NotificationSettings {
             push_enabled,

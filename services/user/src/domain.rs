@@ -38,7 +38,10 @@ impl Handle {
         if !handle.starts_with(|c: char| c.is_ascii_lowercase()) {
             return Err("must start with a letter".into());
         }
-        if !handle.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if !handle
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             return Err("may contain only letters, digits and underscores".into());
         }
         if RESERVED_HANDLES.contains(&handle.as_str()) {
@@ -132,7 +135,9 @@ impl NewPassword {
         if COMMON_PASSWORDS.contains(&lower.as_str()) {
             return Err("is too common".into());
         }
-        if (!email.is_empty() && lower == email.to_lowercase()) || (!handle.is_empty() && lower == handle.to_lowercase()) {
+        if (!email.is_empty() && lower == email.to_lowercase())
+            || (!handle.is_empty() && lower == handle.to_lowercase())
+        {
             return Err("must differ from the email and handle".into());
         }
         if raw.chars().all(|c| c == raw.chars().next().unwrap_or(' ')) {
@@ -150,7 +155,11 @@ fn bounded_text(raw: &str, min: usize, max: usize) -> Result<String, String> {
     let text = raw.trim();
     let len = text.chars().count();
     if len < min {
-        return Err(if min == 1 { "is required".into() } else { format!("must be at least {min} characters") });
+        return Err(if min == 1 {
+            "is required".into()
+        } else {
+            format!("must be at least {min} characters")
+        });
     }
     if len > max {
         return Err(format!("must be at most {max} characters"));
@@ -181,7 +190,11 @@ pub fn location(raw: &str) -> Result<String, String> {
 pub fn https_url(raw: &str, optional: bool) -> Result<String, String> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return if optional { Ok(String::new()) } else { Err("is required".into()) };
+        return if optional {
+            Ok(String::new())
+        } else {
+            Err("is required".into())
+        };
     }
     if raw.len() > 2048 {
         return Err("must be at most 2048 characters".into());
@@ -190,7 +203,10 @@ pub fn https_url(raw: &str, optional: bool) -> Result<String, String> {
     if url.scheme() != "https" {
         return Err("must be an https URL".into());
     }
-    if url.host_str().is_none_or(str::is_empty) || !url.username().is_empty() || url.password().is_some() {
+    if url.host_str().is_none_or(str::is_empty)
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return Err("must have a host and no credentials".into());
     }
     Ok(url.to_string())
@@ -209,23 +225,37 @@ pub fn social_url(platform: SocialPlatform, raw: &str) -> Result<String, String>
         SocialPlatform::Website => return Ok(url),
         SocialPlatform::Unspecified => return Err("platform is required".into()),
     };
-    let host = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_lowercase)).unwrap_or_default();
-    if hosts.iter().any(|h| host == *h || host.ends_with(&format!(".{h}"))) {
+    let host = url::Url::parse(&url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_lowercase))
+        .unwrap_or_default();
+    if hosts
+        .iter()
+        .any(|h| host == *h || host.ends_with(&format!(".{h}")))
+    {
         Ok(url)
     } else {
         Err(format!("must be a link on {}", hosts.join(" or ")))
     }
 }
 
-static LANGUAGE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$").unwrap_or_else(|_| unreachable!("static regex")));
+static LANGUAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+        .unwrap_or_else(|_| unreachable!("static regex"))
+});
 
 pub fn language(raw: &str) -> Result<String, String> {
-    if LANGUAGE.is_match(raw) { Ok(raw.to_string()) } else { Err("must be a BCP-47 language tag such as en or pt-BR".into()) }
+    if LANGUAGE.is_match(raw) {
+        Ok(raw.to_string())
+    } else {
+        Err("must be a BCP-47 language tag such as en or pt-BR".into())
+    }
 }
 
 pub fn time_zone(raw: &str) -> Result<String, String> {
-    raw.parse::<chrono_tz::Tz>().map(|tz| tz.name().to_string()).map_err(|_| "must be an IANA time zone such as Europe/Paris".into())
+    raw.parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_string())
+        .map_err(|_| "must be an IANA time zone such as Europe/Paris".into())
 }
 
 /// Free-text search query.
@@ -252,7 +282,16 @@ mod tests {
     #[test]
     fn emails() {
         assert!(Email::parse("ana@example.com").is_ok());
-        for bad in ["", "ana", "ana@", "@x.com", "ana@x", "a b@x.com", "ana@@x.com", "a..b@x.com"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@x",
+            "a b@x.com",
+            "ana@@x.com",
+            "a..b@x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -32,7 +32,12 @@ fn client_ip<T>(request: &Request<T>) -> String {
 macro_rules! as_user {
     ($self:ident, $request:ident, $method:ident) => {{
         let caller = Principal::user(&$request).map_err(status)?;
-        $self.svc.$method(&caller, $request.into_inner()).await.map(Response::new).map_err(status)
+        $self
+            .svc
+            .$method(&caller, $request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }};
 }
 
@@ -40,7 +45,12 @@ macro_rules! as_user {
 macro_rules! as_service {
     ($self:ident, $request:ident, $method:ident) => {{
         Principal::service(&$request).map_err(status)?;
-        $self.svc.$method($request.into_inner()).await.map(Response::new).map_err(status)
+        $self
+            .svc
+            .$method($request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }};
 }
 
@@ -55,57 +65,106 @@ impl UserApi {
     }
 }
 
-type FollowerIdStream = Pin<Box<dyn Stream<Item = Result<pb::ListFollowerIdsResponse, Status>> + Send>>;
+type FollowerIdStream =
+    Pin<Box<dyn Stream<Item = Result<pb::ListFollowerIdsResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl Api for UserApi {
-    async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
+    async fn register(
+        &self,
+        request: Request<pb::RegisterRequest>,
+    ) -> Result<Response<pb::RegisterResponse>, Status> {
         let ip = client_ip(&request);
-        self.svc.register(&ip, request.into_inner()).await.map(Response::new).map_err(status)
+        self.svc
+            .register(&ip, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 
-    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::LoginResponse>, Status> {
         let ip = client_ip(&request);
-        self.svc.login(&ip, request.into_inner()).await.map(Response::new).map_err(status)
+        self.svc
+            .login(&ip, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 
-    async fn refresh_token(&self, request: Request<pb::RefreshTokenRequest>) -> Result<Response<pb::RefreshTokenResponse>, Status> {
-        self.svc.refresh(request.into_inner()).await.map(Response::new).map_err(status)
+    async fn refresh_token(
+        &self,
+        request: Request<pb::RefreshTokenRequest>,
+    ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
+        self.svc
+            .refresh(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 
-    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+    async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
         as_user!(self, request, logout)
     }
 
-    async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Result<Response<pb::GetUserResponse>, Status> {
+    async fn get_user(
+        &self,
+        request: Request<pb::GetUserRequest>,
+    ) -> Result<Response<pb::GetUserResponse>, Status> {
         as_user!(self, request, get_user)
     }
 
-    async fn update_user(&self, request: Request<pb::UpdateUserRequest>) -> Result<Response<pb::UpdateUserResponse>, Status> {
+    async fn update_user(
+        &self,
+        request: Request<pb::UpdateUserRequest>,
+    ) -> Result<Response<pb::UpdateUserResponse>, Status> {
         as_user!(self, request, update_user)
     }
 
-    async fn list_followers(&self, request: Request<pb::ListFollowersRequest>) -> Result<Response<pb::ListFollowersResponse>, Status> {
+    async fn list_followers(
+        &self,
+        request: Request<pb::ListFollowersRequest>,
+    ) -> Result<Response<pb::ListFollowersResponse>, Status> {
         as_user!(self, request, list_followers)
     }
 
-    async fn list_following(&self, request: Request<pb::ListFollowingRequest>) -> Result<Response<pb::ListFollowingResponse>, Status> {
+    async fn list_following(
+        &self,
+        request: Request<pb::ListFollowingRequest>,
+    ) -> Result<Response<pb::ListFollowingResponse>, Status> {
         as_user!(self, request, list_following)
     }
 
-    async fn follow_user(&self, request: Request<pb::FollowUserRequest>) -> Result<Response<pb::FollowUserResponse>, Status> {
+    async fn follow_user(
+        &self,
+        request: Request<pb::FollowUserRequest>,
+    ) -> Result<Response<pb::FollowUserResponse>, Status> {
         as_user!(self, request, follow)
     }
 
-    async fn unfollow_user(&self, request: Request<pb::UnfollowUserRequest>) -> Result<Response<pb::UnfollowUserResponse>, Status> {
+    async fn unfollow_user(
+        &self,
+        request: Request<pb::UnfollowUserRequest>,
+    ) -> Result<Response<pb::UnfollowUserResponse>, Status> {
         as_user!(self, request, unfollow)
     }
 
-    async fn search_users(&self, request: Request<pb::SearchUsersRequest>) -> Result<Response<pb::SearchUsersResponse>, Status> {
+    async fn search_users(
+        &self,
+        request: Request<pb::SearchUsersRequest>,
+    ) -> Result<Response<pb::SearchUsersResponse>, Status> {
         as_user!(self, request, search_users)
     }
 
-    async fn get_preferences(&self, request: Request<pb::GetPreferencesRequest>) -> Result<Response<pb::GetPreferencesResponse>, Status> {
+    async fn get_preferences(
+        &self,
+        request: Request<pb::GetPreferencesRequest>,
+    ) -> Result<Response<pb::GetPreferencesResponse>, Status> {
         as_user!(self, request, get_preferences)
     }
 
@@ -116,7 +175,10 @@ impl Api for UserApi {
         as_user!(self, request, update_preferences)
     }
 
-    async fn set_social_link(&self, request: Request<pb::SetSocialLinkRequest>) -> Result<Response<pb::SetSocialLinkResponse>, Status> {
+    async fn set_social_link(
+        &self,
+        request: Request<pb::SetSocialLinkRequest>,
+    ) -> Result<Response<pb::SetSocialLinkResponse>, Status> {
         as_user!(self, request, set_social_link)
     }
 
@@ -148,11 +210,17 @@ impl Api for UserApi {
         as_user!(self, request, list_achievements)
     }
 
-    async fn block_user(&self, request: Request<pb::BlockUserRequest>) -> Result<Response<pb::BlockUserResponse>, Status> {
+    async fn block_user(
+        &self,
+        request: Request<pb::BlockUserRequest>,
+    ) -> Result<Response<pb::BlockUserResponse>, Status> {
         as_user!(self, request, block)
     }
 
-    async fn unblock_user(&self, request: Request<pb::UnblockUserRequest>) -> Result<Response<pb::UnblockUserResponse>, Status> {
+    async fn unblock_user(
+        &self,
+        request: Request<pb::UnblockUserRequest>,
+    ) -> Result<Response<pb::UnblockUserResponse>, Status> {
         as_user!(self, request, unblock)
     }
 
@@ -170,7 +238,10 @@ impl Api for UserApi {
         as_user!(self, request, get_relationships)
     }
 
-    async fn batch_get_users(&self, request: Request<pb::BatchGetUsersRequest>) -> Result<Response<pb::BatchGetUsersResponse>, Status> {
+    async fn batch_get_users(
+        &self,
+        request: Request<pb::BatchGetUsersRequest>,
+    ) -> Result<Response<pb::BatchGetUsersResponse>, Status> {
         as_service!(self, request, batch_get_users)
     }
 
@@ -188,7 +259,11 @@ impl Api for UserApi {
         request: Request<pb::ListFollowerIdsRequest>,
     ) -> Result<Response<Self::ListFollowerIdsStream>, Status> {
         Principal::service(&request).map_err(status)?;
-        let (user, mut after, chunk) = self.svc.follower_ids_start(request.get_ref()).await.map_err(status)?;
+        let (user, mut after, chunk) = self
+            .svc
+            .follower_ids_start(request.get_ref())
+            .await
+            .map_err(status)?;
         let svc = self.svc.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
@@ -203,7 +278,9 @@ impl Api for UserApi {
                 let done = (ids.len() as i64) < chunk;
                 after = ids.last().copied();
                 if !ids.is_empty() {
-                    let message = pb::ListFollowerIdsResponse { follower_ids: ids.iter().map(ToString::to_string).collect() };
+                    let message = pb::ListFollowerIdsResponse {
+                        follower_ids: ids.iter().map(ToString::to_string).collect(),
+                    };
                     if tx.send(Ok(message)).await.is_err() {
                         return; // the caller went away
                     }
@@ -213,6 +290,8 @@ impl Api for UserApi {
                 }
             }
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 }

@@ -63,7 +63,11 @@ pub(super) fn http_filters(params: &EnvoyParams) -> Value {
 /// The CORS policy of the virtual host: exact origins, the headers gRPC-Web clients
 /// send, and the gRPC status headers they must be able to read.
 pub(super) fn cors_policy(params: &EnvoyParams) -> Value {
-    let origins: Vec<Value> = params.cors_origins.iter().map(|o| json!({ "exact": o })).collect();
+    let origins: Vec<Value> = params
+        .cors_origins
+        .iter()
+        .map(|o| json!({ "exact": o }))
+        .collect();
     json!({
         "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
         "allow_origin_string_match": origins,
@@ -81,7 +85,11 @@ fn jwt_authn(params: &EnvoyParams) -> Value {
     for upstream in &params.upstreams {
         // Anonymous methods need no token. Internal methods are let through here only so
         // that the router refuses them exactly like an unknown path.
-        for method in upstream.anonymous_methods.iter().chain(&upstream.internal_methods) {
+        for method in upstream
+            .anonymous_methods
+            .iter()
+            .chain(&upstream.internal_methods)
+        {
             rules.push(json!({ "match": { "path": format!("/{}/{method}", upstream.service) } }));
         }
     }

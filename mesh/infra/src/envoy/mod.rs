@@ -73,7 +73,12 @@ pub struct EnvoyParams {
 impl EnvoyParams {
     /// The local defaults (issuer, audience, a localhost dev origin, 2000 rps, 60 auth
     /// calls per minute) for the given addresses, key file and upstreams.
-    pub fn new(listen: SocketAddr, admin: SocketAddr, jwks_path: PathBuf, upstreams: Vec<Upstream>) -> Self {
+    pub fn new(
+        listen: SocketAddr,
+        admin: SocketAddr,
+        jwks_path: PathBuf,
+        upstreams: Vec<Upstream>,
+    ) -> Self {
         Self {
             listen,
             admin,

@@ -26,10 +26,15 @@ impl EnvoyProcess {
     /// Writes the config to `dir/envoy.yaml`, starts `binary -c ... --log-path
     /// dir/envoy.log` (access log in `dir/access.log`), and waits up to 20s until the
     /// admin `/ready` answers LIVE. The child is killed on drop.
-    pub async fn start(binary: &Path, params: &EnvoyParams, dir: &Path) -> anyhow::Result<EnvoyProcess> {
+    pub async fn start(
+        binary: &Path,
+        params: &EnvoyParams,
+        dir: &Path,
+    ) -> anyhow::Result<EnvoyProcess> {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
         let config = dir.join("envoy.yaml");
-        std::fs::write(&config, render(params)).with_context(|| format!("write {}", config.display()))?;
+        std::fs::write(&config, render(params))
+            .with_context(|| format!("write {}", config.display()))?;
         let log = dir.join("envoy.log");
         let (access, _) = procs::log_sink(&dir.join("access.log"))?;
         let (_, stderr) = procs::log_sink(&dir.join("envoy.stderr.log"))?;
@@ -47,8 +52,15 @@ impl EnvoyProcess {
             .stdout(access)
             .stderr(stderr)
             .kill_on_drop(true);
-        let child = command.spawn().with_context(|| format!("start {}", binary.display()))?;
-        let mut envoy = EnvoyProcess { child, listen: params.listen, admin: params.admin, dir: dir.to_path_buf() };
+        let child = command
+            .spawn()
+            .with_context(|| format!("start {}", binary.display()))?;
+        let mut envoy = EnvoyProcess {
+            child,
+            listen: params.listen,
+            admin: params.admin,
+            dir: dir.to_path_buf(),
+        };
         envoy.wait_ready().await?;
         Ok(envoy)
     }
@@ -57,7 +69,10 @@ impl EnvoyProcess {
         let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait()? {
-                anyhow::bail!("envoy exited ({status}) before becoming ready:\n{}", self.log_tail());
+                anyhow::bail!(
+                    "envoy exited ({status}) before becoming ready:\n{}",
+                    self.log_tail()
+                );
             }
             let last = match health::envoy_ready(self.admin).await {
                 Ok(state) if state == "LIVE" => return Ok(()),
@@ -66,7 +81,10 @@ impl EnvoyProcess {
             };
             if tokio::time::Instant::now() >= deadline {
                 let _ = self.child.start_kill();
-                anyhow::bail!("envoy not ready after {READY_TIMEOUT:?} (last: {last}):\n{}", self.log_tail());
+                anyhow::bail!(
+                    "envoy not ready after {READY_TIMEOUT:?} (last: {last}):\n{}",
+                    self.log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

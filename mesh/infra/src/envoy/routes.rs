@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::filters::{AUTH_RATELIMIT_FILTER, CORS_FILTER, cors_policy, local_ratelimit, per_minute_bucket};
+use super::filters::{
+    AUTH_RATELIMIT_FILTER, CORS_FILTER, cors_policy, local_ratelimit, per_minute_bucket,
+};
 use super::{AUTH_RATE_LIMITED_METHODS, EnvoyParams, Upstream};
 
 /// Upper bound for unary calls; services time out first (10s by default) so clients get
@@ -17,7 +19,11 @@ const STREAM_IDLE_TIMEOUT: &str = "3600s";
 pub(super) const NOT_ROUTED: &str = "no such method at this endpoint";
 
 pub(super) fn route_config(params: &EnvoyParams) -> Value {
-    let routes: Vec<Value> = params.upstreams.iter().flat_map(|u| upstream_routes(params, u)).collect();
+    let routes: Vec<Value> = params
+        .upstreams
+        .iter()
+        .flat_map(|u| upstream_routes(params, u))
+        .collect();
     json!({
         "name": "edge",
         "virtual_hosts": [{
@@ -63,7 +69,11 @@ fn upstream_routes(params: &EnvoyParams, upstream: &Upstream) -> Vec<Value> {
         }));
     }
 
-    for method in upstream.streaming_methods.iter().filter(|m| !is_internal(m)) {
+    for method in upstream
+        .streaming_methods
+        .iter()
+        .filter(|m| !is_internal(m))
+    {
         routes.push(json!({
             "name": format!("{cluster}.stream.{method}"),
             "match": { "path": format!("/{service}/{method}") },
@@ -95,5 +105,13 @@ fn route_action(cluster: &str, streaming: bool) -> Value {
 }
 
 fn regex_escape(s: &str) -> String {
-    s.chars().flat_map(|c| if c.is_ascii_alphanumeric() || c == '_' { vec![c] } else { vec!['\\', c] }).collect()
+    s.chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
 }

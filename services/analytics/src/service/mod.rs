@@ -29,7 +29,9 @@ pub struct AnalyticsService {
 
 impl std::fmt::Debug for AnalyticsService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnalyticsService").field("track_events_per_minute", &self.track_events_per_minute).finish_non_exhaustive()
+        f.debug_struct("AnalyticsService")
+            .field("track_events_per_minute", &self.track_events_per_minute)
+            .finish_non_exhaustive()
     }
 }
 
@@ -47,8 +49,21 @@ pub struct Deps {
 
 impl AnalyticsService {
     pub fn new(deps: Deps) -> Self {
-        let Deps { pool, kafka, content, throttle, track_events_per_minute } = deps;
-        Self { pool, kafka, content, throttle, track_events_per_minute, watermark: Watermark::default() }
+        let Deps {
+            pool,
+            kafka,
+            content,
+            throttle,
+            track_events_per_minute,
+        } = deps;
+        Self {
+            pool,
+            kafka,
+            content,
+            throttle,
+            track_events_per_minute,
+            watermark: Watermark::default(),
+        }
     }
 }
 

@@ -28,10 +28,17 @@ struct PartitionOffsets {
     end: i64,
 }
 
-fn broker_offsets(kafka: &KafkaConfig, group: &str, topics: &[String]) -> anyhow::Result<Vec<PartitionOffsets>> {
+fn broker_offsets(
+    kafka: &KafkaConfig,
+    group: &str,
+    topics: &[String],
+) -> anyhow::Result<Vec<PartitionOffsets>> {
     let timeout = Duration::from_secs(5);
-    let consumer: BaseConsumer =
-        ClientConfig::new().set("bootstrap.servers", &kafka.brokers).set("group.id", group).set("enable.auto.commit", "false").create()?;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()?;
     let mut list = TopicPartitionList::new();
     for topic in topics {
         let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
@@ -47,43 +54,87 @@ fn broker_offsets(kafka: &KafkaConfig, group: &str, topics: &[String]) -> anyhow
             Offset::Offset(o) if o >= 0 => o,
             _ => -1,
         };
-        out.push(PartitionOffsets { topic: element.topic().to_string(), partition: element.partition(), committed: offset, end: high });
+        out.push(PartitionOffsets {
+            topic: element.topic().to_string(),
+            partition: element.partition(),
+            committed: offset,
+            end: high,
+        });
     }
     out.sort();
     Ok(out)
 }
 
 impl AnalyticsService {
-    pub async fn consumer_status(&self, req: pb::GetConsumerStatusRequest) -> Result<pb::ConsumerStatus, ApiError> {
+    pub async fn consumer_status(
+        &self,
+        req: pb::GetConsumerStatusRequest,
+    ) -> Result<pb::ConsumerStatus, ApiError> {
         let mut v = Violations::new();
         for (i, topic) in req.topics.iter().enumerate() {
             if !TOPICS.contains(&topic.as_str()) {
-                v.add(format!("topics[{i}]"), format!("not a consumed topic (one of {})", TOPICS.join(", ")));
+                v.add(
+                    format!("topics[{i}]"),
+                    format!("not a consumed topic (one of {})", TOPICS.join(", ")),
+                );
             }
         }
         v.finish()?;
-        let logical: Vec<String> = if req.topics.is_empty() { TOPICS.iter().map(|t| t.to_string()).collect() } else { req.topics };
-        let physical: HashMap<String, String> = logical.iter().map(|t| (self.kafka.topic(t), t.clone())).collect();
+        let logical: Vec<String> = if req.topics.is_empty() {
+            TOPICS.iter().map(|t| t.to_string()).collect()
+        } else {
+            req.topics
+        };
+        let physical: HashMap<String, String> = logical
+            .iter()
+            .map(|t| (self.kafka.topic(t), t.clone()))
+            .collect();
         let group = self.kafka.topic(GROUP);
-        let (kafka, names, group_name) = (self.kafka.clone(), physical.keys().cloned().collect::<Vec<_>>(), group.clone());
-        let offsets = tokio::task::spawn_blocking(move || broker_offsets(&kafka, &group_name, &names))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|err| {
-            tracing::warn!(error = format!("{err:#}"), "consumer status: broker unreachable");
-            ApiError::unavailable("BROKER_UNAVAILABLE", "the event broker cannot be reached")
-        })?;
+        let (kafka, names, group_name) = (
+            self.kafka.clone(),
+            physical.keys().cloned().collect::<Vec<_>>(),
+            group.clone(),
+        );
+        let offsets =
+            tokio::task::spawn_blocking(move || broker_offsets(&kafka, &group_name, &names))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(|err| {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "consumer status: broker unreachable"
+                    );
+                    ApiError::unavailable(
+                        "BROKER_UNAVAILABLE",
+                        "the event broker cannot be reached",
+                    )
+                })?;
         let progress = store::status::progress(&self.pool).await?;
         let now = Utc::now();
         let mut watermark: Option<DateTime<Utc>> = None;
         let mut partitions = Vec::with_capacity(offsets.len());
-        for PartitionOffsets { topic, partition, committed, end } in offsets {
-            let lag = if committed < 0 { end } else { (end - committed).max(0) };
-            let times = physical.get(&topic).and_then(|logical| progress.get(logical)).copied();
+        for PartitionOffsets {
+            topic,
+            partition,
+            committed,
+            end,
+        } in offsets
+        {
+            let lag = if committed < 0 {
+                end
+            } else {
+                (end - committed).max(0)
+            };
+            let times = physical
+                .get(&topic)
+                .and_then(|logical| progress.get(logical))
+                .copied();
             if lag > 0 {
                 // A partition still behind holds the watermark at its last event (or at the
                 // epoch when it never processed one).
-                let held = times.map(|t| t.last_event).unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+                let held = times
+                    .map(|t| t.last_event)
+                    .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
                 watermark = Some(watermark.map_or(held, |w| w.min(held)));
             }
             partitions.push(pb::ConsumerPartitionStatus {
@@ -106,12 +157,23 @@ impl AnalyticsService {
 
     /// Recomputes the views' watermark from offsets and progress every `every` until
     /// `stop`; a broker that cannot be reached leaves the last value.
-    pub async fn refresh_watermark(self, every: Duration, stop: impl std::future::Future<Output = ()>) {
+    pub async fn refresh_watermark(
+        self,
+        every: Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
         tokio::pin!(stop);
         loop {
-            match self.consumer_status(pb::GetConsumerStatusRequest::default()).await {
+            match self
+                .consumer_status(pb::GetConsumerStatusRequest::default())
+                .await
+            {
                 Ok(status) => {
-                    if let Some(t) = status.watermark_time.as_ref().and_then(crate::time::datetime) {
+                    if let Some(t) = status
+                        .watermark_time
+                        .as_ref()
+                        .and_then(crate::time::datetime)
+                    {
                         self.watermark.set(t);
                     }
                 }

@@ -32,16 +32,29 @@ struct Valid {
 }
 
 fn valid_client_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b))
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b))
 }
 
 /// Whether the target of `kind` is a post or a user, whose ids are UUIDs.
 fn targets_post(kind: ClientEventType) -> bool {
-    matches!(kind, ClientEventType::ViewPost | ClientEventType::SharePost | ClientEventType::SavePost | ClientEventType::UnsavePost)
+    matches!(
+        kind,
+        ClientEventType::ViewPost
+            | ClientEventType::SharePost
+            | ClientEventType::SavePost
+            | ClientEventType::UnsavePost
+    )
 }
 
 fn targets_user(kind: ClientEventType) -> bool {
-    matches!(kind, ClientEventType::ViewProfile | ClientEventType::ShareProfile)
+    matches!(
+        kind,
+        ClientEventType::ViewProfile | ClientEventType::ShareProfile
+    )
 }
 
 /// Validates the whole batch, listing every violation; all or nothing.
@@ -51,7 +64,10 @@ fn validate(req: &pb::TrackEventsRequest, now: DateTime<Utc>) -> Result<Vec<Vali
         v.add("events", "at least one event is required");
     } else if req.events.len() > MAX_BATCH {
         v.add("events", format!("at most {MAX_BATCH} events per batch"));
-        return Err(v.finish().err().unwrap_or_else(|| ApiError::invalid_field("events", "too many")));
+        return Err(v
+            .finish()
+            .err()
+            .unwrap_or_else(|| ApiError::invalid_field("events", "too many")));
     }
     // The device clock may be off: shift every occur_time by (receive - send).
     let skew = match req.send_time.as_ref().map(datetime) {
@@ -66,15 +82,25 @@ fn validate(req: &pb::TrackEventsRequest, now: DateTime<Utc>) -> Result<Vec<Vali
     for (i, e) in req.events.iter().enumerate() {
         let field = |name: &str| format!("events[{i}].{name}");
         if !valid_client_id(&e.client_event_id) {
-            v.add(field("client_event_id"), "must be 1-64 characters of A-Z a-z 0-9 _ . : -");
+            v.add(
+                field("client_event_id"),
+                "must be 1-64 characters of A-Z a-z 0-9 _ . : -",
+            );
         }
-        let kind = ClientEventType::try_from(e.r#type).ok().filter(|k| *k != ClientEventType::Unspecified);
+        let kind = ClientEventType::try_from(e.r#type)
+            .ok()
+            .filter(|k| *k != ClientEventType::Unspecified);
         if kind.is_none() {
-            v.add(field("type"), "is required and must be a known ClientEventType");
+            v.add(
+                field("type"),
+                "is required and must be a known ClientEventType",
+            );
         }
         if e.target_id.is_empty() || e.target_id.len() > MAX_ID_LEN {
             v.add(field("target_id"), "must be 1-64 characters");
-        } else if kind.is_some_and(|k| targets_post(k) || targets_user(k)) && uuid::Uuid::try_parse(&e.target_id).is_err() {
+        } else if kind.is_some_and(|k| targets_post(k) || targets_user(k))
+            && uuid::Uuid::try_parse(&e.target_id).is_err()
+        {
             v.add(field("target_id"), "is not a valid post or user id");
         }
         let occur = match e.occur_time.as_ref().map(datetime) {
@@ -100,7 +126,12 @@ fn validate(req: &pb::TrackEventsRequest, now: DateTime<Utc>) -> Result<Vec<Vali
             }
         };
         if let (Some(kind), Some(occur)) = (kind, occur) {
-            out.push(Valid { client_event_id: e.client_event_id.clone(), kind, target_id: e.target_id.clone(), occur });
+            out.push(Valid {
+                client_event_id: e.client_event_id.clone(),
+                kind,
+                target_id: e.target_id.clone(),
+                occur,
+            });
         }
     }
     v.finish()?;
@@ -114,7 +145,10 @@ impl AnalyticsService {
         match self.throttle.add(user_id, n, now).await {
             Ok(used) if used > self.track_events_per_minute => Err(ApiError::exhausted(
                 "TRACKING_RATE_LIMITED",
-                format!("at most {} tracked events per minute", self.track_events_per_minute),
+                format!(
+                    "at most {} tracked events per minute",
+                    self.track_events_per_minute
+                ),
             )),
             Ok(_) => Ok(()),
             Err(err) => {
@@ -137,12 +171,16 @@ impl AnalyticsService {
         let mut in_batch = HashSet::new();
         let (mut accepted, mut duplicates) = (0i32, 0i32);
         for e in &events {
-            if !in_batch.insert(e.client_event_id.as_str()) || !store::track::accept(&mut tx, user, &e.client_event_id).await? {
+            if !in_batch.insert(e.client_event_id.as_str())
+                || !store::track::accept(&mut tx, user, &e.client_event_id).await?
+            {
                 duplicates += 1;
                 continue;
             }
             let owner = if targets_post(e.kind) {
-                store::post_author(&mut tx, &e.target_id).await?.unwrap_or_default()
+                store::post_author(&mut tx, &e.target_id)
+                    .await?
+                    .unwrap_or_default()
             } else if targets_user(e.kind) {
                 e.target_id.clone()
             } else {
@@ -162,6 +200,9 @@ impl AnalyticsService {
             accepted += 1;
         }
         tx.commit().await?;
-        Ok(pb::TrackEventsResponse { accepted_count: accepted, duplicate_count: duplicates })
+        Ok(pb::TrackEventsResponse {
+            accepted_count: accepted,
+            duplicate_count: duplicates,
+        })
     }
 }

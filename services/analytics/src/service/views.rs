@@ -32,7 +32,9 @@ fn window(
 ) -> Result<Window, ApiError> {
     let parsed = parse_window(range, granularity, now, &mut v);
     v.finish()?;
-    let Some((start, end, gran)) = parsed else { return Err(ApiError::invalid_field("time_range", "is invalid")) };
+    let Some((start, end, gran)) = parsed else {
+        return Err(ApiError::invalid_field("time_range", "is invalid"));
+    };
     widen(start, end, gran, now)
 }
 
@@ -44,16 +46,28 @@ fn get(map: &HashMap<String, i64>, metric: Metric) -> i64 {
 }
 
 fn rate_bps(engagements: i64, views: i64) -> i32 {
-    if views <= 0 { 0 } else { (engagements.saturating_mul(10_000) / views).min(i64::from(i32::MAX)) as i32 }
+    if views <= 0 {
+        0
+    } else {
+        (engagements.saturating_mul(10_000) / views).min(i64::from(i32::MAX)) as i32
+    }
 }
 
 fn buckets_of(series: &Series, subject: &str, window: &Window) -> Vec<HashMap<String, i64>> {
-    series.get(subject).cloned().unwrap_or_else(|| vec![HashMap::new(); window.len()])
+    series
+        .get(subject)
+        .cloned()
+        .unwrap_or_else(|| vec![HashMap::new(); window.len()])
 }
 
 fn post_metrics(map: &HashMap<String, i64>, unique_viewers: i64) -> pb::PostMetrics {
-    let (views, likes, comments, shares, saves) =
-        (get(map, Metric::Views), get(map, Metric::Likes), get(map, Metric::Comments), get(map, Metric::Shares), get(map, Metric::Saves));
+    let (views, likes, comments, shares, saves) = (
+        get(map, Metric::Views),
+        get(map, Metric::Likes),
+        get(map, Metric::Comments),
+        get(map, Metric::Shares),
+        get(map, Metric::Saves),
+    );
     let engagements = likes + comments + shares + saves;
     pb::PostMetrics {
         views,
@@ -79,8 +93,18 @@ fn sum_post(total: &mut pb::PostMetrics, b: &pb::PostMetrics) {
 
 /// Money entries from the revenue counters, sorted by currency code.
 fn revenue(map: &HashMap<String, i64>) -> Vec<Money> {
-    let by_code: BTreeMap<&str, i64> = map.iter().filter_map(|(k, v)| revenue_currency(k).map(|code| (code, *v))).collect();
-    by_code.into_iter().map(|(code, amount_minor)| Money { amount_minor, currency_code: code.to_string(), ..Default::default() }).collect()
+    let by_code: BTreeMap<&str, i64> = map
+        .iter()
+        .filter_map(|(k, v)| revenue_currency(k).map(|code| (code, *v)))
+        .collect();
+    by_code
+        .into_iter()
+        .map(|(code, amount_minor)| Money {
+            amount_minor,
+            currency_code: code.to_string(),
+            ..Default::default()
+        })
+        .collect()
 }
 
 fn add_revenue(total: &mut BTreeMap<String, i64>, entries: &[Money]) {
@@ -91,7 +115,12 @@ fn add_revenue(total: &mut BTreeMap<String, i64>, entries: &[Money]) {
 
 /// A post that does not exist or is not the caller's: the same answer for both.
 fn post_not_found(post_id: &str) -> ApiError {
-    ApiError::rejected(Code::NotFound, "POST_NOT_FOUND", format!("post {post_id} not found")).with_info("post_id", post_id)
+    ApiError::rejected(
+        Code::NotFound,
+        "POST_NOT_FOUND",
+        format!("post {post_id} not found"),
+    )
+    .with_info("post_id", post_id)
 }
 
 impl AnalyticsService {
@@ -100,19 +129,29 @@ impl AnalyticsService {
     /// reached leaves those posts unknown.
     async fn authors(&self, ids: &[String]) -> Result<HashMap<String, String>, ApiError> {
         let mut authors = post_authors(&self.pool, ids).await?;
-        let missing: Vec<String> = ids.iter().filter(|id| !authors.contains_key(*id)).cloned().collect();
-        let Some(content) = self.content.as_ref().filter(|_| !missing.is_empty()) else { return Ok(authors) };
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !authors.contains_key(*id))
+            .cloned()
+            .collect();
+        let Some(content) = self.content.as_ref().filter(|_| !missing.is_empty()) else {
+            return Ok(authors);
+        };
         match content.posts(&missing).await {
             Ok(found) => {
                 for post in found {
                     if !missing.contains(&post.post_id) {
                         continue;
                     }
-                    remember_post(&self.pool, &post.post_id, &post.author_id, post.create_time).await?;
+                    remember_post(&self.pool, &post.post_id, &post.author_id, post.create_time)
+                        .await?;
                     authors.insert(post.post_id, post.author_id);
                 }
             }
-            Err(err) => tracing::warn!(error = format!("{err:#}"), "content service fallback failed"),
+            Err(err) => tracing::warn!(
+                error = format!("{err:#}"),
+                "content service fallback failed"
+            ),
         }
         Ok(authors)
     }
@@ -132,14 +171,20 @@ impl AnalyticsService {
         req: pb::GetUserAnalyticsRequest,
         now: DateTime<Utc>,
     ) -> Result<pb::UserAnalytics, ApiError> {
-        let pb::GetUserAnalyticsRequest { user_id, time_range, granularity } = req;
+        let pb::GetUserAnalyticsRequest {
+            user_id,
+            time_range,
+            granularity,
+        } = req;
         let mut v = Violations::new();
         if user_id.is_empty() {
             v.add("user_id", "is required");
         }
         let window = window(time_range.as_ref(), granularity, v, now)?;
         if caller.user_id != user_id {
-            return Err(ApiError::permission_denied("only your own activity is visible"));
+            return Err(ApiError::permission_denied(
+                "only your own activity is visible",
+            ));
         }
         // The caller's own id as events spell it (the request may differ in case).
         let subject = s::user(caller.subject());
@@ -169,7 +214,10 @@ impl AnalyticsService {
                 totals.followers_gained += metrics.followers_gained;
                 totals.followers_lost += metrics.followers_lost;
                 totals.messages_sent += metrics.messages_sent;
-                pb::UserActivityBucket { start_time: Some(timestamp(start)), metrics: Some(metrics) }
+                pb::UserActivityBucket {
+                    start_time: Some(timestamp(start)),
+                    metrics: Some(metrics),
+                }
             })
             .collect();
         Ok(pb::UserAnalytics {
@@ -188,7 +236,11 @@ impl AnalyticsService {
         req: pb::GetContentAnalyticsRequest,
         now: DateTime<Utc>,
     ) -> Result<pb::ContentAnalytics, ApiError> {
-        let pb::GetContentAnalyticsRequest { post_ids, time_range, granularity } = req;
+        let pb::GetContentAnalyticsRequest {
+            post_ids,
+            time_range,
+            granularity,
+        } = req;
         let mut v = Violations::new();
         if post_ids.is_empty() {
             v.add("post_ids", "at least one post id is required");
@@ -202,7 +254,10 @@ impl AnalyticsService {
         }
         let window = window(time_range.as_ref(), granularity, v, now)?;
         let mut seen = HashSet::new();
-        let ids: Vec<String> = post_ids.into_iter().filter(|id| seen.insert(id.clone())).collect();
+        let ids: Vec<String> = post_ids
+            .into_iter()
+            .filter(|id| seen.insert(id.clone()))
+            .collect();
         let authors = self.authors(&ids).await?;
         // Existence is not revealed: someone else's post is as absent as a missing one.
         for id in &ids {
@@ -217,7 +272,9 @@ impl AnalyticsService {
         let mut viewers = store::distinct_many(&self.pool, &viewer_sets, &window).await?;
         let mut posts = Vec::with_capacity(ids.len());
         for (id, subject) in ids.iter().zip(&subjects) {
-            let (uniques, unique_total) = viewers.remove(&s::post_viewers(id)).unwrap_or_else(|| (vec![0; window.len()], 0));
+            let (uniques, unique_total) = viewers
+                .remove(&s::post_viewers(id))
+                .unwrap_or_else(|| (vec![0; window.len()], 0));
             let mut totals = pb::PostMetrics::default();
             let buckets = buckets_of(&series, subject, &window)
                 .iter()
@@ -226,11 +283,18 @@ impl AnalyticsService {
                 .map(|((map, start), unique)| {
                     let metrics = post_metrics(map, unique);
                     sum_post(&mut totals, &metrics);
-                    pb::PostMetricsBucket { start_time: Some(timestamp(start)), metrics: Some(metrics) }
+                    pb::PostMetricsBucket {
+                        start_time: Some(timestamp(start)),
+                        metrics: Some(metrics),
+                    }
                 })
                 .collect();
             totals.unique_viewers = unique_total;
-            posts.push(pb::PostAnalytics { post_id: id.clone(), buckets, totals: Some(totals) });
+            posts.push(pb::PostAnalytics {
+                post_id: id.clone(),
+                buckets,
+                totals: Some(totals),
+            });
         }
         Ok(pb::ContentAnalytics {
             time_range: Some(window.time_range()),
@@ -246,27 +310,44 @@ impl AnalyticsService {
         req: pb::GetCreatorInsightsRequest,
         now: DateTime<Utc>,
     ) -> Result<pb::CreatorInsights, ApiError> {
-        let pb::GetCreatorInsightsRequest { trainer_id, time_range, granularity, top_posts_limit } = req;
+        let pb::GetCreatorInsightsRequest {
+            trainer_id,
+            time_range,
+            granularity,
+            top_posts_limit,
+        } = req;
         let mut v = Violations::new();
         if trainer_id.is_empty() {
             v.add("trainer_id", "is required");
         }
         if !(0..=MAX_TOP_POSTS).contains(&top_posts_limit) {
-            v.add("top_posts_limit", format!("must be between 0 and {MAX_TOP_POSTS}"));
+            v.add(
+                "top_posts_limit",
+                format!("must be between 0 and {MAX_TOP_POSTS}"),
+            );
         }
         let window = window(time_range.as_ref(), granularity, v, now)?;
         if caller.is_admin() {
-            if caller.user_id != trainer_id && !store::known_creator(&self.pool, &trainer_id).await? {
+            if caller.user_id != trainer_id
+                && !store::known_creator(&self.pool, &trainer_id).await?
+            {
                 return Err(ApiError::not_found("trainer"));
             }
         } else if caller.user_id != trainer_id || !caller.has_role(Role::Trainer) {
-            return Err(ApiError::permission_denied("only your own creator insights are visible"));
+            return Err(ApiError::permission_denied(
+                "only your own creator insights are visible",
+            ));
         }
         // As events spell the id: the caller's own, or an admin's request as given.
-        let trainer = if caller.user_id == trainer_id { caller.subject() } else { trainer_id.as_str() };
+        let trainer = if caller.user_id == trainer_id {
+            caller.subject()
+        } else {
+            trainer_id.as_str()
+        };
         let subject = s::creator(trainer);
         let series = store::series(&self.pool, std::slice::from_ref(&subject), &window).await?;
-        let (uniques, unique_total) = store::distinct(&self.pool, &s::profile_viewers(trainer), &window).await?;
+        let (uniques, unique_total) =
+            store::distinct(&self.pool, &s::profile_viewers(trainer), &window).await?;
         let mut totals = pb::CreatorMetrics::default();
         let buckets = buckets_of(&series, &subject, &window)
             .iter()
@@ -280,7 +361,10 @@ impl AnalyticsService {
                     lost_followers: get(map, Metric::FollowersLost),
                     post_views: get(map, Metric::PostViews),
                     engagements: get(map, Metric::Engagements),
-                    engagement_rate_bps: rate_bps(get(map, Metric::Engagements), get(map, Metric::PostViews)),
+                    engagement_rate_bps: rate_bps(
+                        get(map, Metric::Engagements),
+                        get(map, Metric::PostViews),
+                    ),
                     subscription_revenue: Vec::new(),
                 };
                 totals.profile_views += metrics.profile_views;
@@ -288,12 +372,19 @@ impl AnalyticsService {
                 totals.lost_followers += metrics.lost_followers;
                 totals.post_views += metrics.post_views;
                 totals.engagements += metrics.engagements;
-                pb::CreatorMetricsBucket { start_time: Some(timestamp(start)), metrics: Some(metrics) }
+                pb::CreatorMetricsBucket {
+                    start_time: Some(timestamp(start)),
+                    metrics: Some(metrics),
+                }
             })
             .collect();
         totals.unique_profile_viewers = unique_total;
         totals.engagement_rate_bps = rate_bps(totals.engagements, totals.post_views);
-        let limit = if top_posts_limit == 0 { DEFAULT_TOP_POSTS } else { top_posts_limit } as usize;
+        let limit = if top_posts_limit == 0 {
+            DEFAULT_TOP_POSTS
+        } else {
+            top_posts_limit
+        } as usize;
         let top_posts = self.top_posts(trainer, &window, limit).await?;
         Ok(pb::CreatorInsights {
             trainer_id,
@@ -309,28 +400,56 @@ impl AnalyticsService {
     }
 
     /// The author's posts with the most engagements (then views) in `window`.
-    async fn top_posts(&self, author: &str, window: &Window, limit: usize) -> Result<Vec<pb::TopPost>, ApiError> {
+    async fn top_posts(
+        &self,
+        author: &str,
+        window: &Window,
+        limit: usize,
+    ) -> Result<Vec<pb::TopPost>, ApiError> {
         let mut per_post: BTreeMap<String, PostRollup> = BTreeMap::new();
         for row in store::author_post_metrics(&self.pool, author, window).await? {
-            per_post.entry(row.post_id).or_insert_with(|| (row.created_at, HashMap::new())).1.insert(row.metric, row.value);
+            per_post
+                .entry(row.post_id)
+                .or_insert_with(|| (row.created_at, HashMap::new()))
+                .1
+                .insert(row.metric, row.value);
         }
         let sets: Vec<String> = per_post.keys().map(|p| s::post_viewers(p)).collect();
         let uniques = store::distinct_totals(&self.pool, &sets, window).await?;
         let mut top: Vec<pb::TopPost> = per_post
             .into_iter()
             .map(|(post_id, (created, map))| {
-                let unique = uniques.get(&s::post_viewers(&post_id)).copied().unwrap_or(0);
-                pb::TopPost { metrics: Some(post_metrics(&map, unique)), create_time: created.map(timestamp), post_id }
+                let unique = uniques
+                    .get(&s::post_viewers(&post_id))
+                    .copied()
+                    .unwrap_or(0);
+                pb::TopPost {
+                    metrics: Some(post_metrics(&map, unique)),
+                    create_time: created.map(timestamp),
+                    post_id,
+                }
             })
             .collect();
-        let key = |p: &pb::TopPost| p.metrics.as_ref().map(|m| (m.engagements, m.views)).unwrap_or_default();
+        let key = |p: &pb::TopPost| {
+            p.metrics
+                .as_ref()
+                .map(|m| (m.engagements, m.views))
+                .unwrap_or_default()
+        };
         top.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.post_id.cmp(&b.post_id)));
         top.truncate(limit);
         Ok(top)
     }
 
-    pub async fn platform_metrics(&self, req: pb::GetPlatformMetricsRequest, now: DateTime<Utc>) -> Result<pb::PlatformMetrics, ApiError> {
-        let pb::GetPlatformMetricsRequest { time_range, granularity } = req;
+    pub async fn platform_metrics(
+        &self,
+        req: pb::GetPlatformMetricsRequest,
+        now: DateTime<Utc>,
+    ) -> Result<pb::PlatformMetrics, ApiError> {
+        let pb::GetPlatformMetricsRequest {
+            time_range,
+            granularity,
+        } = req;
         let window = window(time_range.as_ref(), granularity, Violations::new(), now)?;
         let subject = s::PLATFORM.to_string();
         let series = store::series(&self.pool, std::slice::from_ref(&subject), &window).await?;
@@ -359,13 +478,20 @@ impl AnalyticsService {
                 totals.workouts_completed += metrics.workouts_completed;
                 totals.engagements += metrics.engagements;
                 add_revenue(&mut revenue_total, &metrics.revenue);
-                pb::PlatformMetricsBucket { start_time: Some(timestamp(start)), metrics: Some(metrics) }
+                pb::PlatformMetricsBucket {
+                    start_time: Some(timestamp(start)),
+                    metrics: Some(metrics),
+                }
             })
             .collect();
         totals.active_users = active_total;
         totals.revenue = revenue_total
             .into_iter()
-            .map(|(currency_code, amount_minor)| Money { amount_minor, currency_code, ..Default::default() })
+            .map(|(currency_code, amount_minor)| Money {
+                amount_minor,
+                currency_code,
+                ..Default::default()
+            })
             .collect();
         Ok(pb::PlatformMetrics {
             time_range: Some(window.time_range()),

@@ -18,6 +18,19 @@ pub struct Progress {
 /// Progress of every topic the consumer has applied an event from, by logical topic.
 pub async fn progress(pool: &PgPool) -> sqlx::Result<HashMap<String, Progress>> {
     let rows: Vec<(String, DateTime<Utc>, DateTime<Utc>)> =
-        sqlx::query_as("SELECT topic, last_event_time, last_process_time FROM consumer_progress").fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|(topic, last_event, last_process)| (topic, Progress { last_event, last_process })).collect())
+        sqlx::query_as("SELECT topic, last_event_time, last_process_time FROM consumer_progress")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(topic, last_event, last_process)| {
+            (
+                topic,
+                Progress {
+                    last_event,
+                    last_process,
+                },
+            )
+        })
+        .collect())
 }

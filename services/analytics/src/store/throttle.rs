@@ -11,7 +11,9 @@ pub struct Throttle {
 
 impl std::fmt::Debug for Throttle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Throttle").field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("Throttle")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -24,7 +26,13 @@ impl Throttle {
     pub async fn add(&self, user_id: &str, n: u64, now: DateTime<Utc>) -> redis::RedisResult<u64> {
         let key = format!("{}track:{user_id}:{}", self.prefix, now.timestamp() / 60);
         let mut conn = self.redis.clone();
-        let (used,): (u64,) = redis::pipe().atomic().incr(&key, n).expire(&key, 120).ignore().query_async(&mut conn).await?;
+        let (used,): (u64,) = redis::pipe()
+            .atomic()
+            .incr(&key, n)
+            .expire(&key, 120)
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
         Ok(used)
     }
 }

@@ -25,7 +25,10 @@ pub async fn series(pool: &PgPool, subjects: &[String], window: &Window) -> sqlx
     .bind(window.gran.pg_unit())
     .fetch_all(pool)
     .await?;
-    let mut out: Series = subjects.iter().map(|s| (s.clone(), vec![HashMap::new(); window.len()])).collect();
+    let mut out: Series = subjects
+        .iter()
+        .map(|s| (s.clone(), vec![HashMap::new(); window.len()]))
+        .collect();
     for (subject, metric, bucket, value) in rows {
         if let (Some(buckets), Some(i)) = (out.get_mut(&subject), window.index(bucket)) {
             buckets[i].insert(metric, value);
@@ -36,13 +39,23 @@ pub async fn series(pool: &PgPool, subjects: &[String], window: &Window) -> sqlx
 
 /// Exact distinct counts of one set: one per bucket of `window`, and over the whole
 /// window (not the sum of the buckets).
-pub async fn distinct(pool: &PgPool, set_key: &str, window: &Window) -> sqlx::Result<(Vec<i64>, i64)> {
+pub async fn distinct(
+    pool: &PgPool,
+    set_key: &str,
+    window: &Window,
+) -> sqlx::Result<(Vec<i64>, i64)> {
     let mut all = distinct_many(pool, &[set_key.to_string()], window).await?;
-    Ok(all.remove(set_key).unwrap_or_else(|| (vec![0; window.len()], 0)))
+    Ok(all
+        .remove(set_key)
+        .unwrap_or_else(|| (vec![0; window.len()], 0)))
 }
 
 /// [`distinct`] for several sets in two queries; every requested set is present.
-pub async fn distinct_many(pool: &PgPool, set_keys: &[String], window: &Window) -> sqlx::Result<HashMap<String, (Vec<i64>, i64)>> {
+pub async fn distinct_many(
+    pool: &PgPool,
+    set_keys: &[String],
+    window: &Window,
+) -> sqlx::Result<HashMap<String, (Vec<i64>, i64)>> {
     let rows: Vec<(String, DateTime<Utc>, i64)> = sqlx::query_as(
         "SELECT set_key, date_trunc($4, hour, 'UTC') AS bucket, count(DISTINCT member)
          FROM distinct_hourly WHERE set_key = ANY($1) AND hour >= $2 AND hour < $3 GROUP BY 1, 2",
@@ -53,7 +66,10 @@ pub async fn distinct_many(pool: &PgPool, set_keys: &[String], window: &Window) 
     .bind(window.gran.pg_unit())
     .fetch_all(pool)
     .await?;
-    let mut out: HashMap<String, (Vec<i64>, i64)> = set_keys.iter().map(|k| (k.clone(), (vec![0; window.len()], 0))).collect();
+    let mut out: HashMap<String, (Vec<i64>, i64)> = set_keys
+        .iter()
+        .map(|k| (k.clone(), (vec![0; window.len()], 0)))
+        .collect();
     for (key, bucket, n) in rows {
         if let (Some(entry), Some(i)) = (out.get_mut(&key), window.index(bucket)) {
             entry.0[i] = n;
@@ -68,7 +84,11 @@ pub async fn distinct_many(pool: &PgPool, set_keys: &[String], window: &Window) 
 }
 
 /// Distinct members of each set over the whole window; sets without members are absent.
-pub async fn distinct_totals(pool: &PgPool, set_keys: &[String], window: &Window) -> sqlx::Result<HashMap<String, i64>> {
+pub async fn distinct_totals(
+    pool: &PgPool,
+    set_keys: &[String],
+    window: &Window,
+) -> sqlx::Result<HashMap<String, i64>> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT set_key, count(DISTINCT member) FROM distinct_hourly
          WHERE set_key = ANY($1) AND hour >= $2 AND hour < $3 GROUP BY 1",
@@ -104,7 +124,11 @@ pub struct PostMetricRow {
 }
 
 /// The metric sums of every post by `author` with any counter in `window`.
-pub async fn author_post_metrics(pool: &PgPool, author: &str, window: &Window) -> sqlx::Result<Vec<PostMetricRow>> {
+pub async fn author_post_metrics(
+    pool: &PgPool,
+    author: &str,
+    window: &Window,
+) -> sqlx::Result<Vec<PostMetricRow>> {
     sqlx::query_as(
         "SELECT p.post_id, p.created_at, r.metric, sum(r.value)::bigint AS value
          FROM posts p JOIN rollup_hourly r ON r.subject = 'post:' || p.post_id
@@ -121,5 +145,7 @@ pub async fn author_post_metrics(pool: &PgPool, author: &str, window: &Window) -
 /// Event time up to which the consumer has caught up on its most recent topic; the views
 /// report it as their watermark until the first refresh from the broker.
 pub async fn newest_event_time(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar("SELECT max(last_event_time) FROM consumer_progress").fetch_one(pool).await
+    sqlx::query_scalar("SELECT max(last_event_time) FROM consumer_progress")
+        .fetch_one(pool)
+        .await
 }

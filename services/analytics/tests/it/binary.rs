@@ -25,20 +25,36 @@ async fn the_binary_starts_from_the_environment_migrates_consumes_and_serves() {
         .env("TRIBE_KAFKA_BROKERS", &kafka.brokers)
         .env("TRIBE_KAFKA_TOPIC_SUFFIX", &kafka.topic_suffix)
         .env("TRIBE_REDIS_URL", tribe_testkit::redis_url())
-        .env("TRIBE_ANALYTICS_REDIS_PREFIX", tribe_testkit::redis_prefix())
+        .env(
+            "TRIBE_ANALYTICS_REDIS_PREFIX",
+            tribe_testkit::redis_prefix(),
+        )
         // Nobody listens here: the fallback for unseen posts degrades to NOT_FOUND.
-        .env("TRIBE_ANALYTICS_CONTENT_URL", format!("http://{}", free_addr()))
+        .env(
+            "TRIBE_ANALYTICS_CONTENT_URL",
+            format!("http://{}", free_addr()),
+        )
         .kill_on_drop(true)
         .spawn()
         .expect("spawn tribe-analytics");
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let channel = loop {
-        if let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await {
+        if let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+        {
             break channel;
         }
-        assert!(child.try_wait().unwrap().is_none(), "tribe-analytics exited during startup");
-        assert!(tokio::time::Instant::now() < deadline, "tribe-analytics never listened on {addr}");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "tribe-analytics exited during startup"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tribe-analytics never listened on {addr}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let mut client = AnalyticsServiceClient::new(channel);
@@ -50,23 +66,40 @@ async fn the_binary_starts_from_the_environment_migrates_consumes_and_serves() {
             &user,
             &user,
             Utc::now(),
-            Payload::UserRegistered(ev::UserRegistered { user_id: user.clone(), ..Default::default() }),
+            Payload::UserRegistered(ev::UserRegistered {
+                user_id: user.clone(),
+                ..Default::default()
+            }),
         )
         .await;
     let admin = keys.access_token(&id(), &["user", "admin"]);
-    let request =
-        pb::GetPlatformMetricsRequest { time_range: range(Utc::now() - chrono::Duration::hours(1), Utc::now()), granularity: HOUR };
+    let request = pb::GetPlatformMetricsRequest {
+        time_range: range(Utc::now() - chrono::Duration::hours(1), Utc::now()),
+        granularity: HOUR,
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let metrics = client.get_platform_metrics(authed(request, &admin)).await.unwrap().into_inner().platform_metrics.unwrap();
+        let metrics = client
+            .get_platform_metrics(authed(request, &admin))
+            .await
+            .unwrap()
+            .into_inner()
+            .platform_metrics
+            .unwrap();
         if metrics.totals.unwrap().new_users == 1 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the registration never reached the platform metrics");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the registration never reached the platform metrics"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // The listener is bound before migrating; a served call means start-up finished.
-    let migrated: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(&db.pool).await.unwrap();
+    let migrated: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert!(migrated >= 1, "the binary migrated its database at start");
     child.kill().await.unwrap();
 }

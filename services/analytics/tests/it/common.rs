@@ -64,8 +64,12 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
 }
 
 pub async fn spawn(config: Config) -> TestServer {
-    let app = tribe_analytics::App::build(config).await.expect("build analytics service");
-    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.expect("spawn analytics service")
+    let app = tribe_analytics::App::build(config)
+        .await
+        .expect("build analytics service");
+    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown))
+        .await
+        .expect("spawn analytics service")
 }
 
 pub async fn start() -> Env {
@@ -74,15 +78,26 @@ pub async fn start() -> Env {
 
 /// Starts the service after `adjust` edits its configuration.
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
-    let db = TestDb::create(&tribe_analytics::MIGRATOR).await.expect("test database");
+    let db = TestDb::create(&tribe_analytics::MIGRATOR)
+        .await
+        .expect("test database");
     let keys = TestKeys::new().expect("keys");
-    let kafka = tribe_testkit::kafka(&all_topics()).await.expect("kafka topics");
+    let kafka = tribe_testkit::kafka(&all_topics())
+        .await
+        .expect("kafka topics");
     let mut config = config(&db, &keys, &kafka);
     adjust(&mut config);
     let server = spawn(config).await;
     let client = AnalyticsServiceClient::new(server.channel().await.expect("channel"));
     let producer = Producer::new(&kafka).await;
-    Env { db, keys, kafka, server, client, producer }
+    Env {
+        db,
+        keys,
+        kafka,
+        server,
+        client,
+        producer,
+    }
 }
 
 /// A stand-in for another service: its own database with an outbox, relayed to Kafka by
@@ -105,16 +120,27 @@ impl Producer {
         .execute(&db.pool)
         .await
         .expect("outbox table");
-        let relay = OutboxRelay::new(db.pool.clone(), kafka.clone()).expect("relay").with_lease(Duration::from_millis(200));
+        let relay = OutboxRelay::new(db.pool.clone(), kafka.clone())
+            .expect("relay")
+            .with_lease(Duration::from_millis(200));
         Self { db, relay }
     }
 
     /// Enqueues one event that happened at `at` on `topic`; returns it.
-    pub async fn enqueue(&self, topic: &str, aggregate: &str, actor: &str, at: DateTime<Utc>, payload: Payload) -> Event {
+    pub async fn enqueue(
+        &self,
+        topic: &str,
+        aggregate: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+        payload: Payload,
+    ) -> Event {
         let mut event = tribe_kit::outbox::envelope("test", aggregate, actor, payload);
         event.occur_time = Some(ts(at));
         let mut tx = self.db.pool.begin().await.unwrap();
-        tribe_kit::outbox::enqueue(&mut tx, topic, &event).await.unwrap();
+        tribe_kit::outbox::enqueue(&mut tx, topic, &event)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         event
     }
@@ -124,11 +150,17 @@ impl Producer {
     pub async fn flush(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let left: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&self.db.pool).await.unwrap();
+            let left: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+                .fetch_one(&self.db.pool)
+                .await
+                .unwrap();
             if left == 0 {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "outbox did not drain");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "outbox did not drain"
+            );
             if let Err(err) = self.relay.relay_once(AfterPublish::MarkSent).await {
                 eprintln!("relay: {err:#}");
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -137,7 +169,14 @@ impl Producer {
     }
 
     /// Enqueues and publishes one event.
-    pub async fn emit(&self, topic: &str, aggregate: &str, actor: &str, at: DateTime<Utc>, payload: Payload) -> Event {
+    pub async fn emit(
+        &self,
+        topic: &str,
+        aggregate: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+        payload: Payload,
+    ) -> Event {
         let event = self.enqueue(topic, aggregate, actor, at, payload).await;
         self.flush().await;
         event
@@ -150,7 +189,12 @@ pub async fn publish_raw(kafka: &KafkaConfig, topic: &str, key: &str, payload: &
     let producer = tribe_kit::kafka::producer(kafka).unwrap();
     let topic = kafka.topic(topic);
     producer
-        .send(rdkafka::producer::FutureRecord::to(&topic).key(key).payload(payload), Duration::from_secs(30))
+        .send(
+            rdkafka::producer::FutureRecord::to(&topic)
+                .key(key)
+                .payload(payload),
+            Duration::from_secs(30),
+        )
         .await
         .map_err(|(e, _)| e)
         .expect("publish");
@@ -164,11 +208,17 @@ pub async fn republish(kafka: &KafkaConfig, topic: &str, event: &Event) {
 pub async fn wait_processed(pool: &sqlx::PgPool, n: i64) -> i64 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(pool).await.unwrap();
+        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events")
+            .fetch_one(pool)
+            .await
+            .unwrap();
         if done >= n {
             return done;
         }
-        assert!(tokio::time::Instant::now() < deadline, "only {done} of {n} events processed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {done} of {n} events processed"
+        );
         if std::env::var("TRACE_WAIT").is_ok() {
             eprintln!("{:?} processed {done}", chrono::Utc::now());
         }
@@ -187,11 +237,18 @@ pub async fn counter(pool: &sqlx::PgPool, subject: &str, metric: &str) -> i64 {
 }
 
 pub fn ts(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
 }
 
 pub fn range(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<TimeRange> {
-    Some(TimeRange { start_time: Some(ts(start)), end_time: Some(ts(end)), ..Default::default() })
+    Some(TimeRange {
+        start_time: Some(ts(start)),
+        end_time: Some(ts(end)),
+        ..Default::default()
+    })
 }
 
 pub const HOUR: i32 = Granularity::Hour as i32;
@@ -256,7 +313,10 @@ pub mod content_stub {
                     .filter(|(id, _)| wanted.contains(id))
                     .map(|(id, author)| cpb::Post {
                         post_id: id.clone(),
-                        author: Some(UserSummary { user_id: author.clone(), ..Default::default() }),
+                        author: Some(UserSummary {
+                            user_id: author.clone(),
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     })
                     .collect();

@@ -23,24 +23,38 @@ async fn user_analytics_over_grpc_web_through_envoy() {
     let env = start().await;
     let me = id();
     let now = Utc::now();
-    let message =
-        Payload::MessageSent(ev::MessageSent { conversation_id: id(), message_id: id(), sender_id: me.clone(), ..Default::default() });
-    env.producer.emit("tribe.messaging.v1", &me, &me, now, message).await;
+    let message = Payload::MessageSent(ev::MessageSent {
+        conversation_id: id(),
+        message_id: id(),
+        sender_id: me.clone(),
+        ..Default::default()
+    });
+    env.producer
+        .emit("tribe.messaging.v1", &me, &me, now, message)
+        .await;
     wait_processed(&env.db.pool, 1).await;
 
     let upstream = Upstream::for_surface(&policy::SURFACE, env.server.addr);
-    let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
+    let edge = TestEdge::start(upstream, &env.keys.jwks_path())
+        .await
+        .expect("start envoy");
     let url = edge.url();
     let token = env.keys.access_token(&me, &["user"]);
-    let request =
-        pb::GetUserAnalyticsRequest { user_id: me.clone(), time_range: range(now - chrono::Duration::hours(2), now), granularity: HOUR };
+    let request = pb::GetUserAnalyticsRequest {
+        user_id: me.clone(),
+        time_range: range(now - chrono::Duration::hours(2), now),
+        granularity: HOUR,
+    };
 
     // Wait for the edge's health check to mark the upstream healthy.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let response: pb::GetUserAnalyticsResponse = loop {
         match grpc_web::call(&url, &path("GetUserAnalytics"), &request, Some(&token)).await {
             Ok(Ok(response)) => break response,
-            other => assert!(tokio::time::Instant::now() < deadline, "never reachable through envoy: {other:?}"),
+            other => assert!(
+                tokio::time::Instant::now() < deadline,
+                "never reachable through envoy: {other:?}"
+            ),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
@@ -49,10 +63,23 @@ async fn user_analytics_over_grpc_web_through_envoy() {
     assert_eq!(analytics.buckets.len(), 3);
 
     // No token: refused at the edge. Someone else's activity: refused by the service.
-    let anonymous = grpc_web::call::<_, pb::GetUserAnalyticsResponse>(&url, &path("GetUserAnalytics"), &request, None).await.unwrap();
+    let anonymous = grpc_web::call::<_, pb::GetUserAnalyticsResponse>(
+        &url,
+        &path("GetUserAnalytics"),
+        &request,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(anonymous.unwrap_err().0, UNAUTHENTICATED);
     let stranger = env.keys.access_token(&id(), &["user"]);
-    let denied =
-        grpc_web::call::<_, pb::GetUserAnalyticsResponse>(&url, &path("GetUserAnalytics"), &request, Some(&stranger)).await.unwrap();
+    let denied = grpc_web::call::<_, pb::GetUserAnalyticsResponse>(
+        &url,
+        &path("GetUserAnalytics"),
+        &request,
+        Some(&stranger),
+    )
+    .await
+    .unwrap();
     assert_eq!(denied.unwrap_err().0, PERMISSION_DENIED);
 }

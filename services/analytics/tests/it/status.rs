@@ -15,7 +15,9 @@ async fn consumer_status_shows_offsets_lag_and_last_event_time() {
     // Whole seconds: the database keeps microseconds.
     let at = chrono::DateTime::from_timestamp(Utc::now().timestamp() - 300, 0).unwrap();
     for _ in 0..3 {
-        env.producer.emit("tribe.messaging.v1", &sender, &sender, at, message(&sender)).await;
+        env.producer
+            .emit("tribe.messaging.v1", &sender, &sender, at, message(&sender))
+            .await;
     }
     wait_processed(&env.db.pool, 3).await;
     let admin = env.keys.access_token(&id(), &["user", "admin"]);
@@ -23,8 +25,17 @@ async fn consumer_status_shows_offsets_lag_and_last_event_time() {
     // The offset commit follows the database commit asynchronously: poll for it.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let partition = loop {
-        let request = pb::GetConsumerStatusRequest { topics: vec!["tribe.messaging.v1".into()] };
-        let status = env.client.get_consumer_status(authed(request, &admin)).await.unwrap().into_inner().consumer_status.unwrap();
+        let request = pb::GetConsumerStatusRequest {
+            topics: vec!["tribe.messaging.v1".into()],
+        };
+        let status = env
+            .client
+            .get_consumer_status(authed(request, &admin))
+            .await
+            .unwrap()
+            .into_inner()
+            .consumer_status
+            .unwrap();
         assert_eq!(status.consumer_group, env.kafka.topic("analytics"));
         assert_eq!(status.partitions.len(), 1);
         let p = status.partitions[0].clone();
@@ -33,7 +44,10 @@ async fn consumer_status_shows_offsets_lag_and_last_event_time() {
             assert!(status.watermark_time.is_some());
             break p;
         }
-        assert!(tokio::time::Instant::now() < deadline, "offset never committed: {p:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "offset never committed: {p:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(partition.lag, 0);
@@ -49,12 +63,22 @@ async fn consumer_status_shows_offsets_lag_and_last_event_time() {
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let view = env.client.get_user_analytics(authed(request.clone(), &token)).await.unwrap().into_inner().user_analytics.unwrap();
+        let view = env
+            .client
+            .get_user_analytics(authed(request.clone(), &token))
+            .await
+            .unwrap()
+            .into_inner()
+            .user_analytics
+            .unwrap();
         assert_eq!(view.totals.unwrap().messages_sent, 3);
         if view.watermark_time.unwrap().seconds > at.timestamp() {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the watermark never passed the last event");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the watermark never passed the last event"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -69,6 +93,13 @@ async fn consumer_status_is_unavailable_when_the_broker_is_unreachable() {
     })
     .await;
     let admin = env.keys.access_token(&id(), &["user", "admin"]);
-    let err = env.client.get_consumer_status(authed(pb::GetConsumerStatusRequest { topics: vec![] }, &admin)).await.unwrap_err();
+    let err = env
+        .client
+        .get_consumer_status(authed(
+            pb::GetConsumerStatusRequest { topics: vec![] },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
     assert_status(&err, tonic::Code::Unavailable, Some("BROKER_UNAVAILABLE"));
 }

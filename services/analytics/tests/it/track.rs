@@ -11,7 +11,12 @@ use tribe_proto::events::v1::{ClientEventType, event::Payload};
 use tribe_testkit::{authed, grpc_web, read_events};
 
 fn event(kind: ClientEventType, target: &str, at: chrono::DateTime<Utc>) -> pb::TrackedEvent {
-    pb::TrackedEvent { client_event_id: id(), r#type: kind as i32, target_id: target.into(), occur_time: Some(ts(at)) }
+    pb::TrackedEvent {
+        client_event_id: id(),
+        r#type: kind as i32,
+        target_id: target.into(),
+        occur_time: Some(ts(at)),
+    }
 }
 
 #[tokio::test]
@@ -22,10 +27,32 @@ async fn bad_batches_are_refused_whole_with_field_violations() {
     let now = Utc::now();
     let post = id();
 
-    let err = env.client.track_events(authed(pb::TrackEventsRequest { events: vec![], send_time: None }, &token)).await.unwrap_err();
+    let err = env
+        .client
+        .track_events(authed(
+            pb::TrackEventsRequest {
+                events: vec![],
+                send_time: None,
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&err), vec!["events"]);
-    let too_many = (0..501).map(|_| event(ClientEventType::ViewPost, &post, now)).collect();
-    let err = env.client.track_events(authed(pb::TrackEventsRequest { events: too_many, send_time: None }, &token)).await.unwrap_err();
+    let too_many = (0..501)
+        .map(|_| event(ClientEventType::ViewPost, &post, now))
+        .collect();
+    let err = env
+        .client
+        .track_events(authed(
+            pb::TrackEventsRequest {
+                events: too_many,
+                send_time: None,
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&err), vec!["events"]);
 
     let mut bad = vec![event(ClientEventType::ViewPost, &post, now); 7];
@@ -46,9 +73,22 @@ async fn bad_batches_are_refused_whole_with_field_violations() {
             e
         })
         .collect();
-    batch.push(pb::TrackedEvent { occur_time: None, ..event(ClientEventType::ViewProfile, &me, now) });
+    batch.push(pb::TrackedEvent {
+        occur_time: None,
+        ..event(ClientEventType::ViewProfile, &me, now)
+    });
     batch.push(event(ClientEventType::ViewPost, &post, now)); // valid, still not recorded
-    let err = env.client.track_events(authed(pb::TrackEventsRequest { events: batch, send_time: None }, &token)).await.unwrap_err();
+    let err = env
+        .client
+        .track_events(authed(
+            pb::TrackEventsRequest {
+                events: batch,
+                send_time: None,
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(
         violated_fields(&err),
         vec![
@@ -62,13 +102,24 @@ async fn bad_batches_are_refused_whole_with_field_violations() {
             "events[7].occur_time",
         ]
     );
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tracked_events").fetch_one(&env.db.pool).await.unwrap();
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM tracked_events")
+        .fetch_one(&env.db.pool)
+        .await
+        .unwrap();
     assert_eq!(recorded, 0, "all or nothing");
 
     // A device clock two hours fast: skew correction moves the event back to "now".
     let fast = now + Duration::hours(2);
-    let skewed = pb::TrackEventsRequest { events: vec![event(ClientEventType::ViewPost, &post, fast)], send_time: Some(ts(fast)) };
-    let ok = env.client.track_events(authed(skewed, &token)).await.unwrap().into_inner();
+    let skewed = pb::TrackEventsRequest {
+        events: vec![event(ClientEventType::ViewPost, &post, fast)],
+        send_time: Some(ts(fast)),
+    };
+    let ok = env
+        .client
+        .track_events(authed(skewed, &token))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(ok.accepted_count, 1);
 }
 
@@ -106,7 +157,11 @@ async fn the_acting_user_is_the_token_subject_and_retries_are_deduplicated() {
             &post,
             &coach,
             Utc::now(),
-            Payload::PostCreated(ev::PostCreated { post_id: post.clone(), author_id: coach.clone(), ..Default::default() }),
+            Payload::PostCreated(ev::PostCreated {
+                post_id: post.clone(),
+                author_id: coach.clone(),
+                ..Default::default()
+            }),
         )
         .await;
     wait_processed(&env.db.pool, 1).await;
@@ -124,23 +179,41 @@ async fn the_acting_user_is_the_token_subject_and_retries_are_deduplicated() {
     };
     let path = format!("/{}/TrackEvents", tribe_analytics::policy::SERVICE);
     let response: pb::TrackEventsResponse =
-        grpc_web::call(&env.server.url(), &path, &smuggled, Some(&token)).await.unwrap().expect("track");
+        grpc_web::call(&env.server.url(), &path, &smuggled, Some(&token))
+            .await
+            .unwrap()
+            .expect("track");
     assert_eq!((response.accepted_count, response.duplicate_count), (1, 0));
 
     // Retried as is, plus a repeat inside the batch: nothing new.
     let retry = pb::TrackEventsRequest {
         events: vec![
-            pb::TrackedEvent { client_event_id: "view-1".into(), ..event(ClientEventType::ViewPost, &post, now) },
+            pb::TrackedEvent {
+                client_event_id: "view-1".into(),
+                ..event(ClientEventType::ViewPost, &post, now)
+            },
             event(ClientEventType::ViewProfile, &coach, now),
         ],
         send_time: None,
     };
     let mut twice = retry.clone();
     twice.events.push(retry.events[1].clone());
-    let response = env.client.track_events(authed(twice, &token)).await.unwrap().into_inner();
+    let response = env
+        .client
+        .track_events(authed(twice, &token))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!((response.accepted_count, response.duplicate_count), (1, 2));
 
-    let published = read_events(&env.kafka, "tribe.analytics.v1", 2, std::time::Duration::from_secs(30)).await.unwrap();
+    let published = read_events(
+        &env.kafka,
+        "tribe.analytics.v1",
+        2,
+        std::time::Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
     let tracked: Vec<ev::ClientEventTracked> = published
         .iter()
         .filter_map(|e| match &e.payload {
@@ -154,7 +227,10 @@ async fn the_acting_user_is_the_token_subject_and_retries_are_deduplicated() {
         assert_eq!(event.actor_id, me);
         assert_eq!(event.producer, "analytics");
     }
-    assert_eq!(tracked[0].target_owner_id, coach, "the owner is filled from consumed content events");
+    assert_eq!(
+        tracked[0].target_owner_id, coach,
+        "the owner is filled from consumed content events"
+    );
 
     // The accepted view reaches the author's content analytics, credited to the caller.
     wait_processed(&env.db.pool, 3).await;
@@ -164,14 +240,22 @@ async fn the_acting_user_is_the_token_subject_and_retries_are_deduplicated() {
         time_range: range(now - Duration::hours(1), now),
         granularity: HOUR,
     };
-    let content = env.client.get_content_analytics(authed(request, &coach_token)).await.unwrap().into_inner().content_analytics.unwrap();
+    let content = env
+        .client
+        .get_content_analytics(authed(request, &coach_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .content_analytics
+        .unwrap();
     let totals = content.posts[0].totals.unwrap();
     assert_eq!((totals.views, totals.unique_viewers), (1, 1));
-    let viewers: Vec<String> = sqlx::query_scalar("SELECT member FROM distinct_hourly WHERE set_key = $1")
-        .bind(format!("post_viewers:{post}"))
-        .fetch_all(&env.db.pool)
-        .await
-        .unwrap();
+    let viewers: Vec<String> =
+        sqlx::query_scalar("SELECT member FROM distinct_hourly WHERE set_key = $1")
+            .bind(format!("post_viewers:{post}"))
+            .fetch_all(&env.db.pool)
+            .await
+            .unwrap();
     assert_eq!(viewers, vec![me.clone()]);
 }
 
@@ -182,7 +266,9 @@ async fn tracking_is_rate_limited_per_user() {
     let token = env.keys.access_token(&me, &["user"]);
     let post = id();
     let batch = |n: usize| pb::TrackEventsRequest {
-        events: (0..n).map(|_| event(ClientEventType::ViewPost, &post, Utc::now())).collect(),
+        events: (0..n)
+            .map(|_| event(ClientEventType::ViewPost, &post, Utc::now()))
+            .collect(),
         send_time: None,
     };
     let first = env.client.track_events(authed(batch(4), &token)).await;
@@ -192,10 +278,23 @@ async fn tracking_is_rate_limited_per_user() {
     if let Err(err) = &second {
         assert_status(err, Code::ResourceExhausted, Some("TRACKING_RATE_LIMITED"));
     } else {
-        let third = env.client.track_events(authed(batch(4), &token)).await.unwrap_err();
-        assert_status(&third, Code::ResourceExhausted, Some("TRACKING_RATE_LIMITED"));
+        let third = env
+            .client
+            .track_events(authed(batch(4), &token))
+            .await
+            .unwrap_err();
+        assert_status(
+            &third,
+            Code::ResourceExhausted,
+            Some("TRACKING_RATE_LIMITED"),
+        );
     }
     // Someone else's budget is untouched.
     let other_token = env.keys.access_token(&other, &["user"]);
-    assert!(env.client.track_events(authed(batch(4), &other_token)).await.is_ok());
+    assert!(
+        env.client
+            .track_events(authed(batch(4), &other_token))
+            .await
+            .is_ok()
+    );
 }

@@ -45,29 +45,56 @@ const NOT_BLOCKED: &str = "NOT EXISTS (SELECT 1 FROM blocks b
 impl ContentService {
     /// The post a comment belongs to; NOT_FOUND for unknown comments or comments hidden
     /// from the viewer by a block.
-    pub(crate) async fn comment_post(&self, conn: &mut sqlx::PgConnection, viewer: &Viewer, id: Uuid) -> Result<Uuid, ApiError> {
+    pub(crate) async fn comment_post(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> Result<Uuid, ApiError> {
         self.load_comment(conn, viewer, id).await.map(|c| c.post_id)
     }
 
-    pub(crate) async fn load_comment(&self, conn: &mut sqlx::PgConnection, viewer: &Viewer, id: Uuid) -> Result<CommentRow, ApiError> {
-        sqlx::query_as(&format!("SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.id = $2 AND {NOT_BLOCKED}"))
-            .bind(viewer.id)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| ApiError::not_found("comment"))
+    pub(crate) async fn load_comment(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> Result<CommentRow, ApiError> {
+        sqlx::query_as(&format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.id = $2 AND {NOT_BLOCKED}"
+        ))
+        .bind(viewer.id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("comment"))
     }
 
     pub(crate) async fn render_comments(&self, rows: Vec<CommentRow>) -> Vec<pb::Comment> {
         let authors = self.authors(rows.iter().map(|r| r.author_id)).await;
         rows.into_iter()
             .map(|r| {
-                let CommentRow { id, post_id, parent_id, author_id, text, like_count, reply_count, created_at, liked_by_me } = r;
+                let CommentRow {
+                    id,
+                    post_id,
+                    parent_id,
+                    author_id,
+                    text,
+                    like_count,
+                    reply_count,
+                    created_at,
+                    liked_by_me,
+                } = r;
                 pb::Comment {
                     comment_id: id.to_string(),
                     post_id: post_id.to_string(),
                     parent_comment_id: parent_id.map(|p| p.to_string()).unwrap_or_default(),
-                    author: Some(authors.get(&author_id).cloned().unwrap_or_else(|| convert::bare_summary(author_id))),
+                    author: Some(
+                        authors
+                            .get(&author_id)
+                            .cloned()
+                            .unwrap_or_else(|| convert::bare_summary(author_id)),
+                    ),
                     text,
                     like_count,
                     liked_by_me,
@@ -89,7 +116,10 @@ impl ContentService {
         let parent = if req.parent_comment_id.is_empty() {
             None
         } else {
-            v.check("parent_comment_id", ids::parse_id("parent_comment_id", &req.parent_comment_id))
+            v.check(
+                "parent_comment_id",
+                ids::parse_id("parent_comment_id", &req.parent_comment_id),
+            )
         };
         domain::check_comment_text(&mut v, &req.text);
         if ids::parse_request_id(&req.request_id).is_err() {
@@ -97,11 +127,22 @@ impl ContentService {
         }
         v.finish()?;
         let post_id = post_id.ok_or_else(|| ApiError::invalid_field("post_id", "is required"))?;
-        let params = pb::CreateCommentRequest { request_id: String::new(), ..req.clone() };
+        let params = pb::CreateCommentRequest {
+            request_id: String::new(),
+            ..req.clone()
+        };
         let hash = idempotency::request_hash(&params.encode_to_vec());
 
         let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(bytes) = idempotency::claim(&mut tx, caller.subject(), CREATE_METHOD, &req.request_id, &hash).await? {
+        if let Claim::Replay(bytes) = idempotency::claim(
+            &mut tx,
+            caller.subject(),
+            CREATE_METHOD,
+            &req.request_id,
+            &hash,
+        )
+        .await?
+        {
             return pb::CreateCommentResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
         }
         let post = self.engageable(&mut tx, &viewer, post_id).await?;
@@ -110,16 +151,20 @@ impl ContentService {
         let parent = match parent {
             None => None,
             Some(pid) => {
-                let row: Option<(Uuid, Option<Uuid>, Uuid)> =
-                    sqlx::query_as("SELECT post_id, parent_id, author_id FROM comments WHERE id = $1")
-                        .bind(pid)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let row: Option<(Uuid, Option<Uuid>, Uuid)> = sqlx::query_as(
+                    "SELECT post_id, parent_id, author_id FROM comments WHERE id = $1",
+                )
+                .bind(pid)
+                .fetch_optional(&mut *tx)
+                .await?;
                 match row {
                     Some((p, grand, author)) if p == post_id => {
                         let top = grand.unwrap_or(pid);
                         let top_author = if grand.is_some() {
-                            sqlx::query_scalar("SELECT author_id FROM comments WHERE id = $1").bind(top).fetch_one(&mut *tx).await?
+                            sqlx::query_scalar("SELECT author_id FROM comments WHERE id = $1")
+                                .bind(top)
+                                .fetch_one(&mut *tx)
+                                .await?
                         } else {
                             author
                         };
@@ -140,9 +185,15 @@ impl ContentService {
             .bind(&mentions)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE posts SET comment_count = comment_count + 1 WHERE id = $1").bind(post_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE posts SET comment_count = comment_count + 1 WHERE id = $1")
+            .bind(post_id)
+            .execute(&mut *tx)
+            .await?;
         if let Some((top, _)) = parent {
-            sqlx::query("UPDATE comments SET reply_count = reply_count + 1 WHERE id = $1").bind(top).execute(&mut *tx).await?;
+            sqlx::query("UPDATE comments SET reply_count = reply_count + 1 WHERE id = $1")
+                .bind(top)
+                .execute(&mut *tx)
+                .await?;
         }
         let mentioned = graph::ids_by_handles(&mut tx, &mentions).await?;
         emit(
@@ -162,32 +213,64 @@ impl ContentService {
         )
         .await?;
         let row = self.load_comment(&mut tx, &viewer, id).await?;
-        let response = pb::CreateCommentResponse { comment: self.render_comments(vec![row]).await.pop() };
-        idempotency::complete(&mut tx, caller.subject(), CREATE_METHOD, &req.request_id, &response.encode_to_vec()).await?;
+        let response = pb::CreateCommentResponse {
+            comment: self.render_comments(vec![row]).await.pop(),
+        };
+        idempotency::complete(
+            &mut tx,
+            caller.subject(),
+            CREATE_METHOD,
+            &req.request_id,
+            &response.encode_to_vec(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(response)
     }
 
-    pub async fn list_comments(&self, caller: &UserPrincipal, req: pb::ListCommentsRequest) -> Result<pb::ListCommentsResponse, ApiError> {
+    pub async fn list_comments(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ListCommentsRequest,
+    ) -> Result<pb::ListCommentsResponse, ApiError> {
         let viewer = Viewer::of(caller);
         let mut v = Violations::new();
         let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
         let parent = if req.parent_comment_id.is_empty() {
             None
         } else {
-            v.check("parent_comment_id", ids::parse_id("parent_comment_id", &req.parent_comment_id))
+            v.check(
+                "parent_comment_id",
+                ids::parse_id("parent_comment_id", &req.parent_comment_id),
+            )
         };
         let limit = v.check("page_size", page::page_size(req.page_size));
         v.finish()?;
-        let (Some(post_id), Some(limit)) = (post_id, limit) else { return Err(ApiError::invalid_field("post_id", "is required")) };
-        let hash = FilterHash::new().add("post_id", post_id.as_bytes()).add("parent", parent.unwrap_or_default().as_bytes()).finish();
-        let scope = PageScope { method: LIST_METHOD, subject_id: caller.subject(), filter_hash: &hash };
+        let (Some(post_id), Some(limit)) = (post_id, limit) else {
+            return Err(ApiError::invalid_field("post_id", "is required"));
+        };
+        let hash = FilterHash::new()
+            .add("post_id", post_id.as_bytes())
+            .add("parent", parent.unwrap_or_default().as_bytes())
+            .finish();
+        let scope = PageScope {
+            method: LIST_METHOD,
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
         let after = id_cursor(self.pages.decode(scope, &req.page_token)?)?;
 
         let mut conn = self.pool.acquire().await?;
-        let post = posts::visible(&mut conn, &viewer, &[post_id]).await?.pop().ok_or_else(post_not_found)?;
+        let post = posts::visible(&mut conn, &viewer, &[post_id])
+            .await?
+            .pop()
+            .ok_or_else(post_not_found)?;
         if post.kind == PostKind::Premium && !viewer.premium_for(post.author_id) {
-            return Err(ApiError::rejected(tonic::Code::PermissionDenied, "PREMIUM_REQUIRED", "this post needs a premium subscription"));
+            return Err(ApiError::rejected(
+                tonic::Code::PermissionDenied,
+                "PREMIUM_REQUIRED",
+                "this post needs a premium subscription",
+            ));
         }
         if let Some(pid) = parent {
             let on_post: bool =
@@ -213,8 +296,15 @@ impl ContentService {
         .fetch_all(&mut *conn)
         .await?;
         drop(conn);
-        let token = self.pages.next_token(scope, &mut rows, limit as usize, |r| vec![Key::Str(r.id.to_string())]);
-        Ok(pb::ListCommentsResponse { comments: self.render_comments(rows).await, next_page_token: token })
+        let token = self
+            .pages
+            .next_token(scope, &mut rows, limit as usize, |r| {
+                vec![Key::Str(r.id.to_string())]
+            });
+        Ok(pb::ListCommentsResponse {
+            comments: self.render_comments(rows).await,
+            next_page_token: token,
+        })
     }
 
     pub async fn delete_comment(
@@ -226,22 +316,33 @@ impl ContentService {
         let id = ids::parse_id("comment_id", &req.comment_id)?;
         let mut tx = self.pool.begin().await?;
         let comment = self.load_comment(&mut tx, &viewer, id).await?;
-        let post = posts::lock(&mut tx, viewer.id, comment.post_id).await?.ok_or_else(|| ApiError::not_found("comment"))?;
+        let post = posts::lock(&mut tx, viewer.id, comment.post_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("comment"))?;
         if !(comment.author_id == viewer.id || post.author_id == viewer.id || viewer.admin) {
-            return Err(ApiError::permission_denied("only the comment's author, the post's author or an admin may delete it"));
+            return Err(ApiError::permission_denied(
+                "only the comment's author, the post's author or an admin may delete it",
+            ));
         }
         // Replies go with a top-level comment (ON DELETE CASCADE).
-        sqlx::query("DELETE FROM comments WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE posts SET comment_count = greatest(comment_count - $2, 0) WHERE id = $1")
-            .bind(comment.post_id)
-            .bind(1 + comment.reply_count)
+        sqlx::query("DELETE FROM comments WHERE id = $1")
+            .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE posts SET comment_count = greatest(comment_count - $2, 0) WHERE id = $1",
+        )
+        .bind(comment.post_id)
+        .bind(1 + comment.reply_count)
+        .execute(&mut *tx)
+        .await?;
         if let Some(parent) = comment.parent_id {
-            sqlx::query("UPDATE comments SET reply_count = greatest(reply_count - 1, 0) WHERE id = $1")
-                .bind(parent)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE comments SET reply_count = greatest(reply_count - 1, 0) WHERE id = $1",
+            )
+            .bind(parent)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(pb::DeleteCommentResponse {})

@@ -41,16 +41,30 @@ impl ContentService {
         let mut out: Vec<Entry> = Vec::new();
         match source {
             Source::Timeline => {
-                out.extend(self.timelines.home(viewer.id, before, limit + 1).await.map_err(ApiError::internal)?);
+                out.extend(
+                    self.timelines
+                        .home(viewer.id, before, limit + 1)
+                        .await
+                        .map_err(ApiError::internal)?,
+                );
                 for author in graph::pulled_followees(conn, viewer.id).await? {
-                    out.extend(self.timelines.user(author, before, limit + 1).await.map_err(ApiError::internal)?);
+                    out.extend(
+                        self.timelines
+                            .user(author, before, limit + 1)
+                            .await
+                            .map_err(ApiError::internal)?,
+                    );
                 }
             }
             Source::Pull => {
                 let mut authors = followees.to_vec();
                 authors.push(viewer.id);
                 let recent = posts::recent_of(conn, &authors, before, limit as i64 + 1).await?;
-                out.extend(recent.into_iter().map(|(post_id, author_id)| Entry { post_id, author_id }));
+                out.extend(
+                    recent
+                        .into_iter()
+                        .map(|(post_id, author_id)| Entry { post_id, author_id }),
+                );
             }
         }
         let mut seen = HashSet::new();
@@ -59,16 +73,28 @@ impl ContentService {
         Ok(out)
     }
 
-    pub async fn get_feed(&self, caller: &UserPrincipal, req: pb::GetFeedRequest) -> Result<pb::GetFeedResponse, ApiError> {
+    pub async fn get_feed(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::GetFeedRequest,
+    ) -> Result<pb::GetFeedResponse, ApiError> {
         let viewer = Viewer::of(caller);
         let limit = page::page_size(req.page_size)? as usize;
         let hash = FilterHash::new().finish();
-        let scope = PageScope { method: METHOD, subject_id: caller.subject(), filter_hash: &hash };
+        let scope = PageScope {
+            method: METHOD,
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
         let keys = self.pages.decode(scope, &req.page_token)?;
         // The token remembers the source so a feed does not switch halfway through.
         let (source, before) = match keys.as_deref() {
             Some([Key::Int(src), Key::Str(_)]) => {
-                let source = if *src == 1 { Source::Pull } else { Source::Timeline };
+                let source = if *src == 1 {
+                    Source::Pull
+                } else {
+                    Source::Timeline
+                };
                 (source, id_cursor(keys.map(|k| k[1..].to_vec()))?)
             }
             None => (Source::Timeline, None),
@@ -80,15 +106,26 @@ impl ContentService {
         let following: HashSet<Uuid> = followees.iter().copied().chain([viewer.id]).collect();
         let mut attempt = source;
         loop {
-            let mut candidates = self.candidates(&mut conn, &viewer, attempt, &followees, before, limit).await?;
+            let mut candidates = self
+                .candidates(&mut conn, &viewer, attempt, &followees, before, limit)
+                .await?;
             // The token follows the raw window, so posts filtered below never repeat or stall.
             let code = i64::from(attempt == Source::Pull);
-            let token = self.pages.next_token(scope, &mut candidates, limit, |e| vec![Key::Int(code), Key::Str(e.post_id.to_string())]);
+            let token = self.pages.next_token(scope, &mut candidates, limit, |e| {
+                vec![Key::Int(code), Key::Str(e.post_id.to_string())]
+            });
             // Only authors still followed (or the reader), only what the reader may see, and
             // moderated posts stay on their author's profile, not in feeds.
-            let ids: Vec<Uuid> = candidates.iter().filter(|e| following.contains(&e.author_id)).map(|e| e.post_id).collect();
-            let states: Vec<_> =
-                posts::states(&mut conn, &viewer, &ids).await?.into_iter().filter(|s| s.moderation == ModerationState::Visible).collect();
+            let ids: Vec<Uuid> = candidates
+                .iter()
+                .filter(|e| following.contains(&e.author_id))
+                .map(|e| e.post_id)
+                .collect();
+            let states: Vec<_> = posts::states(&mut conn, &viewer, &ids)
+                .await?
+                .into_iter()
+                .filter(|s| s.moderation == ModerationState::Visible)
+                .collect();
             // A first page with nothing to show (new account, lost or stale timeline,
             // consumer behind) pulls from the followees instead.
             if states.is_empty() && before.is_none() && attempt == Source::Timeline {
@@ -98,7 +135,10 @@ impl ContentService {
             // Bodies only for what passed the rules: a cached body never lets a post through.
             let rows = self.with_bodies(&mut conn, states).await?;
             drop(conn);
-            return Ok(pb::GetFeedResponse { posts: self.render(&viewer, rows).await, next_page_token: token });
+            return Ok(pb::GetFeedResponse {
+                posts: self.render(&viewer, rows).await,
+                next_page_token: token,
+            });
         }
     }
 }

@@ -66,14 +66,33 @@ pub struct Deps {
 
 impl ContentService {
     pub fn new(deps: Deps) -> Self {
-        let Deps { pool, pages, users, timelines, media_hosts, limits, cache } = deps;
-        Self { pool, pages, users, timelines, rules: Rules { media_hosts }, limits, cache }
+        let Deps {
+            pool,
+            pages,
+            users,
+            timelines,
+            media_hosts,
+            limits,
+            cache,
+        } = deps;
+        Self {
+            pool,
+            pages,
+            users,
+            timelines,
+            rules: Rules { media_hosts },
+            limits,
+            cache,
+        }
     }
 
     /// Author summaries for `ids`: cached ones from Redis, the rest with one BatchGetUsers
     /// call (then cached); degrades to id-only summaries when the user service is
     /// unavailable rather than failing the read.
-    pub(crate) async fn authors(&self, ids: impl IntoIterator<Item = Uuid>) -> HashMap<Uuid, UserSummary> {
+    pub(crate) async fn authors(
+        &self,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> HashMap<Uuid, UserSummary> {
         let mut wanted: Vec<Uuid> = ids.into_iter().collect();
         wanted.sort();
         wanted.dedup();
@@ -81,7 +100,10 @@ impl ContentService {
             return HashMap::new();
         }
         let mut found = self.cache.users(&wanted).await;
-        let missing: Vec<Uuid> = wanted.into_iter().filter(|id| !found.contains_key(id)).collect();
+        let missing: Vec<Uuid> = wanted
+            .into_iter()
+            .filter(|id| !found.contains_key(id))
+            .collect();
         if missing.is_empty() {
             return found;
         }
@@ -91,7 +113,10 @@ impl ContentService {
                 found.extend(fetched);
             }
             Err(err) => {
-                tracing::warn!(error = format!("{err:#}"), "author hydration failed; returning id-only summaries");
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "author hydration failed; returning id-only summaries"
+                );
             }
         }
         found
@@ -99,7 +124,12 @@ impl ContentService {
 
     /// The posts among `ids` that `viewer` may see, in the order of `ids`: the read rules
     /// and per-reader fields from one SQL query, the bodies through the cache.
-    pub(crate) async fn hydrate(&self, conn: &mut PgConnection, viewer: &Viewer, ids: &[Uuid]) -> Result<Vec<PostRow>, ApiError> {
+    pub(crate) async fn hydrate(
+        &self,
+        conn: &mut PgConnection,
+        viewer: &Viewer,
+        ids: &[Uuid],
+    ) -> Result<Vec<PostRow>, ApiError> {
         let states = post_store::states(conn, viewer, ids).await?;
         self.with_bodies(conn, states).await
     }
@@ -107,18 +137,28 @@ impl ContentService {
     /// Attaches bodies to `states` (which the read rules already admitted): one MGET, and
     /// the misses (absent, or older than the row's `updated_at`) from Postgres in one
     /// query, then cached with one pipeline. A post deleted meanwhile is left out.
-    pub(crate) async fn with_bodies(&self, conn: &mut PgConnection, states: Vec<PostState>) -> Result<Vec<PostRow>, ApiError> {
+    pub(crate) async fn with_bodies(
+        &self,
+        conn: &mut PgConnection,
+        states: Vec<PostState>,
+    ) -> Result<Vec<PostRow>, ApiError> {
         let ids: Vec<Uuid> = states.iter().map(|s| s.id).collect();
         let versions: HashMap<Uuid, _> = states.iter().map(|s| (s.id, s.updated_at)).collect();
         let mut bodies = self.cache.posts(&ids).await;
         bodies.retain(|id, body| versions.get(id) == Some(&body.updated_at));
-        let missing: Vec<Uuid> = ids.into_iter().filter(|id| !bodies.contains_key(id)).collect();
+        let missing: Vec<Uuid> = ids
+            .into_iter()
+            .filter(|id| !bodies.contains_key(id))
+            .collect();
         if !missing.is_empty() {
             let loaded = post_store::bodies(conn, &missing).await?;
             self.cache.put_posts(&loaded).await;
             bodies.extend(loaded.into_iter().map(|b| (b.id, b)));
         }
-        Ok(states.into_iter().filter_map(|s| bodies.remove(&s.id).map(|b| PostRow::assemble(s, b))).collect())
+        Ok(states
+            .into_iter()
+            .filter_map(|s| bodies.remove(&s.id).map(|b| PostRow::assemble(s, b)))
+            .collect())
     }
 
     /// Renders rows for `viewer` with their authors (cached, else one BatchGetUsers call).
@@ -126,14 +166,20 @@ impl ContentService {
         let authors = self.authors(rows.iter().map(|r| r.author_id)).await;
         rows.into_iter()
             .map(|r| {
-                let author = authors.get(&r.author_id).cloned().unwrap_or_else(|| convert::bare_summary(r.author_id));
+                let author = authors
+                    .get(&r.author_id)
+                    .cloned()
+                    .unwrap_or_else(|| convert::bare_summary(r.author_id));
                 convert::post(r, viewer, author)
             })
             .collect()
     }
 
     pub(crate) async fn render_one(&self, viewer: &Viewer, row: PostRow) -> pb::Post {
-        self.render(viewer, vec![row]).await.pop().unwrap_or_default()
+        self.render(viewer, vec![row])
+            .await
+            .pop()
+            .unwrap_or_default()
     }
 
     /// Best-effort timeline write after a commit; the fan-out consumer repeats it
@@ -142,14 +188,27 @@ impl ContentService {
         let home = self.timelines.push_home(&[entry.author_id], entry).await;
         let user = self.timelines.push_user(entry).await;
         if let Err(err) = home.and(user) {
-            tracing::warn!(error = format!("{err:#}"), "author timeline write failed; fan-out will retry");
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "author timeline write failed; fan-out will retry"
+            );
         }
     }
 }
 
 /// Writes an event for `aggregate` into the outbox of the current transaction.
-pub(crate) async fn emit(conn: &mut PgConnection, aggregate: Uuid, actor: Uuid, payload: Payload) -> Result<(), ApiError> {
-    let event = tribe_kit::outbox::envelope(PRODUCER, &aggregate.to_string(), &actor.to_string(), payload);
+pub(crate) async fn emit(
+    conn: &mut PgConnection,
+    aggregate: Uuid,
+    actor: Uuid,
+    payload: Payload,
+) -> Result<(), ApiError> {
+    let event = tribe_kit::outbox::envelope(
+        PRODUCER,
+        &aggregate.to_string(),
+        &actor.to_string(),
+        payload,
+    );
     tribe_kit::outbox::enqueue(conn, TOPIC, &event).await
 }
 

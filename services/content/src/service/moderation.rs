@@ -29,10 +29,20 @@ struct ReportRow {
     resolved_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-const REPORT_COLUMNS: &str = "id, post_id, reporter_id, reason, details, status, created_at, resolved_at";
+const REPORT_COLUMNS: &str =
+    "id, post_id, reporter_id, reason, details, status, created_at, resolved_at";
 
 fn report(r: ReportRow, reporter: Option<tribe_proto::r#type::v1::UserSummary>) -> pb::PostReport {
-    let ReportRow { id, post_id, reporter_id: _, reason, details, status, created_at, resolved_at } = r;
+    let ReportRow {
+        id,
+        post_id,
+        reporter_id: _,
+        reason,
+        details,
+        status,
+        created_at,
+        resolved_at,
+    } = r;
     pb::PostReport {
         report_id: id.to_string(),
         post_id: post_id.to_string(),
@@ -46,7 +56,11 @@ fn report(r: ReportRow, reporter: Option<tribe_proto::r#type::v1::UserSummary>) 
 }
 
 impl ContentService {
-    pub async fn report_post(&self, caller: &UserPrincipal, req: pb::ReportPostRequest) -> Result<pb::ReportPostResponse, ApiError> {
+    pub async fn report_post(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ReportPostRequest,
+    ) -> Result<pb::ReportPostResponse, ApiError> {
         let viewer = Viewer::of(caller);
         let mut v = Violations::new();
         let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
@@ -67,10 +81,20 @@ impl ContentService {
         let post_id = post_id.ok_or_else(|| ApiError::invalid_field("post_id", "is required"))?;
         let mut tx = self.pool.begin().await?;
         // Admins may see everything, but reporting follows what a user can see.
-        let as_user = Viewer { admin: false, ..viewer };
-        let post = posts::visible(&mut tx, &as_user, &[post_id]).await?.pop().ok_or_else(post_not_found)?;
+        let as_user = Viewer {
+            admin: false,
+            ..viewer
+        };
+        let post = posts::visible(&mut tx, &as_user, &[post_id])
+            .await?
+            .pop()
+            .ok_or_else(post_not_found)?;
         if post.author_id == viewer.id {
-            return Err(ApiError::invalid_reason("CANNOT_REPORT_OWN_POST", "post_id", "you cannot report your own post"));
+            return Err(ApiError::invalid_reason(
+                "CANNOT_REPORT_OWN_POST",
+                "post_id",
+                "you cannot report your own post",
+            ));
         }
         self.limits.hit(Action::Report, caller.subject()).await?;
         let id = ids::new_id();
@@ -88,7 +112,10 @@ impl ContentService {
         .rows_affected()
             == 1;
         if !inserted {
-            return Err(ApiError::already_exists("ALREADY_REPORTED", "your earlier report of this post is still open"));
+            return Err(ApiError::already_exists(
+                "ALREADY_REPORTED",
+                "your earlier report of this post is still open",
+            ));
         }
         emit(
             &mut tx,
@@ -103,10 +130,16 @@ impl ContentService {
             }),
         )
         .await?;
-        let row: ReportRow =
-            sqlx::query_as(&format!("SELECT {REPORT_COLUMNS} FROM post_reports WHERE id = $1")).bind(id).fetch_one(&mut *tx).await?;
+        let row: ReportRow = sqlx::query_as(&format!(
+            "SELECT {REPORT_COLUMNS} FROM post_reports WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(pb::ReportPostResponse { report: Some(report(row, None)) })
+        Ok(pb::ReportPostResponse {
+            report: Some(report(row, None)),
+        })
     }
 
     pub async fn list_post_reports(
@@ -134,7 +167,11 @@ impl ContentService {
                 0
             }
         };
-        let post_id = if req.post_id.is_empty() { None } else { v.check("post_id", ids::parse_id("post_id", &req.post_id)) };
+        let post_id = if req.post_id.is_empty() {
+            None
+        } else {
+            v.check("post_id", ids::parse_id("post_id", &req.post_id))
+        };
         let limit = v.check("page_size", page::page_size(req.page_size));
         v.finish()?;
         let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE) as usize;
@@ -143,7 +180,11 @@ impl ContentService {
             .add("reason", reason.to_be_bytes())
             .add("post_id", post_id.unwrap_or_default().as_bytes())
             .finish();
-        let scope = PageScope { method: LIST_REPORTS, subject_id: caller.subject(), filter_hash: &hash };
+        let scope = PageScope {
+            method: LIST_REPORTS,
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
         let after = id_cursor(self.pages.decode(scope, &req.page_token)?)?;
         let mut conn = self.pool.acquire().await?;
         let mut rows: Vec<ReportRow> = sqlx::query_as(&format!(
@@ -159,27 +200,51 @@ impl ContentService {
         .bind(limit as i64 + 1)
         .fetch_all(&mut *conn)
         .await?;
-        let token = self.pages.next_token(scope, &mut rows, limit, |r| vec![Key::Str(r.id.to_string())]);
+        let token = self.pages.next_token(scope, &mut rows, limit, |r| {
+            vec![Key::Str(r.id.to_string())]
+        });
         let mut post_ids: Vec<Uuid> = Vec::new();
         for r in &rows {
             if !post_ids.contains(&r.post_id) {
                 post_ids.push(r.post_id);
             }
         }
-        let post_rows = self.hydrate(&mut conn, &Viewer { admin: true, privileged: true, premium: true, ..viewer }, &post_ids).await?;
+        let post_rows = self
+            .hydrate(
+                &mut conn,
+                &Viewer {
+                    admin: true,
+                    privileged: true,
+                    premium: true,
+                    ..viewer
+                },
+                &post_ids,
+            )
+            .await?;
         drop(conn);
         let reporters = self.authors(rows.iter().map(|r| r.reporter_id)).await;
         let reports = rows
             .into_iter()
             .map(|r| {
-                let who = reporters.get(&r.reporter_id).cloned().unwrap_or_else(|| convert::bare_summary(r.reporter_id));
+                let who = reporters
+                    .get(&r.reporter_id)
+                    .cloned()
+                    .unwrap_or_else(|| convert::bare_summary(r.reporter_id));
                 report(r, Some(who))
             })
             .collect();
-        Ok(pb::ListPostReportsResponse { reports, next_page_token: token, posts: self.render(&viewer, post_rows).await })
+        Ok(pb::ListPostReportsResponse {
+            reports,
+            next_page_token: token,
+            posts: self.render(&viewer, post_rows).await,
+        })
     }
 
-    pub async fn moderate_post(&self, caller: &UserPrincipal, req: pb::ModeratePostRequest) -> Result<pb::ModeratePostResponse, ApiError> {
+    pub async fn moderate_post(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::ModeratePostRequest,
+    ) -> Result<pb::ModeratePostResponse, ApiError> {
         let viewer = Viewer::of(caller);
         if !viewer.admin {
             return Err(ApiError::permission_denied("admins only"));
@@ -188,9 +253,21 @@ impl ContentService {
         let post_id = v.check("post_id", ids::parse_id("post_id", &req.post_id));
         // What the action makes of the post, and of the reports it closes.
         let outcome = match pb::ModerationAction::try_from(req.action) {
-            Ok(pb::ModerationAction::Hide) => Some((pb::ModerationAction::Hide, ModerationState::Hidden, ReportStatus::Actioned)),
-            Ok(pb::ModerationAction::Remove) => Some((pb::ModerationAction::Remove, ModerationState::Removed, ReportStatus::Actioned)),
-            Ok(pb::ModerationAction::Restore) => Some((pb::ModerationAction::Restore, ModerationState::Visible, ReportStatus::Dismissed)),
+            Ok(pb::ModerationAction::Hide) => Some((
+                pb::ModerationAction::Hide,
+                ModerationState::Hidden,
+                ReportStatus::Actioned,
+            )),
+            Ok(pb::ModerationAction::Remove) => Some((
+                pb::ModerationAction::Remove,
+                ModerationState::Removed,
+                ReportStatus::Actioned,
+            )),
+            Ok(pb::ModerationAction::Restore) => Some((
+                pb::ModerationAction::Restore,
+                ModerationState::Visible,
+                ReportStatus::Dismissed,
+            )),
             _ => {
                 v.add("action", "is required");
                 None
@@ -205,7 +282,9 @@ impl ContentService {
             return Err(ApiError::invalid_field("post_id", "is required"));
         };
         let mut tx = self.pool.begin().await?;
-        let post = posts::lock(&mut tx, viewer.id, post_id).await?.ok_or_else(post_not_found)?;
+        let post = posts::lock(&mut tx, viewer.id, post_id)
+            .await?
+            .ok_or_else(post_not_found)?;
         sqlx::query("UPDATE posts SET moderation = $2, moderation_reason = $3, updated_at = now() WHERE id = $1")
             .bind(post_id)
             .bind(new_state)
@@ -246,11 +325,15 @@ impl ContentService {
             }),
         )
         .await?;
-        let row = posts::any(&mut tx, viewer.id, post_id).await?.ok_or_else(post_not_found)?;
+        let row = posts::any(&mut tx, viewer.id, post_id)
+            .await?
+            .ok_or_else(post_not_found)?;
         tx.commit().await?;
         // The body does not hold the moderation state (the read rules take it from the row
         // on every read), so this only keeps the cache from holding what nobody may read.
         self.cache.forget_post(post_id).await;
-        Ok(pb::ModeratePostResponse { post: Some(self.render_one(&viewer, row).await) })
+        Ok(pb::ModeratePostResponse {
+            post: Some(self.render_one(&viewer, row).await),
+        })
     }
 }

@@ -15,12 +15,19 @@ const MAX_QUERY_CHARS: usize = 200;
 const MAX_SEARCH_TAGS: usize = 10;
 
 impl ContentService {
-    pub async fn search_posts(&self, caller: &UserPrincipal, req: pb::SearchPostsRequest) -> Result<pb::SearchPostsResponse, ApiError> {
+    pub async fn search_posts(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::SearchPostsRequest,
+    ) -> Result<pb::SearchPostsResponse, ApiError> {
         let viewer = Viewer::of(caller);
         let mut v = Violations::new();
         let query = req.query.trim();
         if query.chars().count() > MAX_QUERY_CHARS {
-            v.add("query", format!("must be at most {MAX_QUERY_CHARS} characters"));
+            v.add(
+                "query",
+                format!("must be at most {MAX_QUERY_CHARS} characters"),
+            );
         }
         if req.tags.len() > MAX_SEARCH_TAGS {
             v.add("tags", format!("at most {MAX_SEARCH_TAGS} tags"));
@@ -56,10 +63,16 @@ impl ContentService {
             .add("order", [u8::from(by_relevance)])
             .add("premium", [u8::from(viewer.premium)])
             .finish();
-        let scope = PageScope { method: SEARCH, subject_id: caller.subject(), filter_hash: &hash };
+        let scope = PageScope {
+            method: SEARCH,
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
         let after = match self.pages.decode(scope, &req.page_token)?.as_deref() {
             None => None,
-            Some([Key::Float(rank), Key::Str(id)]) => Some((*rank, Uuid::parse_str(id).map_err(|_| bad_token())?)),
+            Some([Key::Float(rank), Key::Str(id)]) => {
+                Some((*rank, Uuid::parse_str(id).map_err(|_| bad_token())?))
+            }
             Some(_) => return Err(bad_token()),
         };
         let mut conn = self.pool.acquire().await?;
@@ -71,9 +84,18 @@ impl ContentService {
             limit: limit as i64 + 1,
         };
         let mut found = posts::search(&mut conn, &viewer, &search).await?;
-        let token = self.pages.next_token(scope, &mut found, limit, |(r, rank)| vec![Key::Float(*rank), Key::Str(r.id.to_string())]);
-        let rows = self.with_bodies(&mut conn, found.into_iter().map(|(r, _)| r).collect()).await?;
+        let token = self
+            .pages
+            .next_token(scope, &mut found, limit, |(r, rank)| {
+                vec![Key::Float(*rank), Key::Str(r.id.to_string())]
+            });
+        let rows = self
+            .with_bodies(&mut conn, found.into_iter().map(|(r, _)| r).collect())
+            .await?;
         drop(conn);
-        Ok(pb::SearchPostsResponse { posts: self.render(&viewer, rows).await, next_page_token: token })
+        Ok(pb::SearchPostsResponse {
+            posts: self.render(&viewer, rows).await,
+            next_page_token: token,
+        })
     }
 }

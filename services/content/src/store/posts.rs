@@ -37,9 +37,30 @@ impl PostRow {
     /// Joins the reader's state with the body. Author and visibility come from the state,
     /// which the read rules were evaluated on, never from a possibly cached body.
     pub fn assemble(state: PostState, body: PostBody) -> Self {
-        let PostState { id, author_id, visibility, moderation, moderation_reason, like_count, comment_count, updated_at, liked_by_me } =
-            state;
-        let PostBody { id: _, author_id: _, text, tags, mentions, kind, visibility: _, media, edited, created_at, updated_at: _ } = body;
+        let PostState {
+            id,
+            author_id,
+            visibility,
+            moderation,
+            moderation_reason,
+            like_count,
+            comment_count,
+            updated_at,
+            liked_by_me,
+        } = state;
+        let PostBody {
+            id: _,
+            author_id: _,
+            text,
+            tags,
+            mentions,
+            kind,
+            visibility: _,
+            media,
+            edited,
+            created_at,
+            updated_at: _,
+        } = body;
         Self {
             id,
             author_id,
@@ -102,17 +123,24 @@ pub struct PostBody {
 
 /// The states of the posts among `ids` that `viewer` may see, in the order of `ids`; one
 /// query.
-pub async fn states(conn: &mut PgConnection, viewer: &Viewer, ids: &[Uuid]) -> sqlx::Result<Vec<PostState>> {
+pub async fn states(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<PostState>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<PostState> = sqlx::query_as(&format!("SELECT {STATE_COLUMNS} FROM posts p WHERE p.id = ANY($3) AND {VISIBLE}"))
-        .bind(viewer.id)
-        .bind(viewer.admin)
-        .bind(ids)
-        .fetch_all(conn)
-        .await?;
-    let mut by_id: std::collections::HashMap<Uuid, PostState> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let rows: Vec<PostState> = sqlx::query_as(&format!(
+        "SELECT {STATE_COLUMNS} FROM posts p WHERE p.id = ANY($3) AND {VISIBLE}"
+    ))
+    .bind(viewer.id)
+    .bind(viewer.admin)
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    let mut by_id: std::collections::HashMap<Uuid, PostState> =
+        rows.into_iter().map(|r| (r.id, r)).collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
@@ -147,32 +175,51 @@ pub const VISIBLE: &str = "(p.author_id = $1 OR $2 OR (
                         WHERE (b.blocker_id = p.author_id AND b.blocked_id = $1) OR (b.blocker_id = $1 AND b.blocked_id = p.author_id))))";
 
 /// The posts among `ids` that `viewer` may see, in the order of `ids`; one query.
-pub async fn visible(conn: &mut PgConnection, viewer: &Viewer, ids: &[Uuid]) -> sqlx::Result<Vec<PostRow>> {
+pub async fn visible(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<PostRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<PostRow> = sqlx::query_as(&format!("SELECT {POST_COLUMNS} FROM posts p WHERE p.id = ANY($3) AND {VISIBLE}"))
-        .bind(viewer.id)
-        .bind(viewer.admin)
-        .bind(ids)
-        .fetch_all(conn)
-        .await?;
-    let mut by_id: std::collections::HashMap<Uuid, PostRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let rows: Vec<PostRow> = sqlx::query_as(&format!(
+        "SELECT {POST_COLUMNS} FROM posts p WHERE p.id = ANY($3) AND {VISIBLE}"
+    ))
+    .bind(viewer.id)
+    .bind(viewer.admin)
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    let mut by_id: std::collections::HashMap<Uuid, PostRow> =
+        rows.into_iter().map(|r| (r.id, r)).collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// One post regardless of the read rules (ownership checks), with `liked_by_me` of `viewer`.
 pub async fn any(conn: &mut PgConnection, viewer: Uuid, id: Uuid) -> sqlx::Result<Option<PostRow>> {
-    sqlx::query_as(&format!("SELECT {POST_COLUMNS} FROM posts p WHERE p.id = $2")).bind(viewer).bind(id).fetch_optional(conn).await
+    sqlx::query_as(&format!(
+        "SELECT {POST_COLUMNS} FROM posts p WHERE p.id = $2"
+    ))
+    .bind(viewer)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Same, locking the row for an update.
-pub async fn lock(conn: &mut PgConnection, viewer: Uuid, id: Uuid) -> sqlx::Result<Option<PostRow>> {
-    sqlx::query_as(&format!("SELECT {POST_COLUMNS} FROM posts p WHERE p.id = $2 FOR UPDATE"))
-        .bind(viewer)
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+pub async fn lock(
+    conn: &mut PgConnection,
+    viewer: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<PostRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {POST_COLUMNS} FROM posts p WHERE p.id = $2 FOR UPDATE"
+    ))
+    .bind(viewer)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// A new post.
@@ -232,7 +279,12 @@ pub async fn by_author(
 }
 
 /// Recent post ids of `authors` (feed fallback and follow backfill), newest first.
-pub async fn recent_of(conn: &mut PgConnection, authors: &[Uuid], before: Option<Uuid>, limit: i64) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+pub async fn recent_of(
+    conn: &mut PgConnection,
+    authors: &[Uuid],
+    before: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
     sqlx::query_as(
         "SELECT id, author_id FROM posts WHERE author_id = ANY($1) AND ($2::uuid IS NULL OR id < $2) AND moderation = 1
          ORDER BY id DESC LIMIT $3",
@@ -257,14 +309,23 @@ pub struct Search<'a> {
 
 /// The states of matches that `viewer` may see (never HIDDEN or REMOVED ones), with their
 /// rank. Premium posts match on their preview only for viewers without premium access.
-pub async fn search(conn: &mut PgConnection, viewer: &Viewer, s: &Search<'_>) -> sqlx::Result<Vec<(PostState, f64)>> {
-    let doc = "(CASE WHEN $3 OR p.type <> 2 OR p.author_id = $1 THEN p.search ELSE p.preview_search END)";
+pub async fn search(
+    conn: &mut PgConnection,
+    viewer: &Viewer,
+    s: &Search<'_>,
+) -> sqlx::Result<Vec<(PostState, f64)>> {
+    let doc =
+        "(CASE WHEN $3 OR p.type <> 2 OR p.author_id = $1 THEN p.search ELSE p.preview_search END)";
     let keyset = match (s.after, s.by_relevance) {
         (None, _) => "TRUE",
         (Some(_), true) => "(rank < $7 OR (rank = $7 AND id < $8))",
         (Some(_), false) => "id < $8",
     };
-    let order = if s.by_relevance { "rank DESC, id DESC" } else { "id DESC" };
+    let order = if s.by_relevance {
+        "rank DESC, id DESC"
+    } else {
+        "id DESC"
+    };
     let sql = format!(
         "SELECT * FROM (
              SELECT {STATE_COLUMNS},
@@ -291,5 +352,7 @@ pub async fn search(conn: &mut PgConnection, viewer: &Viewer, s: &Search<'_>) ->
         .fetch_all(conn)
         .await?;
     use sqlx::{FromRow, Row};
-    rows.iter().map(|row| Ok((PostState::from_row(row)?, row.try_get::<f64, _>("rank")?))).collect()
+    rows.iter()
+        .map(|row| Ok((PostState::from_row(row)?, row.try_get::<f64, _>("rank")?)))
+        .collect()
 }

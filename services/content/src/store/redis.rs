@@ -35,7 +35,9 @@ struct Inner {
 
 impl std::fmt::Debug for Redis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Redis").field("prefix", &self.inner.prefix).finish_non_exhaustive()
+        f.debug_struct("Redis")
+            .field("prefix", &self.inner.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -72,16 +74,25 @@ impl Redis {
             return Ok(conn.clone());
         }
         if self.now_ms() < self.inner.retry_at_ms.load(Ordering::Relaxed) {
-            return Err(redis::RedisError::from((redis::ErrorKind::IoError, "redis unavailable (waiting to reconnect)")));
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "redis unavailable (waiting to reconnect)",
+            )));
         }
-        let config = ConnectionManagerConfig::new().set_connection_timeout(TIMEOUT).set_response_timeout(TIMEOUT).set_number_of_retries(1);
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(TIMEOUT)
+            .set_response_timeout(TIMEOUT)
+            .set_number_of_retries(1);
         match ConnectionManager::new_with_config(self.inner.client.clone(), config).await {
             Ok(conn) => {
                 *slot = Some(conn.clone());
                 Ok(conn)
             }
             Err(err) => {
-                self.inner.retry_at_ms.store(self.now_ms() + RECONNECT_AFTER.as_millis() as u64, Ordering::Relaxed);
+                self.inner.retry_at_ms.store(
+                    self.now_ms() + RECONNECT_AFTER.as_millis() as u64,
+                    Ordering::Relaxed,
+                );
                 Err(err)
             }
         }
@@ -93,7 +104,13 @@ impl Redis {
         let now = self.now_ms().max(1);
         let last = self.inner.warned_at_ms.load(Ordering::Relaxed);
         let due = last == 0 || now.saturating_sub(last) >= WARN_EVERY.as_millis() as u64;
-        if due && self.inner.warned_at_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        if due
+            && self
+                .inner
+                .warned_at_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
             tracing::warn!(error = %err, what, "redis unavailable; continuing without it (further failures logged at debug for a minute)");
         } else {
             tracing::debug!(error = %err, what, "redis unavailable; continuing without it");

@@ -12,7 +12,11 @@ use tribe_proto::content::v1::TrendingWindow;
 use uuid::Uuid;
 
 /// Every window.
-pub const WINDOWS: [TrendingWindow; 3] = [TrendingWindow::Hour, TrendingWindow::Day, TrendingWindow::Week];
+pub const WINDOWS: [TrendingWindow; 3] = [
+    TrendingWindow::Hour,
+    TrendingWindow::Day,
+    TrendingWindow::Week,
+];
 /// How long superseded snapshots stay readable for open page tokens.
 const SNAPSHOT_RETENTION_SECS: f64 = 30.0 * 60.0;
 
@@ -43,7 +47,11 @@ pub fn window_secs(window: TrendingWindow) -> (f64, f64) {
 }
 
 /// The newest snapshot of `kind` for `window`.
-pub async fn latest(pool: &PgPool, kind: SnapshotKind, window: TrendingWindow) -> sqlx::Result<Option<i64>> {
+pub async fn latest(
+    pool: &PgPool,
+    kind: SnapshotKind,
+    window: TrendingWindow,
+) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar("SELECT id FROM trending_snapshots WHERE kind = $1 AND window_kind = $2 ORDER BY id DESC LIMIT 1")
         .bind(kind.as_str())
         .bind(window as i16)
@@ -51,7 +59,12 @@ pub async fn latest(pool: &PgPool, kind: SnapshotKind, window: TrendingWindow) -
         .await
 }
 
-async fn new_snapshot(conn: &mut sqlx::PgConnection, kind: SnapshotKind, window: i16, now: DateTime<Utc>) -> sqlx::Result<i64> {
+async fn new_snapshot(
+    conn: &mut sqlx::PgConnection,
+    kind: SnapshotKind,
+    window: i16,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i64> {
     sqlx::query_scalar("INSERT INTO trending_snapshots (kind, window_kind, computed_at) VALUES ($1, $2, $3) RETURNING id")
         .bind(kind.as_str())
         .bind(window)
@@ -61,7 +74,11 @@ async fn new_snapshot(conn: &mut sqlx::PgConnection, kind: SnapshotKind, window:
 }
 
 /// Computes new post and tag snapshots of `windows` as of `now`, and drops expired ones.
-pub async fn recompute(pool: &PgPool, windows: &[TrendingWindow], now: DateTime<Utc>) -> anyhow::Result<()> {
+pub async fn recompute(
+    pool: &PgPool,
+    windows: &[TrendingWindow],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     for &window in windows {
         let (length, half_life) = window_secs(window);
         let window = window as i16;
@@ -141,12 +158,20 @@ pub async fn recompute(pool: &PgPool, windows: &[TrendingWindow], now: DateTime<
 
 /// Whether snapshot `id` still exists (a page token pins one).
 pub async fn exists(pool: &PgPool, id: i64) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM trending_snapshots WHERE id = $1)").bind(id).fetch_one(pool).await
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM trending_snapshots WHERE id = $1)")
+        .bind(id)
+        .fetch_one(pool)
+        .await
 }
 
 /// Up to `limit` (post id, score) of post snapshot `snapshot` after the keyset position
 /// `(score, id)`, best first.
-pub async fn posts(pool: &PgPool, snapshot: i64, after: (f64, Uuid), limit: i64) -> sqlx::Result<Vec<(Uuid, f64)>> {
+pub async fn posts(
+    pool: &PgPool,
+    snapshot: i64,
+    after: (f64, Uuid),
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, f64)>> {
     sqlx::query_as(
         "SELECT post_id, score FROM trending_posts WHERE snapshot_id = $1 AND (score < $2 OR (score = $2 AND post_id < $3))
          ORDER BY score DESC, post_id DESC LIMIT $4",
@@ -170,7 +195,12 @@ pub struct TagRow {
 
 /// Up to `limit` tags of tag snapshot `snapshot` after the keyset position `(score, tag)`,
 /// best first.
-pub async fn tags(pool: &PgPool, snapshot: i64, after: (f64, &str), limit: i64) -> sqlx::Result<Vec<TagRow>> {
+pub async fn tags(
+    pool: &PgPool,
+    snapshot: i64,
+    after: (f64, &str),
+    limit: i64,
+) -> sqlx::Result<Vec<TagRow>> {
     sqlx::query_as(
         "SELECT tag, score, post_count, engaged_user_count FROM trending_tags
          WHERE snapshot_id = $1 AND (score < $2 OR (score = $2 AND tag < $3))

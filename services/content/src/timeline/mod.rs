@@ -29,7 +29,12 @@ pub trait TimelineStore: Send + Sync + 'static {
     async fn backfill_home(&self, owner: Uuid, entries: &[Entry]) -> anyhow::Result<()>;
 
     /// Up to `limit` entries of `owner`'s home timeline below `before`, newest first.
-    async fn home(&self, owner: Uuid, before: Option<Uuid>, limit: usize) -> anyhow::Result<Vec<Entry>>;
+    async fn home(
+        &self,
+        owner: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Entry>>;
 
     /// Removes every post of `author` from `owner`'s home timeline (unfollow, block).
     async fn remove_author_from_home(&self, owner: Uuid, author: Uuid) -> anyhow::Result<()>;
@@ -42,5 +47,10 @@ pub trait TimelineStore: Send + Sync + 'static {
     async fn push_user(&self, entry: Entry) -> anyhow::Result<()>;
 
     /// Up to `limit` posts of `author` below `before`, newest first.
-    async fn user(&self, author: Uuid, before: Option<Uuid>, limit: usize) -> anyhow::Result<Vec<Entry>>;
+    async fn user(
+        &self,
+        author: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Entry>>;
 }

@@ -15,7 +15,10 @@ pub struct PgTimelines {
 
 impl PgTimelines {
     pub fn new(pool: PgPool, cap: usize) -> Self {
-        Self { pool, cap: cap.max(1) }
+        Self {
+            pool,
+            cap: cap.max(1),
+        }
     }
 
     /// Drops entries beyond the cap of each owner.
@@ -72,7 +75,12 @@ impl TimelineStore for PgTimelines {
         self.trim(&[owner]).await
     }
 
-    async fn home(&self, owner: Uuid, before: Option<Uuid>, limit: usize) -> anyhow::Result<Vec<Entry>> {
+    async fn home(
+        &self,
+        owner: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Entry>> {
         let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
             "SELECT post_id, author_id FROM home_timeline WHERE owner_id = $1 AND ($2::uuid IS NULL OR post_id < $2)
              ORDER BY post_id DESC LIMIT $3",
@@ -82,7 +90,10 @@ impl TimelineStore for PgTimelines {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(post_id, author_id)| Entry { post_id, author_id }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(post_id, author_id)| Entry { post_id, author_id })
+            .collect())
     }
 
     async fn remove_author_from_home(&self, owner: Uuid, author: Uuid) -> anyhow::Result<()> {
@@ -96,7 +107,10 @@ impl TimelineStore for PgTimelines {
 
     async fn remove_post(&self, _owners: &[Uuid], entry: Entry) -> anyhow::Result<()> {
         // The post_id index reaches every timeline, not only the listed owners'.
-        sqlx::query("DELETE FROM home_timeline WHERE post_id = $1").bind(entry.post_id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM home_timeline WHERE post_id = $1")
+            .bind(entry.post_id)
+            .execute(&self.pool)
+            .await?;
         sqlx::query("DELETE FROM user_timeline WHERE author_id = $1 AND post_id = $2")
             .bind(entry.author_id)
             .bind(entry.post_id)
@@ -106,15 +120,22 @@ impl TimelineStore for PgTimelines {
     }
 
     async fn push_user(&self, entry: Entry) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO user_timeline (author_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(entry.author_id)
-            .bind(entry.post_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO user_timeline (author_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(entry.author_id)
+        .bind(entry.post_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn user(&self, author: Uuid, before: Option<Uuid>, limit: usize) -> anyhow::Result<Vec<Entry>> {
+    async fn user(
+        &self,
+        author: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Entry>> {
         let rows: Vec<Uuid> = sqlx::query_scalar(
             "SELECT post_id FROM user_timeline WHERE author_id = $1 AND ($2::uuid IS NULL OR post_id < $2)
              ORDER BY post_id DESC LIMIT $3",
@@ -124,6 +145,12 @@ impl TimelineStore for PgTimelines {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|post_id| Entry { post_id, author_id: author }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|post_id| Entry {
+                post_id,
+                author_id: author,
+            })
+            .collect())
     }
 }

@@ -40,7 +40,9 @@ pub struct ScyllaTimelines {
 
 impl std::fmt::Debug for ScyllaTimelines {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScyllaTimelines").field("cap", &self.cap).finish_non_exhaustive()
+        f.debug_struct("ScyllaTimelines")
+            .field("cap", &self.cap)
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,7 +58,9 @@ impl ScyllaTimelines {
     /// Connects, creates the keyspace and tables if missing, and prepares every statement.
     pub async fn connect(config: &CqlConfig, cap: usize) -> anyhow::Result<Self> {
         let session = tribe_kit::scylla::connect(config, SCHEMA).await?;
-        let prepare = |cql: &'static str, consistency: Consistency| tribe_kit::scylla::prepare(&session, cql, consistency, true);
+        let prepare = |cql: &'static str, consistency: Consistency| {
+            tribe_kit::scylla::prepare(&session, cql, consistency, true)
+        };
         use Consistency::{LocalOne, LocalQuorum};
         let statements = Statements {
             insert_home: prepare("INSERT INTO home_timeline (owner_id, post_id, author_id) VALUES (?, ?, ?)", LocalQuorum).await?,
@@ -75,28 +79,51 @@ impl ScyllaTimelines {
             user_before: prepare("SELECT post_id FROM user_timeline WHERE author_id = ? AND post_id < ? LIMIT ?", LocalQuorum).await?,
             delete_user: prepare("DELETE FROM user_timeline WHERE author_id = ? AND post_id = ?", LocalQuorum).await?,
         };
-        Ok(Self { session: Arc::new(session), statements: Arc::new(statements), cap: cap.max(1) })
+        Ok(Self {
+            session: Arc::new(session),
+            statements: Arc::new(statements),
+            cap: cap.max(1),
+        })
     }
 
-    async fn exec(&self, statement: &PreparedStatement, values: impl scylla::serialize::row::SerializeRow) -> anyhow::Result<()> {
-        self.session.execute_unpaged(statement, values).await.cql()?;
+    async fn exec(
+        &self,
+        statement: &PreparedStatement,
+        values: impl scylla::serialize::row::SerializeRow,
+    ) -> anyhow::Result<()> {
+        self.session
+            .execute_unpaged(statement, values)
+            .await
+            .cql()?;
         Ok(())
     }
 
     /// Rows of a read; driver failures keep their meaning (UNAVAILABLE) through `cql()`.
-    async fn rows<R>(&self, statement: &PreparedStatement, values: impl scylla::serialize::row::SerializeRow) -> anyhow::Result<Vec<R>>
+    async fn rows<R>(
+        &self,
+        statement: &PreparedStatement,
+        values: impl scylla::serialize::row::SerializeRow,
+    ) -> anyhow::Result<Vec<R>>
     where
         R: for<'f> scylla::deserialize::row::DeserializeRow<'f, 'f>,
     {
-        let result = self.session.execute_unpaged(statement, values).await.cql()?.into_rows_result()?;
+        let result = self
+            .session
+            .execute_unpaged(statement, values)
+            .await
+            .cql()?
+            .into_rows_result()?;
         Ok(result.rows::<R>()?.collect::<Result<Vec<R>, _>>()?)
     }
 
     /// Deletes everything older than the cap-th newest entry of `owner`.
     async fn trim(&self, owner: Uuid) -> anyhow::Result<()> {
-        let ids: Vec<(Vec<u8>, Uuid)> = self.rows(&self.statements.home_first, (owner, self.cap as i32 + 1)).await?;
+        let ids: Vec<(Vec<u8>, Uuid)> = self
+            .rows(&self.statements.home_first, (owner, self.cap as i32 + 1))
+            .await?;
         if let Some((oldest_kept_after, _)) = ids.get(self.cap) {
-            self.exec(&self.statements.trim_home, (owner, oldest_kept_after)).await?;
+            self.exec(&self.statements.trim_home, (owner, oldest_kept_after))
+                .await?;
         }
         Ok(())
     }
@@ -111,7 +138,11 @@ impl TimelineStore for ScyllaTimelines {
     async fn push_home(&self, owners: &[Uuid], entry: Entry) -> anyhow::Result<()> {
         for chunk in owners.chunks(64) {
             let writes = chunk.iter().map(|owner| async move {
-                self.exec(&self.statements.insert_home, (*owner, blob(entry.post_id), entry.author_id)).await?;
+                self.exec(
+                    &self.statements.insert_home,
+                    (*owner, blob(entry.post_id), entry.author_id),
+                )
+                .await?;
                 self.trim(*owner).await
             });
             for result in futures::future::join_all(writes).await {
@@ -123,47 +154,98 @@ impl TimelineStore for ScyllaTimelines {
 
     async fn backfill_home(&self, owner: Uuid, entries: &[Entry]) -> anyhow::Result<()> {
         for e in entries {
-            self.exec(&self.statements.insert_home, (owner, blob(e.post_id), e.author_id)).await?;
+            self.exec(
+                &self.statements.insert_home,
+                (owner, blob(e.post_id), e.author_id),
+            )
+            .await?;
         }
         self.trim(owner).await
     }
 
-    async fn home(&self, owner: Uuid, before: Option<Uuid>, n: usize) -> anyhow::Result<Vec<Entry>> {
+    async fn home(
+        &self,
+        owner: Uuid,
+        before: Option<Uuid>,
+        n: usize,
+    ) -> anyhow::Result<Vec<Entry>> {
         let rows: Vec<(Vec<u8>, Uuid)> = match before {
-            None => self.rows(&self.statements.home_first, (owner, limit(n))).await?,
-            Some(id) => self.rows(&self.statements.home_before, (owner, blob(id), limit(n))).await?,
+            None => {
+                self.rows(&self.statements.home_first, (owner, limit(n)))
+                    .await?
+            }
+            Some(id) => {
+                self.rows(&self.statements.home_before, (owner, blob(id), limit(n)))
+                    .await?
+            }
         };
-        rows.iter().map(|(post, author_id)| Ok(Entry { post_id: from_blob(post)?, author_id: *author_id })).collect()
+        rows.iter()
+            .map(|(post, author_id)| {
+                Ok(Entry {
+                    post_id: from_blob(post)?,
+                    author_id: *author_id,
+                })
+            })
+            .collect()
     }
 
     async fn remove_author_from_home(&self, owner: Uuid, author: Uuid) -> anyhow::Result<()> {
         let rows: Vec<(Vec<u8>, Uuid)> = self.rows(&self.statements.home_all, (owner,)).await?;
         for (post, _) in rows.iter().filter(|(_, by)| *by == author) {
-            self.exec(&self.statements.delete_home, (owner, post)).await?;
+            self.exec(&self.statements.delete_home, (owner, post))
+                .await?;
         }
         Ok(())
     }
 
     async fn remove_post(&self, owners: &[Uuid], entry: Entry) -> anyhow::Result<()> {
         for chunk in owners.chunks(64) {
-            let deletes = chunk.iter().map(|owner| self.exec(&self.statements.delete_home, (*owner, blob(entry.post_id))));
+            let deletes = chunk.iter().map(|owner| {
+                self.exec(&self.statements.delete_home, (*owner, blob(entry.post_id)))
+            });
             for result in futures::future::join_all(deletes).await {
                 result?;
             }
         }
-        self.exec(&self.statements.delete_user, (entry.author_id, blob(entry.post_id))).await
+        self.exec(
+            &self.statements.delete_user,
+            (entry.author_id, blob(entry.post_id)),
+        )
+        .await
     }
 
     async fn push_user(&self, entry: Entry) -> anyhow::Result<()> {
-        self.exec(&self.statements.insert_user, (entry.author_id, blob(entry.post_id))).await
+        self.exec(
+            &self.statements.insert_user,
+            (entry.author_id, blob(entry.post_id)),
+        )
+        .await
     }
 
-    async fn user(&self, author: Uuid, before: Option<Uuid>, n: usize) -> anyhow::Result<Vec<Entry>> {
+    async fn user(
+        &self,
+        author: Uuid,
+        before: Option<Uuid>,
+        n: usize,
+    ) -> anyhow::Result<Vec<Entry>> {
         let rows: Vec<(Vec<u8>,)> = match before {
-            None => self.rows(&self.statements.user_first, (author, limit(n))).await?,
-            Some(id) => self.rows(&self.statements.user_before, (author, blob(id), limit(n))).await?,
+            None => {
+                self.rows(&self.statements.user_first, (author, limit(n)))
+                    .await?
+            }
+            Some(id) => {
+                self.rows(&self.statements.user_before, (author, blob(id), limit(n)))
+                    .await?
+            }
         };
-        rows.iter().map(|(post,)| Ok(Entry { post_id: from_blob(post)?, author_id: author })).collect()
+        rows.iter()
+            .map(|(post,)| {
+                Ok(Entry {
+                    post_id: from_blob(post)?,
+                    author_id: author,
+                })
+            })
+            .collect()
     }
 }
 

@@ -14,7 +14,11 @@ use tribe_proto::r#type::v1::UserSummary;
 use tribe_proto::user::v1 as upb;
 
 async fn redis() -> redis::aio::MultiplexedConnection {
-    redis::Client::open(tribe_testkit::redis_url()).unwrap().get_multiplexed_async_connection().await.unwrap()
+    redis::Client::open(tribe_testkit::redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
 }
 
 fn post_key(env: &Env, id: &str) -> String {
@@ -26,21 +30,44 @@ fn user_key(env: &Env, id: &str) -> String {
 }
 
 async fn cached(key: &str) -> Option<Vec<u8>> {
-    redis::cmd("GET").arg(key).query_async(&mut redis().await).await.unwrap()
+    redis::cmd("GET")
+        .arg(key)
+        .query_async(&mut redis().await)
+        .await
+        .unwrap()
 }
 
 async fn put(key: &str, value: &[u8]) {
-    redis::cmd("SET").arg(key).arg(value).query_async::<()>(&mut redis().await).await.unwrap();
+    redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .query_async::<()>(&mut redis().await)
+        .await
+        .unwrap();
 }
 
 async fn get_post(env: &Env, reader: &Account, id: &str) -> Result<pb::Post, tonic::Status> {
     let mut client = env.client.clone();
-    client.get_post(as_user(reader, pb::GetPostRequest { post_id: id.into() })).await.map(|r| r.into_inner().post.unwrap())
+    client
+        .get_post(as_user(reader, pb::GetPostRequest { post_id: id.into() }))
+        .await
+        .map(|r| r.into_inner().post.unwrap())
 }
 
 async fn feed(env: &Env, reader: &Account) -> Vec<pb::Post> {
     let mut client = env.client.clone();
-    client.get_feed(as_user(reader, pb::GetFeedRequest { page_size: 100, page_token: String::new() })).await.unwrap().into_inner().posts
+    client
+        .get_feed(as_user(
+            reader,
+            pb::GetFeedRequest {
+                page_size: 100,
+                page_token: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .posts
 }
 
 async fn profile(env: &Env, reader: &Account, author: &Account) -> Vec<pb::Post> {
@@ -48,7 +75,12 @@ async fn profile(env: &Env, reader: &Account, author: &Account) -> Vec<pb::Post>
     client
         .list_user_posts(as_user(
             reader,
-            pb::ListUserPostsRequest { user_id: author.id.clone(), r#type: 0, page_size: 50, page_token: String::new() },
+            pb::ListUserPostsRequest {
+                user_id: author.id.clone(),
+                r#type: 0,
+                page_size: 50,
+                page_token: String::new(),
+            },
         ))
         .await
         .unwrap()
@@ -59,14 +91,25 @@ async fn profile(env: &Env, reader: &Account, author: &Account) -> Vec<pb::Post>
 /// Changes a post's text in Postgres only, as an operator's SQL would.
 async fn rewrite_behind_the_service(env: &Env, id: &str, text: &str) {
     let id = uuid::Uuid::parse_str(id).unwrap();
-    let changed = sqlx::query("UPDATE posts SET text = $2 WHERE id = $1").bind(id).bind(text).execute(&env.db.pool).await.unwrap();
+    let changed = sqlx::query("UPDATE posts SET text = $2 WHERE id = $1")
+        .bind(id)
+        .bind(text)
+        .execute(&env.db.pool)
+        .await
+        .unwrap();
     assert_eq!(changed.rows_affected(), 1);
 }
 
 fn set_text(id: &str, text: &str) -> pb::UpdatePostRequest {
     pb::UpdatePostRequest {
-        post: Some(pb::Post { post_id: id.into(), text: text.into(), ..Default::default() }),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["text".into()] }),
+        post: Some(pb::Post {
+            post_id: id.into(),
+            text: text.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["text".into()],
+        }),
     }
 }
 
@@ -77,35 +120,96 @@ async fn a_read_fills_the_cache_and_later_reads_take_the_body_from_it() {
     let reader = register(&mut env, &unique("reader"), false).await;
     let p = create(&mut env, &author, post("original text #cache")).await;
     let key = post_key(&env, &p.post_id);
-    assert_eq!(cached(&key).await, None, "publishing does not fill the cache");
+    assert_eq!(
+        cached(&key).await,
+        None,
+        "publishing does not fill the cache"
+    );
 
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap().text, "original text #cache");
-    assert!(cached(&key).await.is_some(), "the read cached the body under {key}");
-    let ttl: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut redis().await).await.unwrap();
-    assert!(ttl > 0 && ttl <= 600_000, "the body expires within the configured TTL: {ttl} ms");
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        "original text #cache"
+    );
+    assert!(
+        cached(&key).await.is_some(),
+        "the read cached the body under {key}"
+    );
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut redis().await)
+        .await
+        .unwrap();
+    assert!(
+        ttl > 0 && ttl <= 600_000,
+        "the body expires within the configured TTL: {ttl} ms"
+    );
 
     // Behind the service's back: the cached body is what every hydration path returns.
     rewrite_behind_the_service(&env, &p.post_id, "changed in SQL").await;
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap().text, "original text #cache", "GetPost from the cache");
-    assert_eq!(get_post(&env, &author, &p.post_id).await.unwrap().text, "original text #cache", "for another reader too");
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        "original text #cache",
+        "GetPost from the cache"
+    );
+    assert_eq!(
+        get_post(&env, &author, &p.post_id).await.unwrap().text,
+        "original text #cache",
+        "for another reader too"
+    );
     let own_feed = feed(&env, &author).await;
-    assert_eq!(own_feed.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), vec!["original text #cache"], "GetFeed from the cache");
+    assert_eq!(
+        own_feed.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(),
+        vec!["original text #cache"],
+        "GetFeed from the cache"
+    );
     let listed = profile(&env, &reader, &author).await;
-    assert_eq!(listed.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), vec!["original text #cache"], "ListUserPosts too");
+    assert_eq!(
+        listed.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(),
+        vec!["original text #cache"],
+        "ListUserPosts too"
+    );
 
     // The per-reader part still comes from the database on every read: counters, liked_by_me...
     let mut client = env.client.clone();
-    client.like_post(as_user(&reader, pb::LikePostRequest { post_id: p.post_id.clone() })).await.unwrap();
+    client
+        .like_post(as_user(
+            &reader,
+            pb::LikePostRequest {
+                post_id: p.post_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
     let liked = get_post(&env, &reader, &p.post_id).await.unwrap();
-    assert_eq!((liked.like_count, liked.liked_by_me, liked.text.as_str()), (1, true, "original text #cache"));
+    assert_eq!(
+        (liked.like_count, liked.liked_by_me, liked.text.as_str()),
+        (1, true, "original text #cache")
+    );
     // ...and the read rules: a post made private in SQL is gone for the reader at once,
     // cached body or not, while its author still reads it.
     let id = uuid::Uuid::parse_str(&p.post_id).unwrap();
-    sqlx::query("UPDATE posts SET visibility = 3 WHERE id = $1").bind(id).execute(&env.db.pool).await.unwrap();
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap_err().code(), Code::NotFound);
-    assert!(profile(&env, &reader, &author).await.is_empty(), "the profile hides it from the reader");
+    sqlx::query("UPDATE posts SET visibility = 3 WHERE id = $1")
+        .bind(id)
+        .execute(&env.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::NotFound
+    );
+    assert!(
+        profile(&env, &reader, &author).await.is_empty(),
+        "the profile hides it from the reader"
+    );
     let own = get_post(&env, &author, &p.post_id).await.unwrap();
-    assert_eq!(own.visibility, pb::PostVisibility::Private as i32, "visibility is the row's, not the cached body's");
+    assert_eq!(
+        own.visibility,
+        pb::PostVisibility::Private as i32,
+        "visibility is the row's, not the cached body's"
+    );
 }
 
 #[tokio::test]
@@ -113,10 +217,20 @@ async fn with_the_post_cache_disabled_every_read_goes_to_postgres() {
     let mut env = start_with(|c| c.post_cache_ttl = Duration::ZERO).await;
     let author = register(&mut env, &unique("author"), false).await;
     let p = create(&mut env, &author, post("original")).await;
-    assert_eq!(get_post(&env, &author, &p.post_id).await.unwrap().text, "original");
-    assert_eq!(cached(&post_key(&env, &p.post_id)).await, None, "nothing cached");
+    assert_eq!(
+        get_post(&env, &author, &p.post_id).await.unwrap().text,
+        "original"
+    );
+    assert_eq!(
+        cached(&post_key(&env, &p.post_id)).await,
+        None,
+        "nothing cached"
+    );
     rewrite_behind_the_service(&env, &p.post_id, "changed in SQL").await;
-    assert_eq!(get_post(&env, &author, &p.post_id).await.unwrap().text, "changed in SQL");
+    assert_eq!(
+        get_post(&env, &author, &p.post_id).await.unwrap().text,
+        "changed in SQL"
+    );
 }
 
 #[tokio::test]
@@ -126,13 +240,26 @@ async fn an_update_through_the_service_is_read_back_at_once_even_over_a_stale_ca
     let reader = register(&mut env, &unique("reader"), false).await;
     let p = create(&mut env, &author, post("before the edit")).await;
     let key = post_key(&env, &p.post_id);
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap().text, "before the edit");
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        "before the edit"
+    );
     let old_body = cached(&key).await.expect("cached by the read");
 
     let mut client = env.client.clone();
-    let updated = client.update_post(as_user(&author, set_text(&p.post_id, "after the edit"))).await.unwrap().into_inner().post.unwrap();
+    let updated = client
+        .update_post(as_user(&author, set_text(&p.post_id, "after the edit")))
+        .await
+        .unwrap()
+        .into_inner()
+        .post
+        .unwrap();
     assert_eq!(updated.text, "after the edit");
-    assert_eq!(cached(&key).await, None, "the update dropped the cached body");
+    assert_eq!(
+        cached(&key).await,
+        None,
+        "the update dropped the cached body"
+    );
     let read = get_post(&env, &reader, &p.post_id).await.unwrap();
     assert_eq!((read.text.as_str(), read.edited), ("after the edit", true));
     assert_eq!(feed(&env, &author).await[0].text, "after the edit");
@@ -140,10 +267,20 @@ async fn an_update_through_the_service_is_read_back_at_once_even_over_a_stale_ca
     // A read racing the update may write the old body back after the invalidation; it
     // carries the old version and is never served.
     put(&key, &old_body).await;
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap().text, "after the edit", "stale body refused");
-    assert_eq!(profile(&env, &reader, &author).await[0].text, "after the edit");
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        "after the edit",
+        "stale body refused"
+    );
+    assert_eq!(
+        profile(&env, &reader, &author).await[0].text,
+        "after the edit"
+    );
     let refreshed = cached(&key).await.expect("re-cached");
-    assert_ne!(refreshed, old_body, "the stale entry was replaced by the current body");
+    assert_ne!(
+        refreshed, old_body,
+        "the stale entry was replaced by the current body"
+    );
 }
 
 #[tokio::test]
@@ -161,18 +298,35 @@ async fn deleted_and_hidden_posts_disappear_although_their_bodies_were_cached() 
     let mut bodies = Vec::new();
     for p in [&hidden, &deleted] {
         get_post(&env, &reader, &p.post_id).await.unwrap();
-        bodies.push((post_key(&env, &p.post_id), cached(&post_key(&env, &p.post_id)).await.expect("cached by the reads")));
+        bodies.push((
+            post_key(&env, &p.post_id),
+            cached(&post_key(&env, &p.post_id))
+                .await
+                .expect("cached by the reads"),
+        ));
     }
 
     let mut client = env.client.clone();
     client
         .moderate_post(as_user(
             &admin,
-            pb::ModeratePostRequest { post_id: hidden.post_id.clone(), action: pb::ModerationAction::Hide as i32, reason: "spam".into() },
+            pb::ModeratePostRequest {
+                post_id: hidden.post_id.clone(),
+                action: pb::ModerationAction::Hide as i32,
+                reason: "spam".into(),
+            },
         ))
         .await
         .unwrap();
-    client.delete_post(as_user(&author, pb::DeletePostRequest { post_id: deleted.post_id.clone() })).await.unwrap();
+    client
+        .delete_post(as_user(
+            &author,
+            pb::DeletePostRequest {
+                post_id: deleted.post_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
     for (key, _) in &bodies {
         assert_eq!(cached(key).await, None, "{key} invalidated");
     }
@@ -181,15 +335,47 @@ async fn deleted_and_hidden_posts_disappear_although_their_bodies_were_cached() 
         put(key, body).await;
     }
     for p in [&hidden, &deleted] {
-        assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap_err().code(), Code::NotFound, "GetPost {}", p.text);
+        assert_eq!(
+            get_post(&env, &reader, &p.post_id)
+                .await
+                .unwrap_err()
+                .code(),
+            Code::NotFound,
+            "GetPost {}",
+            p.text
+        );
     }
-    let ids: Vec<String> = feed(&env, &reader).await.into_iter().map(|p| p.post_id).collect();
-    assert!(!ids.contains(&hidden.post_id) && !ids.contains(&deleted.post_id), "feed right after: {ids:?}");
+    let ids: Vec<String> = feed(&env, &reader)
+        .await
+        .into_iter()
+        .map(|p| p.post_id)
+        .collect();
+    assert!(
+        !ids.contains(&hidden.post_id) && !ids.contains(&deleted.post_id),
+        "feed right after: {ids:?}"
+    );
     assert!(profile(&env, &reader, &author).await.is_empty(), "profile");
-    assert_eq!(get_post(&env, &author, &deleted.post_id).await.unwrap_err().code(), Code::NotFound, "deleted for its author too");
+    assert_eq!(
+        get_post(&env, &author, &deleted.post_id)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::NotFound,
+        "deleted for its author too"
+    );
     let own = get_post(&env, &author, &hidden.post_id).await.unwrap();
-    assert_eq!(own.moderation_state, pb::ModerationState::Hidden as i32, "the author sees the moderation from the row");
-    assert!(!feed(&env, &author).await.iter().any(|p| p.post_id == hidden.post_id), "hidden posts stay out of feeds");
+    assert_eq!(
+        own.moderation_state,
+        pb::ModerationState::Hidden as i32,
+        "the author sees the moderation from the row"
+    );
+    assert!(
+        !feed(&env, &author)
+            .await
+            .iter()
+            .any(|p| p.post_id == hidden.post_id),
+        "hidden posts stay out of feeds"
+    );
 }
 
 #[tokio::test]
@@ -200,21 +386,57 @@ async fn reads_and_writes_work_with_redis_unreachable() {
     let p = create(&mut env, &author, post("no redis #offline")).await;
     for _ in 0..2 {
         let read = get_post(&env, &reader, &p.post_id).await.unwrap();
-        assert_eq!((read.text.as_str(), read.author.unwrap().handle), ("no redis #offline", author.handle.clone()));
+        assert_eq!(
+            (read.text.as_str(), read.author.unwrap().handle),
+            ("no redis #offline", author.handle.clone())
+        );
     }
     assert_eq!(feed(&env, &author).await.len(), 1, "GetFeed");
-    assert_eq!(profile(&env, &reader, &author).await[0].text, "no redis #offline", "ListUserPosts");
+    assert_eq!(
+        profile(&env, &reader, &author).await[0].text,
+        "no redis #offline",
+        "ListUserPosts"
+    );
     let mut client = env.client.clone();
     let found = client
-        .search_posts(as_user(&reader, pb::SearchPostsRequest { tags: vec!["offline".into()], ..Default::default() }))
+        .search_posts(as_user(
+            &reader,
+            pb::SearchPostsRequest {
+                tags: vec!["offline".into()],
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(found.posts.len(), 1, "SearchPosts");
-    client.update_post(as_user(&author, set_text(&p.post_id, "edited without redis"))).await.unwrap();
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap().text, "edited without redis");
-    client.delete_post(as_user(&author, pb::DeletePostRequest { post_id: p.post_id.clone() })).await.unwrap();
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap_err().code(), Code::NotFound);
+    client
+        .update_post(as_user(
+            &author,
+            set_text(&p.post_id, "edited without redis"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        "edited without redis"
+    );
+    client
+        .delete_post(as_user(
+            &author,
+            pb::DeletePostRequest {
+                post_id: p.post_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::NotFound
+    );
 }
 
 #[tokio::test]
@@ -224,14 +446,39 @@ async fn user_events_refresh_cached_author_summaries() {
     let author = register(&mut env, &unique("author"), false).await;
     let reader = register(&mut env, &unique("reader"), false).await;
     let p = create(&mut env, &author, post("who wrote this")).await;
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap().author.unwrap().handle, author.handle);
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id)
+            .await
+            .unwrap()
+            .author
+            .unwrap()
+            .handle,
+        author.handle
+    );
     let key = user_key(&env, &author.id);
-    let summary = UserSummary::decode(cached(&key).await.expect("summary cached").as_slice()).unwrap();
+    let summary =
+        UserSummary::decode(cached(&key).await.expect("summary cached").as_slice()).unwrap();
     assert_eq!(summary.handle, author.handle);
 
     // Reads take the summary from the cache, not from the user service.
-    put(&key, &UserSummary { handle: "from_the_cache".into(), ..summary.clone() }.encode_to_vec()).await;
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap().author.unwrap().handle, "from_the_cache");
+    put(
+        &key,
+        &UserSummary {
+            handle: "from_the_cache".into(),
+            ..summary.clone()
+        }
+        .encode_to_vec(),
+    )
+    .await;
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id)
+            .await
+            .unwrap()
+            .author
+            .unwrap()
+            .handle,
+        "from_the_cache"
+    );
 
     // A handle change in the user service reaches the consumer as UserUpdated and drops it.
     let new_handle = unique("renamed");
@@ -240,35 +487,91 @@ async fn user_events_refresh_cached_author_summaries() {
         .update_user(as_user(
             &author,
             upb::UpdateUserRequest {
-                user: Some(upb::User { user_id: author.id.clone(), handle: new_handle.clone(), ..Default::default() }),
-                update_mask: Some(prost_types::FieldMask { paths: vec!["handle".into()] }),
+                user: Some(upb::User {
+                    user_id: author.id.clone(),
+                    handle: new_handle.clone(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["handle".into()],
+                }),
             },
         ))
         .await
         .unwrap();
-    wait_until(Duration::from_secs(30), "the feed shows the new handle", || {
-        let (env, reader, id, want) = (&env, &reader, p.post_id.clone(), new_handle.clone());
-        async move { get_post(env, reader, &id).await.unwrap().author.unwrap().handle == want }
-    })
+    wait_until(
+        Duration::from_secs(30),
+        "the feed shows the new handle",
+        || {
+            let (env, reader, id, want) = (&env, &reader, p.post_id.clone(), new_handle.clone());
+            async move {
+                get_post(env, reader, &id)
+                    .await
+                    .unwrap()
+                    .author
+                    .unwrap()
+                    .handle
+                    == want
+            }
+        },
+    )
     .await;
-    assert_eq!(feed(&env, &author).await[0].author.as_ref().unwrap().handle, new_handle, "GetFeed");
+    assert_eq!(
+        feed(&env, &author).await[0].author.as_ref().unwrap().handle,
+        new_handle,
+        "GetFeed"
+    );
 
     // Any profile field: the display name shown with posts follows too.
-    put(&key, &UserSummary { display_name: "stale name".into(), ..summary }.encode_to_vec()).await;
-    assert_eq!(get_post(&env, &reader, &p.post_id).await.unwrap().author.unwrap().display_name, "stale name");
+    put(
+        &key,
+        &UserSummary {
+            display_name: "stale name".into(),
+            ..summary
+        }
+        .encode_to_vec(),
+    )
+    .await;
+    assert_eq!(
+        get_post(&env, &reader, &p.post_id)
+            .await
+            .unwrap()
+            .author
+            .unwrap()
+            .display_name,
+        "stale name"
+    );
     users
         .update_user(as_user(
             &author,
             upb::UpdateUserRequest {
-                user: Some(upb::User { user_id: author.id.clone(), display_name: "Fresh Name".into(), ..Default::default() }),
-                update_mask: Some(prost_types::FieldMask { paths: vec!["display_name".into()] }),
+                user: Some(upb::User {
+                    user_id: author.id.clone(),
+                    display_name: "Fresh Name".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["display_name".into()],
+                }),
             },
         ))
         .await
         .unwrap();
-    wait_until(Duration::from_secs(30), "the new display name shows", || {
-        let (env, reader, id) = (&env, &reader, p.post_id.clone());
-        async move { get_post(env, reader, &id).await.unwrap().author.unwrap().display_name == "Fresh Name" }
-    })
+    wait_until(
+        Duration::from_secs(30),
+        "the new display name shows",
+        || {
+            let (env, reader, id) = (&env, &reader, p.post_id.clone());
+            async move {
+                get_post(env, reader, &id)
+                    .await
+                    .unwrap()
+                    .author
+                    .unwrap()
+                    .display_name
+                    == "Fresh Name"
+            }
+        },
+    )
     .await;
 }

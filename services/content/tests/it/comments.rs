@@ -17,16 +17,49 @@ async fn comments_replies_and_comment_likes() {
         text: text.into(),
         request_id: unique("c"),
     };
-    let top = env.client.create_comment(as_user(&bob, comment("", "nice"))).await.unwrap().into_inner().comment.unwrap();
-    let reply = env.client.create_comment(as_user(&ana, comment(&top.comment_id, "thanks"))).await.unwrap().into_inner().comment.unwrap();
-    let nested = env.client.create_comment(as_user(&bob, comment(&reply.comment_id, "again"))).await.unwrap().into_inner().comment.unwrap();
-    assert_eq!(nested.parent_comment_id, top.comment_id, "a reply to a reply hangs off the top-level comment");
-    let empty = env.client.create_comment(as_user(&bob, comment("", "   "))).await.unwrap_err();
+    let top = env
+        .client
+        .create_comment(as_user(&bob, comment("", "nice")))
+        .await
+        .unwrap()
+        .into_inner()
+        .comment
+        .unwrap();
+    let reply = env
+        .client
+        .create_comment(as_user(&ana, comment(&top.comment_id, "thanks")))
+        .await
+        .unwrap()
+        .into_inner()
+        .comment
+        .unwrap();
+    let nested = env
+        .client
+        .create_comment(as_user(&bob, comment(&reply.comment_id, "again")))
+        .await
+        .unwrap()
+        .into_inner()
+        .comment
+        .unwrap();
+    assert_eq!(
+        nested.parent_comment_id, top.comment_id,
+        "a reply to a reply hangs off the top-level comment"
+    );
+    let empty = env
+        .client
+        .create_comment(as_user(&bob, comment("", "   ")))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&empty), vec!["text"]);
 
     let liked = env
         .client
-        .like_comment(as_user(&ana, pb::LikeCommentRequest { comment_id: top.comment_id.clone() }))
+        .like_comment(as_user(
+            &ana,
+            pb::LikeCommentRequest {
+                comment_id: top.comment_id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -35,7 +68,13 @@ async fn comments_replies_and_comment_likes() {
     assert_eq!(liked.like_count, 1);
     let tops = env
         .client
-        .list_comments(as_user(&ana, pb::ListCommentsRequest { post_id: created.post_id.clone(), ..Default::default() }))
+        .list_comments(as_user(
+            &ana,
+            pb::ListCommentsRequest {
+                post_id: created.post_id.clone(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -46,15 +85,32 @@ async fn comments_replies_and_comment_likes() {
         .client
         .list_comments(as_user(
             &ana,
-            pb::ListCommentsRequest { post_id: created.post_id.clone(), parent_comment_id: top.comment_id.clone(), ..Default::default() },
+            pb::ListCommentsRequest {
+                post_id: created.post_id.clone(),
+                parent_comment_id: top.comment_id.clone(),
+                ..Default::default()
+            },
         ))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(replies.comments.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["thanks", "again"], "oldest first");
+    assert_eq!(
+        replies
+            .comments
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect::<Vec<_>>(),
+        vec!["thanks", "again"],
+        "oldest first"
+    );
     let post = env
         .client
-        .get_post(as_user(&ana, pb::GetPostRequest { post_id: created.post_id.clone() }))
+        .get_post(as_user(
+            &ana,
+            pb::GetPostRequest {
+                post_id: created.post_id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -63,10 +119,23 @@ async fn comments_replies_and_comment_likes() {
     assert_eq!(post.comment_count, 3);
 
     // The post's author may delete any comment on it; replies go with their parent.
-    env.client.delete_comment(as_user(&ana, pb::DeleteCommentRequest { comment_id: top.comment_id.clone() })).await.unwrap();
+    env.client
+        .delete_comment(as_user(
+            &ana,
+            pb::DeleteCommentRequest {
+                comment_id: top.comment_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
     let post = env
         .client
-        .get_post(as_user(&ana, pb::GetPostRequest { post_id: created.post_id.clone() }))
+        .get_post(as_user(
+            &ana,
+            pb::GetPostRequest {
+                post_id: created.post_id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -74,7 +143,23 @@ async fn comments_replies_and_comment_likes() {
         .unwrap();
     assert_eq!(post.comment_count, 0);
     let stranger = token_user(&env.keys, &["user"]);
-    let c = env.client.create_comment(as_user(&bob, comment("", "mine"))).await.unwrap().into_inner().comment.unwrap();
-    let denied = env.client.delete_comment(as_user(&stranger, pb::DeleteCommentRequest { comment_id: c.comment_id })).await.unwrap_err();
+    let c = env
+        .client
+        .create_comment(as_user(&bob, comment("", "mine")))
+        .await
+        .unwrap()
+        .into_inner()
+        .comment
+        .unwrap();
+    let denied = env
+        .client
+        .delete_comment(as_user(
+            &stranger,
+            pb::DeleteCommentRequest {
+                comment_id: c.comment_id,
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&denied, Code::PermissionDenied, None);
 }

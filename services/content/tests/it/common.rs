@@ -45,7 +45,12 @@ pub struct Env {
     pub cql: Option<TestKeyspace>,
 }
 
-pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.payment.v1", "tribe.content.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC];
+pub const TOPICS: [&str; 4] = [
+    "tribe.user.v1",
+    "tribe.payment.v1",
+    "tribe.content.v1",
+    tribe_kit::kafka::DEAD_LETTER_TOPIC,
+];
 
 pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig, user_url: String) -> Config {
     Config {
@@ -77,7 +82,9 @@ pub async fn start() -> Env {
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let keys = TestKeys::new().expect("keys");
     let kafka = tribe_testkit::kafka(&TOPICS).await.expect("kafka topics");
-    let user_db = TestDb::create(&tribe_user::MIGRATOR).await.expect("user database");
+    let user_db = TestDb::create(&tribe_user::MIGRATOR)
+        .await
+        .expect("user database");
     let user_config = tribe_user::config::Config {
         server: ServerConfig::for_tests(),
         auth: keys.auth_config(),
@@ -89,19 +96,43 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         access_token_ttl: Duration::from_secs(900),
         refresh_token_ttl: Duration::from_secs(3600),
         limits: tribe_user::config::Limits::default(),
-        workers: WorkerConfig { outbox_relay: true, consume_events: false },
+        workers: WorkerConfig {
+            outbox_relay: true,
+            consume_events: false,
+        },
     };
-    let user_app = tribe_user::App::build(user_config).await.expect("build user service");
-    let user_server = TestServer::spawn(move |l, s| user_app.serve(l, s)).await.expect("spawn user service");
+    let user_app = tribe_user::App::build(user_config)
+        .await
+        .expect("build user service");
+    let user_server = TestServer::spawn(move |l, s| user_app.serve(l, s))
+        .await
+        .expect("spawn user service");
     let users = UserServiceClient::new(user_server.channel().await.expect("user channel"));
 
-    let db = TestDb::create(&tribe_content::MIGRATOR).await.expect("content database");
+    let db = TestDb::create(&tribe_content::MIGRATOR)
+        .await
+        .expect("content database");
     let mut config = config(&db, &keys, &kafka, user_server.url());
     adjust(&mut config);
-    let app = tribe_content::App::build(config.clone()).await.expect("build content service");
-    let server = TestServer::spawn(move |l, s| app.serve(l, s)).await.expect("spawn content service");
+    let app = tribe_content::App::build(config.clone())
+        .await
+        .expect("build content service");
+    let server = TestServer::spawn(move |l, s| app.serve(l, s))
+        .await
+        .expect("spawn content service");
     let client = ContentServiceClient::new(server.channel().await.expect("channel"));
-    Env { client, users, server, user_server, config, kafka, keys, db, user_db, cql: None }
+    Env {
+        client,
+        users,
+        server,
+        user_server,
+        config,
+        kafka,
+        keys,
+        db,
+        user_db,
+        cql: None,
+    }
 }
 
 /// Starts both services with the home and user timelines on the test run's CQL server,
@@ -114,7 +145,11 @@ pub async fn start_cql() -> Env {
 
 /// Like `start_cql`, with the store's CQL configuration given (e.g. contact points that
 /// are a proxy in front of the server) and `adjust` applied last.
-pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl FnOnce(&mut Config)) -> Env {
+pub async fn start_cql_with(
+    keyspace: TestKeyspace,
+    cql: CqlConfig,
+    adjust: impl FnOnce(&mut Config),
+) -> Env {
     let mut env = start_with(|c| {
         c.cql = Some(cql);
         adjust(c);
@@ -127,9 +162,18 @@ pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl
 /// The post ids of `owner`'s home timeline as stored on the CQL server, newest first.
 pub async fn cql_home(session: &scylla::client::session::Session, owner: &str) -> Vec<String> {
     let owner = uuid::Uuid::parse_str(owner).unwrap();
-    let rows = session.query_unpaged("SELECT post_id FROM home_timeline WHERE owner_id = ?", (owner,)).await.unwrap();
+    let rows = session
+        .query_unpaged(
+            "SELECT post_id FROM home_timeline WHERE owner_id = ?",
+            (owner,),
+        )
+        .await
+        .unwrap();
     let rows = rows.into_rows_result().unwrap();
-    rows.rows::<(Vec<u8>,)>().unwrap().map(|r| uuid::Uuid::from_slice(&r.unwrap().0).unwrap().to_string()).collect()
+    rows.rows::<(Vec<u8>,)>()
+        .unwrap()
+        .map(|r| uuid::Uuid::from_slice(&r.unwrap().0).unwrap().to_string())
+        .collect()
 }
 
 /// A registered account with its access token.
@@ -148,34 +192,59 @@ pub async fn register(env: &mut Env, handle: &str, trainer: bool) -> Account {
             password: "correct horse battery staple".into(),
             handle: handle.into(),
             display_name: format!("{handle} display"),
-            account_type: if trainer { upb::AccountType::Trainer } else { upb::AccountType::Member } as i32,
+            account_type: if trainer {
+                upb::AccountType::Trainer
+            } else {
+                upb::AccountType::Member
+            } as i32,
         })
         .await
         .unwrap_or_else(|s| panic!("register {handle}: {s:?}"))
         .into_inner();
-    Account { id: response.user.expect("user").user_id, handle: handle.into(), access: response.tokens.expect("tokens").access_token }
+    Account {
+        id: response.user.expect("user").user_id,
+        handle: handle.into(),
+        access: response.tokens.expect("tokens").access_token,
+    }
 }
 
 impl Account {
     /// The same user with an admin token.
     pub fn admin(&self, keys: &TestKeys) -> Account {
-        Account { access: keys.access_token(&self.id, &["user", "admin"]), ..self.clone() }
+        Account {
+            access: keys.access_token(&self.id, &["user", "admin"]),
+            ..self.clone()
+        }
     }
 
     /// The same user with a token of the given subscription tier.
     pub fn with_tier(&self, keys: &TestKeys, tier: &str) -> Account {
         let (access, _) = keys
             .signer()
-            .access_token(DEFAULT_AUDIENCE, &self.id, vec!["user".into()], tier, "test-session", Duration::from_secs(900))
+            .access_token(
+                DEFAULT_AUDIENCE,
+                &self.id,
+                vec!["user".into()],
+                tier,
+                "test-session",
+                Duration::from_secs(900),
+            )
             .unwrap();
-        Account { access, ..self.clone() }
+        Account {
+            access,
+            ..self.clone()
+        }
     }
 }
 
 /// A user that exists only as a token (enough for everything but follows).
 pub fn token_user(keys: &TestKeys, roles: &[&str]) -> Account {
     let id = uuid::Uuid::now_v7().to_string();
-    Account { access: keys.access_token(&id, roles), handle: String::new(), id }
+    Account {
+        access: keys.access_token(&id, roles),
+        handle: String::new(),
+        id,
+    }
 }
 
 pub fn as_user<T>(account: &Account, message: T) -> tonic::Request<T> {
@@ -183,16 +252,30 @@ pub fn as_user<T>(account: &Account, message: T) -> tonic::Request<T> {
 }
 
 pub fn post(text: &str) -> pb::Post {
-    pb::Post { text: text.into(), r#type: pb::PostType::Regular as i32, ..Default::default() }
+    pb::Post {
+        text: text.into(),
+        r#type: pb::PostType::Regular as i32,
+        ..Default::default()
+    }
 }
 
 pub fn image(url: &str) -> pb::Media {
-    pb::Media { r#type: pb::MediaType::Image as i32, url: url.into(), ..Default::default() }
+    pb::Media {
+        r#type: pb::MediaType::Image as i32,
+        url: url.into(),
+        ..Default::default()
+    }
 }
 
 pub async fn create(env: &mut Env, author: &Account, post: pb::Post) -> pb::Post {
     env.client
-        .create_post(as_user(author, pb::CreatePostRequest { post: Some(post), request_id: uuid::Uuid::new_v4().to_string() }))
+        .create_post(as_user(
+            author,
+            pb::CreatePostRequest {
+                post: Some(post),
+                request_id: uuid::Uuid::new_v4().to_string(),
+            },
+        ))
         .await
         .unwrap_or_else(|s| panic!("create post: {s:?}"))
         .into_inner()
@@ -201,13 +284,27 @@ pub async fn create(env: &mut Env, author: &Account, post: pb::Post) -> pb::Post
 }
 
 pub async fn follow(env: &mut Env, follower: &Account, followee: &Account) {
-    env.users.follow_user(as_user(follower, upb::FollowUserRequest { user_id: followee.id.clone() })).await.expect("follow");
+    env.users
+        .follow_user(as_user(
+            follower,
+            upb::FollowUserRequest {
+                user_id: followee.id.clone(),
+            },
+        ))
+        .await
+        .expect("follow");
 }
 
 pub async fn feed_ids(env: &mut Env, reader: &Account) -> Vec<String> {
     let response = env
         .client
-        .get_feed(as_user(reader, pb::GetFeedRequest { page_size: 100, page_token: String::new() }))
+        .get_feed(as_user(
+            reader,
+            pb::GetFeedRequest {
+                page_size: 100,
+                page_token: String::new(),
+            },
+        ))
         .await
         .expect("feed")
         .into_inner();
@@ -216,13 +313,23 @@ pub async fn feed_ids(env: &mut Env, reader: &Account) -> Vec<String> {
 
 /// Polls the reader's feed until `id` is in it (`present`) or not, or fails after 30 s.
 pub async fn wait_feed(client: &Client, reader: &Account, id: &str, present: bool) {
-    let what = format!("post {id} {} the feed of {}", if present { "appears in" } else { "leaves" }, reader.id);
+    let what = format!(
+        "post {id} {} the feed of {}",
+        if present { "appears in" } else { "leaves" },
+        reader.id
+    );
     wait_until(Duration::from_secs(30), &what, || {
         let mut client = client.clone();
         let (reader, id) = (reader.clone(), id.to_string());
         async move {
             let feed = client
-                .get_feed(as_user(&reader, pb::GetFeedRequest { page_size: 100, page_token: String::new() }))
+                .get_feed(as_user(
+                    &reader,
+                    pb::GetFeedRequest {
+                        page_size: 100,
+                        page_token: String::new(),
+                    },
+                ))
                 .await
                 .unwrap()
                 .into_inner();

@@ -8,20 +8,51 @@ async fn search_by_words_and_tags() {
     let mut env = start().await;
     let ana = token_user(&env.keys, &["user"]);
     let reader = token_user(&env.keys, &["user"]);
-    let squat = create(&mut env, &ana, post("Heavy squats and deadlifts today #legday")).await;
+    let squat = create(
+        &mut env,
+        &ana,
+        post("Heavy squats and deadlifts today #legday"),
+    )
+    .await;
     let run = create(&mut env, &ana, post("Easy morning running #cardio")).await;
     let hits = env
         .client
-        .search_posts(as_user(&reader, pb::SearchPostsRequest { query: "squat".into(), ..Default::default() }))
+        .search_posts(as_user(
+            &reader,
+            pb::SearchPostsRequest {
+                query: "squat".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(hits.posts.iter().map(|p| p.post_id.clone()).collect::<Vec<_>>(), vec![squat.post_id.clone()], "stemmed full-text match");
+    assert_eq!(
+        hits.posts
+            .iter()
+            .map(|p| p.post_id.clone())
+            .collect::<Vec<_>>(),
+        vec![squat.post_id.clone()],
+        "stemmed full-text match"
+    );
     let tagged = env
         .client
-        .search_posts(as_user(&reader, pb::SearchPostsRequest { tags: vec!["#Cardio".into()], ..Default::default() }))
+        .search_posts(as_user(
+            &reader,
+            pb::SearchPostsRequest {
+                tags: vec!["#Cardio".into()],
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(tagged.posts.iter().map(|p| p.post_id.clone()).collect::<Vec<_>>(), vec![run.post_id.clone()]);
+    assert_eq!(
+        tagged
+            .posts
+            .iter()
+            .map(|p| p.post_id.clone())
+            .collect::<Vec<_>>(),
+        vec![run.post_id.clone()]
+    );
 }

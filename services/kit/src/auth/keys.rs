@@ -23,7 +23,9 @@ pub struct KeyPair {
 
 impl std::fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyPair").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("KeyPair")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -50,7 +52,10 @@ impl KeyPair {
     /// "svc.<name>." for a service's own credential key.
     pub fn generate(kid_prefix: &str) -> anyhow::Result<Self> {
         let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
-        let pem = secret.to_pkcs8_pem(LineEnding::LF).context("encode key")?.to_string();
+        let pem = secret
+            .to_pkcs8_pem(LineEnding::LF)
+            .context("encode key")?
+            .to_string();
         Self::from_pem_with_prefix(&pem, kid_prefix)
     }
 
@@ -74,11 +79,17 @@ impl KeyPair {
             use_: "sig".into(),
         };
         let encoding = EncodingKey::from_ec_pem(pem.as_bytes()).context("load signing key")?;
-        Ok(Self { kid, pem: pem.to_string(), encoding, jwk })
+        Ok(Self {
+            kid,
+            pem: pem.to_string(),
+            encoding,
+            jwk,
+        })
     }
 
     pub fn load(path: &Path, kid_prefix: &str) -> anyhow::Result<Self> {
-        let pem = std::fs::read_to_string(path).with_context(|| format!("read key {}", path.display()))?;
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("read key {}", path.display()))?;
         Self::from_pem_with_prefix(&pem, kid_prefix)
     }
 
@@ -134,8 +145,15 @@ impl KeySet {
     pub fn from_jwks(jwks: Vec<Jwk>) -> anyhow::Result<Self> {
         let mut keys = HashMap::new();
         for jwk in &jwks {
-            anyhow::ensure!(jwk.kty == "EC" && jwk.crv == "P-256" && jwk.alg == "ES256", "key {} is not ES256", jwk.kid);
-            keys.insert(jwk.kid.clone(), DecodingKey::from_ec_components(&jwk.x, &jwk.y)?);
+            anyhow::ensure!(
+                jwk.kty == "EC" && jwk.crv == "P-256" && jwk.alg == "ES256",
+                "key {} is not ES256",
+                jwk.kid
+            );
+            keys.insert(
+                jwk.kid.clone(),
+                DecodingKey::from_ec_components(&jwk.x, &jwk.y)?,
+            );
         }
         Ok(Self { jwks, keys })
     }
@@ -146,13 +164,17 @@ impl KeySet {
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let json = std::fs::read_to_string(path).with_context(|| format!("read JWKS {}", path.display()))?;
+        let json = std::fs::read_to_string(path)
+            .with_context(|| format!("read JWKS {}", path.display()))?;
         Self::from_json(&json)
     }
 
     /// The JWKS document (`{"keys": [...]}`), as Envoy's `local_jwks` expects.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(&JwksDocument { keys: self.jwks.clone() }).unwrap_or_default()
+        serde_json::to_string_pretty(&JwksDocument {
+            keys: self.jwks.clone(),
+        })
+        .unwrap_or_default()
     }
 
     pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {

@@ -57,7 +57,9 @@ impl MethodPolicies {
     }
 
     pub fn get(&self, path: &str) -> Option<Policy> {
-        if path.starts_with("/grpc.health.v1.Health/") || path.starts_with("/grpc.reflection.v1.ServerReflection/") {
+        if path.starts_with("/grpc.health.v1.Health/")
+            || path.starts_with("/grpc.reflection.v1.ServerReflection/")
+        {
             return Some(Policy::Public);
         }
         self.map.get(path).copied()
@@ -78,7 +80,10 @@ pub struct AuthLayer {
 
 impl AuthLayer {
     pub fn new(verifier: TokenVerifier, policies: MethodPolicies) -> Self {
-        Self { verifier, policies: Arc::new(policies) }
+        Self {
+            verifier,
+            policies: Arc::new(policies),
+        }
     }
 }
 
@@ -86,7 +91,11 @@ impl<S> tower_layer::Layer<S> for AuthLayer {
     type Service = AuthService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, verifier: self.verifier.clone(), policies: self.policies.clone() }
+        AuthService {
+            inner,
+            verifier: self.verifier.clone(),
+            policies: self.policies.clone(),
+        }
     }
 }
 
@@ -99,7 +108,12 @@ pub struct AuthService<S> {
 
 impl AuthService<()> {
     /// Decides who is calling and whether the policy admits them.
-    fn authorize(verifier: &TokenVerifier, policies: &MethodPolicies, path: &str, headers: &http::HeaderMap) -> Result<Principal, Status> {
+    fn authorize(
+        verifier: &TokenVerifier,
+        policies: &MethodPolicies,
+        path: &str,
+        headers: &http::HeaderMap,
+    ) -> Result<Principal, Status> {
         let Some(policy) = policies.get(path) else {
             tracing::warn!(path, "call to a method without a declared policy refused");
             return Err(Status::permission_denied("method not available"));
@@ -113,35 +127,58 @@ impl AuthService<()> {
         };
         let allowed = match (&policy, &principal) {
             (Policy::Public, _) => true,
-            (_, Principal::Anonymous) => return Err(Status::unauthenticated("an access token is required")),
+            (_, Principal::Anonymous) => {
+                return Err(Status::unauthenticated("an access token is required"));
+            }
             (Policy::Internal, Principal::Service(_)) => true,
             (Policy::Internal, Principal::User(_)) => false,
             (Policy::AdminOrInternal, Principal::Service(_)) => true,
             (Policy::AdminOrInternal, Principal::User(u)) => u.is_admin(),
             (_, Principal::Service(_)) => false,
             (Policy::AnyUser, Principal::User(_)) => true,
-            (Policy::Trainer, Principal::User(u)) => u.has_role(super::Role::Trainer) || u.is_admin(),
-            (Policy::SupportAgent, Principal::User(u)) => u.has_role(super::Role::SupportAgent) || u.is_admin(),
+            (Policy::Trainer, Principal::User(u)) => {
+                u.has_role(super::Role::Trainer) || u.is_admin()
+            }
+            (Policy::SupportAgent, Principal::User(u)) => {
+                u.has_role(super::Role::SupportAgent) || u.is_admin()
+            }
             (Policy::Admin, Principal::User(u)) => u.is_admin(),
         };
-        if allowed { Ok(principal) } else { Err(Status::permission_denied("caller may not use this method")) }
+        if allowed {
+            Ok(principal)
+        } else {
+            Err(Status::permission_denied("caller may not use this method"))
+        }
     }
 }
 
 /// The bearer token of the `authorization` header, if any. A malformed header is an error
 /// rather than anonymous, so a typo never silently downgrades a call.
 fn bearer(headers: &http::HeaderMap) -> Result<Option<&str>, Status> {
-    let Some(value) = headers.get(http::header::AUTHORIZATION) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| Status::unauthenticated("malformed authorization header"))?;
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| Status::unauthenticated("malformed authorization header"))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim())),
-        _ => Err(Status::unauthenticated("authorization must be a Bearer token")),
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(Status::unauthenticated(
+            "authorization must be a Bearer token",
+        )),
     }
 }
 
 impl<S, B, ResBody> tower_service::Service<http::Request<B>> for AuthService<S>
 where
-    S: tower_service::Service<http::Request<B>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S: tower_service::Service<http::Request<B>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
     B: Send + 'static,
@@ -156,7 +193,12 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        match AuthService::authorize(&self.verifier, &self.policies, request.uri().path(), request.headers()) {
+        match AuthService::authorize(
+            &self.verifier,
+            &self.policies,
+            request.uri().path(),
+            request.headers(),
+        ) {
             Ok(principal) => {
                 request.extensions_mut().insert(principal);
                 // Take the service that was driven to readiness, leave a fresh clone behind.

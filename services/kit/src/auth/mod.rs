@@ -65,7 +65,10 @@ pub struct TokenVerifier {
 
 impl std::fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenVerifier").field("issuer", &self.issuer).field("audience", &self.audience).finish()
+        f.debug_struct("TokenVerifier")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
     }
 }
 
@@ -82,7 +85,11 @@ pub enum TokenError {
 
 impl TokenVerifier {
     pub fn new(keys: Arc<KeySet>, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        Self { keys, issuer: issuer.into(), audience: audience.into() }
+        Self {
+            keys,
+            issuer: issuer.into(),
+            audience: audience.into(),
+        }
     }
 
     /// Whether the key set holds `kid` (the issuer checks its own signing key is published).
@@ -93,9 +100,13 @@ impl TokenVerifier {
     /// Verifies signature (ES256 only), issuer, audience, exp, nbf and the kid/kind
     /// pairing, and returns the principal.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
         if header.alg != Algorithm::ES256 {
-            return Err(TokenError::Invalid(format!("algorithm {:?} not accepted", header.alg)));
+            return Err(TokenError::Invalid(format!(
+                "algorithm {:?} not accepted",
+                header.alg
+            )));
         }
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
         let key = self.keys.decoding_key(&kid).ok_or(TokenError::UnknownKey)?;
@@ -106,24 +117,43 @@ impl TokenVerifier {
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[if service_key { INTERNAL_AUDIENCE } else { self.audience.as_str() }]);
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| TokenError::Invalid(e.to_string()))?.claims;
+        validation.set_audience(&[if service_key {
+            INTERNAL_AUDIENCE
+        } else {
+            self.audience.as_str()
+        }]);
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?
+            .claims;
 
         match (claims.typ, service_key) {
             (TokenKind::Access, false) => {
-                let user_id = claims.sub.parse().map_err(|_| TokenError::Invalid("the subject is not a user id".into()))?;
-                let expires_at =
-                    chrono::DateTime::from_timestamp(claims.exp, 0).ok_or_else(|| TokenError::Invalid("exp out of range".into()))?;
+                let user_id = claims
+                    .sub
+                    .parse()
+                    .map_err(|_| TokenError::Invalid("the subject is not a user id".into()))?;
+                let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
+                    .ok_or_else(|| TokenError::Invalid("exp out of range".into()))?;
                 let roles = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
-                Ok(Principal::User(UserPrincipal::new(user_id, roles, Tier::from_claim(&claims.tier), claims.sid, expires_at)))
+                Ok(Principal::User(UserPrincipal::new(
+                    user_id,
+                    roles,
+                    Tier::from_claim(&claims.tier),
+                    claims.sid,
+                    expires_at,
+                )))
             }
             // A service key may only vouch for its own service.
             (TokenKind::Service, true)
-                if kid.strip_prefix(SERVICE_KID_PREFIX).is_some_and(|rest| rest.split('.').next() == Some(claims.sub.as_str())) =>
+                if kid
+                    .strip_prefix(SERVICE_KID_PREFIX)
+                    .is_some_and(|rest| rest.split('.').next() == Some(claims.sub.as_str())) =>
             {
                 Ok(Principal::Service(claims.sub))
             }
-            _ => Err(TokenError::Invalid("token kind does not match its key".into())),
+            _ => Err(TokenError::Invalid(
+                "token kind does not match its key".into(),
+            )),
         }
     }
 }
@@ -137,13 +167,18 @@ pub struct TokenSigner {
 
 impl std::fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSigner").field("kid", &self.key.kid()).finish()
+        f.debug_struct("TokenSigner")
+            .field("kid", &self.key.kid())
+            .finish()
     }
 }
 
 impl TokenSigner {
     pub fn new(key: Arc<KeyPair>, issuer: impl Into<String>) -> Self {
-        Self { key, issuer: issuer.into() }
+        Self {
+            key,
+            issuer: issuer.into(),
+        }
     }
 
     pub fn kid(&self) -> &str {

@@ -158,8 +158,21 @@ pub struct UserPrincipal {
 }
 
 impl UserPrincipal {
-    pub fn new(user_id: UserId, roles: Vec<Role>, tier: Tier, session_id: impl Into<String>, expires_at: DateTime<Utc>) -> Self {
-        Self { user_id, subject: user_id.to_string(), roles, tier, session_id: session_id.into(), expires_at }
+    pub fn new(
+        user_id: UserId,
+        roles: Vec<Role>,
+        tier: Tier,
+        session_id: impl Into<String>,
+        expires_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            user_id,
+            subject: user_id.to_string(),
+            roles,
+            tier,
+            session_id: session_id.into(),
+            expires_at,
+        }
     }
 
     /// The caller's id as text (hyphenated, lower case): page scopes, event actors, logs.
@@ -194,15 +207,24 @@ pub enum Principal {
 impl Principal {
     /// Reads the principal the auth layer attached to a request.
     pub fn of<T>(request: &tonic::Request<T>) -> Result<Principal, ApiError> {
-        request.extensions().get::<Principal>().cloned().ok_or_else(|| ApiError::unauthenticated("UNAUTHENTICATED", "missing credentials"))
+        request
+            .extensions()
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| ApiError::unauthenticated("UNAUTHENTICATED", "missing credentials"))
     }
 
     /// The calling user, or UNAUTHENTICATED / PERMISSION_DENIED for anyone else.
     pub fn user<T>(request: &tonic::Request<T>) -> Result<UserPrincipal, ApiError> {
         match Self::of(request)? {
             Principal::User(user) => Ok(user),
-            Principal::Anonymous => Err(ApiError::unauthenticated("UNAUTHENTICATED", "a user access token is required")),
-            Principal::Service(_) => Err(ApiError::permission_denied("a user access token is required")),
+            Principal::Anonymous => Err(ApiError::unauthenticated(
+                "UNAUTHENTICATED",
+                "a user access token is required",
+            )),
+            Principal::Service(_) => Err(ApiError::permission_denied(
+                "a user access token is required",
+            )),
         }
     }
 
@@ -210,7 +232,9 @@ impl Principal {
     pub fn service<T>(request: &tonic::Request<T>) -> Result<String, ApiError> {
         match Self::of(request)? {
             Principal::Service(name) => Ok(name),
-            _ => Err(ApiError::permission_denied("internal method: service credential required")),
+            _ => Err(ApiError::permission_denied(
+                "internal method: service credential required",
+            )),
         }
     }
 }

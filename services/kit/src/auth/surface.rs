@@ -37,10 +37,17 @@ impl Surface {
 
     /// Full paths ("/trainertribe.user.v1.UserService/Login") of every method.
     pub fn paths(&self) -> Vec<String> {
-        self.methods.iter().map(|(m, _)| format!("/{}/{m}", self.service)).collect()
+        self.methods
+            .iter()
+            .map(|(m, _)| format!("/{}/{m}", self.service))
+            .collect()
     }
 
     fn with_policy(&self, keep: impl Fn(Policy) -> bool) -> Vec<&'static str> {
-        self.methods.iter().filter(|(_, p)| keep(*p)).map(|(m, _)| *m).collect()
+        self.methods
+            .iter()
+            .filter(|(_, p)| keep(*p))
+            .map(|(m, _)| *m)
+            .collect()
     }
 }

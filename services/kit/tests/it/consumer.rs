@@ -53,9 +53,14 @@ async fn publish_follows(db: &TestDb, kafka: &KafkaConfig, followee: &str, n: us
     let mut events = Vec::new();
     let mut tx = db.pool.begin().await.unwrap();
     for i in 0..n {
-        let payload = Payload::UserFollowed(UserFollowed { follower_id: format!("fan-{i}"), followee_id: followee.into() });
+        let payload = Payload::UserFollowed(UserFollowed {
+            follower_id: format!("fan-{i}"),
+            followee_id: followee.into(),
+        });
         let event = outbox::envelope("user", followee, &format!("fan-{i}"), payload);
-        outbox::enqueue(&mut tx, "tribe.user.v1", &event).await.unwrap();
+        outbox::enqueue(&mut tx, "tribe.user.v1", &event)
+            .await
+            .unwrap();
         events.push(event);
     }
     tx.commit().await.unwrap();
@@ -75,14 +80,29 @@ async fn count(db: &TestDb, followee: &str) -> i64 {
 async fn wait_for(db: &TestDb, followee: &str, expected: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while count(db, followee).await < expected {
-        assert!(tokio::time::Instant::now() < deadline, "only {} of {expected} applied", count(db, followee).await);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {expected} applied",
+            count(db, followee).await
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-fn spawn_consumer(db: &TestDb, kafka: &KafkaConfig) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<anyhow::Result<()>>) {
-    let consumer =
-        EventConsumer::new(db.pool.clone(), kafka.clone(), ConsumerConfig::new("counter", &["tribe.user.v1"]), CountFollows).unwrap();
+fn spawn_consumer(
+    db: &TestDb,
+    kafka: &KafkaConfig,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let consumer = EventConsumer::new(
+        db.pool.clone(),
+        kafka.clone(),
+        ConsumerConfig::new("counter", &["tribe.user.v1"]),
+        CountFollows,
+    )
+    .unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     (
         tx,
@@ -96,7 +116,9 @@ fn spawn_consumer(db: &TestDb, kafka: &KafkaConfig) -> (tokio::sync::oneshot::Se
 async fn duplicates_restarts_and_poison_records() {
     let db = TestDb::empty().await.unwrap();
     schema(&db).await;
-    let kafka = tribe_testkit::kafka(&["tribe.user.v1", DEAD_LETTER_TOPIC]).await.unwrap();
+    let kafka = tribe_testkit::kafka(&["tribe.user.v1", DEAD_LETTER_TOPIC])
+        .await
+        .unwrap();
 
     let first = publish_follows(&db, &kafka, "coach", 10).await;
     // Redeliver three of them, as a producer retry after a lost ack would.
@@ -104,10 +126,24 @@ async fn duplicates_restarts_and_poison_records() {
     let topic = kafka.topic("tribe.user.v1");
     for event in &first[..3] {
         let bytes = event.encode_to_vec();
-        producer.send(FutureRecord::to(&topic).key("coach").payload(&bytes), Duration::from_secs(10)).await.unwrap();
+        producer
+            .send(
+                FutureRecord::to(&topic).key("coach").payload(&bytes),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
     }
     // And a poison record that is not an Event at all.
-    producer.send(FutureRecord::to(&topic).key("coach").payload(&b"\xff\xfenot protobuf"[..]), Duration::from_secs(10)).await.unwrap();
+    producer
+        .send(
+            FutureRecord::to(&topic)
+                .key("coach")
+                .payload(&b"\xff\xfenot protobuf"[..]),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
 
     let (stop, handle) = spawn_consumer(&db, &kafka);
     wait_for(&db, "coach", 10).await;
@@ -121,7 +157,11 @@ async fn duplicates_restarts_and_poison_records() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = stop.send(());
     handle.await.unwrap().unwrap();
-    assert_eq!(count(&db, "coach").await, 15, "every follow counted exactly once");
+    assert_eq!(
+        count(&db, "coach").await,
+        15,
+        "every follow counted exactly once"
+    );
 
     let reader: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &kafka.brokers)
@@ -129,10 +169,21 @@ async fn duplicates_restarts_and_poison_records() {
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
-    reader.subscribe(&[&kafka.topic(DEAD_LETTER_TOPIC)]).unwrap();
-    let parked = tokio::time::timeout(Duration::from_secs(20), reader.recv()).await.expect("a dead letter").unwrap();
+    reader
+        .subscribe(&[&kafka.topic(DEAD_LETTER_TOPIC)])
+        .unwrap();
+    let parked = tokio::time::timeout(Duration::from_secs(20), reader.recv())
+        .await
+        .expect("a dead letter")
+        .unwrap();
     assert_eq!(parked.payload().unwrap(), b"\xff\xfenot protobuf");
-    let reason = parked.headers().unwrap().iter().find(|h| h.key == "dlq-reason").and_then(|h| h.value).unwrap();
+    let reason = parked
+        .headers()
+        .unwrap()
+        .iter()
+        .find(|h| h.key == "dlq-reason")
+        .and_then(|h| h.value)
+        .unwrap();
     assert!(String::from_utf8_lossy(reason).contains("not a trainertribe.events.v1.Event"));
 }
 
@@ -151,13 +202,20 @@ impl EventHandler for SlowCountFollows {
 async fn a_consumer_stopped_in_the_middle_of_a_burst_resumes_where_it_committed() {
     let db = TestDb::empty().await.unwrap();
     schema(&db).await;
-    let kafka = tribe_testkit::kafka(&["tribe.user.v1", DEAD_LETTER_TOPIC]).await.unwrap();
+    let kafka = tribe_testkit::kafka(&["tribe.user.v1", DEAD_LETTER_TOPIC])
+        .await
+        .unwrap();
     // One relay pass: the 40 records are sent together and share record batches
     // (linger.ms), so the offset committed below lies inside a multi-record batch.
     publish_follows(&db, &kafka, "burst", 40).await;
 
-    let consumer =
-        EventConsumer::new(db.pool.clone(), kafka.clone(), ConsumerConfig::new("counter", &["tribe.user.v1"]), SlowCountFollows).unwrap();
+    let consumer = EventConsumer::new(
+        db.pool.clone(),
+        kafka.clone(),
+        ConsumerConfig::new("counter", &["tribe.user.v1"]),
+        SlowCountFollows,
+    )
+    .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(consumer.run(async move {
         let _ = stopped.await;

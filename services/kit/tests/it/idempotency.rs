@@ -18,7 +18,12 @@ async fn schema(db: &TestDb) {
 }
 
 /// One "charge": claim the key, perform the effect, store the response, commit.
-async fn charge(pool: sqlx::PgPool, caller: &str, key: &str, params: &[u8]) -> Result<Vec<u8>, tribe_kit::ApiError> {
+async fn charge(
+    pool: sqlx::PgPool,
+    caller: &str,
+    key: &str,
+    params: &[u8],
+) -> Result<Vec<u8>, tribe_kit::ApiError> {
     let mut tx = pool.begin().await?;
     let hash = idempotency::request_hash(params);
     match idempotency::claim(&mut tx, caller, "Charge", key, &hash).await? {
@@ -27,7 +32,10 @@ async fn charge(pool: sqlx::PgPool, caller: &str, key: &str, params: &[u8]) -> R
             // Hold the key a moment so duplicates really overlap.
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             let id: i64 =
-                sqlx::query_scalar("INSERT INTO effects (caller) VALUES ($1) RETURNING id").bind(caller).fetch_one(&mut *tx).await?;
+                sqlx::query_scalar("INSERT INTO effects (caller) VALUES ($1) RETURNING id")
+                    .bind(caller)
+                    .fetch_one(&mut *tx)
+                    .await?;
             let response = format!("charge-{id}").into_bytes();
             idempotency::complete(&mut tx, caller, "Charge", key, &response).await?;
             tx.commit().await?;
@@ -41,16 +49,33 @@ async fn concurrent_duplicates_run_once_and_replay_the_same_result() {
     let db = TestDb::empty().await.unwrap();
     schema(&db).await;
     let calls = (0..20).map(|_| charge(db.pool.clone(), "alice", "req-1", b"plan=premium"));
-    let results: Vec<_> = futures::future::join_all(calls).await.into_iter().map(|r| r.expect("every duplicate succeeds")).collect();
-    assert!(results.windows(2).all(|w| w[0] == w[1]), "identical responses");
-    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects").fetch_one(&db.pool).await.unwrap();
+    let results: Vec<_> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.expect("every duplicate succeeds"))
+        .collect();
+    assert!(
+        results.windows(2).all(|w| w[0] == w[1]),
+        "identical responses"
+    );
+    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(effects, 1, "one effect for twenty calls");
 
-    let reused = charge(db.pool.clone(), "alice", "req-1", b"plan=pro").await.unwrap_err();
+    let reused = charge(db.pool.clone(), "alice", "req-1", b"plan=pro")
+        .await
+        .unwrap_err();
     assert_eq!(reused.code(), Code::InvalidArgument);
-    let other_caller = charge(db.pool.clone(), "bob", "req-1", b"plan=premium").await.unwrap();
+    let other_caller = charge(db.pool.clone(), "bob", "req-1", b"plan=premium")
+        .await
+        .unwrap();
     assert_ne!(other_caller, results[0], "keys are scoped to the caller");
-    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects").fetch_one(&db.pool).await.unwrap();
+    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(effects, 2);
 }
 
@@ -61,9 +86,16 @@ async fn a_failed_attempt_leaves_the_key_free() {
     {
         let mut tx = db.pool.begin().await.unwrap();
         let hash = idempotency::request_hash(b"x");
-        assert!(matches!(idempotency::claim(&mut tx, "alice", "Charge", "req-2", &hash).await.unwrap(), Claim::Fresh));
+        assert!(matches!(
+            idempotency::claim(&mut tx, "alice", "Charge", "req-2", &hash)
+                .await
+                .unwrap(),
+            Claim::Fresh
+        ));
         // Dropped without commit: the dependency failed mid-request.
     }
-    let retry = charge(db.pool.clone(), "alice", "req-2", b"x").await.unwrap();
+    let retry = charge(db.pool.clone(), "alice", "req-2", b"x")
+        .await
+        .unwrap();
     assert!(retry.starts_with(b"charge-"));
 }

@@ -81,12 +81,19 @@ struct HubInner {
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub").field("prefix", &self.inner.prefix).finish_non_exhaustive()
+        f.debug_struct("Hub")
+            .field("prefix", &self.inner.prefix)
+            .finish_non_exhaustive()
     }
 }
 
 impl Hub {
-    pub fn new(redis: redis::Client, publisher: redis::aio::ConnectionManager, breaker: Arc<ephemeral::Breaker>, prefix: String) -> Self {
+    pub fn new(
+        redis: redis::Client,
+        publisher: redis::aio::ConnectionManager,
+        breaker: Arc<ephemeral::Breaker>,
+        prefix: String,
+    ) -> Self {
         Self {
             inner: Arc::new(HubInner {
                 streams: std::sync::Mutex::new(HashMap::new()),
@@ -122,7 +129,11 @@ impl Hub {
 
     /// Number of streams of `user` open on this instance.
     pub fn local_count(&self, user: Uuid) -> usize {
-        self.inner.streams.lock().map(|s| s.get(&user).map_or(0, Vec::len)).unwrap_or(0)
+        self.inner
+            .streams
+            .lock()
+            .map(|s| s.get(&user).map_or(0, Vec::len))
+            .unwrap_or(0)
     }
 
     pub fn register(&self, user: Uuid, session_id: &str) -> Subscription {
@@ -130,9 +141,22 @@ impl Hub {
         let (end, ended) = watch::channel(None);
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut streams) = self.inner.streams.lock() {
-            streams.entry(user).or_default().push(Local { id, session_id: session_id.to_string(), tx, end });
+            streams.entry(user).or_default().push(Local {
+                id,
+                session_id: session_id.to_string(),
+                tx,
+                end,
+            });
         }
-        Subscription { events, ended, guard: SubscriptionGuard { hub: self.clone(), user, id } }
+        Subscription {
+            events,
+            ended,
+            guard: SubscriptionGuard {
+                hub: self.clone(),
+                user,
+                id,
+            },
+        }
     }
 
     fn unregister(&self, user: Uuid, id: u64) {
@@ -149,8 +173,12 @@ impl Hub {
     /// Hands an event to this instance's streams of `user`; a stream whose buffer is
     /// full is ended rather than allowed to grow.
     fn deliver_local(&self, user: Uuid, event: &StreamEventsResponse) {
-        let Ok(mut streams) = self.inner.streams.lock() else { return };
-        let Some(list) = streams.get_mut(&user) else { return };
+        let Ok(mut streams) = self.inner.streams.lock() else {
+            return;
+        };
+        let Some(list) = streams.get_mut(&user) else {
+            return;
+        };
         list.retain(|local| match local.tx.try_send(event.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -163,8 +191,12 @@ impl Hub {
     }
 
     fn revoke_local(&self, user: Uuid, session_id: &str) {
-        let Ok(mut streams) = self.inner.streams.lock() else { return };
-        let Some(list) = streams.get_mut(&user) else { return };
+        let Ok(mut streams) = self.inner.streams.lock() else {
+            return;
+        };
+        let Some(list) = streams.get_mut(&user) else {
+            return;
+        };
         list.retain(|local| {
             let hit = session_id.is_empty() || local.session_id == session_id;
             if hit {
@@ -181,17 +213,28 @@ impl Hub {
         }
         let mut pipe = redis::pipe();
         for user in users {
-            pipe.cmd("PUBLISH").arg(self.channel(*user)).arg(frame).ignore();
+            pipe.cmd("PUBLISH")
+                .arg(self.channel(*user))
+                .arg(frame)
+                .ignore();
         }
         let mut conn = self.inner.publisher.clone();
         let result = self
             .inner
             .breaker
-            .guard(async move { Ok(tokio::time::timeout(Duration::from_secs(2), pipe.query_async::<()>(&mut conn)).await??) })
+            .guard(async move {
+                Ok(
+                    tokio::time::timeout(Duration::from_secs(2), pipe.query_async::<()>(&mut conn))
+                        .await??,
+                )
+            })
             .await;
         if let Err(err) = result {
             // Redis is down: at least this instance's streams still get the event.
-            tracing::warn!(error = format!("{err:#}"), "redis publish failed; delivering locally");
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "redis publish failed; delivering locally"
+            );
             for user in users {
                 self.dispatch(*user, frame);
             }
@@ -226,7 +269,9 @@ impl Hub {
     /// Connects to Redis and pattern-subscribes to every user channel.
     async fn connect(&self) -> redis::RedisResult<PubSub> {
         let mut pubsub = self.inner.redis.get_async_pubsub().await?;
-        pubsub.psubscribe(format!("{}live:*", self.inner.prefix)).await?;
+        pubsub
+            .psubscribe(format!("{}live:*", self.inner.prefix))
+            .await?;
         Ok(pubsub)
     }
 
@@ -248,12 +293,18 @@ impl Hub {
     /// Redis could not be reached by then. Frames arriving before `run_subscriber` reads
     /// them are buffered by the connection.
     pub async fn subscribe(&self, wait: Duration) -> Option<PubSub> {
-        tokio::time::timeout(wait, self.connect_retrying()).await.ok()
+        tokio::time::timeout(wait, self.connect_retrying())
+            .await
+            .ok()
     }
 
     /// Receives every user channel until `stop`, starting with `subscription` (from
     /// `subscribe`) when there is one and reconnecting after Redis failures.
-    pub async fn run_subscriber(self, mut stop: futures::future::BoxFuture<'static, ()>, mut subscription: Option<PubSub>) {
+    pub async fn run_subscriber(
+        self,
+        mut stop: futures::future::BoxFuture<'static, ()>,
+        mut subscription: Option<PubSub>,
+    ) {
         loop {
             let mut pubsub = match subscription.take() {
                 Some(pubsub) => pubsub,
@@ -272,7 +323,12 @@ impl Hub {
                 };
                 let Some(message) = message else { break };
                 let channel = message.get_channel_name();
-                let Some(user) = channel.get(prefix_len..).and_then(|id| Uuid::parse_str(id).ok()) else { continue };
+                let Some(user) = channel
+                    .get(prefix_len..)
+                    .and_then(|id| Uuid::parse_str(id).ok())
+                else {
+                    continue;
+                };
                 self.dispatch(user, message.get_payload_bytes());
             }
             tracing::warn!("live subscriber lost its redis connection; reconnecting");
@@ -284,10 +340,20 @@ impl Ending {
     /// The error a server-ended stream closes with (`grpc.rs` turns it into the status).
     pub fn error(&self) -> ApiError {
         match self {
-            Ending::SlowConsumer => ApiError::exhausted("SLOW_CONSUMER", "the client fell too far behind the event stream"),
-            Ending::Revoked => ApiError::unauthenticated("TOKEN_REVOKED", "the session was revoked"),
-            Ending::Expired => ApiError::unauthenticated("TOKEN_EXPIRED", "the access token expired; reconnect with a fresh one"),
-            Ending::Draining => ApiError::unavailable("DRAINING", "the server is shutting down; reconnect"),
+            Ending::SlowConsumer => ApiError::exhausted(
+                "SLOW_CONSUMER",
+                "the client fell too far behind the event stream",
+            ),
+            Ending::Revoked => {
+                ApiError::unauthenticated("TOKEN_REVOKED", "the session was revoked")
+            }
+            Ending::Expired => ApiError::unauthenticated(
+                "TOKEN_EXPIRED",
+                "the access token expired; reconnect with a fresh one",
+            ),
+            Ending::Draining => {
+                ApiError::unavailable("DRAINING", "the server is shutting down; reconnect")
+            }
         }
     }
 }

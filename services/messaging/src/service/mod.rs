@@ -78,7 +78,10 @@ fn not_found() -> ApiError {
 
 impl Messaging {
     pub fn new(deps: Deps) -> Self {
-        Self { d: Arc::new(deps), send_locks: Arc::new((0..64).map(|_| tokio::sync::Mutex::new(())).collect()) }
+        Self {
+            d: Arc::new(deps),
+            send_locks: Arc::new((0..64).map(|_| tokio::sync::Mutex::new(())).collect()),
+        }
     }
 
     fn send_lock(&self, conversation: Uuid) -> &tokio::sync::Mutex<()> {
@@ -97,7 +100,10 @@ impl Messaging {
         if let Some(users) = &self.d.users {
             match users.summaries(ids).await {
                 Ok(found) => out.extend(found),
-                Err(err) => tracing::warn!(error = format!("{err:#}"), "user summaries unavailable; using the local view"),
+                Err(err) => tracing::warn!(
+                    error = format!("{err:#}"),
+                    "user summaries unavailable; using the local view"
+                ),
             }
         }
         Ok(out)
@@ -106,12 +112,17 @@ impl Messaging {
     /// NOT_FOUND when the user service says one of `ids` does not exist. Without a
     /// configured user service, or while it is unreachable, ids are accepted.
     async fn ensure_users_exist(&self, ids: &[Uuid]) -> Result<(), ApiError> {
-        let Some(users) = &self.d.users else { return Ok(()) };
+        let Some(users) = &self.d.users else {
+            return Ok(());
+        };
         match users.summaries(ids).await {
             Ok(found) if ids.iter().all(|id| found.contains_key(id)) => Ok(()),
             Ok(_) => Err(ApiError::not_found("user")),
             Err(err) => {
-                tracing::warn!(error = format!("{err:#}"), "user service unavailable; accepting the user ids");
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "user service unavailable; accepting the user ids"
+                );
                 Ok(())
             }
         }
@@ -119,31 +130,78 @@ impl Messaging {
 
     /// The conversation and the caller's membership; NOT_FOUND for anyone but a current
     /// participant, exactly as for an id that does not exist.
-    async fn membership(&self, conversation: Uuid, user: Uuid) -> Result<(ConversationRow, ParticipantRow), ApiError> {
-        let me = self.d.store.participant(conversation, user).await.map_err(internal)?.ok_or_else(not_found)?;
-        let row = self.d.store.conversation(conversation).await.map_err(internal)?.ok_or_else(not_found)?;
+    async fn membership(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+    ) -> Result<(ConversationRow, ParticipantRow), ApiError> {
+        let me = self
+            .d
+            .store
+            .participant(conversation, user)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+        let row = self
+            .d
+            .store
+            .conversation(conversation)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
         Ok((row, me))
     }
 
     /// The conversation as `viewer` sees it.
-    async fn view(&self, row: &ConversationRow, me: &ParticipantRow) -> Result<pb::Conversation, ApiError> {
+    async fn view(
+        &self,
+        row: &ConversationRow,
+        me: &ParticipantRow,
+    ) -> Result<pb::Conversation, ApiError> {
         let participants = self.d.store.participants(row.id).await.map_err(internal)?;
-        let unread = self.d.store.unread_count(row.id, me.user_id, me.last_read_message_id, UNREAD_CAP).await.map_err(internal)?;
+        let unread = self
+            .d
+            .store
+            .unread_count(row.id, me.user_id, me.last_read_message_id, UNREAD_CAP)
+            .await
+            .map_err(internal)?;
         let mut ids: Vec<Uuid> = participants.iter().take(20).map(|p| p.user_id).collect();
         ids.extend(row.last_message.as_ref().map(|m| m.sender_id));
         let users = self.summaries(&ids).await?;
-        Ok(convert::conversation(row, &participants, me.role, unread, &users))
+        Ok(convert::conversation(
+            row,
+            &participants,
+            me.role,
+            unread,
+            &users,
+        ))
     }
 
     /// Sends each participant their own view of the conversation.
     async fn push_views(&self, conversation: Uuid, only: Option<Uuid>) -> Result<(), ApiError> {
-        let Some(row) = self.d.store.conversation(conversation).await.map_err(internal)? else { return Ok(()) };
-        for p in self.d.store.participants(conversation).await.map_err(internal)? {
+        let Some(row) = self
+            .d
+            .store
+            .conversation(conversation)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(());
+        };
+        for p in self
+            .d
+            .store
+            .participants(conversation)
+            .await
+            .map_err(internal)?
+        {
             if only.is_some_and(|u| u != p.user_id) {
                 continue;
             }
             let view = self.view(&row, &p).await?;
-            let event = pb::StreamEventsResponse { event: Some(pb::stream_events_response::Event::Conversation(view)) };
+            let event = pb::StreamEventsResponse {
+                event: Some(pb::stream_events_response::Event::Conversation(view)),
+            };
             self.d.hub.publish(&[p.user_id], &event).await;
         }
         Ok(())
@@ -151,7 +209,13 @@ impl Messaging {
 
     /// Writes a messaging event to the outbox. A fixed `event_id` makes the write
     /// idempotent: a retry that finds it already queued changes nothing.
-    async fn emit(&self, aggregate: Uuid, actor: Uuid, payload: Payload, event_id: Option<Uuid>) -> Result<(), ApiError> {
+    async fn emit(
+        &self,
+        aggregate: Uuid,
+        actor: Uuid,
+        payload: Payload,
+        event_id: Option<Uuid>,
+    ) -> Result<(), ApiError> {
         let mut conn = self.d.pool.acquire().await?;
         emit_on(&mut conn, aggregate, actor, payload, event_id).await
     }
@@ -164,7 +228,12 @@ pub(crate) async fn emit_on(
     payload: Payload,
     event_id: Option<Uuid>,
 ) -> Result<(), ApiError> {
-    let mut event = tribe_kit::outbox::envelope(PRODUCER, &aggregate.to_string(), &actor.to_string(), payload);
+    let mut event = tribe_kit::outbox::envelope(
+        PRODUCER,
+        &aggregate.to_string(),
+        &actor.to_string(),
+        payload,
+    );
     if let Some(id) = event_id {
         event.event_id = id.to_string();
     }

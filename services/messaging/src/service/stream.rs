@@ -15,10 +15,15 @@ use super::*;
 use crate::live::{Ending, Subscription};
 
 /// The caller's events; a server-ended stream closes with its `Ending`'s error.
-pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, ApiError>> + Send>>;
+pub type EventStream =
+    Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, ApiError>> + Send>>;
 
 fn heartbeat() -> pb::StreamEventsResponse {
-    pb::StreamEventsResponse { event: Some(Event::Heartbeat(pb::Heartbeat { server_time: Some(convert::ts(Utc::now())) })) }
+    pb::StreamEventsResponse {
+        event: Some(Event::Heartbeat(pb::Heartbeat {
+            server_time: Some(convert::ts(Utc::now())),
+        })),
+    }
 }
 
 /// Marks the user offline (when this was their last stream) once the stream is dropped.
@@ -36,7 +41,10 @@ impl Drop for PresenceGuard {
                 match svc.d.ephemeral.stream_closed(user, &key).await {
                     Ok(0) => svc.announce_presence(user, false).await,
                     Ok(_) => {}
-                    Err(err) => tracing::warn!(error = format!("{err:#}"), "presence not updated on stream close"),
+                    Err(err) => tracing::warn!(
+                        error = format!("{err:#}"),
+                        "presence not updated on stream close"
+                    ),
                 }
             });
         }
@@ -62,8 +70,20 @@ impl Messaging {
                 return;
             }
         };
-        let presence = pb::Presence { user_id: user.to_string(), online, last_seen_time: (!online).then(|| convert::ts(Utc::now())) };
-        self.d.hub.publish(&contacts, &pb::StreamEventsResponse { event: Some(Event::Presence(presence)) }).await;
+        let presence = pb::Presence {
+            user_id: user.to_string(),
+            online,
+            last_seen_time: (!online).then(|| convert::ts(Utc::now())),
+        };
+        self.d
+            .hub
+            .publish(
+                &contacts,
+                &pb::StreamEventsResponse {
+                    event: Some(Event::Presence(presence)),
+                },
+            )
+            .await;
     }
 
     /// Opens the caller's stream; it ends by itself when the access token it was opened
@@ -71,14 +91,20 @@ impl Messaging {
     pub async fn stream_events(&self, caller: &UserPrincipal) -> Result<EventStream, ApiError> {
         let me = caller.id();
         if self.d.hub.is_draining() {
-            return Err(ApiError::unavailable("DRAINING", "the server is shutting down; reconnect"));
+            return Err(ApiError::unavailable(
+                "DRAINING",
+                "the server is shutting down; reconnect",
+            ));
         }
         let open = match self.d.ephemeral.stream_count(me).await {
             Ok(n) => n,
             Err(_) => self.d.hub.local_count(me) as u64,
         };
         if open >= self.d.limits.max_streams_per_user {
-            return Err(ApiError::exhausted("TOO_MANY_STREAMS", "too many open event streams"));
+            return Err(ApiError::exhausted(
+                "TOO_MANY_STREAMS",
+                "too many open event streams",
+            ));
         }
         let sub = self.d.hub.register(me, &caller.session_id);
         let key = Uuid::new_v4().to_string();
@@ -90,9 +116,22 @@ impl Messaging {
         let period = self.d.heartbeat;
         let mut tick = interval_at(Instant::now() + period, period);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let left = (caller.expires_at - Utc::now()).to_std().unwrap_or_default();
+        let left = (caller.expires_at - Utc::now())
+            .to_std()
+            .unwrap_or_default();
         let expiry = Box::pin(tokio::time::sleep(left));
-        let state = State { sub, expiry, tick, first: true, done: false, presence: PresenceGuard { svc: self.clone(), user: me, key } };
+        let state = State {
+            sub,
+            expiry,
+            tick,
+            first: true,
+            done: false,
+            presence: PresenceGuard {
+                svc: self.clone(),
+                user: me,
+                key,
+            },
+        };
         let stream = futures::stream::unfold(state, |mut st| async move {
             if st.done {
                 return None;

@@ -148,15 +148,37 @@ pub type StoreResult<T> = anyhow::Result<T>;
 pub trait MessageStore: Send + Sync + 'static {
     /// Creates the direct conversation of `a` and `b` (opened by `a`) unless it exists;
     /// returns it and whether it was created now.
-    async fn open_direct(&self, id: Uuid, a: Uuid, b: Uuid, at: DateTime<Utc>) -> StoreResult<(ConversationRow, bool)>;
+    async fn open_direct(
+        &self,
+        id: Uuid,
+        a: Uuid,
+        b: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(ConversationRow, bool)>;
     async fn create_group(&self, group: &NewGroup) -> StoreResult<ConversationRow>;
     async fn conversation(&self, id: Uuid) -> StoreResult<Option<ConversationRow>>;
-    async fn participant(&self, conversation: Uuid, user: Uuid) -> StoreResult<Option<ParticipantRow>>;
+    async fn participant(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+    ) -> StoreResult<Option<ParticipantRow>>;
     /// Every participant: owner, admins, members, each by join time.
     async fn participants(&self, conversation: Uuid) -> StoreResult<Vec<ParticipantRow>>;
-    async fn update_group(&self, id: Uuid, name: &str, description: &str, image_url: &str) -> StoreResult<()>;
+    async fn update_group(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: &str,
+        image_url: &str,
+    ) -> StoreResult<()>;
     /// Adds a MEMBER unless the group already has `max_members`.
-    async fn add_member(&self, conversation: Uuid, user: Uuid, at: DateTime<Utc>, max_members: i32) -> StoreResult<Added>;
+    async fn add_member(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+        at: DateTime<Utc>,
+        max_members: i32,
+    ) -> StoreResult<Added>;
     /// Returns whether the user was a member.
     async fn remove_member(&self, conversation: Uuid, user: Uuid) -> StoreResult<bool>;
     async fn set_role(&self, conversation: Uuid, user: Uuid, role: Role) -> StoreResult<()>;
@@ -166,18 +188,47 @@ pub trait MessageStore: Send + Sync + 'static {
     async fn insert_message(&self, message: &NewMessage) -> StoreResult<Inserted>;
     async fn message(&self, conversation: Uuid, id: Uuid) -> StoreResult<Option<MessageRow>>;
     /// Messages older than `before` (all when `None`), newest first.
-    async fn list_messages(&self, conversation: Uuid, before: Option<Uuid>, limit: usize) -> StoreResult<Vec<MessageRow>>;
+    async fn list_messages(
+        &self,
+        conversation: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageRow>>;
     /// The user's conversations by latest activity, newest first, after `after`. A direct
     /// conversation shows for its opener at once, for the other side from its first
     /// message on.
-    async fn inbox(&self, user: Uuid, after: Option<InboxCursor>, limit: usize, groups_only: bool) -> StoreResult<Vec<InboxRow>>;
+    async fn inbox(
+        &self,
+        user: Uuid,
+        after: Option<InboxCursor>,
+        limit: usize,
+        groups_only: bool,
+    ) -> StoreResult<Vec<InboxRow>>;
     /// Moves the read position forward (never backwards); returns the participant after.
-    async fn mark_read(&self, conversation: Uuid, user: Uuid, message: Uuid, at: DateTime<Utc>) -> StoreResult<Option<ParticipantRow>>;
+    async fn mark_read(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+        message: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<ParticipantRow>>;
     /// Messages from others newer than `after`, counted up to `cap`.
-    async fn unread_count(&self, conversation: Uuid, user: Uuid, after: Option<Uuid>, cap: i64) -> StoreResult<i64>;
+    async fn unread_count(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+        after: Option<Uuid>,
+        cap: i64,
+    ) -> StoreResult<i64>;
     /// Messages containing every word (case-insensitive) in the given conversations,
     /// older than `before`, newest first.
-    async fn search(&self, conversations: &[Uuid], words: &[String], before: Option<Uuid>, limit: usize) -> StoreResult<Vec<MessageRow>>;
+    async fn search(
+        &self,
+        conversations: &[Uuid],
+        words: &[String],
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageRow>>;
     /// Ids of every conversation the user is in.
     async fn conversation_ids(&self, user: Uuid) -> StoreResult<Vec<Uuid>>;
     /// Users sharing a direct conversation with `user`.

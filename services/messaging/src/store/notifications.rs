@@ -63,7 +63,11 @@ fn row(r: &sqlx::postgres::PgRow) -> sqlx::Result<NotificationRow> {
 }
 
 /// Creates the notification, or grows the open group it belongs to; returns it.
-pub async fn upsert(conn: &mut PgConnection, n: &NewNotification, at: DateTime<Utc>) -> sqlx::Result<NotificationRow> {
+pub async fn upsert(
+    conn: &mut PgConnection,
+    n: &NewNotification,
+    at: DateTime<Utc>,
+) -> sqlx::Result<NotificationRow> {
     let actors: Vec<Uuid> = n.actor_id.into_iter().collect();
     let r = sqlx::query(&format!(
         "INSERT INTO notifications AS n (id, recipient_id, type, group_key, post_id, comment_id, conversation_id, text, actor_ids,
@@ -110,7 +114,11 @@ pub async fn list(
     rows.iter().map(row).collect()
 }
 
-pub async fn mark_read_up_to(conn: &mut PgConnection, recipient: Uuid, up_to: DateTime<Utc>) -> sqlx::Result<u64> {
+pub async fn mark_read_up_to(
+    conn: &mut PgConnection,
+    recipient: Uuid,
+    up_to: DateTime<Utc>,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query("UPDATE notifications SET read = true WHERE recipient_id = $1 AND NOT read AND updated_at <= $2")
         .bind(recipient)
         .bind(up_to)
@@ -119,7 +127,11 @@ pub async fn mark_read_up_to(conn: &mut PgConnection, recipient: Uuid, up_to: Da
         .rows_affected())
 }
 
-pub async fn mark_read_ids(conn: &mut PgConnection, recipient: Uuid, ids: &[Uuid]) -> sqlx::Result<u64> {
+pub async fn mark_read_ids(
+    conn: &mut PgConnection,
+    recipient: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<u64> {
     Ok(sqlx::query("UPDATE notifications SET read = true WHERE recipient_id = $1 AND NOT read AND id = ANY($2)")
         .bind(recipient)
         .bind(ids)
@@ -129,5 +141,8 @@ pub async fn mark_read_ids(conn: &mut PgConnection, recipient: Uuid, ids: &[Uuid
 }
 
 pub async fn unread_count(conn: &mut PgConnection, recipient: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM notifications WHERE recipient_id = $1 AND NOT read").bind(recipient).fetch_one(conn).await
+    sqlx::query_scalar("SELECT count(*) FROM notifications WHERE recipient_id = $1 AND NOT read")
+        .bind(recipient)
+        .fetch_one(conn)
+        .await
 }

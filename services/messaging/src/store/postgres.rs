@@ -23,7 +23,8 @@ const CONVERSATION_COLUMNS: &str = "c.id, c.kind, c.name, c.description, c.image
      c.last_activity_at, c.member_count, m.id AS m_id, m.sender_id AS m_sender, m.text AS m_text, \
      m.media_url AS m_media, m.created_at AS m_at";
 
-const PARTICIPANT_COLUMNS: &str = "conversation_id, user_id, role, joined_at, last_read_message_id, read_at";
+const PARTICIPANT_COLUMNS: &str =
+    "conversation_id, user_id, role, joined_at, last_read_message_id, read_at";
 
 fn conversation(row: &sqlx::postgres::PgRow) -> sqlx::Result<ConversationRow> {
     let id: Uuid = row.try_get("id")?;
@@ -79,7 +80,13 @@ const MESSAGE_COLUMNS: &str = "conversation_id, id, sender_id, text, media_url, 
 
 #[async_trait::async_trait]
 impl MessageStore for PgMessageStore {
-    async fn open_direct(&self, id: Uuid, a: Uuid, b: Uuid, at: DateTime<Utc>) -> StoreResult<(ConversationRow, bool)> {
+    async fn open_direct(
+        &self,
+        id: Uuid,
+        a: Uuid,
+        b: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(ConversationRow, bool)> {
         let mut tx = self.pool.begin().await?;
         let created = sqlx::query(
             "INSERT INTO conversations (id, kind, direct_key, created_by, created_at, last_activity_at, member_count)
@@ -104,8 +111,14 @@ impl MessageStore for PgMessageStore {
         }
         tx.commit().await?;
         let existing: Uuid =
-            sqlx::query_scalar("SELECT id FROM conversations WHERE direct_key = $1").bind(direct_key(a, b)).fetch_one(&self.pool).await?;
-        let row = self.conversation(existing).await?.ok_or_else(|| anyhow::anyhow!("direct conversation vanished"))?;
+            sqlx::query_scalar("SELECT id FROM conversations WHERE direct_key = $1")
+                .bind(direct_key(a, b))
+                .fetch_one(&self.pool)
+                .await?;
+        let row = self
+            .conversation(existing)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("direct conversation vanished"))?;
         Ok((row, created))
     }
 
@@ -124,8 +137,12 @@ impl MessageStore for PgMessageStore {
         .bind(1 + group.members.len() as i32)
         .execute(&mut *tx)
         .await?;
-        let roles: Vec<i16> = std::iter::once(Role::Owner.code()).chain(group.members.iter().map(|_| Role::Member.code())).collect();
-        let users: Vec<Uuid> = std::iter::once(group.owner).chain(group.members.iter().copied()).collect();
+        let roles: Vec<i16> = std::iter::once(Role::Owner.code())
+            .chain(group.members.iter().map(|_| Role::Member.code()))
+            .collect();
+        let users: Vec<Uuid> = std::iter::once(group.owner)
+            .chain(group.members.iter().copied())
+            .collect();
         sqlx::query(
             "INSERT INTO participants (conversation_id, user_id, role, joined_at)
              SELECT $1, u, r, $4 FROM unnest($2::uuid[], $3::smallint[]) AS t(u, r) ON CONFLICT DO NOTHING",
@@ -137,7 +154,9 @@ impl MessageStore for PgMessageStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.conversation(group.id).await?.ok_or_else(|| anyhow::anyhow!("group vanished"))
+        self.conversation(group.id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("group vanished"))
     }
 
     async fn conversation(&self, id: Uuid) -> StoreResult<Option<ConversationRow>> {
@@ -151,7 +170,11 @@ impl MessageStore for PgMessageStore {
         Ok(row.as_ref().map(conversation).transpose()?)
     }
 
-    async fn participant(&self, conversation: Uuid, user: Uuid) -> StoreResult<Option<ParticipantRow>> {
+    async fn participant(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+    ) -> StoreResult<Option<ParticipantRow>> {
         let row = sqlx::query(&format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE conversation_id = $1 AND user_id = $2"))
             .bind(conversation)
             .bind(user)
@@ -170,25 +193,43 @@ impl MessageStore for PgMessageStore {
         Ok(rows.iter().map(participant).collect::<sqlx::Result<_>>()?)
     }
 
-    async fn update_group(&self, id: Uuid, name: &str, description: &str, image_url: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE conversations SET name = $2, description = $3, image_url = $4 WHERE id = $1")
-            .bind(id)
-            .bind(name)
-            .bind(description)
-            .bind(image_url)
-            .execute(&self.pool)
-            .await?;
+    async fn update_group(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: &str,
+        image_url: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE conversations SET name = $2, description = $3, image_url = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(description)
+        .bind(image_url)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn add_member(&self, conversation: Uuid, user: Uuid, at: DateTime<Utc>, max_members: i32) -> StoreResult<Added> {
+    async fn add_member(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+        at: DateTime<Utc>,
+        max_members: i32,
+    ) -> StoreResult<Added> {
         let mut tx = self.pool.begin().await?;
         // The row lock serialises concurrent adds so the member limit holds.
-        let count: Option<i32> = sqlx::query_scalar("SELECT member_count FROM conversations WHERE id = $1 AND kind = 2 FOR UPDATE")
-            .bind(conversation)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(count) = count else { return Ok(Added::NoGroup) };
+        let count: Option<i32> = sqlx::query_scalar(
+            "SELECT member_count FROM conversations WHERE id = $1 AND kind = 2 FOR UPDATE",
+        )
+        .bind(conversation)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(count) = count else {
+            return Ok(Added::NoGroup);
+        };
         let existing = sqlx::query(&format!("SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE conversation_id = $1 AND user_id = $2"))
             .bind(conversation)
             .bind(user)
@@ -208,20 +249,24 @@ impl MessageStore for PgMessageStore {
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("UPDATE conversations SET member_count = member_count + 1 WHERE id = $1").bind(conversation).execute(&mut *tx).await?;
+        sqlx::query("UPDATE conversations SET member_count = member_count + 1 WHERE id = $1")
+            .bind(conversation)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Added::Added(participant(&row)?))
     }
 
     async fn remove_member(&self, conversation: Uuid, user: Uuid) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        let removed = sqlx::query("DELETE FROM participants WHERE conversation_id = $1 AND user_id = $2")
-            .bind(conversation)
-            .bind(user)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let removed =
+            sqlx::query("DELETE FROM participants WHERE conversation_id = $1 AND user_id = $2")
+                .bind(conversation)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
         if removed {
             sqlx::query("UPDATE conversations SET member_count = member_count - 1 WHERE id = $1")
                 .bind(conversation)
@@ -233,17 +278,22 @@ impl MessageStore for PgMessageStore {
     }
 
     async fn set_role(&self, conversation: Uuid, user: Uuid, role: Role) -> StoreResult<()> {
-        sqlx::query("UPDATE participants SET role = $3 WHERE conversation_id = $1 AND user_id = $2")
-            .bind(conversation)
-            .bind(user)
-            .bind(role.code())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE participants SET role = $3 WHERE conversation_id = $1 AND user_id = $2",
+        )
+        .bind(conversation)
+        .bind(user)
+        .bind(role.code())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn delete_conversation(&self, conversation: Uuid) -> StoreResult<()> {
-        sqlx::query("DELETE FROM conversations WHERE id = $1").bind(conversation).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM conversations WHERE id = $1")
+            .bind(conversation)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -276,7 +326,11 @@ impl MessageStore for PgMessageStore {
                     .fetch_one(&self.pool)
                     .await?;
             let hash: Vec<u8> = row.try_get("request_hash")?;
-            return Ok(if hash == new.request_hash { Inserted::Replayed(message(&row)?) } else { Inserted::Reused });
+            return Ok(if hash == new.request_hash {
+                Inserted::Replayed(message(&row)?)
+            } else {
+                Inserted::Reused
+            });
         }
         sqlx::query(
             "UPDATE conversations SET last_message_id = $2, last_activity_at = $3
@@ -292,15 +346,22 @@ impl MessageStore for PgMessageStore {
     }
 
     async fn message(&self, conversation: Uuid, id: Uuid) -> StoreResult<Option<MessageRow>> {
-        let row = sqlx::query(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND id = $2"))
-            .bind(conversation)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND id = $2"
+        ))
+        .bind(conversation)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(message).transpose()?)
     }
 
-    async fn list_messages(&self, conversation: Uuid, before: Option<Uuid>, limit: usize) -> StoreResult<Vec<MessageRow>> {
+    async fn list_messages(
+        &self,
+        conversation: Uuid,
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND ($2::uuid IS NULL OR id < $2)
              ORDER BY id DESC LIMIT $3"
@@ -313,7 +374,13 @@ impl MessageStore for PgMessageStore {
         Ok(rows.iter().map(message).collect::<sqlx::Result<_>>()?)
     }
 
-    async fn inbox(&self, user: Uuid, after: Option<InboxCursor>, limit: usize, groups_only: bool) -> StoreResult<Vec<InboxRow>> {
+    async fn inbox(
+        &self,
+        user: Uuid,
+        after: Option<InboxCursor>,
+        limit: usize,
+        groups_only: bool,
+    ) -> StoreResult<Vec<InboxRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {CONVERSATION_COLUMNS}, p.conversation_id, p.user_id, p.role, p.joined_at, p.last_read_message_id, p.read_at
              FROM participants p JOIN conversations c ON c.id = p.conversation_id
@@ -331,10 +398,23 @@ impl MessageStore for PgMessageStore {
         .bind(groups_only)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(InboxRow { conversation: conversation(r)?, me: participant(r)? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(InboxRow {
+                    conversation: conversation(r)?,
+                    me: participant(r)?,
+                })
+            })
+            .collect()
     }
 
-    async fn mark_read(&self, conversation: Uuid, user: Uuid, message: Uuid, at: DateTime<Utc>) -> StoreResult<Option<ParticipantRow>> {
+    async fn mark_read(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+        message: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<ParticipantRow>> {
         sqlx::query(
             "UPDATE participants SET last_read_message_id = $3, read_at = $4
              WHERE conversation_id = $1 AND user_id = $2 AND (last_read_message_id IS NULL OR last_read_message_id < $3)",
@@ -348,7 +428,13 @@ impl MessageStore for PgMessageStore {
         self.participant(conversation, user).await
     }
 
-    async fn unread_count(&self, conversation: Uuid, user: Uuid, after: Option<Uuid>, cap: i64) -> StoreResult<i64> {
+    async fn unread_count(
+        &self,
+        conversation: Uuid,
+        user: Uuid,
+        after: Option<Uuid>,
+        cap: i64,
+    ) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
             "SELECT count(*) FROM (SELECT 1 FROM messages WHERE conversation_id = $1 AND sender_id <> $2
              AND ($3::uuid IS NULL OR id > $3) LIMIT $4) t",
@@ -361,9 +447,24 @@ impl MessageStore for PgMessageStore {
         .await?)
     }
 
-    async fn search(&self, conversations: &[Uuid], words: &[String], before: Option<Uuid>, limit: usize) -> StoreResult<Vec<MessageRow>> {
-        let patterns: Vec<String> =
-            words.iter().map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))).collect();
+    async fn search(
+        &self,
+        conversations: &[Uuid],
+        words: &[String],
+        before: Option<Uuid>,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageRow>> {
+        let patterns: Vec<String> = words
+            .iter()
+            .map(|w| {
+                format!(
+                    "%{}%",
+                    w.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                )
+            })
+            .collect();
         let rows = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ANY($1) AND text ILIKE ALL($2)
              AND ($3::uuid IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
@@ -378,7 +479,12 @@ impl MessageStore for PgMessageStore {
     }
 
     async fn conversation_ids(&self, user: Uuid) -> StoreResult<Vec<Uuid>> {
-        Ok(sqlx::query_scalar("SELECT conversation_id FROM participants WHERE user_id = $1").bind(user).fetch_all(&self.pool).await?)
+        Ok(
+            sqlx::query_scalar("SELECT conversation_id FROM participants WHERE user_id = $1")
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn direct_contacts(&self, user: Uuid) -> StoreResult<Vec<Uuid>> {

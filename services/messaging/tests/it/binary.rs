@@ -12,9 +12,14 @@ use tribe_testkit::{TestDb, TestKeys, authed, free_addr};
 async fn the_binary_starts_from_the_environment_migrates_serves_and_drains() {
     let keys = TestKeys::new().unwrap();
     let db = TestDb::empty().await.unwrap();
-    let kafka = tribe_testkit::kafka(&["tribe.messaging.v1", "tribe.user.v1", "tribe.content.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC])
-        .await
-        .unwrap();
+    let kafka = tribe_testkit::kafka(&[
+        "tribe.messaging.v1",
+        "tribe.user.v1",
+        "tribe.content.v1",
+        tribe_kit::kafka::DEAD_LETTER_TOPIC,
+    ])
+    .await
+    .unwrap();
     let addr = free_addr();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tribe-messaging"))
         .env("TRIBE_MESSAGING_LISTEN_ADDR", addr.to_string())
@@ -24,8 +29,14 @@ async fn the_binary_starts_from_the_environment_migrates_serves_and_drains() {
         .env("TRIBE_KAFKA_BROKERS", &kafka.brokers)
         .env("TRIBE_KAFKA_TOPIC_SUFFIX", &kafka.topic_suffix)
         .env("TRIBE_REDIS_URL", tribe_testkit::redis_url())
-        .env("TRIBE_MESSAGING_REDIS_PREFIX", tribe_testkit::redis_prefix())
-        .env("TRIBE_PAGE_TOKEN_SECRET", "a page token secret of at least thirty-two characters")
+        .env(
+            "TRIBE_MESSAGING_REDIS_PREFIX",
+            tribe_testkit::redis_prefix(),
+        )
+        .env(
+            "TRIBE_PAGE_TOKEN_SECRET",
+            "a page token secret of at least thirty-two characters",
+        )
         .env("TRIBE_MESSAGING_DRAIN_DELAY", "100ms")
         .env_remove("TRIBE_SCYLLA_NODES")
         .kill_on_drop(true)
@@ -34,26 +45,55 @@ async fn the_binary_starts_from_the_environment_migrates_serves_and_drains() {
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let channel = loop {
-        if let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await {
+        if let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+        {
             break channel;
         }
-        assert!(child.try_wait().unwrap().is_none(), "tribe-messaging exited during startup");
-        assert!(tokio::time::Instant::now() < deadline, "tribe-messaging never listened on {addr}");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "tribe-messaging exited during startup"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tribe-messaging never listened on {addr}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let mut client = MessagingServiceClient::new(channel);
-    let (ana, ben) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
-    let (ana_token, ben_token) = (keys.access_token(&ana, &["user"]), keys.access_token(&ben, &["user"]));
+    let (ana, ben) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
+    let (ana_token, ben_token) = (
+        keys.access_token(&ana, &["user"]),
+        keys.access_token(&ben, &["user"]),
+    );
     let conv = client
-        .create_conversation(authed(pb::CreateConversationRequest { user_id: ben.clone() }, &ana_token))
+        .create_conversation(authed(
+            pb::CreateConversationRequest {
+                user_id: ben.clone(),
+            },
+            &ana_token,
+        ))
         .await
         .expect("create through the binary")
         .into_inner()
         .conversation
         .unwrap()
         .conversation_id;
-    let mut stream = client.stream_events(authed(pb::StreamEventsRequest {}, &ben_token)).await.unwrap().into_inner();
-    stream.message().await.unwrap().expect("the first heartbeat");
+    let mut stream = client
+        .stream_events(authed(pb::StreamEventsRequest {}, &ben_token))
+        .await
+        .unwrap()
+        .into_inner();
+    stream
+        .message()
+        .await
+        .unwrap()
+        .expect("the first heartbeat");
     client
         .send_message(authed(
             pb::SendMessageRequest {
@@ -66,20 +106,32 @@ async fn the_binary_starts_from_the_environment_migrates_serves_and_drains() {
         ))
         .await
         .unwrap();
-    let migrated: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(&db.pool).await.unwrap();
+    let migrated: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert!(migrated >= 1, "the binary migrated its database at start");
 
     let pid = child.id().unwrap().to_string();
-    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
     assert!(status.success());
     let ended = loop {
-        match tokio::time::timeout(Duration::from_secs(15), stream.message()).await.expect("the stream ends on SIGTERM") {
+        match tokio::time::timeout(Duration::from_secs(15), stream.message())
+            .await
+            .expect("the stream ends on SIGTERM")
+        {
             Ok(Some(_)) => continue,
             Ok(None) => panic!("ended without a status"),
             Err(status) => break status,
         }
     };
     assert_eq!(ended.code(), tonic::Code::Unavailable, "{ended:?}");
-    let exit = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("exits after draining").unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits after draining")
+        .unwrap();
     assert!(exit.success(), "clean exit: {exit:?}");
 }

@@ -19,7 +19,10 @@ async fn blocks_from_user_events_stop_conversations_and_messages() {
         "user",
         &ben.id,
         &ben.id,
-        Payload::UserBlocked(ev::UserBlocked { blocker_id: ben.id.clone(), blocked_id: ana.id.clone() }),
+        Payload::UserBlocked(ev::UserBlocked {
+            blocker_id: ben.id.clone(),
+            blocked_id: ana.id.clone(),
+        }),
     );
     produce(&env, "tribe.user.v1", &[blocked]).await;
 
@@ -27,18 +30,40 @@ async fn blocks_from_user_events_stop_conversations_and_messages() {
     let status = eventually(Duration::from_secs(30), "the block to be applied", || {
         let mut c = c.clone();
         let (ana, ben) = (ana.clone(), ben.clone());
-        async move { c.create_conversation(req(&ana, pb::CreateConversationRequest { user_id: ben.id.clone() })).await.err() }
+        async move {
+            c.create_conversation(req(
+                &ana,
+                pb::CreateConversationRequest {
+                    user_id: ben.id.clone(),
+                },
+            ))
+            .await
+            .err()
+        }
     })
     .await;
     assert_status(&status, Code::NotFound, Some("NOT_FOUND"));
     let mut c = env.client.clone();
-    let s = c.create_conversation(req(&ben, pb::CreateConversationRequest { user_id: ana.id.clone() })).await.unwrap_err();
+    let s = c
+        .create_conversation(req(
+            &ben,
+            pb::CreateConversationRequest {
+                user_id: ana.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&s, Code::FailedPrecondition, Some("BLOCKED"));
     for (from, text) in [(&ana, "hello?"), (&ben, "bye")] {
         let s = c
             .send_message(req(
                 from,
-                pb::SendMessageRequest { conversation_id: conv.clone(), text: text.into(), request_id: text.into(), ..Default::default() },
+                pb::SendMessageRequest {
+                    conversation_id: conv.clone(),
+                    text: text.into(),
+                    request_id: text.into(),
+                    ..Default::default()
+                },
             ))
             .await
             .unwrap_err();
@@ -49,7 +74,10 @@ async fn blocks_from_user_events_stop_conversations_and_messages() {
         "user",
         &ben.id,
         &ben.id,
-        Payload::UserUnblocked(ev::UserUnblocked { blocker_id: ben.id.clone(), blocked_id: ana.id.clone() }),
+        Payload::UserUnblocked(ev::UserUnblocked {
+            blocker_id: ben.id.clone(),
+            blocked_id: ana.id.clone(),
+        }),
     );
     produce(&env, "tribe.user.v1", &[lifted]).await;
     eventually(Duration::from_secs(30), "the block to be lifted", || {

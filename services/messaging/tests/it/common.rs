@@ -36,7 +36,12 @@ pub struct Env {
     pub cql: Option<TestKeyspace>,
 }
 
-pub const TOPICS: [&str; 4] = ["tribe.user.v1", "tribe.content.v1", "tribe.messaging.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC];
+pub const TOPICS: [&str; 4] = [
+    "tribe.user.v1",
+    "tribe.content.v1",
+    "tribe.messaging.v1",
+    tribe_kit::kafka::DEAD_LETTER_TOPIC,
+];
 
 pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
     Config {
@@ -48,7 +53,10 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         page_token_secret: tribe_testkit::page_secret(),
         cql: None,
         scylla_bucket: Duration::from_secs(3600),
-        limits: Limits { sends_per_window: 1000, ..Limits::default() },
+        limits: Limits {
+            sends_per_window: 1000,
+            ..Limits::default()
+        },
         user_url: None,
         service_key_file: None,
         heartbeat: Duration::from_secs(25),
@@ -57,8 +65,12 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
 }
 
 pub async fn spawn(config: Config) -> TestServer {
-    let app = tribe_messaging::App::build(config).await.expect("build messaging service");
-    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.expect("spawn messaging service")
+    let app = tribe_messaging::App::build(config)
+        .await
+        .expect("build messaging service");
+    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown))
+        .await
+        .expect("spawn messaging service")
 }
 
 pub async fn start() -> Env {
@@ -67,14 +79,24 @@ pub async fn start() -> Env {
 
 /// Starts the service after `adjust` edits its configuration.
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
-    let db = TestDb::create(&tribe_messaging::MIGRATOR).await.expect("test database");
+    let db = TestDb::create(&tribe_messaging::MIGRATOR)
+        .await
+        .expect("test database");
     let keys = TestKeys::new().expect("keys");
     let kafka = tribe_testkit::kafka(&TOPICS).await.expect("kafka topics");
     let mut config = config(&db, &keys, &kafka);
     adjust(&mut config);
     let server = spawn(config.clone()).await;
     let client = MessagingServiceClient::new(server.channel().await.expect("channel"));
-    Env { db, keys, kafka, server, client, config, cql: None }
+    Env {
+        db,
+        keys,
+        kafka,
+        server,
+        client,
+        config,
+        cql: None,
+    }
 }
 
 /// Starts the service with its message store on the test run's CQL server, in a fresh
@@ -87,7 +109,11 @@ pub async fn start_cql() -> Env {
 
 /// Like `start_cql`, with the store's CQL configuration given (e.g. contact points that
 /// are a proxy in front of the server) and `adjust` applied last.
-pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl FnOnce(&mut Config)) -> Env {
+pub async fn start_cql_with(
+    keyspace: TestKeyspace,
+    cql: CqlConfig,
+    adjust: impl FnOnce(&mut Config),
+) -> Env {
     let mut env = start_with(|c| {
         c.cql = Some(cql);
         adjust(c);
@@ -102,9 +128,21 @@ pub async fn start_cql_with(keyspace: TestKeyspace, cql: CqlConfig, adjust: impl
 pub async fn assert_stored_on_cql(env: &Env) {
     let keyspace = env.cql.as_ref().expect("started with start_cql");
     let session = keyspace.session().await.expect("CQL session");
-    let rows = session.query_unpaged("SELECT conversation_id FROM conversations", ()).await.unwrap().into_rows_result().unwrap();
-    assert!(rows.rows_num() > 0, "conversations in CQL keyspace {}", keyspace.name);
-    let in_pg: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations").fetch_one(&env.db.pool).await.unwrap();
+    let rows = session
+        .query_unpaged("SELECT conversation_id FROM conversations", ())
+        .await
+        .unwrap()
+        .into_rows_result()
+        .unwrap();
+    assert!(
+        rows.rows_num() > 0,
+        "conversations in CQL keyspace {}",
+        keyspace.name
+    );
+    let in_pg: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations")
+        .fetch_one(&env.db.pool)
+        .await
+        .unwrap();
     assert_eq!(in_pg, 0, "no conversation in PostgreSQL");
 }
 
@@ -128,7 +166,12 @@ pub fn req<T>(user: &User, message: T) -> tonic::Request<T> {
 pub async fn direct(env: &Env, a: &User, b: &User) -> String {
     let mut client = env.client.clone();
     client
-        .create_conversation(req(a, pb::CreateConversationRequest { user_id: b.id.clone() }))
+        .create_conversation(req(
+            a,
+            pb::CreateConversationRequest {
+                user_id: b.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -178,15 +221,32 @@ pub async fn send(env: &Env, from: &User, conversation: &str, text: &str) -> pb:
 
 pub async fn unread(env: &Env, who: &User) -> pb::UnreadCounts {
     let mut client = env.client.clone();
-    client.get_unread_counts(req(who, pb::GetUnreadCountsRequest {})).await.unwrap().into_inner().unread_counts.unwrap()
+    client
+        .get_unread_counts(req(who, pb::GetUnreadCountsRequest {}))
+        .await
+        .unwrap()
+        .into_inner()
+        .unread_counts
+        .unwrap()
 }
 
 /// Opens a native gRPC event stream and consumes its first heartbeat.
 pub async fn open_stream(env: &Env, who: &User) -> Streaming<pb::StreamEventsResponse> {
     let mut client = env.client.clone();
-    let mut stream = client.stream_events(req(who, pb::StreamEventsRequest {})).await.unwrap().into_inner();
-    let first = tokio::time::timeout(Duration::from_secs(10), stream.message()).await.expect("first event").unwrap().unwrap();
-    assert!(matches!(first.event, Some(Event::Heartbeat(_))), "the first event is a heartbeat: {first:?}");
+    let mut stream = client
+        .stream_events(req(who, pb::StreamEventsRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("first event")
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(first.event, Some(Event::Heartbeat(_))),
+        "the first event is a heartbeat: {first:?}"
+    );
     stream
 }
 
@@ -195,9 +255,13 @@ pub async fn next_event(stream: &mut Streaming<pb::StreamEventsResponse>, wait: 
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let item = tokio::time::timeout(left, stream.message()).await.expect("an event within the deadline");
+        let item = tokio::time::timeout(left, stream.message())
+            .await
+            .expect("an event within the deadline");
         match item {
-            Ok(Some(pb::StreamEventsResponse { event: Some(Event::Heartbeat(_)) })) => continue,
+            Ok(Some(pb::StreamEventsResponse {
+                event: Some(Event::Heartbeat(_)),
+            })) => continue,
             Ok(Some(pb::StreamEventsResponse { event: Some(event) })) => return event,
             other => panic!("stream ended or failed: {other:?}"),
         }
@@ -224,13 +288,19 @@ pub async fn wait_for(
 }
 
 /// Asserts that no non-heartbeat event arrives within `quiet`.
-pub async fn assert_quiet(stream: &mut Streaming<pb::StreamEventsResponse>, quiet: Duration, what: &str) {
+pub async fn assert_quiet(
+    stream: &mut Streaming<pb::StreamEventsResponse>,
+    quiet: Duration,
+    what: &str,
+) {
     let deadline = tokio::time::Instant::now() + quiet;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         match tokio::time::timeout(left, stream.message()).await {
             Err(_) => return,
-            Ok(Ok(Some(pb::StreamEventsResponse { event: Some(Event::Heartbeat(_)) }))) => continue,
+            Ok(Ok(Some(pb::StreamEventsResponse {
+                event: Some(Event::Heartbeat(_)),
+            }))) => continue,
             Ok(other) => panic!("{what}: unexpected {other:?}"),
         }
     }
@@ -242,20 +312,32 @@ pub async fn assert_quiet(stream: &mut Streaming<pb::StreamEventsResponse>, quie
 pub async fn produce(env: &Env, logical_topic: &str, events: &[tribe_proto::events::v1::Event]) {
     let mut tx = env.db.pool.begin().await.unwrap();
     for event in events {
-        tribe_kit::outbox::enqueue(&mut tx, logical_topic, event).await.unwrap();
+        tribe_kit::outbox::enqueue(&mut tx, logical_topic, event)
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
 }
 
 /// Publishes events straight to the broker with the kit's idempotent producer (used to
 /// re-deliver an event that already went through an outbox).
-pub async fn produce_direct(env: &Env, logical_topic: &str, events: &[tribe_proto::events::v1::Event]) {
+pub async fn produce_direct(
+    env: &Env,
+    logical_topic: &str,
+    events: &[tribe_proto::events::v1::Event],
+) {
     let producer = tribe_kit::kafka::producer(&env.kafka).unwrap();
     let topic = env.kafka.topic(logical_topic);
     for event in events {
         let payload = prost::Message::encode_to_vec(event);
-        let record = rdkafka::producer::FutureRecord::to(&topic).key(&event.aggregate_id).payload(&payload);
-        producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).unwrap();
+        let record = rdkafka::producer::FutureRecord::to(&topic)
+            .key(&event.aggregate_id)
+            .payload(&payload);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)
+            .unwrap();
     }
 }
 
@@ -278,7 +360,12 @@ pub mod grpc_web_stream {
         End(i32, String),
     }
 
-    pub async fn open<Req: Message>(base_url: &str, path: &str, request: &Req, token: &str) -> anyhow::Result<WebStream> {
+    pub async fn open<Req: Message>(
+        base_url: &str,
+        path: &str,
+        request: &Req,
+        token: &str,
+    ) -> anyhow::Result<WebStream> {
         let body = request.encode_to_vec();
         let mut framed = Vec::with_capacity(body.len() + 5);
         framed.push(0u8);
@@ -294,11 +381,30 @@ pub mod grpc_web_stream {
             .body(framed)
             .send()
             .await?;
-        anyhow::ensure!(response.version() == reqwest::Version::HTTP_11, "expected HTTP/1.1, got {:?}", response.version());
-        let mut stream = WebStream { response, buffer: Vec::new(), done: false };
+        anyhow::ensure!(
+            response.version() == reqwest::Version::HTTP_11,
+            "expected HTTP/1.1, got {:?}",
+            response.version()
+        );
+        let mut stream = WebStream {
+            response,
+            buffer: Vec::new(),
+            done: false,
+        };
         // A trailers-only answer (an error before any message) comes in the headers.
-        if let Some(status) = stream.response.headers().get("grpc-status").and_then(|v| v.to_str().ok()) {
-            let message = stream.response.headers().get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        if let Some(status) = stream
+            .response
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+        {
+            let message = stream
+                .response
+                .headers()
+                .get("grpc-message")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
             stream.buffer = trailer_frame(status, &message);
         }
         Ok(stream)
@@ -321,7 +427,12 @@ pub mod grpc_web_stream {
                 }
                 if self.buffer.len() >= 5 {
                     let flag = self.buffer[0];
-                    let len = u32::from_be_bytes([self.buffer[1], self.buffer[2], self.buffer[3], self.buffer[4]]) as usize;
+                    let len = u32::from_be_bytes([
+                        self.buffer[1],
+                        self.buffer[2],
+                        self.buffer[3],
+                        self.buffer[4],
+                    ]) as usize;
                     if self.buffer.len() >= 5 + len {
                         let frame: Vec<u8> = self.buffer.drain(..5 + len).skip(5).collect();
                         if flag & 0x80 == 0 {

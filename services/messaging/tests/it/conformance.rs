@@ -23,22 +23,42 @@ enum Keep {
 
 /// The stores under test, with whatever keeps their backing storage alive.
 async fn stores() -> Vec<(&'static str, Arc<dyn MessageStore>, Keep)> {
-    let db = TestDb::create(&tribe_messaging::MIGRATOR).await.expect("test database");
+    let db = TestDb::create(&tribe_messaging::MIGRATOR)
+        .await
+        .expect("test database");
     let keyspace = TestKeyspace::new().unwrap();
-    let cql = ScyllaMessageStore::connect(&keyspace.config(), Duration::from_secs(24 * 3600)).await.expect("CQL store");
-    vec![("postgres", Arc::new(PgMessageStore::new(db.pool.clone())), Keep::Db(db)), ("cql", Arc::new(cql), Keep::Keyspace(keyspace))]
+    let cql = ScyllaMessageStore::connect(&keyspace.config(), Duration::from_secs(24 * 3600))
+        .await
+        .expect("CQL store");
+    vec![
+        (
+            "postgres",
+            Arc::new(PgMessageStore::new(db.pool.clone())),
+            Keep::Db(db),
+        ),
+        ("cql", Arc::new(cql), Keep::Keyspace(keyspace)),
+    ]
 }
 
 /// A UUIDv7 minted at `at`.
 fn id_at(at: DateTime<Utc>) -> Uuid {
-    Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, at.timestamp() as u64, at.timestamp_subsec_nanos()))
+    Uuid::new_v7(uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        at.timestamp() as u64,
+        at.timestamp_subsec_nanos(),
+    ))
 }
 
 fn at_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap()
 }
 
-async fn group_of(store: &dyn MessageStore, owner: Uuid, members: &[Uuid], at: DateTime<Utc>) -> Uuid {
+async fn group_of(
+    store: &dyn MessageStore,
+    owner: Uuid,
+    members: &[Uuid],
+    at: DateTime<Utc>,
+) -> Uuid {
     let group = NewGroup {
         id: id_at(at),
         owner,
@@ -51,7 +71,13 @@ async fn group_of(store: &dyn MessageStore, owner: Uuid, members: &[Uuid], at: D
     store.create_group(&group).await.unwrap().id
 }
 
-async fn put(store: &dyn MessageStore, conversation: Uuid, sender: Uuid, at: DateTime<Utc>, text: &str) -> MessageRow {
+async fn put(
+    store: &dyn MessageStore,
+    conversation: Uuid,
+    sender: Uuid,
+    at: DateTime<Utc>,
+    text: &str,
+) -> MessageRow {
     let message = MessageRow {
         conversation_id: conversation,
         id: id_at(at),
@@ -60,7 +86,11 @@ async fn put(store: &dyn MessageStore, conversation: Uuid, sender: Uuid, at: Dat
         media_url: String::new(),
         created_at: at_micros(at),
     };
-    let new = NewMessage { message: message.clone(), request_id: Uuid::new_v4().to_string(), request_hash: vec![1] };
+    let new = NewMessage {
+        message: message.clone(),
+        request_id: Uuid::new_v4().to_string(),
+        request_hash: vec![1],
+    };
     match store.insert_message(&new).await.unwrap() {
         Inserted::Fresh(m) => m,
         other => panic!("expected a fresh insert, got {other:?}"),
@@ -81,7 +111,17 @@ async fn history_is_newest_first_and_pages_across_buckets() {
             if (at - start).num_days() == 3 {
                 at += chrono::Duration::days(1);
             }
-            ids.push(put(store, g, if i % 2 == 0 { a } else { b }, at, &format!("m{i}")).await.id);
+            ids.push(
+                put(
+                    store,
+                    g,
+                    if i % 2 == 0 { a } else { b },
+                    at,
+                    &format!("m{i}"),
+                )
+                .await
+                .id,
+            );
         }
         let mut newest_first = ids.clone();
         newest_first.sort();
@@ -97,12 +137,22 @@ async fn history_is_newest_first_and_pages_across_buckets() {
             }
             before = page.last().map(|m| m.id);
         }
-        assert_eq!(seen, newest_first, "{name}: every message once, newest first, across buckets");
+        assert_eq!(
+            seen, newest_first,
+            "{name}: every message once, newest first, across buckets"
+        );
         let conv = store.conversation(g).await.unwrap().unwrap();
-        assert_eq!(conv.last_message.as_ref().map(|m| m.id), Some(newest_first[0]), "{name}: last message");
+        assert_eq!(
+            conv.last_message.as_ref().map(|m| m.id),
+            Some(newest_first[0]),
+            "{name}: last message"
+        );
         let one = store.message(g, ids[4]).await.unwrap().unwrap();
         assert_eq!(one.text, "m4", "{name}");
-        assert!(store.message(g, Uuid::now_v7()).await.unwrap().is_none(), "{name}");
+        assert!(
+            store.message(g, Uuid::now_v7()).await.unwrap().is_none(),
+            "{name}"
+        );
     }
 }
 
@@ -114,13 +164,31 @@ async fn the_inbox_orders_by_latest_activity_and_pages() {
         let t0 = Utc::now() - chrono::Duration::hours(10);
         let g1 = group_of(store, me, &[x], t0).await;
         let g2 = group_of(store, x, &[me], t0 + chrono::Duration::minutes(1)).await;
-        let (d, created) =
-            store.open_direct(id_at(t0 + chrono::Duration::minutes(2)), y, me, at_micros(t0 + chrono::Duration::minutes(2))).await.unwrap();
+        let (d, created) = store
+            .open_direct(
+                id_at(t0 + chrono::Duration::minutes(2)),
+                y,
+                me,
+                at_micros(t0 + chrono::Duration::minutes(2)),
+            )
+            .await
+            .unwrap();
         assert!(created, "{name}");
-        let (again, created) = store.open_direct(Uuid::now_v7(), me, y, Utc::now()).await.unwrap();
-        assert_eq!((again.id, created), (d.id, false), "{name}: one direct conversation per pair");
+        let (again, created) = store
+            .open_direct(Uuid::now_v7(), me, y, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.id, created),
+            (d.id, false),
+            "{name}: one direct conversation per pair"
+        );
         let inbox = store.inbox(me, None, 10, false).await.unwrap();
-        assert_eq!(inbox.iter().map(|r| r.conversation.id).collect::<Vec<_>>(), vec![g2, g1], "{name}: the direct one waits for a message");
+        assert_eq!(
+            inbox.iter().map(|r| r.conversation.id).collect::<Vec<_>>(),
+            vec![g2, g1],
+            "{name}: the direct one waits for a message"
+        );
 
         put(store, g1, x, t0 + chrono::Duration::hours(1), "first").await;
         put(store, d.id, y, t0 + chrono::Duration::hours(2), "second").await;
@@ -129,9 +197,15 @@ async fn the_inbox_orders_by_latest_activity_and_pages() {
         let order: Vec<Uuid> = inbox.iter().map(|r| r.conversation.id).collect();
         assert_eq!(order, vec![g2, d.id, g1], "{name}: latest activity first");
         let first = store.inbox(me, None, 2, false).await.unwrap();
-        let cursor = first.last().map(|r| (r.conversation.last_activity_at, r.conversation.id));
+        let cursor = first
+            .last()
+            .map(|r| (r.conversation.last_activity_at, r.conversation.id));
         let rest = store.inbox(me, cursor, 2, false).await.unwrap();
-        assert_eq!(rest.iter().map(|r| r.conversation.id).collect::<Vec<_>>(), vec![g1], "{name}: keyset pagination");
+        assert_eq!(
+            rest.iter().map(|r| r.conversation.id).collect::<Vec<_>>(),
+            vec![g1],
+            "{name}: keyset pagination"
+        );
         let groups = store.inbox(me, None, 10, true).await.unwrap();
         assert_eq!(groups.len(), 2, "{name}: groups only");
         assert_eq!(store.direct_contacts(me).await.unwrap(), vec![y], "{name}");
@@ -152,19 +226,60 @@ async fn receipts_move_forward_and_unread_counts_follow_them() {
         let g = group_of(store, a, &[b], t0).await;
         let mut from_a = Vec::new();
         for i in 0..6 {
-            from_a.push(put(store, g, a, t0 + chrono::Duration::hours(10 * i + 1), "x").await.id);
+            from_a.push(
+                put(store, g, a, t0 + chrono::Duration::hours(10 * i + 1), "x")
+                    .await
+                    .id,
+            );
         }
         put(store, g, b, t0 + chrono::Duration::hours(65), "mine").await;
-        assert_eq!(store.unread_count(g, b, None, 1000).await.unwrap(), 6, "{name}: others' messages only");
-        assert_eq!(store.unread_count(g, b, None, 4).await.unwrap(), 4, "{name}: capped");
-        let after = store.mark_read(g, b, from_a[3], at_micros(Utc::now())).await.unwrap().unwrap();
+        assert_eq!(
+            store.unread_count(g, b, None, 1000).await.unwrap(),
+            6,
+            "{name}: others' messages only"
+        );
+        assert_eq!(
+            store.unread_count(g, b, None, 4).await.unwrap(),
+            4,
+            "{name}: capped"
+        );
+        let after = store
+            .mark_read(g, b, from_a[3], at_micros(Utc::now()))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(after.last_read_message_id, Some(from_a[3]), "{name}");
-        assert_eq!(store.unread_count(g, b, after.last_read_message_id, 1000).await.unwrap(), 2, "{name}: across buckets");
-        let back = store.mark_read(g, b, from_a[1], at_micros(Utc::now())).await.unwrap().unwrap();
-        assert_eq!(back.last_read_message_id, Some(from_a[3]), "{name}: never backwards");
+        assert_eq!(
+            store
+                .unread_count(g, b, after.last_read_message_id, 1000)
+                .await
+                .unwrap(),
+            2,
+            "{name}: across buckets"
+        );
+        let back = store
+            .mark_read(g, b, from_a[1], at_micros(Utc::now()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            back.last_read_message_id,
+            Some(from_a[3]),
+            "{name}: never backwards"
+        );
         let other = store.participant(g, a).await.unwrap().unwrap();
-        assert_eq!(other.last_read_message_id, None, "{name}: receipts are per participant");
-        assert!(store.mark_read(g, Uuid::now_v7(), from_a[0], Utc::now()).await.unwrap().is_none(), "{name}: non-member");
+        assert_eq!(
+            other.last_read_message_id, None,
+            "{name}: receipts are per participant"
+        );
+        assert!(
+            store
+                .mark_read(g, Uuid::now_v7(), from_a[0], Utc::now())
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: non-member"
+        );
     }
 }
 
@@ -182,28 +297,97 @@ async fn request_ids_replay_and_membership_rules_hold() {
             media_url: String::new(),
             created_at: at_micros(Utc::now()),
         };
-        let new = NewMessage { message: message.clone(), request_id: "req".into(), request_hash: vec![7] };
-        assert!(matches!(store.insert_message(&new).await.unwrap(), Inserted::Fresh(_)), "{name}");
-        let retry = NewMessage { message: MessageRow { id: Uuid::now_v7(), ..message.clone() }, ..new.clone() };
+        let new = NewMessage {
+            message: message.clone(),
+            request_id: "req".into(),
+            request_hash: vec![7],
+        };
+        assert!(
+            matches!(
+                store.insert_message(&new).await.unwrap(),
+                Inserted::Fresh(_)
+            ),
+            "{name}"
+        );
+        let retry = NewMessage {
+            message: MessageRow {
+                id: Uuid::now_v7(),
+                ..message.clone()
+            },
+            ..new.clone()
+        };
         match store.insert_message(&retry).await.unwrap() {
             Inserted::Replayed(m) => assert_eq!(m.id, message.id, "{name}: the first message"),
             other => panic!("{name}: {other:?}"),
         }
-        let reused = NewMessage { request_hash: vec![8], ..retry };
-        assert!(matches!(store.insert_message(&reused).await.unwrap(), Inserted::Reused), "{name}");
-        assert_eq!(store.list_messages(g, None, 10).await.unwrap().len(), 1, "{name}: stored once");
+        let reused = NewMessage {
+            request_hash: vec![8],
+            ..retry
+        };
+        assert!(
+            matches!(
+                store.insert_message(&reused).await.unwrap(),
+                Inserted::Reused
+            ),
+            "{name}"
+        );
+        assert_eq!(
+            store.list_messages(g, None, 10).await.unwrap().len(),
+            1,
+            "{name}: stored once"
+        );
 
-        assert!(matches!(store.add_member(g, b, Utc::now(), 2).await.unwrap(), Added::Added(_)), "{name}");
-        assert!(matches!(store.add_member(g, b, Utc::now(), 2).await.unwrap(), Added::AlreadyMember(_)), "{name}");
-        assert!(matches!(store.add_member(g, c, Utc::now(), 2).await.unwrap(), Added::Full), "{name}: limit");
+        assert!(
+            matches!(
+                store.add_member(g, b, Utc::now(), 2).await.unwrap(),
+                Added::Added(_)
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                store.add_member(g, b, Utc::now(), 2).await.unwrap(),
+                Added::AlreadyMember(_)
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                store.add_member(g, c, Utc::now(), 2).await.unwrap(),
+                Added::Full
+            ),
+            "{name}: limit"
+        );
         assert!(store.remove_member(g, b).await.unwrap(), "{name}");
-        assert!(!store.remove_member(g, b).await.unwrap(), "{name}: already gone");
-        assert!(matches!(store.add_member(g, c, Utc::now(), 2).await.unwrap(), Added::Added(_)), "{name}: room again");
-        assert_eq!(store.conversation(g).await.unwrap().unwrap().member_count, 2, "{name}");
+        assert!(
+            !store.remove_member(g, b).await.unwrap(),
+            "{name}: already gone"
+        );
+        assert!(
+            matches!(
+                store.add_member(g, c, Utc::now(), 2).await.unwrap(),
+                Added::Added(_)
+            ),
+            "{name}: room again"
+        );
+        assert_eq!(
+            store.conversation(g).await.unwrap().unwrap().member_count,
+            2,
+            "{name}"
+        );
         store.set_role(g, c, Role::Admin).await.unwrap();
-        let roles: Vec<Role> = store.participants(g).await.unwrap().iter().map(|p| p.role).collect();
+        let roles: Vec<Role> = store
+            .participants(g)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.role)
+            .collect();
         assert_eq!(roles, vec![Role::Owner, Role::Admin], "{name}: owner first");
-        let found = store.search(&[g], &["hi".to_string()], None, 10).await.unwrap();
+        let found = store
+            .search(&[g], &["hi".to_string()], None, 10)
+            .await
+            .unwrap();
         assert_eq!(found.len(), 1, "{name}: search");
         store.delete_conversation(g).await.unwrap();
         assert!(store.conversation(g).await.unwrap().is_none(), "{name}");

@@ -10,14 +10,47 @@ async fn creating_an_existing_direct_conversation_returns_it() {
     let env = start().await;
     let (ana, ben) = (user(&env), user(&env));
     let first = direct(&env, &ana, &ben).await;
-    assert_eq!(direct(&env, &ana, &ben).await, first, "same pair, same conversation");
-    assert_eq!(direct(&env, &ben, &ana).await, first, "from the other side too");
+    assert_eq!(
+        direct(&env, &ana, &ben).await,
+        first,
+        "same pair, same conversation"
+    );
+    assert_eq!(
+        direct(&env, &ben, &ana).await,
+        first,
+        "from the other side too"
+    );
     let mut c = env.client.clone();
-    let s = c.create_conversation(req(&ana, pb::CreateConversationRequest { user_id: ana.id.clone() })).await.unwrap_err();
+    let s = c
+        .create_conversation(req(
+            &ana,
+            pb::CreateConversationRequest {
+                user_id: ana.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&s, Code::InvalidArgument, Some("CANNOT_MESSAGE_SELF"));
-    let s = c.create_conversation(req(&ana, pb::CreateConversationRequest { user_id: "nope".into() })).await.unwrap_err();
+    let s = c
+        .create_conversation(req(
+            &ana,
+            pb::CreateConversationRequest {
+                user_id: "nope".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["user_id"]);
-    let conv = c.get_conversation(req(&ben, pb::GetConversationRequest { conversation_id: first.clone() })).await.unwrap().into_inner();
+    let conv = c
+        .get_conversation(req(
+            &ben,
+            pb::GetConversationRequest {
+                conversation_id: first.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
     let conv = conv.conversation.unwrap();
     assert_eq!(conv.r#type, pb::ConversationType::Direct as i32);
     assert_eq!(conv.member_count, 2);
@@ -43,7 +76,16 @@ async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(env:
     let with_cat = direct(env, &ana, &cat).await;
     let mut sent = Vec::new();
     for i in 0..25 {
-        sent.push(send(env, if i % 2 == 0 { &ana } else { &ben }, &with_ben, &format!("message {i}")).await.message_id);
+        sent.push(
+            send(
+                env,
+                if i % 2 == 0 { &ana } else { &ben },
+                &with_ben,
+                &format!("message {i}"),
+            )
+            .await
+            .message_id,
+        );
     }
     send(env, &cat, &with_cat, "hi ana").await;
 
@@ -54,7 +96,11 @@ async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(env:
         let page = c
             .list_messages(req(
                 &ben,
-                pb::ListMessagesRequest { conversation_id: with_ben.clone(), page_size: 10, page_token: token.clone() },
+                pb::ListMessagesRequest {
+                    conversation_id: with_ben.clone(),
+                    page_size: 10,
+                    page_token: token.clone(),
+                },
             ))
             .await
             .unwrap()
@@ -72,30 +118,77 @@ async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(env:
 
     // Another caller cannot use the token; a changed filter is refused.
     let page = c
-        .list_messages(req(&ben, pb::ListMessagesRequest { conversation_id: with_ben.clone(), page_size: 10, ..Default::default() }))
+        .list_messages(req(
+            &ben,
+            pb::ListMessagesRequest {
+                conversation_id: with_ben.clone(),
+                page_size: 10,
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap();
     let token = page.into_inner().next_page_token;
     let s = c
-        .list_messages(req(&ana, pb::ListMessagesRequest { conversation_id: with_ben.clone(), page_size: 10, page_token: token.clone() }))
+        .list_messages(req(
+            &ana,
+            pb::ListMessagesRequest {
+                conversation_id: with_ben.clone(),
+                page_size: 10,
+                page_token: token.clone(),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["page_token"]);
 
-    let inbox = c.list_conversations(req(&ana, pb::ListConversationsRequest::default())).await.unwrap().into_inner();
-    let order: Vec<_> = inbox.conversations.iter().map(|c| c.conversation_id.clone()).collect();
-    assert_eq!(order, vec![with_cat.clone(), with_ben.clone()], "latest activity first");
+    let inbox = c
+        .list_conversations(req(&ana, pb::ListConversationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let order: Vec<_> = inbox
+        .conversations
+        .iter()
+        .map(|c| c.conversation_id.clone())
+        .collect();
+    assert_eq!(
+        order,
+        vec![with_cat.clone(), with_ben.clone()],
+        "latest activity first"
+    );
     let cat_row = &inbox.conversations[0];
     assert_eq!(cat_row.last_message.as_ref().unwrap().text, "hi ana");
     assert_eq!(cat_row.unread_count, 1);
-    assert_eq!(inbox.conversations[1].unread_count, 12, "ben's 12 messages are unread for ana");
+    assert_eq!(
+        inbox.conversations[1].unread_count, 12,
+        "ben's 12 messages are unread for ana"
+    );
     send(env, &ben, &with_ben, "bump").await;
-    let inbox =
-        c.list_conversations(req(&ana, pb::ListConversationsRequest { page_size: 1, ..Default::default() })).await.unwrap().into_inner();
-    assert_eq!(inbox.conversations[0].conversation_id, with_ben, "a new message moves the conversation up");
+    let inbox = c
+        .list_conversations(req(
+            &ana,
+            pb::ListConversationsRequest {
+                page_size: 1,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        inbox.conversations[0].conversation_id, with_ben,
+        "a new message moves the conversation up"
+    );
     assert!(!inbox.next_page_token.is_empty());
     let rest = c
-        .list_conversations(req(&ana, pb::ListConversationsRequest { page_size: 1, page_token: inbox.next_page_token }))
+        .list_conversations(req(
+            &ana,
+            pb::ListConversationsRequest {
+                page_size: 1,
+                page_token: inbox.next_page_token,
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -108,9 +201,17 @@ async fn a_direct_conversation_reaches_the_other_inbox_with_its_first_message() 
     let (ana, ben) = (user(&env), user(&env));
     let conv = direct(&env, &ana, &ben).await;
     let mut c = env.client.clone();
-    let inbox = c.list_conversations(req(&ben, pb::ListConversationsRequest::default())).await.unwrap().into_inner();
+    let inbox = c
+        .list_conversations(req(&ben, pb::ListConversationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(inbox.conversations.is_empty(), "nothing sent yet");
     send(&env, &ana, &conv, "hey").await;
-    let inbox = c.list_conversations(req(&ben, pb::ListConversationsRequest::default())).await.unwrap().into_inner();
+    let inbox = c
+        .list_conversations(req(&ben, pb::ListConversationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(inbox.conversations.len(), 1);
 }

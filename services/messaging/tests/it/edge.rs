@@ -19,7 +19,9 @@ fn path(method: &str) -> String {
 
 async fn edge(env: &Env) -> TestEdge {
     let upstream = Upstream::for_surface(&policy::SURFACE, env.server.addr);
-    let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
+    let edge = TestEdge::start(upstream, &env.keys.jwks_path())
+        .await
+        .expect("start envoy");
     let probe_user = user(env);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -33,13 +35,21 @@ async fn edge(env: &Env) -> TestEdge {
         if let Ok(Ok(_)) = probe {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "upstream never became reachable through envoy: {probe:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "upstream never became reachable through envoy: {probe:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     edge
 }
 
-async fn call<Req: prost::Message, Resp: prost::Message + Default>(edge: &TestEdge, method: &str, who: &User, request: &Req) -> Resp {
+async fn call<Req: prost::Message, Resp: prost::Message + Default>(
+    edge: &TestEdge,
+    method: &str,
+    who: &User,
+    request: &Req,
+) -> Resp {
     grpc_web::call::<_, Resp>(&edge.url(), &path(method), request, Some(&who.token))
         .await
         .unwrap()
@@ -48,10 +58,16 @@ async fn call<Req: prost::Message, Resp: prost::Message + Default>(edge: &TestEd
 
 async fn next(stream: &mut WebStream) -> Event {
     loop {
-        let item =
-            tokio::time::timeout(Duration::from_secs(15), stream.next::<pb::StreamEventsResponse>()).await.expect("an event in time");
+        let item = tokio::time::timeout(
+            Duration::from_secs(15),
+            stream.next::<pb::StreamEventsResponse>(),
+        )
+        .await
+        .expect("an event in time");
         match item.unwrap() {
-            Some(Item::Message(pb::StreamEventsResponse { event: Some(Event::Heartbeat(_)) })) => continue,
+            Some(Item::Message(pb::StreamEventsResponse {
+                event: Some(Event::Heartbeat(_)),
+            })) => continue,
             Some(Item::Message(pb::StreamEventsResponse { event: Some(event) })) => return event,
             other => panic!("stream ended: {other:?}"),
         }
@@ -63,23 +79,61 @@ async fn two_users_chat_over_grpc_web_streams_through_envoy() {
     let env = start().await;
     let edge = edge(&env).await;
     let (ana, ben) = (user(&env), user(&env));
-    let conv: pb::CreateConversationResponse =
-        call(&edge, "CreateConversation", &ana, &pb::CreateConversationRequest { user_id: ben.id.clone() }).await;
+    let conv: pb::CreateConversationResponse = call(
+        &edge,
+        "CreateConversation",
+        &ana,
+        &pb::CreateConversationRequest {
+            user_id: ben.id.clone(),
+        },
+    )
+    .await;
     let conv = conv.conversation.unwrap().conversation_id;
 
     let open = |who: &User| {
         let (url, token) = (edge.url(), who.token.clone());
-        async move { grpc_web_stream::open(&url, &path("StreamEvents"), &pb::StreamEventsRequest {}, &token).await.unwrap() }
+        async move {
+            grpc_web_stream::open(
+                &url,
+                &path("StreamEvents"),
+                &pb::StreamEventsRequest {},
+                &token,
+            )
+            .await
+            .unwrap()
+        }
     };
     let mut ana_stream = open(&ana).await;
     let mut ben_stream = open(&ben).await;
     for s in [&mut ana_stream, &mut ben_stream] {
-        let first = tokio::time::timeout(Duration::from_secs(15), s.next::<pb::StreamEventsResponse>()).await.unwrap().unwrap();
-        assert!(matches!(first, Some(Item::Message(pb::StreamEventsResponse { event: Some(Event::Heartbeat(_)) }))), "{first:?}");
+        let first = tokio::time::timeout(
+            Duration::from_secs(15),
+            s.next::<pb::StreamEventsResponse>(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(
+            matches!(
+                first,
+                Some(Item::Message(pb::StreamEventsResponse {
+                    event: Some(Event::Heartbeat(_))
+                }))
+            ),
+            "{first:?}"
+        );
     }
 
-    let _: pb::SetTypingResponse =
-        call(&edge, "SetTyping", &ana, &pb::SetTypingRequest { conversation_id: conv.clone(), typing: true }).await;
+    let _: pb::SetTypingResponse = call(
+        &edge,
+        "SetTyping",
+        &ana,
+        &pb::SetTypingRequest {
+            conversation_id: conv.clone(),
+            typing: true,
+        },
+    )
+    .await;
     let mut sent = Vec::new();
     for i in 0..5 {
         let r: pb::SendMessageResponse = call(
@@ -107,24 +161,64 @@ async fn two_users_chat_over_grpc_web_streams_through_envoy() {
         }
     }
     assert_eq!(received, sent, "in order through the edge");
-    assert_eq!(typing, vec![true, false], "typing, then cleared by the first message");
-    let counts: pb::GetUnreadCountsResponse = call(&edge, "GetUnreadCounts", &ben, &pb::GetUnreadCountsRequest {}).await;
+    assert_eq!(
+        typing,
+        vec![true, false],
+        "typing, then cleared by the first message"
+    );
+    let counts: pb::GetUnreadCountsResponse = call(
+        &edge,
+        "GetUnreadCounts",
+        &ben,
+        &pb::GetUnreadCountsRequest {},
+    )
+    .await;
     assert_eq!(counts.unread_counts.unwrap().unread_message_count, 5);
 
-    let _: pb::MarkReadResponse =
-        call(&edge, "MarkRead", &ben, &pb::MarkReadRequest { conversation_id: conv.clone(), message_id: sent[4].clone() }).await;
+    let _: pb::MarkReadResponse = call(
+        &edge,
+        "MarkRead",
+        &ben,
+        &pb::MarkReadRequest {
+            conversation_id: conv.clone(),
+            message_id: sent[4].clone(),
+        },
+    )
+    .await;
     loop {
         if let Event::ReadReceipt(r) = next(&mut ana_stream).await {
-            assert_eq!((r.user_id.as_str(), r.last_read_message_id.as_str()), (ben.id.as_str(), sent[4].as_str()));
+            assert_eq!(
+                (r.user_id.as_str(), r.last_read_message_id.as_str()),
+                (ben.id.as_str(), sent[4].as_str())
+            );
             break;
         }
     }
-    let counts: pb::GetUnreadCountsResponse = call(&edge, "GetUnreadCounts", &ben, &pb::GetUnreadCountsRequest {}).await;
+    let counts: pb::GetUnreadCountsResponse = call(
+        &edge,
+        "GetUnreadCounts",
+        &ben,
+        &pb::GetUnreadCountsRequest {},
+    )
+    .await;
     let counts = counts.unread_counts.unwrap();
-    assert_eq!((counts.unread_message_count, counts.unread_conversation_count), (0, 0));
+    assert_eq!(
+        (
+            counts.unread_message_count,
+            counts.unread_conversation_count
+        ),
+        (0, 0)
+    );
 
     // Without a token the edge refuses the stream.
-    let mut anonymous = grpc_web_stream::open(&edge.url(), &path("StreamEvents"), &pb::StreamEventsRequest {}, "garbage").await.unwrap();
+    let mut anonymous = grpc_web_stream::open(
+        &edge.url(),
+        &path("StreamEvents"),
+        &pb::StreamEventsRequest {},
+        "garbage",
+    )
+    .await
+    .unwrap();
     match anonymous.next::<pb::StreamEventsResponse>().await.unwrap() {
         Some(Item::End(code, message)) => assert_eq!(code, 16, "UNAUTHENTICATED: {message}"),
         other => panic!("expected a refusal, got {other:?}"),

@@ -20,21 +20,49 @@ async fn a_stream_on_one_instance_gets_events_sent_through_another() {
     let m = other
         .send_message(req(
             &ana,
-            pb::SendMessageRequest { conversation_id: conv.clone(), text: "via two".into(), request_id: "i2".into(), ..Default::default() },
+            pb::SendMessageRequest {
+                conversation_id: conv.clone(),
+                text: "via two".into(),
+                request_id: "i2".into(),
+                ..Default::default()
+            },
         ))
         .await
         .unwrap()
         .into_inner()
         .message
         .unwrap();
-    let (event, _) = wait_for(&mut ben_stream, Duration::from_secs(10), |e| matches!(e, Event::Message(_))).await;
+    let (event, _) = wait_for(&mut ben_stream, Duration::from_secs(10), |e| {
+        matches!(e, Event::Message(_))
+    })
+    .await;
     assert!(matches!(event, Event::Message(x) if x.message_id == m.message_id));
-    other.set_typing(req(&ana, pb::SetTypingRequest { conversation_id: conv, typing: true })).await.unwrap();
-    let (event, _) = wait_for(&mut ben_stream, Duration::from_secs(10), |e| matches!(e, Event::Typing(_))).await;
+    other
+        .set_typing(req(
+            &ana,
+            pb::SetTypingRequest {
+                conversation_id: conv,
+                typing: true,
+            },
+        ))
+        .await
+        .unwrap();
+    let (event, _) = wait_for(&mut ben_stream, Duration::from_secs(10), |e| {
+        matches!(e, Event::Typing(_))
+    })
+    .await;
     assert!(matches!(event, Event::Typing(t) if t.typing));
     // Presence is shared too: ben's stream on the first instance makes him online for
     // a caller on the second.
-    let presence = other.batch_get_presence(req(&ana, pb::BatchGetPresenceRequest { user_ids: vec![ben.id.clone()] })).await.unwrap();
+    let presence = other
+        .batch_get_presence(req(
+            &ana,
+            pb::BatchGetPresenceRequest {
+                user_ids: vec![ben.id.clone()],
+            },
+        ))
+        .await
+        .unwrap();
     assert!(presence.into_inner().presences[0].online);
 
     // Whichever instance consumes the logout, the stream on the other one ends.
@@ -42,14 +70,19 @@ async fn a_stream_on_one_instance_gets_events_sent_through_another() {
         "user",
         &ben.id,
         &ben.id,
-        tribe_proto::events::v1::event::Payload::UserSessionsRevoked(tribe_proto::events::v1::UserSessionsRevoked {
-            user_id: ben.id.clone(),
-            session_id: String::new(),
-        }),
+        tribe_proto::events::v1::event::Payload::UserSessionsRevoked(
+            tribe_proto::events::v1::UserSessionsRevoked {
+                user_id: ben.id.clone(),
+                session_id: String::new(),
+            },
+        ),
     );
     produce(&env, "tribe.user.v1", &[revoked]).await;
     let status = loop {
-        match tokio::time::timeout(Duration::from_secs(30), ben_stream.message()).await.expect("the stream ends") {
+        match tokio::time::timeout(Duration::from_secs(30), ben_stream.message())
+            .await
+            .expect("the stream ends")
+        {
             Ok(Some(_)) => continue,
             Ok(None) => panic!("ended without a status"),
             Err(status) => break status,
@@ -64,7 +97,14 @@ async fn an_idle_stream_gets_heartbeats() {
     let ana = user(&env);
     let mut stream = open_stream(&env, &ana).await;
     for _ in 0..3 {
-        let next = tokio::time::timeout(Duration::from_secs(5), stream.message()).await.expect("a heartbeat in time").unwrap().unwrap();
-        assert!(matches!(next.event, Some(Event::Heartbeat(ref h)) if h.server_time.is_some()), "{next:?}");
+        let next = tokio::time::timeout(Duration::from_secs(5), stream.message())
+            .await
+            .expect("a heartbeat in time")
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(next.event, Some(Event::Heartbeat(ref h)) if h.server_time.is_some()),
+            "{next:?}"
+        );
     }
 }

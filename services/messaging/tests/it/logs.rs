@@ -27,7 +27,10 @@ impl Write for Captured {
 async fn message_bodies_never_reach_the_logs() {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let env = start().await;
@@ -36,22 +39,50 @@ async fn message_bodies_never_reach_the_logs() {
     let mut stream = open_stream(&env, &ben).await;
     let body = "zebracorn deadlift confession";
     send(&env, &ana, &conv, body).await;
-    let (event, _) = wait_for(&mut stream, Duration::from_secs(10), |e| matches!(e, Event::Message(_))).await;
+    let (event, _) = wait_for(&mut stream, Duration::from_secs(10), |e| {
+        matches!(e, Event::Message(_))
+    })
+    .await;
     assert!(matches!(event, Event::Message(m) if m.text == body));
     let mut c = env.client.clone();
-    let found = c.search_messages(req(&ben, pb::SearchMessagesRequest { query: "zebracorn".into(), ..Default::default() })).await.unwrap();
+    let found = c
+        .search_messages(req(
+            &ben,
+            pb::SearchMessagesRequest {
+                query: "zebracorn".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
     assert_eq!(found.into_inner().messages.len(), 1);
-    c.list_messages(req(&ben, pb::ListMessagesRequest { conversation_id: conv.clone(), ..Default::default() })).await.unwrap();
+    c.list_messages(req(
+        &ben,
+        pb::ListMessagesRequest {
+            conversation_id: conv.clone(),
+            ..Default::default()
+        },
+    ))
+    .await
+    .unwrap();
     // An internal failure path logs too: a bad request with the body attached.
     let _ = c
         .send_message(req(
             &ana,
-            pb::SendMessageRequest { conversation_id: conv, text: body.into(), media_url: "ftp://x".into(), request_id: "r".into() },
+            pb::SendMessageRequest {
+                conversation_id: conv,
+                text: body.into(),
+                media_url: "ftp://x".into(),
+                request_id: "r".into(),
+            },
         ))
         .await
         .unwrap_err();
 
     let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
-    assert!(logs.contains("messaging") || logs.contains("consuming events"), "something was logged at all");
+    assert!(
+        logs.contains("messaging") || logs.contains("consuming events"),
+        "something was logged at all"
+    );
     assert!(!logs.contains("zebracorn"), "a message body was logged");
 }

@@ -1,7 +1,12 @@
 //! Messaging service: every integration test of the crate in one binary (one link, one
 //! process per test under nextest), a module per resource.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::needless_update)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::needless_update
+)]
 
 mod access;
 mod binary;
@@ -13,6 +18,7 @@ mod edge;
 mod groups;
 mod instances;
 mod logs;
+mod messages;
 mod notifications;
 mod redis_restart;
 mod stream;

@@ -26,24 +26,93 @@ async fn read_receipts_move_forward_only_and_unread_counts_return_to_zero_on(env
     let m1 = send(env, &ana, &conv, "one").await;
     let m2 = send(env, &ana, &conv, "two").await;
     let counts = unread(env, &ben).await;
-    assert_eq!((counts.unread_conversation_count, counts.unread_message_count), (1, 2));
-    assert_eq!(unread(env, &ana).await.unread_message_count, 0, "own messages are never unread");
+    assert_eq!(
+        (
+            counts.unread_conversation_count,
+            counts.unread_message_count
+        ),
+        (1, 2)
+    );
+    assert_eq!(
+        unread(env, &ana).await.unread_message_count,
+        0,
+        "own messages are never unread"
+    );
 
     let mut c = env.client.clone();
-    let r = c.mark_read(req(&ben, pb::MarkReadRequest { conversation_id: conv.clone(), message_id: m2.message_id.clone() })).await.unwrap();
-    assert_eq!(r.into_inner().read_receipt.unwrap().last_read_message_id, m2.message_id);
-    let r = c.mark_read(req(&ben, pb::MarkReadRequest { conversation_id: conv.clone(), message_id: m1.message_id.clone() })).await.unwrap();
-    assert_eq!(r.into_inner().read_receipt.unwrap().last_read_message_id, m2.message_id, "never backwards");
+    let r = c
+        .mark_read(req(
+            &ben,
+            pb::MarkReadRequest {
+                conversation_id: conv.clone(),
+                message_id: m2.message_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.into_inner().read_receipt.unwrap().last_read_message_id,
+        m2.message_id
+    );
+    let r = c
+        .mark_read(req(
+            &ben,
+            pb::MarkReadRequest {
+                conversation_id: conv.clone(),
+                message_id: m1.message_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.into_inner().read_receipt.unwrap().last_read_message_id,
+        m2.message_id,
+        "never backwards"
+    );
     let counts = unread(env, &ben).await;
-    assert_eq!((counts.unread_conversation_count, counts.unread_message_count), (0, 0));
+    assert_eq!(
+        (
+            counts.unread_conversation_count,
+            counts.unread_message_count
+        ),
+        (0, 0)
+    );
     send(env, &ana, &conv, "three").await;
-    assert_eq!(unread(env, &ben).await.unread_message_count, 1, "the cached counter goes up again");
+    assert_eq!(
+        unread(env, &ben).await.unread_message_count,
+        1,
+        "the cached counter goes up again"
+    );
 
-    let view = c.get_conversation(req(&ana, pb::GetConversationRequest { conversation_id: conv.clone() })).await.unwrap().into_inner();
-    let ben_part = view.conversation.unwrap().participants.into_iter().find(|p| p.user.as_ref().unwrap().user_id == ben.id).unwrap();
-    assert_eq!(ben_part.last_read_message_id, m2.message_id, "receipts per participant");
+    let view = c
+        .get_conversation(req(
+            &ana,
+            pb::GetConversationRequest {
+                conversation_id: conv.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let ben_part = view
+        .conversation
+        .unwrap()
+        .participants
+        .into_iter()
+        .find(|p| p.user.as_ref().unwrap().user_id == ben.id)
+        .unwrap();
+    assert_eq!(
+        ben_part.last_read_message_id, m2.message_id,
+        "receipts per participant"
+    );
     let s = c
-        .mark_read(req(&ben, pb::MarkReadRequest { conversation_id: conv.clone(), message_id: uuid::Uuid::now_v7().to_string() }))
+        .mark_read(req(
+            &ben,
+            pb::MarkReadRequest {
+                conversation_id: conv.clone(),
+                message_id: uuid::Uuid::now_v7().to_string(),
+            },
+        ))
         .await
         .unwrap_err();
     assert_status(&s, Code::NotFound, None);
@@ -59,14 +128,59 @@ async fn search_finds_all_words_in_own_conversations_only() {
     send(&env, &ana, &ab, "leg press only").await;
     send(&env, &cat, &bc, "leg day with cat").await;
     let mut c = env.client.clone();
-    let found = c.search_messages(req(&ana, pb::SearchMessagesRequest { query: "day leg".into(), ..Default::default() })).await.unwrap();
-    let ids: Vec<_> = found.into_inner().messages.into_iter().map(|m| m.message_id).collect();
-    assert_eq!(ids, vec![hit.message_id], "all words, case-insensitive, only ana's conversations");
-    let found = c.search_messages(req(&ben, pb::SearchMessagesRequest { query: "leg day".into(), ..Default::default() })).await.unwrap();
+    let found = c
+        .search_messages(req(
+            &ana,
+            pb::SearchMessagesRequest {
+                query: "day leg".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
+    let ids: Vec<_> = found
+        .into_inner()
+        .messages
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![hit.message_id],
+        "all words, case-insensitive, only ana's conversations"
+    );
+    let found = c
+        .search_messages(req(
+            &ben,
+            pb::SearchMessagesRequest {
+                query: "leg day".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
     assert_eq!(found.into_inner().messages.len(), 2, "ben is in both");
-    let s = c.search_messages(req(&ana, pb::SearchMessagesRequest { query: " ".into(), ..Default::default() })).await.unwrap_err();
+    let s = c
+        .search_messages(req(
+            &ana,
+            pb::SearchMessagesRequest {
+                query: " ".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["query"]);
-    let s = c.search_messages(req(&ana, pb::SearchMessagesRequest { query: "x".repeat(101), ..Default::default() })).await.unwrap_err();
+    let s = c
+        .search_messages(req(
+            &ana,
+            pb::SearchMessagesRequest {
+                query: "x".repeat(101),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["query"]);
 }
 
@@ -82,19 +196,50 @@ async fn bad_input_is_invalid_argument_with_every_field_named() {
         media_url: media.into(),
         request_id: request_id.into(),
     };
-    let s = c.send_message(req(&ana, send(String::new(), "", "r1"))).await.unwrap_err();
+    let s = c
+        .send_message(req(&ana, send(String::new(), "", "r1")))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["text"], "empty message");
-    let s = c.send_message(req(&ana, send("x".repeat(4001), "", "r2"))).await.unwrap_err();
+    let s = c
+        .send_message(req(&ana, send("x".repeat(4001), "", "r2")))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["text"], "oversized message");
-    c.send_message(req(&ana, send("é".repeat(4000), "", "r3"))).await.expect("4000 code points is the limit");
-    let s = c.send_message(req(&ana, send("x".repeat(4001), "http://insecure.example/a.png", ""))).await.unwrap_err();
-    let fields: HashSet<_> = violated_fields(&s).into_iter().collect();
-    assert_eq!(fields, HashSet::from(["text".to_string(), "media_url".to_string(), "request_id".to_string()]));
-    c.send_message(req(&ana, send(String::new(), "https://cdn.example.com/a.png", "r4"))).await.expect("media alone is a message");
+    c.send_message(req(&ana, send("é".repeat(4000), "", "r3")))
+        .await
+        .expect("4000 code points is the limit");
     let s = c
         .send_message(req(
             &ana,
-            pb::SendMessageRequest { conversation_id: "bogus".into(), text: "hi".into(), request_id: "r5".into(), ..Default::default() },
+            send("x".repeat(4001), "http://insecure.example/a.png", ""),
+        ))
+        .await
+        .unwrap_err();
+    let fields: HashSet<_> = violated_fields(&s).into_iter().collect();
+    assert_eq!(
+        fields,
+        HashSet::from([
+            "text".to_string(),
+            "media_url".to_string(),
+            "request_id".to_string()
+        ])
+    );
+    c.send_message(req(
+        &ana,
+        send(String::new(), "https://cdn.example.com/a.png", "r4"),
+    ))
+    .await
+    .expect("media alone is a message");
+    let s = c
+        .send_message(req(
+            &ana,
+            pb::SendMessageRequest {
+                conversation_id: "bogus".into(),
+                text: "hi".into(),
+                request_id: "r5".into(),
+                ..Default::default()
+            },
         ))
         .await
         .unwrap_err();
@@ -105,22 +250,60 @@ async fn bad_input_is_invalid_argument_with_every_field_named() {
         request_id: "r6".into(),
         ..Default::default()
     };
-    assert_status(&c.send_message(req(&ana, unknown)).await.unwrap_err(), Code::NotFound, Some("NOT_FOUND"));
+    assert_status(
+        &c.send_message(req(&ana, unknown)).await.unwrap_err(),
+        Code::NotFound,
+        Some("NOT_FOUND"),
+    );
 
     // page_size extremes.
-    let list = |page_size| pb::ListMessagesRequest { conversation_id: conv.clone(), page_size, ..Default::default() };
+    let list = |page_size| pb::ListMessagesRequest {
+        conversation_id: conv.clone(),
+        page_size,
+        ..Default::default()
+    };
     let s = c.list_messages(req(&ana, list(-1))).await.unwrap_err();
     assert_eq!(violated_fields(&s), vec!["page_size"]);
-    let all = c.list_messages(req(&ana, list(i32::MAX))).await.unwrap().into_inner();
-    assert_eq!(all.messages.len(), 2, "a huge page size is capped, not refused");
-    let s = c.list_conversations(req(&ana, pb::ListConversationsRequest { page_size: -5, ..Default::default() })).await.unwrap_err();
+    let all = c
+        .list_messages(req(&ana, list(i32::MAX)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        all.messages.len(),
+        2,
+        "a huge page size is capped, not refused"
+    );
+    let s = c
+        .list_conversations(req(
+            &ana,
+            pb::ListConversationsRequest {
+                page_size: -5,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["page_size"]);
-    let s = c.list_notifications(req(&ana, pb::ListNotificationsRequest { page_size: i32::MIN, ..Default::default() })).await.unwrap_err();
+    let s = c
+        .list_notifications(req(
+            &ana,
+            pb::ListNotificationsRequest {
+                page_size: i32::MIN,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["page_size"]);
     let s = c
         .list_messages(req(
             &ana,
-            pb::ListMessagesRequest { conversation_id: conv.clone(), page_token: "forged".into(), ..Default::default() },
+            pb::ListMessagesRequest {
+                conversation_id: conv.clone(),
+                page_token: "forged".into(),
+                ..Default::default()
+            },
         ))
         .await
         .unwrap_err();
@@ -144,14 +327,48 @@ async fn a_retried_send_returns_the_same_message_on(env: &Env) {
     let (ana, ben) = (user(env), user(env));
     let conv = direct(env, &ana, &ben).await;
     let mut c = env.client.clone();
-    let request =
-        pb::SendMessageRequest { conversation_id: conv.clone(), text: "once".into(), request_id: "retry-1".into(), ..Default::default() };
-    let first = c.send_message(req(&ana, request.clone())).await.unwrap().into_inner().message.unwrap();
-    let again = c.send_message(req(&ana, request.clone())).await.unwrap().into_inner().message.unwrap();
+    let request = pb::SendMessageRequest {
+        conversation_id: conv.clone(),
+        text: "once".into(),
+        request_id: "retry-1".into(),
+        ..Default::default()
+    };
+    let first = c
+        .send_message(req(&ana, request.clone()))
+        .await
+        .unwrap()
+        .into_inner()
+        .message
+        .unwrap();
+    let again = c
+        .send_message(req(&ana, request.clone()))
+        .await
+        .unwrap()
+        .into_inner()
+        .message
+        .unwrap();
     assert_eq!(first, again);
-    let s = c.send_message(req(&ana, pb::SendMessageRequest { text: "changed".into(), ..request })).await.unwrap_err();
+    let s = c
+        .send_message(req(
+            &ana,
+            pb::SendMessageRequest {
+                text: "changed".into(),
+                ..request
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&s, Code::InvalidArgument, Some("REQUEST_ID_REUSED"));
-    let history = c.list_messages(req(&ben, pb::ListMessagesRequest { conversation_id: conv, ..Default::default() })).await.unwrap();
+    let history = c
+        .list_messages(req(
+            &ben,
+            pb::ListMessagesRequest {
+                conversation_id: conv,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
     assert_eq!(history.into_inner().messages.len(), 1);
 }
 
@@ -160,22 +377,42 @@ async fn concurrent_duplicate_sends_store_one_message() {
     let env = start().await;
     let (ana, ben) = (user(&env), user(&env));
     let conv = direct(&env, &ana, &ben).await;
-    let request =
-        pb::SendMessageRequest { conversation_id: conv.clone(), text: "racing".into(), request_id: "dup-1".into(), ..Default::default() };
+    let request = pb::SendMessageRequest {
+        conversation_id: conv.clone(),
+        text: "racing".into(),
+        request_id: "dup-1".into(),
+        ..Default::default()
+    };
     let calls = (0..8).map(|_| {
         let mut c = env.client.clone();
         let r = req(&ana, request.clone());
-        async move { c.send_message(r).await.map(|r| r.into_inner().message.unwrap().message_id) }
+        async move {
+            c.send_message(r)
+                .await
+                .map(|r| r.into_inner().message.unwrap().message_id)
+        }
     });
-    let ids: Vec<_> = futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap()).collect();
-    assert!(ids.iter().all(|id| *id == ids[0]), "every duplicate got the same message: {ids:?}");
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(&env.db.pool).await.unwrap();
-    assert_eq!(stored, 1);
-    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE topic = 'tribe.messaging.v1' AND event_id = $1")
-        .bind(uuid::Uuid::parse_str(&ids[0]).unwrap())
+    let ids: Vec<_> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "every duplicate got the same message: {ids:?}"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM messages")
         .fetch_one(&env.db.pool)
         .await
         .unwrap();
+    assert_eq!(stored, 1);
+    let queued: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE topic = 'tribe.messaging.v1' AND event_id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(&ids[0]).unwrap())
+    .fetch_one(&env.db.pool)
+    .await
+    .unwrap();
     assert_eq!(queued, 1, "one MessageSent event");
 }
 
@@ -223,7 +460,10 @@ async fn sending_is_unavailable_while_the_cql_node_is_unreachable_and_recovers_a
     let conv = direct(&env, &ana, &ben).await;
     let before = send(&env, &ana, &conv, "before the outage").await;
     let connections = proxy.accepted();
-    assert!(connections > 0, "the service talks to the CQL server through the proxy");
+    assert!(
+        connections > 0,
+        "the service talks to the CQL server through the proxy"
+    );
     let during = pb::SendMessageRequest {
         conversation_id: conv.clone(),
         text: "during the outage".into(),
@@ -233,24 +473,69 @@ async fn sending_is_unavailable_while_the_cql_node_is_unreachable_and_recovers_a
     let mut c = env.client.clone();
 
     proxy.cut().await;
-    let s = c.send_message(timed(req(&ana, during.clone()))).await.unwrap_err();
+    let s = c
+        .send_message(timed(req(&ana, during.clone())))
+        .await
+        .unwrap_err();
     assert_status(&s, Code::Unavailable, Some("DATABASE_UNAVAILABLE"));
     let s = c
-        .list_messages(timed(req(&ben, pb::ListMessagesRequest { conversation_id: conv.clone(), ..Default::default() })))
+        .list_messages(timed(req(
+            &ben,
+            pb::ListMessagesRequest {
+                conversation_id: conv.clone(),
+                ..Default::default()
+            },
+        )))
         .await
         .unwrap_err();
     assert_status(&s, Code::Unavailable, Some("DATABASE_UNAVAILABLE"));
 
     proxy.restore();
-    let sent = eventually(std::time::Duration::from_secs(30), "SendMessage works again once the CQL node is back", || {
-        let (mut c, request) = (c.clone(), timed(req(&ana, during.clone())));
-        async move { c.send_message(request).await.ok().and_then(|r| r.into_inner().message) }
-    })
+    let sent = eventually(
+        std::time::Duration::from_secs(30),
+        "SendMessage works again once the CQL node is back",
+        || {
+            let (mut c, request) = (c.clone(), timed(req(&ana, during.clone())));
+            async move {
+                c.send_message(request)
+                    .await
+                    .ok()
+                    .and_then(|r| r.into_inner().message)
+            }
+        },
+    )
     .await;
-    let again = c.send_message(req(&ana, during.clone())).await.unwrap().into_inner().message.unwrap();
+    let again = c
+        .send_message(req(&ana, during.clone()))
+        .await
+        .unwrap()
+        .into_inner()
+        .message
+        .unwrap();
     assert_eq!(again, sent, "the retried request replays the one message");
-    let history = c.list_messages(req(&ben, pb::ListMessagesRequest { conversation_id: conv, ..Default::default() })).await.unwrap();
-    let texts: Vec<String> = history.into_inner().messages.into_iter().map(|m| m.text).collect();
-    assert_eq!(texts, vec!["during the outage".to_string(), before.text], "stored once each, newest first");
-    assert!(proxy.accepted() > connections, "the driver reconnected through the proxy");
+    let history = c
+        .list_messages(req(
+            &ben,
+            pb::ListMessagesRequest {
+                conversation_id: conv,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
+    let texts: Vec<String> = history
+        .into_inner()
+        .messages
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(
+        texts,
+        vec!["during the outage".to_string(), before.text],
+        "stored once each, newest first"
+    );
+    assert!(
+        proxy.accepted() > connections,
+        "the driver reconnected through the proxy"
+    );
 }

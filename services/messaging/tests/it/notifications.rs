@@ -25,37 +25,68 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
         "user",
         &ana.id,
         &ana.id,
-        Payload::UserRegistered(ev::UserRegistered { user_id: ana.id.clone(), handle: "ana".into(), is_trainer: false }),
+        Payload::UserRegistered(ev::UserRegistered {
+            user_id: ana.id.clone(),
+            handle: "ana".into(),
+            is_trainer: false,
+        }),
     );
     let follow = event(
         "user",
         &coach.id,
         &ana.id,
-        Payload::UserFollowed(ev::UserFollowed { follower_id: ana.id.clone(), followee_id: coach.id.clone() }),
+        Payload::UserFollowed(ev::UserFollowed {
+            follower_id: ana.id.clone(),
+            followee_id: coach.id.clone(),
+        }),
     );
     produce(&env, "tribe.user.v1", &[registered, follow.clone()]).await;
 
     let (live, _) = wait_for(&mut stream, WAIT, |e| matches!(e, Event::Notification(_))).await;
-    let Event::Notification(n) = live else { unreachable!() };
+    let Event::Notification(n) = live else {
+        unreachable!()
+    };
     assert_eq!(n.r#type, pb::NotificationType::Follow as i32);
     assert_eq!(n.actors[0].user_id, ana.id);
-    assert_eq!(n.actors[0].handle, "ana", "the handle learned from UserRegistered");
+    assert_eq!(
+        n.actors[0].handle, "ana",
+        "the handle learned from UserRegistered"
+    );
 
     let like = |who: &User, post: &str| {
         event(
             "content",
             post,
             &who.id,
-            Payload::PostLiked(ev::PostLiked { post_id: post.into(), author_id: coach.id.clone(), user_id: who.id.clone() }),
+            Payload::PostLiked(ev::PostLiked {
+                post_id: post.into(),
+                author_id: coach.id.clone(),
+                user_id: who.id.clone(),
+            }),
         )
     };
     let self_like = event(
         "content",
         "p1",
         &coach.id,
-        Payload::PostLiked(ev::PostLiked { post_id: "p1".into(), author_id: coach.id.clone(), user_id: coach.id.clone() }),
+        Payload::PostLiked(ev::PostLiked {
+            post_id: "p1".into(),
+            author_id: coach.id.clone(),
+            user_id: coach.id.clone(),
+        }),
     );
-    produce(&env, "tribe.content.v1", &[like(&ana, "p1"), like(&ben, "p1"), like(&cat, "p1"), self_like, like(&ana, "p2")]).await;
+    produce(
+        &env,
+        "tribe.content.v1",
+        &[
+            like(&ana, "p1"),
+            like(&ben, "p1"),
+            like(&cat, "p1"),
+            self_like,
+            like(&ana, "p2"),
+        ],
+    )
+    .await;
     // A redelivered follow is applied once.
     produce_direct(&env, "tribe.user.v1", &[follow]).await;
 
@@ -69,43 +100,79 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
         let mut c = c.clone();
         let coach = coach.clone();
         async move {
-            let list = c.list_notifications(req(&coach, pb::ListNotificationsRequest::default())).await.unwrap().into_inner();
+            let list = c
+                .list_notifications(req(&coach, pb::ListNotificationsRequest::default()))
+                .await
+                .unwrap()
+                .into_inner();
             let p2 = list.notifications.iter().any(|n| n.post_id == "p2");
             p2.then_some(list)
         }
     })
     .await;
-    let kinds: Vec<(i32, String, i32)> = list.notifications.iter().map(|n| (n.r#type, n.post_id.clone(), n.actor_count)).collect();
+    let kinds: Vec<(i32, String, i32)> = list
+        .notifications
+        .iter()
+        .map(|n| (n.r#type, n.post_id.clone(), n.actor_count))
+        .collect();
     let liked = pb::NotificationType::PostLike as i32;
     assert_eq!(
         kinds,
-        vec![(liked, "p2".into(), 1), (liked, "p1".into(), 3), (pb::NotificationType::Follow as i32, String::new(), 1)],
+        vec![
+            (liked, "p2".into(), 1),
+            (liked, "p1".into(), 3),
+            (pb::NotificationType::Follow as i32, String::new(), 1)
+        ],
         "three likes on p1 are one notification; the self-like and the duplicate follow add nothing"
     );
     let p1 = &list.notifications[1];
     assert_eq!(
-        p1.actors.iter().map(|a| a.user_id.clone()).collect::<Vec<_>>(),
+        p1.actors
+            .iter()
+            .map(|a| a.user_id.clone())
+            .collect::<Vec<_>>(),
         vec![cat.id.clone(), ben.id.clone(), ana.id.clone()],
         "newest first"
     );
 
     let counts = unread(&env, &coach).await;
     assert_eq!(counts.unread_notification_count, 3);
-    let page =
-        c.list_notifications(req(&coach, pb::ListNotificationsRequest { page_size: 2, ..Default::default() })).await.unwrap().into_inner();
+    let page = c
+        .list_notifications(req(
+            &coach,
+            pb::ListNotificationsRequest {
+                page_size: 2,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(page.notifications.len(), 2);
     let s = c
         .list_notifications(req(
             &coach,
-            pb::ListNotificationsRequest { unread_only: true, page_size: 2, page_token: page.next_page_token.clone() },
+            pb::ListNotificationsRequest {
+                unread_only: true,
+                page_size: 2,
+                page_token: page.next_page_token.clone(),
+            },
         ))
         .await
         .unwrap_err();
-    assert_eq!(violated_fields(&s), vec!["page_token"], "a changed filter invalidates the token");
+    assert_eq!(
+        violated_fields(&s),
+        vec!["page_token"],
+        "a changed filter invalidates the token"
+    );
     let rest = c
         .list_notifications(req(
             &coach,
-            pb::ListNotificationsRequest { page_size: 2, page_token: page.next_page_token, ..Default::default() },
+            pb::ListNotificationsRequest {
+                page_size: 2,
+                page_token: page.next_page_token,
+                ..Default::default()
+            },
         ))
         .await
         .unwrap()
@@ -115,7 +182,10 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
     let marked = c
         .mark_notifications_read(req(
             &coach,
-            pb::MarkNotificationsReadRequest { notification_ids: vec![p1.notification_id.clone()], ..Default::default() },
+            pb::MarkNotificationsReadRequest {
+                notification_ids: vec![p1.notification_id.clone()],
+                ..Default::default()
+            },
         ))
         .await
         .unwrap()
@@ -128,22 +198,38 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
         let coach = coach.clone();
         async move {
             let list = c
-                .list_notifications(req(&coach, pb::ListNotificationsRequest { unread_only: true, ..Default::default() }))
+                .list_notifications(req(
+                    &coach,
+                    pb::ListNotificationsRequest {
+                        unread_only: true,
+                        ..Default::default()
+                    },
+                ))
                 .await
                 .unwrap()
                 .into_inner();
-            list.notifications.iter().any(|n| n.post_id == "p1").then_some(list)
+            list.notifications
+                .iter()
+                .any(|n| n.post_id == "p1")
+                .then_some(list)
         }
     })
     .await;
-    let fresh = list.notifications.iter().find(|n| n.post_id == "p1").unwrap();
+    let fresh = list
+        .notifications
+        .iter()
+        .find(|n| n.post_id == "p1")
+        .unwrap();
     assert_eq!(fresh.actor_count, 1);
     assert_ne!(fresh.notification_id, p1.notification_id);
     let all = c
         .mark_notifications_read(req(
             &coach,
             pb::MarkNotificationsReadRequest {
-                up_to_time: Some(prost_types::Timestamp { seconds: i64::from(u32::MAX), nanos: 0 }),
+                up_to_time: Some(prost_types::Timestamp {
+                    seconds: i64::from(u32::MAX),
+                    nanos: 0,
+                }),
                 ..Default::default()
             },
         ))
@@ -151,10 +237,21 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
         .unwrap()
         .into_inner();
     assert_eq!(all.unread_counts.unwrap().unread_notification_count, 0);
-    let s = c.mark_notifications_read(req(&coach, pb::MarkNotificationsReadRequest::default())).await.unwrap_err();
-    assert_eq!(violated_fields(&s), vec!["notification_ids"], "neither selector");
+    let s = c
+        .mark_notifications_read(req(&coach, pb::MarkNotificationsReadRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violated_fields(&s),
+        vec!["notification_ids"],
+        "neither selector"
+    );
     // Someone else's notifications are untouched by the coach and invisible to others.
-    let other = c.list_notifications(req(&ana, pb::ListNotificationsRequest::default())).await.unwrap().into_inner();
+    let other = c
+        .list_notifications(req(&ana, pb::ListNotificationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(other.notifications.is_empty());
 }
 
@@ -177,25 +274,47 @@ async fn comments_and_mentions_notify_and_messages_notify_offline_recipients() {
     );
     produce(&env, "tribe.content.v1", &[comment]).await;
     let mut c = env.client.clone();
-    let mention =
-        eventually(WAIT, "the mention", || {
-            let mut c = c.clone();
-            let ben = ben.clone();
-            async move {
-                c.list_notifications(req(&ben, pb::ListNotificationsRequest::default())).await.unwrap().into_inner().notifications.pop()
-            }
-        })
-        .await;
-    assert_eq!((mention.r#type, mention.comment_id.as_str()), (pb::NotificationType::Mention as i32, "c1"));
-    let coach_list = c.list_notifications(req(&coach, pb::ListNotificationsRequest::default())).await.unwrap().into_inner();
-    assert_eq!(coach_list.notifications[0].r#type, pb::NotificationType::Comment as i32);
+    let mention = eventually(WAIT, "the mention", || {
+        let mut c = c.clone();
+        let ben = ben.clone();
+        async move {
+            c.list_notifications(req(&ben, pb::ListNotificationsRequest::default()))
+                .await
+                .unwrap()
+                .into_inner()
+                .notifications
+                .pop()
+        }
+    })
+    .await;
+    assert_eq!(
+        (mention.r#type, mention.comment_id.as_str()),
+        (pb::NotificationType::Mention as i32, "c1")
+    );
+    let coach_list = c
+        .list_notifications(req(&coach, pb::ListNotificationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        coach_list.notifications[0].r#type,
+        pb::NotificationType::Comment as i32
+    );
 
     // ben has no open stream: messages to him become one grouped MESSAGE notification.
     let conv = direct(&env, &ana, &ben).await;
     send(&env, &ana, &conv, "one").await;
     send(&env, &ana, &conv, "two").await;
-    let list = c.list_notifications(req(&ben, pb::ListNotificationsRequest::default())).await.unwrap().into_inner();
-    let messages: Vec<_> = list.notifications.iter().filter(|n| n.r#type == pb::NotificationType::Message as i32).collect();
+    let list = c
+        .list_notifications(req(&ben, pb::ListNotificationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let messages: Vec<_> = list
+        .notifications
+        .iter()
+        .filter(|n| n.r#type == pb::NotificationType::Message as i32)
+        .collect();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].conversation_id, conv);
 }
@@ -209,8 +328,18 @@ async fn messaging_events_reach_the_broker_without_message_bodies() {
     let m = send(&env, &ana, &conv, body).await;
     let g = group(&env, &ana, &[&ben]).await;
     let mut c = env.client.clone();
-    c.add_group_member(req(&ana, pb::AddGroupMemberRequest { conversation_id: g.clone(), user_id: cat.id.clone() })).await.unwrap();
-    let events = tribe_testkit::read_events(&env.kafka, "tribe.messaging.v1", 4, WAIT).await.unwrap();
+    c.add_group_member(req(
+        &ana,
+        pb::AddGroupMemberRequest {
+            conversation_id: g.clone(),
+            user_id: cat.id.clone(),
+        },
+    ))
+    .await
+    .unwrap();
+    let events = tribe_testkit::read_events(&env.kafka, "tribe.messaging.v1", 4, WAIT)
+        .await
+        .unwrap();
     let sent: Vec<_> = events
         .iter()
         .filter_map(|e| match &e.payload {
@@ -220,11 +349,17 @@ async fn messaging_events_reach_the_broker_without_message_bodies() {
         .collect();
     assert_eq!(sent.len(), 1);
     let (envelope, s) = sent[0];
-    assert_eq!((s.message_id.as_str(), s.sender_id.as_str(), s.text_length), (m.message_id.as_str(), ana.id.as_str(), body.len() as i32));
+    assert_eq!(
+        (s.message_id.as_str(), s.sender_id.as_str(), s.text_length),
+        (m.message_id.as_str(), ana.id.as_str(), body.len() as i32)
+    );
     assert_eq!(s.recipient_ids, vec![ben.id.clone()]);
     assert_eq!(envelope.aggregate_id, conv, "keyed by conversation");
     assert_eq!(envelope.producer, "messaging");
-    let created = events.iter().filter(|e| matches!(e.payload, Some(Payload::ConversationCreated(_)))).count();
+    let created = events
+        .iter()
+        .filter(|e| matches!(e.payload, Some(Payload::ConversationCreated(_))))
+        .count();
     assert_eq!(created, 2, "the direct conversation and the group");
     let added = events
         .iter()
@@ -233,10 +368,19 @@ async fn messaging_events_reach_the_broker_without_message_bodies() {
             _ => None,
         })
         .unwrap();
-    assert_eq!((added.user_id.as_str(), added.change), (cat.id.as_str(), ev::MessagingMembershipChange::Added as i32));
+    assert_eq!(
+        (added.user_id.as_str(), added.change),
+        (cat.id.as_str(), ev::MessagingMembershipChange::Added as i32)
+    );
     for e in &events {
         let raw = prost::Message::encode_to_vec(e);
-        assert!(!raw.windows(body.len()).any(|w| w == body.as_bytes()), "no event carries the message text");
-        assert!(!raw.windows(12).any(|w| w == b"Leg day crew"), "no event carries the group name");
+        assert!(
+            !raw.windows(body.len()).any(|w| w == body.as_bytes()),
+            "no event carries the message text"
+        );
+        assert!(
+            !raw.windows(12).any(|w| w == b"Leg day crew"),
+            "no event carries the group name"
+        );
     }
 }

@@ -22,18 +22,37 @@ async fn messages_arrive_in_order_with_typing_receipts_and_presence() {
     let mut ana_stream = open_stream(&env, &ana).await;
     let mut ben_stream = open_stream(&env, &ben).await;
     let (event, _) = wait_for(&mut ana_stream, WAIT, |e| matches!(e, Event::Presence(_))).await;
-    let Event::Presence(p) = event else { unreachable!() };
-    assert!(p.online && p.user_id == ben.id, "ana sees her contact come online: {p:?}");
+    let Event::Presence(p) = event else {
+        unreachable!()
+    };
+    assert!(
+        p.online && p.user_id == ben.id,
+        "ana sees her contact come online: {p:?}"
+    );
 
     let mut c = env.client.clone();
-    c.set_typing(req(&ana, pb::SetTypingRequest { conversation_id: conv.clone(), typing: true })).await.unwrap();
+    c.set_typing(req(
+        &ana,
+        pb::SetTypingRequest {
+            conversation_id: conv.clone(),
+            typing: true,
+        },
+    ))
+    .await
+    .unwrap();
     let event = next_event(&mut ben_stream, WAIT).await;
-    let Event::Typing(t) = event else { panic!("expected typing, got {event:?}") };
+    let Event::Typing(t) = event else {
+        panic!("expected typing, got {event:?}")
+    };
     assert!(t.typing && t.user.unwrap().user_id == ana.id && t.expire_time.is_some());
 
     let mut sent = Vec::new();
     for i in 0..20 {
-        sent.push(send(&env, &ana, &conv, &format!("set {i}")).await.message_id);
+        sent.push(
+            send(&env, &ana, &conv, &format!("set {i}"))
+                .await
+                .message_id,
+        );
     }
     // The first message puts the conversation in ben's inbox and clears typing; the
     // messages arrive in send order.
@@ -54,22 +73,55 @@ async fn messages_arrive_in_order_with_typing_receipts_and_presence() {
     assert!(matches!(first_own, Event::Message(m) if m.message_id == sent[0]));
     assert_eq!(unread(&env, &ben).await.unread_message_count, 20);
 
-    c.mark_read(req(&ben, pb::MarkReadRequest { conversation_id: conv.clone(), message_id: sent[19].clone() })).await.unwrap();
-    let (event, _) = wait_for(&mut ana_stream, WAIT, |e| matches!(e, Event::ReadReceipt(_))).await;
-    let Event::ReadReceipt(r) = event else { unreachable!() };
-    assert_eq!((r.user_id.as_str(), r.last_read_message_id.as_str()), (ben.id.as_str(), sent[19].as_str()));
+    c.mark_read(req(
+        &ben,
+        pb::MarkReadRequest {
+            conversation_id: conv.clone(),
+            message_id: sent[19].clone(),
+        },
+    ))
+    .await
+    .unwrap();
+    let (event, _) = wait_for(&mut ana_stream, WAIT, |e| {
+        matches!(e, Event::ReadReceipt(_))
+    })
+    .await;
+    let Event::ReadReceipt(r) = event else {
+        unreachable!()
+    };
+    assert_eq!(
+        (r.user_id.as_str(), r.last_read_message_id.as_str()),
+        (ben.id.as_str(), sent[19].as_str())
+    );
     assert_eq!(unread(&env, &ben).await.unread_message_count, 0);
 
-    let presence =
-        c.batch_get_presence(req(&ana, pb::BatchGetPresenceRequest { user_ids: vec![ben.id.clone(), user(&env).id] })).await.unwrap();
+    let presence = c
+        .batch_get_presence(req(
+            &ana,
+            pb::BatchGetPresenceRequest {
+                user_ids: vec![ben.id.clone(), user(&env).id],
+            },
+        ))
+        .await
+        .unwrap();
     let presence = presence.into_inner().presences;
     assert!(presence[0].online, "a contact's presence is visible");
     assert!(!presence[1].online, "a stranger is reported offline");
     drop(ben_stream);
-    let (event, _) = wait_for(&mut ana_stream, WAIT, |e| matches!(e, Event::Presence(p) if !p.online)).await;
-    let Event::Presence(p) = event else { unreachable!() };
+    let (event, _) = wait_for(
+        &mut ana_stream,
+        WAIT,
+        |e| matches!(e, Event::Presence(p) if !p.online),
+    )
+    .await;
+    let Event::Presence(p) = event else {
+        unreachable!()
+    };
     assert!(p.last_seen_time.is_some());
-    let s = c.batch_get_presence(req(&ana, pb::BatchGetPresenceRequest { user_ids: vec![] })).await.unwrap_err();
+    let s = c
+        .batch_get_presence(req(&ana, pb::BatchGetPresenceRequest { user_ids: vec![] }))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&s), vec!["user_ids"]);
 }
 
@@ -80,7 +132,11 @@ async fn a_slow_reader_is_disconnected_instead_of_buffering_without_bound() {
     let mut stream = open_stream(&env, &ana).await;
     // Feed the real live channel far faster than anyone reads: several MB of events.
     let event = pb::StreamEventsResponse {
-        event: Some(Event::Message(pb::Message { text: "x".repeat(4000), conversation_id: "c".into(), ..Default::default() })),
+        event: Some(Event::Message(pb::Message {
+            text: "x".repeat(4000),
+            conversation_id: "c".into(),
+            ..Default::default()
+        })),
     };
     let mut frame = vec![0u8];
     prost::Message::encode(&event, &mut frame).unwrap();
@@ -94,14 +150,20 @@ async fn a_slow_reader_is_disconnected_instead_of_buffering_without_bound() {
     let _: () = pipe.query_async(&mut conn).await.unwrap();
     let mut delivered = 0;
     let status = loop {
-        match tokio::time::timeout(Duration::from_secs(20), stream.message()).await.expect("the stream ends") {
+        match tokio::time::timeout(Duration::from_secs(20), stream.message())
+            .await
+            .expect("the stream ends")
+        {
             Ok(Some(_)) => delivered += 1,
             Ok(None) => panic!("ended without a status after {delivered} events"),
             Err(status) => break status,
         }
     };
     assert_status(&status, Code::ResourceExhausted, Some("SLOW_CONSUMER"));
-    assert!(delivered < 3000, "the backlog was dropped, not delivered: {delivered}");
+    assert!(
+        delivered < 3000,
+        "the backlog was dropped, not delivered: {delivered}"
+    );
 }
 
 #[tokio::test]
@@ -111,9 +173,22 @@ async fn revoking_a_session_ends_its_streams_and_only_those() {
     let ben = user(&env);
     let conv = direct(&env, &ana, &ben).await;
     let mut laptop = open_stream(&env, &ana).await; // session "test-session"
-    let (phone_token, _) =
-        env.keys.signer().access_token(DEFAULT_AUDIENCE, &ana.id, vec!["user".into()], "free", "phone", Duration::from_secs(900)).unwrap();
-    let phone_user = User { id: ana.id.clone(), token: phone_token };
+    let (phone_token, _) = env
+        .keys
+        .signer()
+        .access_token(
+            DEFAULT_AUDIENCE,
+            &ana.id,
+            vec!["user".into()],
+            "free",
+            "phone",
+            Duration::from_secs(900),
+        )
+        .unwrap();
+    let phone_user = User {
+        id: ana.id.clone(),
+        token: phone_token,
+    };
     let mut phone = open_stream(&env, &phone_user).await;
 
     let revoke = |session: &str| {
@@ -121,12 +196,18 @@ async fn revoking_a_session_ends_its_streams_and_only_those() {
             "user",
             &ana.id,
             &ana.id,
-            Payload::UserSessionsRevoked(UserSessionsRevoked { user_id: ana.id.clone(), session_id: session.into() }),
+            Payload::UserSessionsRevoked(UserSessionsRevoked {
+                user_id: ana.id.clone(),
+                session_id: session.into(),
+            }),
         )
     };
     produce(&env, "tribe.user.v1", &[revoke("phone")]).await;
     let status = loop {
-        match tokio::time::timeout(Duration::from_secs(30), phone.message()).await.expect("phone stream ends") {
+        match tokio::time::timeout(Duration::from_secs(30), phone.message())
+            .await
+            .expect("phone stream ends")
+        {
             Ok(Some(_)) => continue,
             Ok(None) => panic!("ended without status"),
             Err(status) => break status,
@@ -135,11 +216,17 @@ async fn revoking_a_session_ends_its_streams_and_only_those() {
     assert_status(&status, Code::Unauthenticated, Some("TOKEN_REVOKED"));
     let m = send(&env, &ben, &conv, "still here?").await;
     let (event, _) = wait_for(&mut laptop, WAIT, |e| matches!(e, Event::Message(_))).await;
-    assert!(matches!(event, Event::Message(x) if x.message_id == m.message_id), "the other session keeps streaming");
+    assert!(
+        matches!(event, Event::Message(x) if x.message_id == m.message_id),
+        "the other session keeps streaming"
+    );
 
     produce(&env, "tribe.user.v1", &[revoke("")]).await;
     let status = loop {
-        match tokio::time::timeout(Duration::from_secs(30), laptop.message()).await.expect("laptop stream ends") {
+        match tokio::time::timeout(Duration::from_secs(30), laptop.message())
+            .await
+            .expect("laptop stream ends")
+        {
             Ok(Some(_)) => continue,
             Ok(None) => panic!("ended without status"),
             Err(status) => break status,
@@ -154,12 +241,31 @@ async fn group_events_reach_members_and_a_user_is_limited_to_ten_streams() {
     let (owner, ana, ben) = (user(&env), user(&env), user(&env));
     let mut ana_stream = open_stream(&env, &ana).await;
     let g = group(&env, &owner, &[&ana]).await;
-    let (event, _) = wait_for(&mut ana_stream, WAIT, |e| matches!(e, Event::Conversation(_))).await;
-    assert!(matches!(event, Event::Conversation(c) if c.conversation_id == g), "the new group appears live");
+    let (event, _) = wait_for(&mut ana_stream, WAIT, |e| {
+        matches!(e, Event::Conversation(_))
+    })
+    .await;
+    assert!(
+        matches!(event, Event::Conversation(c) if c.conversation_id == g),
+        "the new group appears live"
+    );
     let mut c = env.client.clone();
-    c.add_group_member(req(&owner, pb::AddGroupMemberRequest { conversation_id: g.clone(), user_id: ben.id.clone() })).await.unwrap();
-    let (event, _) = wait_for(&mut ana_stream, WAIT, |e| matches!(e, Event::MembershipChange(_))).await;
-    let Event::MembershipChange(change) = event else { unreachable!() };
+    c.add_group_member(req(
+        &owner,
+        pb::AddGroupMemberRequest {
+            conversation_id: g.clone(),
+            user_id: ben.id.clone(),
+        },
+    ))
+    .await
+    .unwrap();
+    let (event, _) = wait_for(&mut ana_stream, WAIT, |e| {
+        matches!(e, Event::MembershipChange(_))
+    })
+    .await;
+    let Event::MembershipChange(change) = event else {
+        unreachable!()
+    };
     assert_eq!(change.r#type, pb::MembershipChangeType::Added as i32);
     assert_eq!(change.user.unwrap().user_id, ben.id);
 
@@ -167,13 +273,21 @@ async fn group_events_reach_members_and_a_user_is_limited_to_ten_streams() {
     for _ in 0..10 {
         streams.push(open_stream(&env, &ben).await);
     }
-    let Err(s) = c.stream_events(req(&ben, pb::StreamEventsRequest {})).await else { panic!("the eleventh stream is refused") };
+    let Err(s) = c.stream_events(req(&ben, pb::StreamEventsRequest {})).await else {
+        panic!("the eleventh stream is refused")
+    };
     assert_status(&s, Code::ResourceExhausted, Some("TOO_MANY_STREAMS"));
 }
 
-async fn ended(stream: &mut tonic::Streaming<pb::StreamEventsResponse>, wait: Duration) -> tonic::Status {
+async fn ended(
+    stream: &mut tonic::Streaming<pb::StreamEventsResponse>,
+    wait: Duration,
+) -> tonic::Status {
     loop {
-        match tokio::time::timeout(wait, stream.message()).await.expect("the stream ends in time") {
+        match tokio::time::timeout(wait, stream.message())
+            .await
+            .expect("the stream ends in time")
+        {
             Ok(Some(_)) => continue,
             Ok(None) => panic!("ended without a status"),
             Err(status) => return status,
@@ -185,8 +299,18 @@ async fn ended(stream: &mut tonic::Streaming<pb::StreamEventsResponse>, wait: Du
 async fn a_stream_ends_when_its_access_token_expires() {
     let env = start().await;
     let id = uuid::Uuid::now_v7().to_string();
-    let (token, _) =
-        env.keys.signer().access_token(DEFAULT_AUDIENCE, &id, vec!["user".into()], "free", "s", Duration::from_secs(2)).unwrap();
+    let (token, _) = env
+        .keys
+        .signer()
+        .access_token(
+            DEFAULT_AUDIENCE,
+            &id,
+            vec!["user".into()],
+            "free",
+            "s",
+            Duration::from_secs(2),
+        )
+        .unwrap();
     let short = User { id, token };
     let mut stream = open_stream(&env, &short).await;
     let status = ended(&mut stream, Duration::from_secs(15)).await;
@@ -198,7 +322,12 @@ async fn draining_ends_open_streams_with_unavailable() {
     let env = start().await;
     let ana = user(&env);
     let mut stream = open_stream(&env, &ana).await;
-    let Env { server, client: _client, db: _db, .. } = env;
+    let Env {
+        server,
+        client: _client,
+        db: _db,
+        ..
+    } = env;
     let stopping = tokio::spawn(server.shutdown());
     let status = ended(&mut stream, Duration::from_secs(10)).await;
     assert_status(&status, Code::Unavailable, Some("DRAINING"));
@@ -240,5 +369,8 @@ async fn concurrent_senders_in_a_group_are_delivered_in_message_id_order() {
     }
     let mut sorted = received.clone();
     sorted.sort();
-    assert_eq!(received, sorted, "one conversation's messages arrive in message id order");
+    assert_eq!(
+        received, sorted,
+        "one conversation's messages arrive in message id order"
+    );
 }

@@ -36,7 +36,9 @@ pub enum ProviderTokenError {
 impl std::fmt::Display for ProviderTokenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            ProviderTokenError::CardNumber => "looks like a card number; send the provider's token, never card data",
+            ProviderTokenError::CardNumber => {
+                "looks like a card number; send the provider's token, never card data"
+            }
             ProviderTokenError::Length => "must be 1-255 characters",
         })
     }
@@ -124,9 +126,15 @@ mod tests {
 
     #[test]
     fn provider_tokens() {
-        assert_eq!(ProviderToken::parse("4242 4242 4242 4242"), Err(ProviderTokenError::CardNumber));
+        assert_eq!(
+            ProviderToken::parse("4242 4242 4242 4242"),
+            Err(ProviderTokenError::CardNumber)
+        );
         assert_eq!(ProviderToken::parse(""), Err(ProviderTokenError::Length));
-        assert_eq!(ProviderToken::parse(&"t".repeat(256)), Err(ProviderTokenError::Length));
+        assert_eq!(
+            ProviderToken::parse(&"t".repeat(256)),
+            Err(ProviderTokenError::Length)
+        );
         let token = ProviderToken::parse("tok_sandbox_visa").unwrap();
         assert_eq!(token.expose(), "tok_sandbox_visa");
         assert!(!format!("{token:?}").contains("visa"), "never printed");

@@ -100,7 +100,11 @@ pub fn div_round(numerator: i128, denominator: i128) -> Option<i128> {
     if denominator == 0 {
         return None;
     }
-    let (n, d) = if denominator < 0 { (-numerator, -denominator) } else { (numerator, denominator) };
+    let (n, d) = if denominator < 0 {
+        (-numerator, -denominator)
+    } else {
+        (numerator, denominator)
+    };
     let q = n / d;
     let r = n % d;
     Some(if 2 * r.abs() >= d { q + n.signum() } else { q })
@@ -110,7 +114,10 @@ pub fn div_round(numerator: i128, denominator: i128) -> Option<i128> {
 /// `period_secs` period remaining; zero or less means nothing to charge.
 pub fn proration(old: i64, new: i64, left_secs: i64, period_secs: i64) -> Option<i64> {
     let diff = i128::from(new) - i128::from(old);
-    let value = div_round(diff * i128::from(left_secs.max(0)), i128::from(period_secs.max(1)))?;
+    let value = div_round(
+        diff * i128::from(left_secs.max(0)),
+        i128::from(period_secs.max(1)),
+    )?;
     i64::try_from(value).ok()
 }
 
@@ -128,8 +135,14 @@ mod tests {
         assert!(Money::positive(100, "XXX").is_err());
         assert_eq!(Currency::parse("JPY").map(Currency::exponent), Ok(0));
         assert_eq!(Currency::parse("KWD").map(Currency::exponent), Ok(3));
-        assert_eq!(Currency::parse("XXX"), Err("currency XXX is not supported".into()));
-        assert_eq!(Currency::parse("eur"), Err("must be an upper-case ISO 4217 code".into()));
+        assert_eq!(
+            Currency::parse("XXX"),
+            Err("currency XXX is not supported".into())
+        );
+        assert_eq!(
+            Currency::parse("eur"),
+            Err("must be an upper-case ISO 4217 code".into())
+        );
     }
 
     #[test]
@@ -137,6 +150,10 @@ mod tests {
         assert_eq!(proration(1000, 2000, 15, 30), Some(500));
         assert_eq!(proration(0, 3, 1, 2), Some(2), "1.5 rounds to 2");
         assert_eq!(proration(2000, 1000, 15, 30), Some(-500));
-        assert_eq!(proration(0, MAX_MINOR, i64::MAX, 1), None, "overflow is refused, not wrapped");
+        assert_eq!(
+            proration(0, MAX_MINOR, i64::MAX, 1),
+            None,
+            "overflow is refused, not wrapped"
+        );
     }
 }

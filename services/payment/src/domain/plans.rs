@@ -27,7 +27,11 @@ pub struct PlanName(String);
 impl PlanName {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let n = raw.trim().chars().count();
-        if n == 0 || raw.chars().count() > 80 { Err("must be 1-80 characters".into()) } else { Ok(Self(raw.trim().to_string())) }
+        if n == 0 || raw.chars().count() > 80 {
+            Err("must be 1-80 characters".into())
+        } else {
+            Ok(Self(raw.trim().to_string()))
+        }
     }
 
     pub fn into_inner(self) -> String {
@@ -36,7 +40,11 @@ impl PlanName {
 }
 
 pub fn plan_description(d: &str) -> Result<(), String> {
-    if d.chars().count() > 1000 { Err("must be at most 1000 characters".into()) } else { Ok(()) }
+    if d.chars().count() > 1000 {
+        Err("must be at most 1000 characters".into())
+    } else {
+        Ok(())
+    }
 }
 
 /// A plan's feature flags: at most 50 distinct names of 1-64 characters of `[a-z0-9_.]`.
@@ -50,10 +58,14 @@ impl Features {
         }
         let mut out: Vec<String> = Vec::new();
         for f in features {
-            let ok =
-                (1..=64).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+            let ok = (1..=64).contains(&f.len())
+                && f.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'
+                });
             if !ok {
-                return Err(format!("feature {f:?} must be 1-64 characters of [a-z0-9_.]"));
+                return Err(format!(
+                    "feature {f:?} must be 1-64 characters of [a-z0-9_.]"
+                ));
             }
             if out.contains(f) {
                 return Err(format!("feature {f:?} is listed twice"));
@@ -69,7 +81,11 @@ impl Features {
 }
 
 pub fn trial_days(days: i32) -> Result<(), String> {
-    if (0..=90).contains(&days) { Ok(()) } else { Err("must be 0-90".into()) }
+    if (0..=90).contains(&days) {
+        Ok(())
+    } else {
+        Err("must be 0-90".into())
+    }
 }
 
 #[cfg(test)]
@@ -78,7 +94,10 @@ mod tests {
 
     #[test]
     fn plan_fields() {
-        assert_eq!(PlanName::parse("  Premium ").map(PlanName::into_inner), Ok("Premium".into()));
+        assert_eq!(
+            PlanName::parse("  Premium ").map(PlanName::into_inner),
+            Ok("Premium".into())
+        );
         assert!(PlanName::parse("   ").is_err());
         assert!(Features::parse(&["a".into(), "a".into()]).is_err());
         assert!(Features::parse(&["Not Valid".into()]).is_err());

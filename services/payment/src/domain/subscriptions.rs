@@ -20,7 +20,9 @@ impl Cycle {
 
     /// The end of a period starting at `start` (calendar months, clamped to month ends).
     pub fn period_end(self, start: DateTime<Utc>) -> DateTime<Utc> {
-        start.checked_add_months(Months::new(self.months())).unwrap_or(start)
+        start
+            .checked_add_months(Months::new(self.months()))
+            .unwrap_or(start)
     }
 
     /// The end of the period starting at `start`, on the billing day of `anchor`: the
@@ -32,7 +34,8 @@ impl Cycle {
         if anchor > start {
             return self.period_end(start);
         }
-        let months_between = (start.year() - anchor.year()) * 12 + start.month() as i32 - anchor.month() as i32;
+        let months_between =
+            (start.year() - anchor.year()) * 12 + start.month() as i32 - anchor.month() as i32;
         let first = (months_between.max(0) as u32 / step).saturating_sub(1);
         (first..first + 4)
             .filter_map(|k| anchor.checked_add_months(Months::new((k + 1) * step)))
@@ -57,16 +60,26 @@ text_enum! {
 impl SubscriptionStatus {
     /// The states of a running subscription: a user has at most one (the partial unique
     /// index `subscriptions_one_live_idx` lists the same values).
-    pub const LIVE: [SubscriptionStatus; 4] =
-        [SubscriptionStatus::Trialing, SubscriptionStatus::Active, SubscriptionStatus::PastDue, SubscriptionStatus::Incomplete];
+    pub const LIVE: [SubscriptionStatus; 4] = [
+        SubscriptionStatus::Trialing,
+        SubscriptionStatus::Active,
+        SubscriptionStatus::PastDue,
+        SubscriptionStatus::Incomplete,
+    ];
 
     /// States that grant the plan's tier.
     pub fn grants_tier(self) -> bool {
-        matches!(self, SubscriptionStatus::Trialing | SubscriptionStatus::Active | SubscriptionStatus::PastDue)
+        matches!(
+            self,
+            SubscriptionStatus::Trialing | SubscriptionStatus::Active | SubscriptionStatus::PastDue
+        )
     }
 
     pub fn is_terminal(self) -> bool {
-        matches!(self, SubscriptionStatus::Canceled | SubscriptionStatus::Expired)
+        matches!(
+            self,
+            SubscriptionStatus::Canceled | SubscriptionStatus::Expired
+        )
     }
 }
 
@@ -83,7 +96,9 @@ mod tests {
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
         use chrono::TimeZone;
-        Utc.with_ymd_and_hms(y, m, d, 9, 30, 0).single().expect("valid date")
+        Utc.with_ymd_and_hms(y, m, d, 9, 30, 0)
+            .single()
+            .expect("valid date")
     }
 
     #[test]
@@ -96,14 +111,33 @@ mod tests {
             ends.push(end);
             start = end;
         }
-        assert_eq!(ends, vec![at(2026, 2, 28), at(2026, 3, 31), at(2026, 4, 30), at(2026, 5, 31), at(2026, 6, 30), at(2026, 7, 31)]);
+        assert_eq!(
+            ends,
+            vec![
+                at(2026, 2, 28),
+                at(2026, 3, 31),
+                at(2026, 4, 30),
+                at(2026, 5, 31),
+                at(2026, 6, 30),
+                at(2026, 7, 31)
+            ]
+        );
         // A leap year's February, and a yearly plan anchored on Feb 29.
-        assert_eq!(Cycle::Monthly.next_period_end(at(2028, 1, 30), at(2028, 1, 30)), at(2028, 2, 29));
+        assert_eq!(
+            Cycle::Monthly.next_period_end(at(2028, 1, 30), at(2028, 1, 30)),
+            at(2028, 2, 29)
+        );
         let leap = at(2028, 2, 29);
         assert_eq!(Cycle::Yearly.next_period_end(leap, leap), at(2029, 2, 28));
-        assert_eq!(Cycle::Yearly.next_period_end(leap, at(2031, 2, 28)), at(2032, 2, 29));
+        assert_eq!(
+            Cycle::Yearly.next_period_end(leap, at(2031, 2, 28)),
+            at(2032, 2, 29)
+        );
         // A start that is off the anchor (a late retry) still ends on the anchor day.
-        assert_eq!(Cycle::Monthly.next_period_end(anchor, at(2026, 3, 3)), at(2026, 3, 31));
+        assert_eq!(
+            Cycle::Monthly.next_period_end(anchor, at(2026, 3, 3)),
+            at(2026, 3, 31)
+        );
     }
 
     #[test]
@@ -112,7 +146,11 @@ mod tests {
             assert_eq!(SubscriptionStatus::parse(s.as_str()), Some(*s));
         }
         assert_eq!(SubscriptionStatus::PastDue.as_str(), "PAST_DUE");
-        assert_eq!(SubscriptionStatus::parse("active"), None, "stored values are upper case");
+        assert_eq!(
+            SubscriptionStatus::parse("active"),
+            None,
+            "stored values are upper case"
+        );
         assert!(SubscriptionStatus::LIVE.iter().all(|s| !s.is_terminal()));
         assert!(!SubscriptionStatus::Incomplete.grants_tier());
     }

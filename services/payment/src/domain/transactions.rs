@@ -61,9 +61,15 @@ mod tests {
     #[test]
     fn stored_values() {
         assert_eq!(BillingReason::parse(""), Some(BillingReason::Unspecified));
-        assert_eq!(TxStatus::parse("PARTIALLY_REFUNDED"), Some(TxStatus::PartiallyRefunded));
+        assert_eq!(
+            TxStatus::parse("PARTIALLY_REFUNDED"),
+            Some(TxStatus::PartiallyRefunded)
+        );
         assert_eq!(TxKind::Charge.as_str(), "CHARGE");
         assert!(RefundReason::parse("  ").is_err());
-        assert_eq!(RefundReason::parse(" goodwill ").map(RefundReason::into_inner), Ok("goodwill".into()));
+        assert_eq!(
+            RefundReason::parse(" goodwill ").map(RefundReason::into_inner),
+            Ok("goodwill".into())
+        );
     }
 }

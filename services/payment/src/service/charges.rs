@@ -27,7 +27,13 @@ pub fn charge_key(parts: &[&str]) -> String {
         h.update((p.len() as u64).to_be_bytes());
         h.update(p.as_bytes());
     }
-    format!("tt_{}", h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "tt_{}",
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
 }
 
 /// A declined charge as the caller sees it.
@@ -53,8 +59,22 @@ pub(super) struct Decline<'a> {
 
 impl<'a> Decline<'a> {
     pub fn of(err: &'a ApiError) -> Option<Self> {
-        let ApiError::Rejected { reason: PAYMENT_DECLINED, message, metadata, .. } = err else { return None };
-        let info = |key: &str| metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_default();
+        let ApiError::Rejected {
+            reason: PAYMENT_DECLINED,
+            message,
+            metadata,
+            ..
+        } = err
+        else {
+            return None;
+        };
+        let info = |key: &str| {
+            metadata
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default()
+        };
         Some(Self {
             transaction_id: info("transaction_id"),
             failure_code: info("failure_code"),
@@ -83,7 +103,11 @@ impl PaymentService {
     /// Records the intent (a PENDING transaction), asks the provider with the charge's
     /// idempotency key, and records the outcome, all in the caller's transaction. An
     /// already recorded charge with the same key is returned as is.
-    pub(super) async fn charge(&self, conn: &mut PgConnection, c: Charge<'_>) -> Result<TxRow, ApiError> {
+    pub(super) async fn charge(
+        &self,
+        conn: &mut PgConnection,
+        c: Charge<'_>,
+    ) -> Result<TxRow, ApiError> {
         if let Some(existing) = store::transactions::by_provider_key(conn, &c.key).await? {
             return Ok(existing);
         }
@@ -113,16 +137,27 @@ impl PaymentService {
         match c.method {
             None => apply_outcome(
                 &mut row,
-                ChargeOutcome::Declined { code: "no_payment_method".into(), message: "No payment method is on file.".into() },
+                ChargeOutcome::Declined {
+                    code: "no_payment_method".into(),
+                    message: "No payment method is on file.".into(),
+                },
             ),
             Some(method) => {
                 let result = self
                     .provider
-                    .charge(&c.key, &method.provider_ref, c.amount, c.currency, c.off_session)
+                    .charge(
+                        &c.key,
+                        &method.provider_ref,
+                        c.amount,
+                        c.currency,
+                        c.off_session,
+                    )
                     .await
                     .map_err(provider_error)?;
                 if Faults::take(&self.faults.crash_after_charge) {
-                    return Err(ApiError::internal(anyhow::anyhow!("simulated crash between provider charge and commit")));
+                    return Err(ApiError::internal(anyhow::anyhow!(
+                        "simulated crash between provider charge and commit"
+                    )));
                 }
                 row.provider_ref = result.reference;
                 apply_outcome(&mut row, result.outcome);
@@ -134,7 +169,11 @@ impl PaymentService {
 
     /// The method a subscription's off-session charges use: its own, else the user's
     /// default.
-    pub(super) async fn billing_method(&self, conn: &mut PgConnection, sub: &SubRow) -> Result<Option<MethodRow>, ApiError> {
+    pub(super) async fn billing_method(
+        &self,
+        conn: &mut PgConnection,
+        sub: &SubRow,
+    ) -> Result<Option<MethodRow>, ApiError> {
         Ok(match sub.payment_method_id {
             Some(m) => store::methods::get(conn, m).await?,
             None => store::methods::default_for(conn, sub.user_id).await?,
@@ -142,7 +181,12 @@ impl PaymentService {
     }
 
     /// Records a charge's final outcome.
-    pub(super) async fn finish_charge(&self, tx: &mut PgConnection, t: &mut TxRow, outcome: ChargeOutcome) -> Result<(), ApiError> {
+    pub(super) async fn finish_charge(
+        &self,
+        tx: &mut PgConnection,
+        t: &mut TxRow,
+        outcome: ChargeOutcome,
+    ) -> Result<(), ApiError> {
         if outcome == ChargeOutcome::Pending {
             return Ok(());
         }
@@ -160,11 +204,24 @@ impl PaymentService {
         code: &str,
         message: &str,
     ) -> Result<Option<TxRow>, ApiError> {
-        let Some(mut t) = store::transactions::pending_charge(tx, subscription).await? else { return Ok(None) };
+        let Some(mut t) = store::transactions::pending_charge(tx, subscription).await? else {
+            return Ok(None);
+        };
         if !t.provider_ref.is_empty() {
-            self.provider.cancel(&t.provider_ref).await.map_err(provider_error)?;
+            self.provider
+                .cancel(&t.provider_ref)
+                .await
+                .map_err(provider_error)?;
         }
-        self.finish_charge(tx, &mut t, ChargeOutcome::Declined { code: code.into(), message: message.into() }).await?;
+        self.finish_charge(
+            tx,
+            &mut t,
+            ChargeOutcome::Declined {
+                code: code.into(),
+                message: message.into(),
+            },
+        )
+        .await?;
         Ok(Some(t))
     }
 }
@@ -195,14 +252,24 @@ mod tests {
         let err = declined("tx-1", "card_declined", "The card was declined.");
         assert_eq!(
             Decline::of(&err),
-            Some(Decline { transaction_id: "tx-1", failure_code: "card_declined", message: "The card was declined." })
+            Some(Decline {
+                transaction_id: "tx-1",
+                failure_code: "card_declined",
+                message: "The card was declined."
+            })
         );
-        assert_eq!(Decline::of(&ApiError::failed_precondition("PLAN_INACTIVE", "no")), None);
+        assert_eq!(
+            Decline::of(&ApiError::failed_precondition("PLAN_INACTIVE", "no")),
+            None
+        );
     }
 
     #[test]
     fn charge_keys_separate_their_parts() {
-        assert_eq!(charge_key(&["create", "u", "r"]), charge_key(&["create", "u", "r"]));
+        assert_eq!(
+            charge_key(&["create", "u", "r"]),
+            charge_key(&["create", "u", "r"])
+        );
         assert_ne!(charge_key(&["ab", "c"]), charge_key(&["a", "bc"]));
     }
 }

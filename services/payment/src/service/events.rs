@@ -12,7 +12,11 @@ use crate::store::{PlanRow, SubRow, TxRow};
 
 /// The tier `s` grants on `plan`: the plan's while it runs, FREE otherwise.
 pub(super) fn entitlement_tier(s: &SubRow, plan: &PlanRow) -> i32 {
-    if s.status.grants_tier() { convert::tier(plan.tier) as i32 } else { SubscriptionTier::Free as i32 }
+    if s.status.grants_tier() {
+        convert::tier(plan.tier) as i32
+    } else {
+        SubscriptionTier::Free as i32
+    }
 }
 
 pub(super) fn started(sub: &SubRow, plan: &PlanRow) -> Payload {
@@ -26,7 +30,10 @@ pub(super) fn started(sub: &SubRow, plan: &PlanRow) -> Payload {
         current_period_start_time: Some(convert::ts(sub.current_period_start)),
         current_period_end_time: Some(convert::ts(sub.current_period_end)),
         trial_end_time: convert::opt_ts(sub.trial_end),
-        price: Some(convert::money(plan.price(sub.billing_cycle), &plan.currency)),
+        price: Some(convert::money(
+            plan.price(sub.billing_cycle),
+            &plan.currency,
+        )),
         entitlement_tier: convert::tier(plan.tier) as i32,
     })
 }
@@ -56,8 +63,14 @@ pub(super) fn changed(
         effective_time: Some(convert::ts(at)),
         transaction_id: transaction.map(|t| t.to_string()).unwrap_or_default(),
         entitlement_tier: entitlement_tier(after, after_plan),
-        scheduled_plan_id: after.scheduled_plan_id.map(|p| p.to_string()).unwrap_or_default(),
-        scheduled_billing_cycle: after.scheduled_cycle.map(|c| c.as_str().to_string()).unwrap_or_default(),
+        scheduled_plan_id: after
+            .scheduled_plan_id
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        scheduled_billing_cycle: after
+            .scheduled_cycle
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
     })
 }
 
@@ -83,7 +96,11 @@ pub(super) fn canceled(sub: &SubRow, plan: &PlanRow, immediately: bool, by_admin
         plan_id: plan.id.to_string(),
         tier: convert::tier(plan.tier) as i32,
         immediately,
-        end_time: Some(convert::ts(if immediately { sub.ended_at.unwrap_or(sub.updated_at) } else { sub.current_period_end })),
+        end_time: Some(convert::ts(if immediately {
+            sub.ended_at.unwrap_or(sub.updated_at)
+        } else {
+            sub.current_period_end
+        })),
         by_admin,
         entitlement_tier: entitlement_tier(sub, plan),
     })
@@ -104,7 +121,12 @@ pub(super) fn payment_succeeded(t: &TxRow, sub: &SubRow, plan: &PlanRow) -> Payl
 
 /// A failed charge; `attempt` counts renewal attempts, `next_retry` is when the next one
 /// is due (none after the last).
-pub(super) fn payment_failed(t: &TxRow, plan: &PlanRow, attempt: i32, next_retry: Option<DateTime<Utc>>) -> Payload {
+pub(super) fn payment_failed(
+    t: &TxRow,
+    plan: &PlanRow,
+    attempt: i32,
+    next_retry: Option<DateTime<Utc>>,
+) -> Payload {
     Payload::PaymentFailed(ev::PaymentFailed {
         user_id: t.user_id.to_string(),
         subscription_id: t.subscription_id.map(|s| s.to_string()).unwrap_or_default(),
@@ -123,7 +145,10 @@ pub(super) fn payment_failed(t: &TxRow, plan: &PlanRow, attempt: i32, next_retry
 pub(super) fn refund_issued(charge: &TxRow, refund: &TxRow) -> Payload {
     Payload::RefundIssued(ev::RefundIssued {
         user_id: charge.user_id.to_string(),
-        subscription_id: charge.subscription_id.map(|s| s.to_string()).unwrap_or_default(),
+        subscription_id: charge
+            .subscription_id
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
         transaction_id: refund.id.to_string(),
         refunded_transaction_id: charge.id.to_string(),
         amount: Some(convert::money(refund.amount_minor, &charge.currency)),

@@ -27,7 +27,11 @@ pub(super) fn stored_outcome<R: Message>(outcome: &Result<R, ApiError>) -> Optio
             Some(bytes)
         }
         Err(err) => {
-            let Decline { transaction_id, failure_code, message } = Decline::of(err)?;
+            let Decline {
+                transaction_id,
+                failure_code,
+                message,
+            } = Decline::of(err)?;
             let mut bytes = vec![1u8];
             bytes.extend(format!("{transaction_id}\0{failure_code}\0{message}").into_bytes());
             Some(bytes)
@@ -41,10 +45,16 @@ pub(super) fn replayed<R: Message + Default>(bytes: &[u8]) -> Result<R, ApiError
         Some((1, rest)) => {
             let text = String::from_utf8_lossy(rest);
             let mut parts = text.splitn(3, '\0');
-            let (t, c, m) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let (t, c, m) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
             Err(declined(t, c, m))
         }
-        _ => Err(ApiError::internal(anyhow::anyhow!("corrupt idempotency record"))),
+        _ => Err(ApiError::internal(anyhow::anyhow!(
+            "corrupt idempotency record"
+        ))),
     }
 }
 
@@ -56,12 +66,22 @@ macro_rules! idempotent {
     ($self:ident, $caller:expr, $method:expr, $request_id:expr, $hash:expr, |$tx:ident| $effect:expr) => {{
         let request_id = tribe_kit::ids::parse_request_id($request_id)?.to_string();
         let mut $tx = $self.pool.begin().await?;
-        match tribe_kit::idempotency::claim(&mut $tx, $caller, $method, &request_id, &$hash).await? {
-            tribe_kit::idempotency::Claim::Replay(bytes) => crate::service::idempotency::replayed(&bytes),
+        match tribe_kit::idempotency::claim(&mut $tx, $caller, $method, &request_id, &$hash).await?
+        {
+            tribe_kit::idempotency::Claim::Replay(bytes) => {
+                crate::service::idempotency::replayed(&bytes)
+            }
             tribe_kit::idempotency::Claim::Fresh => {
                 let outcome = $effect;
                 if let Some(bytes) = crate::service::idempotency::stored_outcome(&outcome) {
-                    tribe_kit::idempotency::complete(&mut $tx, $caller, $method, &request_id, &bytes).await?;
+                    tribe_kit::idempotency::complete(
+                        &mut $tx,
+                        $caller,
+                        $method,
+                        &request_id,
+                        &bytes,
+                    )
+                    .await?;
                     $tx.commit().await?;
                 }
                 outcome
@@ -78,11 +98,28 @@ mod tests {
     #[test]
     fn a_decline_replays_as_the_same_error() {
         let decline = declined("0190-tx", "card_declined", "The card was declined.");
-        let bytes = stored_outcome::<prost_types::Timestamp>(&Err(decline)).expect("a decline is stored");
-        assert_eq!(bytes, b"\x010190-tx\0card_declined\0The card was declined.", "the stored form is unchanged");
+        let bytes =
+            stored_outcome::<prost_types::Timestamp>(&Err(decline)).expect("a decline is stored");
+        assert_eq!(
+            bytes, b"\x010190-tx\0card_declined\0The card was declined.",
+            "the stored form is unchanged"
+        );
         let replay = replayed::<prost_types::Timestamp>(&bytes).expect_err("replays the decline");
-        let Some(Decline { transaction_id, failure_code, message }) = Decline::of(&replay) else { panic!("{replay:?}") };
-        assert_eq!((transaction_id, failure_code, message), ("0190-tx", "card_declined", "The card was declined."));
-        assert!(stored_outcome::<prost_types::Timestamp>(&Err(ApiError::not_found("plan"))).is_none(), "other errors are not");
+        let Some(Decline {
+            transaction_id,
+            failure_code,
+            message,
+        }) = Decline::of(&replay)
+        else {
+            panic!("{replay:?}")
+        };
+        assert_eq!(
+            (transaction_id, failure_code, message),
+            ("0190-tx", "card_declined", "The card was declined.")
+        );
+        assert!(
+            stored_outcome::<prost_types::Timestamp>(&Err(ApiError::not_found("plan"))).is_none(),
+            "other errors are not"
+        );
     }
 }

@@ -28,11 +28,19 @@ impl PaymentService {
         caller: &UserPrincipal,
         req: pb::ListPaymentMethodsRequest,
     ) -> Result<pb::ListPaymentMethodsResponse, ApiError> {
-        let pb::ListPaymentMethodsRequest { user_id, page_size, page_token } = req;
+        let pb::ListPaymentMethodsRequest {
+            user_id,
+            page_size,
+            page_token,
+        } = req;
         let owner = subject(caller, &user_id)?;
         let limit = tribe_kit::page::page_size(page_size)? as usize;
         let hash = FilterHash::new().add("user", owner.to_string()).finish();
-        let scope = PageScope { method: "ListPaymentMethods", subject_id: caller.subject(), filter_hash: &hash };
+        let scope = PageScope {
+            method: "ListPaymentMethods",
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
         let bad = || ApiError::invalid_field("page_token", "malformed page token");
         let after = match self.pages.decode(scope, &page_token)? {
             None => None,
@@ -48,9 +56,16 @@ impl PaymentService {
         let mut conn = self.pool.acquire().await?;
         let mut rows = store::methods::list(&mut conn, owner, after, limit).await?;
         let next_page_token = self.pages.next_token(scope, &mut rows, limit, |m| {
-            vec![Key::Int(m.is_default as i64), Key::Int(m.created_at.timestamp_micros()), Key::Str(m.id.to_string())]
+            vec![
+                Key::Int(m.is_default as i64),
+                Key::Int(m.created_at.timestamp_micros()),
+                Key::Str(m.id.to_string()),
+            ]
         });
-        Ok(pb::ListPaymentMethodsResponse { payment_methods: rows.iter().map(convert::method).collect(), next_page_token })
+        Ok(pb::ListPaymentMethodsResponse {
+            payment_methods: rows.iter().map(convert::method).collect(),
+            next_page_token,
+        })
     }
 
     pub async fn add_payment_method(
@@ -63,7 +78,11 @@ impl PaymentService {
         let token = match ProviderToken::parse(&req.provider_token) {
             Err(ProviderTokenError::CardNumber) => {
                 tracing::warn!(user_id = %user, "card-number-like provider token refused");
-                return Err(ApiError::invalid_reason("PAN_REJECTED", "provider_token", &ProviderTokenError::CardNumber.to_string()));
+                return Err(ApiError::invalid_reason(
+                    "PAN_REJECTED",
+                    "provider_token",
+                    &ProviderTokenError::CardNumber.to_string(),
+                ));
             }
             other => other,
         };
@@ -78,12 +97,28 @@ impl PaymentService {
             v.add("request_id", "must be 1-64 visible ASCII characters");
         }
         v.finish()?;
-        let Some(token) = token else { return Err(ApiError::invalid_field("provider_token", "is invalid")) };
-        let hash =
-            params_hash("AddPaymentMethod", &pb::AddPaymentMethodRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        idempotent!(self, caller.subject(), "AddPaymentMethod", &req.request_id, hash, |tx| {
-            self.add_method_in(&mut tx, user, &token, req.set_default).await
-        })
+        let Some(token) = token else {
+            return Err(ApiError::invalid_field("provider_token", "is invalid"));
+        };
+        let hash = params_hash(
+            "AddPaymentMethod",
+            &pb::AddPaymentMethodRequest {
+                request_id: String::new(),
+                ..req.clone()
+            }
+            .encode_to_vec(),
+        );
+        idempotent!(
+            self,
+            caller.subject(),
+            "AddPaymentMethod",
+            &req.request_id,
+            hash,
+            |tx| {
+                self.add_method_in(&mut tx, user, &token, req.set_default)
+                    .await
+            }
+        )
     }
 
     async fn add_method_in(
@@ -96,7 +131,10 @@ impl PaymentService {
         lock_methods(tx, user).await?;
         let count = store::methods::count(tx, user, None).await?;
         if count >= MAX_METHODS {
-            return Err(ApiError::failed_precondition("LIMIT_REACHED", "at most 10 payment methods"));
+            return Err(ApiError::failed_precondition(
+                "LIMIT_REACHED",
+                "at most 10 payment methods",
+            ));
         }
         let attached = self.provider.attach(token).await.map_err(provider_error)?;
         let make_default = count == 0 || set_default;
@@ -118,11 +156,18 @@ impl PaymentService {
             created_at: self.clock.now(),
         };
         store::methods::insert(tx, &row).await?;
-        Ok(pb::AddPaymentMethodResponse { payment_method: Some(convert::method(&row)) })
+        Ok(pb::AddPaymentMethodResponse {
+            payment_method: Some(convert::method(&row)),
+        })
     }
 
     /// The caller's own method, NOT_FOUND for anyone else's.
-    async fn own_method(&self, conn: &mut PgConnection, caller: &UserPrincipal, id: &str) -> Result<MethodRow, ApiError> {
+    async fn own_method(
+        &self,
+        conn: &mut PgConnection,
+        caller: &UserPrincipal,
+        id: &str,
+    ) -> Result<MethodRow, ApiError> {
         let id = tribe_kit::ids::parse_id("payment_method_id", id)?;
         match store::methods::get(conn, id).await? {
             Some(m) if m.user_id == caller.id() => Ok(m),
@@ -136,12 +181,16 @@ impl PaymentService {
         req: pb::SetDefaultPaymentMethodRequest,
     ) -> Result<pb::SetDefaultPaymentMethodResponse, ApiError> {
         let mut tx = self.pool.begin().await?;
-        let mut method = self.own_method(&mut tx, caller, &req.payment_method_id).await?;
+        let mut method = self
+            .own_method(&mut tx, caller, &req.payment_method_id)
+            .await?;
         lock_methods(&mut tx, method.user_id).await?;
         store::methods::set_default(&mut tx, method.user_id, method.id).await?;
         tx.commit().await?;
         method.is_default = true;
-        Ok(pb::SetDefaultPaymentMethodResponse { payment_method: Some(convert::method(&method)) })
+        Ok(pb::SetDefaultPaymentMethodResponse {
+            payment_method: Some(convert::method(&method)),
+        })
     }
 
     pub async fn remove_payment_method(
@@ -150,7 +199,9 @@ impl PaymentService {
         req: pb::RemovePaymentMethodRequest,
     ) -> Result<pb::RemovePaymentMethodResponse, ApiError> {
         let mut tx = self.pool.begin().await?;
-        let method = self.own_method(&mut tx, caller, &req.payment_method_id).await?;
+        let method = self
+            .own_method(&mut tx, caller, &req.payment_method_id)
+            .await?;
         lock_methods(&mut tx, method.user_id).await?;
         let others = store::methods::count(&mut tx, method.user_id, Some(method.id)).await?;
         if others == 0 && store::subscriptions::has_renewing(&mut tx, method.user_id).await? {
@@ -159,7 +210,10 @@ impl PaymentService {
                 "the last payment method of a running subscription cannot be removed",
             ));
         }
-        self.provider.detach(&method.provider_ref).await.map_err(provider_error)?;
+        self.provider
+            .detach(&method.provider_ref)
+            .await
+            .map_err(provider_error)?;
         store::methods::delete(&mut tx, method.id).await?;
         if method.is_default {
             store::methods::promote_newest(&mut tx, method.user_id).await?;

@@ -32,10 +32,16 @@ const PRODUCER: &str = "payment";
 
 fn provider_error(err: ProviderError) -> ApiError {
     match err {
-        ProviderError::Rejected(_) => ApiError::failed_precondition("TOKEN_REJECTED", "the payment provider refused the token"),
+        ProviderError::Rejected(_) => ApiError::failed_precondition(
+            "TOKEN_REJECTED",
+            "the payment provider refused the token",
+        ),
         ProviderError::Unavailable(why) => {
             tracing::warn!(error = %why, "payment provider unavailable");
-            ApiError::unavailable("PROVIDER_UNAVAILABLE", "the payment provider could not be reached; retry with the same request_id")
+            ApiError::unavailable(
+                "PROVIDER_UNAVAILABLE",
+                "the payment provider could not be reached; retry with the same request_id",
+            )
         }
     }
 }
@@ -66,7 +72,9 @@ pub struct PaymentService {
 
 impl std::fmt::Debug for PaymentService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PaymentService").field("sandbox", &self.sandbox).finish_non_exhaustive()
+        f.debug_struct("PaymentService")
+            .field("sandbox", &self.sandbox)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,8 +90,22 @@ pub struct Deps {
 
 impl PaymentService {
     pub fn new(deps: Deps) -> Self {
-        let Deps { pool, pages, provider, clock, sandbox, faults } = deps;
-        Self { pool, pages, provider, clock, sandbox, faults }
+        let Deps {
+            pool,
+            pages,
+            provider,
+            clock,
+            sandbox,
+            faults,
+        } = deps;
+        Self {
+            pool,
+            pages,
+            provider,
+            clock,
+            sandbox,
+            faults,
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -92,7 +114,12 @@ impl PaymentService {
 }
 
 /// Writes an event keyed by the user into the outbox of the current transaction.
-async fn emit(conn: &mut PgConnection, user: Uuid, actor: &str, payload: Payload) -> Result<(), ApiError> {
+async fn emit(
+    conn: &mut PgConnection,
+    user: Uuid,
+    actor: &str,
+    payload: Payload,
+) -> Result<(), ApiError> {
     let event = tribe_kit::outbox::envelope(PRODUCER, &user.to_string(), actor, payload);
     tribe_kit::outbox::enqueue(conn, TOPIC, &event).await
 }
@@ -120,7 +147,10 @@ fn dangling(what: &str) -> ApiError {
 /// field name (a request field nested in a resource).
 fn description(e: &ApiError) -> String {
     match e {
-        ApiError::InvalidArgument { violations, .. } => violations.first().map(|v| v.description.clone()).unwrap_or_default(),
+        ApiError::InvalidArgument { violations, .. } => violations
+            .first()
+            .map(|v| v.description.clone())
+            .unwrap_or_default(),
         other => other.to_string(),
     }
 }

@@ -19,7 +19,12 @@ use crate::convert;
 use crate::domain::{BillingReason, Cycle, SubscriptionStatus, TxStatus, proration};
 use crate::store::{self, MethodRow, PlanRow, SubRow, TxRow};
 
-const UPDATABLE: &[&str] = &["plan_id", "billing_cycle", "cancel_at_period_end", "default_payment_method_id"];
+const UPDATABLE: &[&str] = &[
+    "plan_id",
+    "billing_cycle",
+    "cancel_at_period_end",
+    "default_payment_method_id",
+];
 
 fn ended() -> ApiError {
     ApiError::failed_precondition("SUBSCRIPTION_ENDED", "the subscription has ended")
@@ -37,8 +42,14 @@ struct Update {
 
 impl PaymentService {
     /// The subscription with its plans, as returned to clients.
-    pub(super) async fn view(&self, conn: &mut PgConnection, s: &SubRow) -> Result<pb::Subscription, ApiError> {
-        let plan = store::plans::get(conn, s.plan_id).await?.ok_or_else(|| dangling("subscription without plan"))?;
+    pub(super) async fn view(
+        &self,
+        conn: &mut PgConnection,
+        s: &SubRow,
+    ) -> Result<pb::Subscription, ApiError> {
+        let plan = store::plans::get(conn, s.plan_id)
+            .await?
+            .ok_or_else(|| dangling("subscription without plan"))?;
         let scheduled = match s.scheduled_plan_id {
             Some(id) => store::plans::get(conn, id).await?,
             None => None,
@@ -47,11 +58,18 @@ impl PaymentService {
     }
 
     /// The method named by a request (one of the user's), or the user's default.
-    async fn method_for(&self, conn: &mut PgConnection, user: Uuid, id: &str) -> Result<MethodRow, ApiError> {
+    async fn method_for(
+        &self,
+        conn: &mut PgConnection,
+        user: Uuid,
+        id: &str,
+    ) -> Result<MethodRow, ApiError> {
         if id.is_empty() {
             return store::methods::default_for(conn, user)
                 .await?
-                .ok_or_else(|| ApiError::failed_precondition("NO_PAYMENT_METHOD", "add a payment method first"));
+                .ok_or_else(|| {
+                    ApiError::failed_precondition("NO_PAYMENT_METHOD", "add a payment method first")
+                });
         }
         let id = tribe_kit::ids::parse_id("payment_method_id", id)?;
         match store::methods::get(conn, id).await? {
@@ -82,7 +100,10 @@ impl PaymentService {
     ) -> Result<pb::CreateSubscriptionResponse, ApiError> {
         let user = caller.id();
         let mut v = Violations::new();
-        let plan_id = v.check("plan_id", tribe_kit::ids::parse_id("plan_id", &req.plan_id).map_err(|e| description(&e)));
+        let plan_id = v.check(
+            "plan_id",
+            tribe_kit::ids::parse_id("plan_id", &req.plan_id).map_err(|e| description(&e)),
+        );
         let cycle = convert::cycle_from_pb(req.billing_cycle);
         if cycle.is_none() {
             v.add("billing_cycle", "must be MONTHLY or YEARLY");
@@ -94,12 +115,25 @@ impl PaymentService {
             v.add("request_id", "must be 1-64 visible ASCII characters");
         }
         v.finish()?;
-        let (Some(plan_id), Some(cycle)) = (plan_id, cycle) else { return Err(ApiError::invalid_field("plan_id", "is invalid")) };
-        let hash =
-            params_hash("CreateSubscription", &pb::CreateSubscriptionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        idempotent!(self, caller.subject(), "CreateSubscription", &req.request_id, hash, |tx| {
-            self.create_in(&mut tx, user, plan_id, cycle, &req).await
-        })
+        let (Some(plan_id), Some(cycle)) = (plan_id, cycle) else {
+            return Err(ApiError::invalid_field("plan_id", "is invalid"));
+        };
+        let hash = params_hash(
+            "CreateSubscription",
+            &pb::CreateSubscriptionRequest {
+                request_id: String::new(),
+                ..req.clone()
+            }
+            .encode_to_vec(),
+        );
+        idempotent!(
+            self,
+            caller.subject(),
+            "CreateSubscription",
+            &req.request_id,
+            hash,
+            |tx| { self.create_in(&mut tx, user, plan_id, cycle, &req).await }
+        )
     }
 
     async fn create_in(
@@ -112,12 +146,20 @@ impl PaymentService {
     ) -> Result<pb::CreateSubscriptionResponse, ApiError> {
         // One subscription creation per user at a time, whatever the request ids.
         store::lock(tx, &format!("subs:{user}")).await?;
-        let plan = store::plans::get(tx, plan_id).await?.ok_or_else(|| ApiError::not_found("plan"))?;
+        let plan = store::plans::get(tx, plan_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("plan"))?;
         if !plan.active {
-            return Err(ApiError::failed_precondition("PLAN_INACTIVE", "the plan is not offered"));
+            return Err(ApiError::failed_precondition(
+                "PLAN_INACTIVE",
+                "the plan is not offered",
+            ));
         }
         if store::subscriptions::has_live(tx, user).await? {
-            return Err(ApiError::already_exists("SUBSCRIPTION_EXISTS", "you already have a subscription; change it instead"));
+            return Err(ApiError::already_exists(
+                "SUBSCRIPTION_EXISTS",
+                "you already have a subscription; change it instead",
+            ));
         }
         let method = self.method_for(tx, user, &req.payment_method_id).await?;
         let had_trial = store::subscriptions::had_trial(tx, user).await?;
@@ -212,11 +254,17 @@ impl PaymentService {
             }
             Some(Lookup::UserId(user)) => {
                 let user = super::subject(caller, &user)?;
-                store::subscriptions::current(&mut conn, user).await?.ok_or_else(|| ApiError::not_found("subscription"))?
+                store::subscriptions::current(&mut conn, user)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("subscription"))?
             }
-            None => store::subscriptions::current(&mut conn, caller.id()).await?.ok_or_else(|| ApiError::not_found("subscription"))?,
+            None => store::subscriptions::current(&mut conn, caller.id())
+                .await?
+                .ok_or_else(|| ApiError::not_found("subscription"))?,
         };
-        Ok(pb::GetSubscriptionResponse { subscription: Some(self.view(&mut conn, &sub).await?) })
+        Ok(pb::GetSubscriptionResponse {
+            subscription: Some(self.view(&mut conn, &sub).await?),
+        })
     }
 
     pub async fn update_subscription(
@@ -238,7 +286,10 @@ impl PaymentService {
             None
         };
         let new_plan = if mask.contains("plan_id") {
-            v.check("subscription.plan_id", tribe_kit::ids::parse_id("plan_id", &input.plan_id).map_err(|e| description(&e)))
+            v.check(
+                "subscription.plan_id",
+                tribe_kit::ids::parse_id("plan_id", &input.plan_id).map_err(|e| description(&e)),
+            )
         } else {
             None
         };
@@ -246,12 +297,30 @@ impl PaymentService {
             v.add("request_id", "must be 1-64 visible ASCII characters");
         }
         v.finish()?;
-        let hash =
-            params_hash("UpdateSubscription", &pb::UpdateSubscriptionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        let update = Update { id, mask, new_plan, new_cycle, input, request_id: req.request_id.clone() };
-        idempotent!(self, caller.subject(), "UpdateSubscription", &req.request_id, hash, |tx| {
-            self.update_in(&mut tx, caller, &update).await
-        })
+        let hash = params_hash(
+            "UpdateSubscription",
+            &pb::UpdateSubscriptionRequest {
+                request_id: String::new(),
+                ..req.clone()
+            }
+            .encode_to_vec(),
+        );
+        let update = Update {
+            id,
+            mask,
+            new_plan,
+            new_cycle,
+            input,
+            request_id: req.request_id.clone(),
+        };
+        idempotent!(
+            self,
+            caller.subject(),
+            "UpdateSubscription",
+            &req.request_id,
+            hash,
+            |tx| { self.update_in(&mut tx, caller, &update).await }
+        )
     }
 
     async fn update_in(
@@ -264,7 +333,9 @@ impl PaymentService {
         if before.status.is_terminal() {
             return Err(ended());
         }
-        let before_plan = store::plans::get(tx, before.plan_id).await?.ok_or_else(|| ApiError::not_found("plan"))?;
+        let before_plan = store::plans::get(tx, before.plan_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("plan"))?;
         let mut sub = before.clone();
         let now = self.clock.now();
         let actor = caller.subject();
@@ -274,15 +345,23 @@ impl PaymentService {
             sub.payment_method_id = if u.input.default_payment_method_id.is_empty() {
                 None
             } else {
-                Some(self.method_for(tx, sub.user_id, &u.input.default_payment_method_id).await?.id)
+                Some(
+                    self.method_for(tx, sub.user_id, &u.input.default_payment_method_id)
+                        .await?
+                        .id,
+                )
             };
         }
-        let (after_plan, charged) = if u.mask.contains("plan_id") || u.mask.contains("billing_cycle") {
-            self.change_plan(tx, caller, u, &before_plan, &mut sub, now).await?
-        } else {
-            (before_plan.clone(), None)
-        };
-        if u.mask.contains("cancel_at_period_end") && u.input.cancel_at_period_end != before.cancel_at_period_end {
+        let (after_plan, charged) =
+            if u.mask.contains("plan_id") || u.mask.contains("billing_cycle") {
+                self.change_plan(tx, caller, u, &before_plan, &mut sub, now)
+                    .await?
+            } else {
+                (before_plan.clone(), None)
+            };
+        if u.mask.contains("cancel_at_period_end")
+            && u.input.cancel_at_period_end != before.cancel_at_period_end
+        {
             sub.cancel_at_period_end = u.input.cancel_at_period_end;
             sub.canceled_at = u.input.cancel_at_period_end.then_some(now);
             if u.input.cancel_at_period_end {
@@ -295,9 +374,17 @@ impl PaymentService {
             || sub.billing_cycle != before.billing_cycle
             || sub.scheduled_plan_id != before.scheduled_plan_id
             || sub.scheduled_cycle != before.scheduled_cycle
-            || (sub.cancel_at_period_end != before.cancel_at_period_end && !sub.cancel_at_period_end)
+            || (sub.cancel_at_period_end != before.cancel_at_period_end
+                && !sub.cancel_at_period_end)
         {
-            events.push(changed(&before, &before_plan, &sub, &after_plan, now, charged.as_ref().map(|t| t.id)));
+            events.push(changed(
+                &before,
+                &before_plan,
+                &sub,
+                &after_plan,
+                now,
+                charged.as_ref().map(|t| t.id),
+            ));
         }
         if let Some(t) = &charged {
             events.push(payment_succeeded(t, &sub, &after_plan));
@@ -325,21 +412,35 @@ impl PaymentService {
     ) -> Result<(PlanRow, Option<TxRow>), ApiError> {
         match sub.status {
             SubscriptionStatus::PastDue => {
-                return Err(ApiError::failed_precondition("SUBSCRIPTION_PAST_DUE", "settle the failed payment first"));
+                return Err(ApiError::failed_precondition(
+                    "SUBSCRIPTION_PAST_DUE",
+                    "settle the failed payment first",
+                ));
             }
             SubscriptionStatus::Incomplete => {
-                return Err(ApiError::failed_precondition("SUBSCRIPTION_INCOMPLETE", "the first payment is not confirmed yet"));
+                return Err(ApiError::failed_precondition(
+                    "SUBSCRIPTION_INCOMPLETE",
+                    "the first payment is not confirmed yet",
+                ));
             }
             _ => {}
         }
         let target = match u.new_plan {
             Some(pid) if pid != before_plan.id => {
-                let p = store::plans::get(tx, pid).await?.ok_or_else(|| ApiError::not_found("plan"))?;
+                let p = store::plans::get(tx, pid)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("plan"))?;
                 if !p.active {
-                    return Err(ApiError::failed_precondition("PLAN_INACTIVE", "the plan is not offered"));
+                    return Err(ApiError::failed_precondition(
+                        "PLAN_INACTIVE",
+                        "the plan is not offered",
+                    ));
                 }
                 if p.currency != before_plan.currency {
-                    return Err(ApiError::failed_precondition("PLAN_CURRENCY_MISMATCH", "the plan is priced in another currency"));
+                    return Err(ApiError::failed_precondition(
+                        "PLAN_CURRENCY_MISMATCH",
+                        "the plan is priced in another currency",
+                    ));
                 }
                 p
             }
@@ -361,14 +462,20 @@ impl PaymentService {
         }
         let left = (sub.current_period_end - now).num_seconds();
         let period = (sub.current_period_end - sub.current_period_start).num_seconds();
-        let amount = proration(before_plan.price(current_cycle), target.price(current_cycle), left, period)
-            .ok_or_else(|| ApiError::invalid_field("subscription.plan_id", "the prorated amount overflows"))?;
+        let amount = proration(
+            before_plan.price(current_cycle),
+            target.price(current_cycle),
+            left,
+            period,
+        )
+        .ok_or_else(|| {
+            ApiError::invalid_field("subscription.plan_id", "the prorated amount overflows")
+        })?;
         let mut charged = None;
         if amount > 0 {
-            let method = self
-                .billing_method(tx, sub)
-                .await?
-                .ok_or_else(|| ApiError::failed_precondition("NO_PAYMENT_METHOD", "add a payment method first"))?;
+            let method = self.billing_method(tx, sub).await?.ok_or_else(|| {
+                ApiError::failed_precondition("NO_PAYMENT_METHOD", "add a payment method first")
+            })?;
             let charge = Charge {
                 user: sub.user_id,
                 subscription: Some(sub.id),
@@ -381,7 +488,13 @@ impl PaymentService {
             };
             let t = self.charge(tx, charge).await?;
             if t.status != TxStatus::Succeeded {
-                emit(tx, sub.user_id, caller.subject(), payment_failed(&t, &target, 1, None)).await?;
+                emit(
+                    tx,
+                    sub.user_id,
+                    caller.subject(),
+                    payment_failed(&t, &target, 1, None),
+                )
+                .await?;
                 return Err(decline_of(&t));
             }
             charged = Some(t);
@@ -399,11 +512,22 @@ impl PaymentService {
     ) -> Result<pb::CancelSubscriptionResponse, ApiError> {
         let id = tribe_kit::ids::parse_id("subscription_id", &req.subscription_id)?;
         tribe_kit::ids::parse_request_id(&req.request_id)?;
-        let hash =
-            params_hash("CancelSubscription", &pb::CancelSubscriptionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        idempotent!(self, caller.subject(), "CancelSubscription", &req.request_id, hash, |tx| {
-            self.cancel_in(&mut tx, caller, id, req.immediately).await
-        })
+        let hash = params_hash(
+            "CancelSubscription",
+            &pb::CancelSubscriptionRequest {
+                request_id: String::new(),
+                ..req.clone()
+            }
+            .encode_to_vec(),
+        );
+        idempotent!(
+            self,
+            caller.subject(),
+            "CancelSubscription",
+            &req.request_id,
+            hash,
+            |tx| { self.cancel_in(&mut tx, caller, id, req.immediately).await }
+        )
     }
 
     async fn cancel_in(
@@ -417,13 +541,21 @@ impl PaymentService {
         if before.status.is_terminal() {
             return Err(ended());
         }
-        let plan = store::plans::get(tx, before.plan_id).await?.ok_or_else(|| ApiError::not_found("plan"))?;
+        let plan = store::plans::get(tx, before.plan_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("plan"))?;
         let now = self.clock.now();
         let mut sub = before.clone();
         let incomplete = sub.status == SubscriptionStatus::Incomplete;
         let now_ends = immediately || incomplete;
         if incomplete {
-            self.abandon_pending(tx, sub.id, "canceled", "The subscription was canceled before the payment completed.").await?;
+            self.abandon_pending(
+                tx,
+                sub.id,
+                "canceled",
+                "The subscription was canceled before the payment completed.",
+            )
+            .await?;
         }
         sub.canceled_at = Some(now);
         if now_ends {
@@ -437,8 +569,16 @@ impl PaymentService {
         sub.updated_at = now;
         store::subscriptions::save(tx, &sub).await?;
         let by_admin = caller.id() != sub.user_id;
-        emit(tx, sub.user_id, caller.subject(), canceled(&sub, &plan, now_ends, by_admin)).await?;
-        Ok(pb::CancelSubscriptionResponse { subscription: Some(self.view(tx, &sub).await?) })
+        emit(
+            tx,
+            sub.user_id,
+            caller.subject(),
+            canceled(&sub, &plan, now_ends, by_admin),
+        )
+        .await?;
+        Ok(pb::CancelSubscriptionResponse {
+            subscription: Some(self.view(tx, &sub).await?),
+        })
     }
 
     pub async fn resume_subscription(
@@ -448,27 +588,58 @@ impl PaymentService {
     ) -> Result<pb::ResumeSubscriptionResponse, ApiError> {
         let id = tribe_kit::ids::parse_id("subscription_id", &req.subscription_id)?;
         tribe_kit::ids::parse_request_id(&req.request_id)?;
-        let hash =
-            params_hash("ResumeSubscription", &pb::ResumeSubscriptionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        idempotent!(self, caller.subject(), "ResumeSubscription", &req.request_id, hash, |tx| self.resume_in(&mut tx, caller, id).await)
+        let hash = params_hash(
+            "ResumeSubscription",
+            &pb::ResumeSubscriptionRequest {
+                request_id: String::new(),
+                ..req.clone()
+            }
+            .encode_to_vec(),
+        );
+        idempotent!(
+            self,
+            caller.subject(),
+            "ResumeSubscription",
+            &req.request_id,
+            hash,
+            |tx| self.resume_in(&mut tx, caller, id).await
+        )
     }
 
-    async fn resume_in(&self, tx: &mut PgConnection, caller: &UserPrincipal, id: Uuid) -> Result<pb::ResumeSubscriptionResponse, ApiError> {
+    async fn resume_in(
+        &self,
+        tx: &mut PgConnection,
+        caller: &UserPrincipal,
+        id: Uuid,
+    ) -> Result<pb::ResumeSubscriptionResponse, ApiError> {
         let before = self.visible_sub(tx, caller, id, true, false).await?;
         if before.status.is_terminal() {
             return Err(ended());
         }
         if !before.cancel_at_period_end {
-            return Err(ApiError::failed_precondition("NOT_CANCELING", "no cancellation is scheduled"));
+            return Err(ApiError::failed_precondition(
+                "NOT_CANCELING",
+                "no cancellation is scheduled",
+            ));
         }
-        let plan = store::plans::get(tx, before.plan_id).await?.ok_or_else(|| ApiError::not_found("plan"))?;
+        let plan = store::plans::get(tx, before.plan_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("plan"))?;
         let now = self.clock.now();
         let mut sub = before.clone();
         sub.cancel_at_period_end = false;
         sub.canceled_at = None;
         sub.updated_at = now;
         store::subscriptions::save(tx, &sub).await?;
-        emit(tx, sub.user_id, caller.subject(), changed(&before, &plan, &sub, &plan, now, None)).await?;
-        Ok(pb::ResumeSubscriptionResponse { subscription: Some(self.view(tx, &sub).await?) })
+        emit(
+            tx,
+            sub.user_id,
+            caller.subject(),
+            changed(&before, &plan, &sub, &plan, now, None),
+        )
+        .await?;
+        Ok(pb::ResumeSubscriptionResponse {
+            subscription: Some(self.view(tx, &sub).await?),
+        })
     }
 }

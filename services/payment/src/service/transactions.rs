@@ -14,7 +14,10 @@ use super::events::refund_issued;
 use super::idempotency::{idempotent, params_hash};
 use super::{PaymentService, dangling, emit, provider_error, subject};
 use crate::convert;
-use crate::domain::{BillingReason, MAX_MINOR, RETRY_SCHEDULE_DAYS, RefundReason, SubscriptionStatus, TxKind, TxStatus};
+use crate::domain::{
+    BillingReason, MAX_MINOR, RETRY_SCHEDULE_DAYS, RefundReason, SubscriptionStatus, TxKind,
+    TxStatus,
+};
 use crate::provider::ChargeOutcome;
 use crate::store::transactions::Filter;
 use crate::store::{self, TxRow};
@@ -33,10 +36,21 @@ impl PaymentService {
         caller: &UserPrincipal,
         req: pb::ListTransactionsRequest,
     ) -> Result<pb::ListTransactionsResponse, ApiError> {
-        let pb::ListTransactionsRequest { user_id, types, statuses, time_range, subscription_id, page_size, page_token } = req;
+        let pb::ListTransactionsRequest {
+            user_id,
+            types,
+            statuses,
+            time_range,
+            subscription_id,
+            page_size,
+            page_token,
+        } = req;
         let owner = subject(caller, &user_id)?;
         let mut v = Violations::new();
-        let limit = v.check("page_size", tribe_kit::page::page_size(page_size).map_err(|_| "must not be negative"));
+        let limit = v.check(
+            "page_size",
+            tribe_kit::page::page_size(page_size).map_err(|_| "must not be negative"),
+        );
         let types: Vec<TxKind> = types
             .iter()
             .filter_map(|t| {
@@ -61,7 +75,9 @@ impl PaymentService {
         if let Some(range) = &time_range {
             start = range.start_time.as_ref().and_then(convert::from_ts);
             end = range.end_time.as_ref().and_then(convert::from_ts);
-            if range.start_time.is_some() && start.is_none() || range.end_time.is_some() && end.is_none() {
+            if range.start_time.is_some() && start.is_none()
+                || range.end_time.is_some() && end.is_none()
+            {
                 v.add("time_range", "has an invalid timestamp");
             }
             if let (Some(s), Some(e)) = (start, end)
@@ -73,7 +89,10 @@ impl PaymentService {
         let sub_filter = if subscription_id.is_empty() {
             None
         } else {
-            v.check("subscription_id", Uuid::try_parse(&subscription_id).map_err(|_| "is not a valid id"))
+            v.check(
+                "subscription_id",
+                Uuid::try_parse(&subscription_id).map_err(|_| "is not a valid id"),
+            )
         };
         v.finish()?;
         let limit = limit.unwrap_or_default() as usize;
@@ -81,18 +100,46 @@ impl PaymentService {
         let hash = FilterHash::new()
             .add("user", owner.to_string())
             .add("types", names(types.iter().map(|t| t.as_str()).collect()))
-            .add("statuses", names(statuses.iter().map(|s| s.as_str()).collect()))
-            .add("start", start.map(|s| s.timestamp_micros().to_string()).unwrap_or_default())
-            .add("end", end.map(|s| s.timestamp_micros().to_string()).unwrap_or_default())
+            .add(
+                "statuses",
+                names(statuses.iter().map(|s| s.as_str()).collect()),
+            )
+            .add(
+                "start",
+                start
+                    .map(|s| s.timestamp_micros().to_string())
+                    .unwrap_or_default(),
+            )
+            .add(
+                "end",
+                end.map(|s| s.timestamp_micros().to_string())
+                    .unwrap_or_default(),
+            )
             .add("subscription", &subscription_id)
             .finish();
-        let scope = PageScope { method: "ListTransactions", subject_id: caller.subject(), filter_hash: &hash };
+        let scope = PageScope {
+            method: "ListTransactions",
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
         let after = time_id_cursor(self.pages.decode(scope, &page_token)?)?;
-        let filter = Filter { user: owner, types, statuses, start, end, subscription: sub_filter };
+        let filter = Filter {
+            user: owner,
+            types,
+            statuses,
+            start,
+            end,
+            subscription: sub_filter,
+        };
         let mut conn = self.pool.acquire().await?;
         let mut rows = store::transactions::list(&mut conn, &filter, after, limit).await?;
-        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |t| time_id_keys(t.created_at, t.id));
-        Ok(pb::ListTransactionsResponse { transactions: rows.iter().map(convert::transaction).collect(), next_page_token })
+        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |t| {
+            time_id_keys(t.created_at, t.id)
+        });
+        Ok(pb::ListTransactionsResponse {
+            transactions: rows.iter().map(convert::transaction).collect(),
+            next_page_token,
+        })
     }
 
     pub async fn get_transaction(
@@ -104,7 +151,9 @@ impl PaymentService {
         let mut conn = self.pool.acquire().await?;
         match store::transactions::get(&mut conn, id, false).await? {
             Some(t) if t.user_id == caller.id() || caller.is_admin() => {
-                Ok(pb::GetTransactionResponse { transaction: Some(convert::transaction(&t)) })
+                Ok(pb::GetTransactionResponse {
+                    transaction: Some(convert::transaction(&t)),
+                })
             }
             _ => Err(ApiError::not_found("transaction")),
         }
@@ -116,12 +165,18 @@ impl PaymentService {
         req: pb::RefundTransactionRequest,
     ) -> Result<pb::RefundTransactionResponse, ApiError> {
         let mut v = Violations::new();
-        let id = v.check("transaction_id", Uuid::try_parse(&req.transaction_id).map_err(|_| "is not a valid id"));
+        let id = v.check(
+            "transaction_id",
+            Uuid::try_parse(&req.transaction_id).map_err(|_| "is not a valid id"),
+        );
         if let Some(a) = &req.amount {
             if a.amount_minor <= 0 {
                 v.add("amount.amount_minor", "must be positive");
             } else if a.amount_minor > MAX_MINOR {
-                v.add("amount.amount_minor", format!("must be at most {MAX_MINOR}"));
+                v.add(
+                    "amount.amount_minor",
+                    format!("must be at most {MAX_MINOR}"),
+                );
             }
         }
         let reason = v.check("reason", RefundReason::parse(&req.reason));
@@ -129,13 +184,34 @@ impl PaymentService {
             v.add("request_id", "must be 1-64 visible ASCII characters");
         }
         v.finish()?;
-        let (Some(charge), Some(reason)) = (id, reason) else { return Err(ApiError::invalid_field("transaction_id", "is not a valid id")) };
-        let hash =
-            params_hash("RefundTransaction", &pb::RefundTransactionRequest { request_id: String::new(), ..req.clone() }.encode_to_vec());
-        let refund = Refund { charge, amount: req.amount.clone(), reason, request_id: req.request_id.clone() };
-        idempotent!(self, caller.subject(), "RefundTransaction", &req.request_id, hash, |tx| {
-            self.refund_in(&mut tx, caller, &refund).await
-        })
+        let (Some(charge), Some(reason)) = (id, reason) else {
+            return Err(ApiError::invalid_field(
+                "transaction_id",
+                "is not a valid id",
+            ));
+        };
+        let hash = params_hash(
+            "RefundTransaction",
+            &pb::RefundTransactionRequest {
+                request_id: String::new(),
+                ..req.clone()
+            }
+            .encode_to_vec(),
+        );
+        let refund = Refund {
+            charge,
+            amount: req.amount.clone(),
+            reason,
+            request_id: req.request_id.clone(),
+        };
+        idempotent!(
+            self,
+            caller.subject(),
+            "RefundTransaction",
+            &req.request_id,
+            hash,
+            |tx| { self.refund_in(&mut tx, caller, &refund).await }
+        )
     }
 
     async fn refund_in(
@@ -144,16 +220,28 @@ impl PaymentService {
         caller: &UserPrincipal,
         r: &Refund,
     ) -> Result<pb::RefundTransactionResponse, ApiError> {
-        let mut charge = store::transactions::get(tx, r.charge, true).await?.ok_or_else(|| ApiError::not_found("transaction"))?;
+        let mut charge = store::transactions::get(tx, r.charge, true)
+            .await?
+            .ok_or_else(|| ApiError::not_found("transaction"))?;
         if charge.r#type != TxKind::Charge || !charge.status.refundable() {
-            return Err(ApiError::failed_precondition("NOT_REFUNDABLE", "only a succeeded charge can be refunded"));
+            return Err(ApiError::failed_precondition(
+                "NOT_REFUNDABLE",
+                "only a succeeded charge can be refunded",
+            ));
         }
         let pending = store::transactions::pending_refunds(tx, charge.id).await?;
-        let remaining = charge.amount_minor.checked_sub(charge.refunded_minor).and_then(|r| r.checked_sub(pending)).unwrap_or(0);
+        let remaining = charge
+            .amount_minor
+            .checked_sub(charge.refunded_minor)
+            .and_then(|r| r.checked_sub(pending))
+            .unwrap_or(0);
         let amount = match &r.amount {
             Some(a) => {
                 if a.currency_code != charge.currency {
-                    return Err(ApiError::invalid_field("amount.currency_code", "must be the charge's currency"));
+                    return Err(ApiError::invalid_field(
+                        "amount.currency_code",
+                        "must be the charge's currency",
+                    ));
                 }
                 a.amount_minor
             }
@@ -166,7 +254,11 @@ impl PaymentService {
             ));
         }
         let key = charge_key(&["refund", caller.subject(), &r.request_id]);
-        let result = self.provider.refund(&key, &charge.provider_ref, amount, &charge.currency).await.map_err(provider_error)?;
+        let result = self
+            .provider
+            .refund(&key, &charge.provider_ref, amount, &charge.currency)
+            .await
+            .map_err(provider_error)?;
         let now = self.clock.now();
         let succeeded = result.outcome == ChargeOutcome::Succeeded;
         let refund = TxRow {
@@ -174,7 +266,11 @@ impl PaymentService {
             user_id: charge.user_id,
             subscription_id: charge.subscription_id,
             r#type: TxKind::Refund,
-            status: if succeeded { TxStatus::Succeeded } else { TxStatus::Failed },
+            status: if succeeded {
+                TxStatus::Succeeded
+            } else {
+                TxStatus::Failed
+            },
             currency: charge.currency.clone(),
             amount_minor: amount,
             refunded_minor: 0,
@@ -193,10 +289,20 @@ impl PaymentService {
         store::transactions::insert(tx, &refund).await?;
         if succeeded {
             charge.refunded_minor += amount;
-            charge.status = if charge.refunded_minor == charge.amount_minor { TxStatus::Refunded } else { TxStatus::PartiallyRefunded };
+            charge.status = if charge.refunded_minor == charge.amount_minor {
+                TxStatus::Refunded
+            } else {
+                TxStatus::PartiallyRefunded
+            };
             charge.updated_at = now;
             store::transactions::save_refunded(tx, &charge).await?;
-            emit(tx, charge.user_id, caller.subject(), refund_issued(&charge, &refund)).await?;
+            emit(
+                tx,
+                charge.user_id,
+                caller.subject(),
+                refund_issued(&charge, &refund),
+            )
+            .await?;
         }
         Ok(pb::RefundTransactionResponse {
             transaction: Some(convert::transaction(&refund)),
@@ -204,15 +310,24 @@ impl PaymentService {
         })
     }
 
-    pub async fn get_entitlement(&self, req: pb::GetEntitlementRequest) -> Result<pb::GetEntitlementResponse, ApiError> {
+    pub async fn get_entitlement(
+        &self,
+        req: pb::GetEntitlementRequest,
+    ) -> Result<pb::GetEntitlementResponse, ApiError> {
         let user = tribe_kit::ids::parse_id("user_id", &req.user_id)?;
         let mut conn = self.pool.acquire().await?;
-        let mut e = pb::Entitlement { user_id: user.to_string(), tier: SubscriptionTier::Free as i32, ..Default::default() };
+        let mut e = pb::Entitlement {
+            user_id: user.to_string(),
+            tier: SubscriptionTier::Free as i32,
+            ..Default::default()
+        };
         if let Some(sub) = store::subscriptions::current(&mut conn, user).await? {
             e.subscription_id = sub.id.to_string();
             e.subscription_status = convert::status_to_pb(sub.status) as i32;
             if sub.status.grants_tier() {
-                let plan = store::plans::get(&mut conn, sub.plan_id).await?.ok_or_else(|| dangling("subscription without plan"))?;
+                let plan = store::plans::get(&mut conn, sub.plan_id)
+                    .await?
+                    .ok_or_else(|| dangling("subscription without plan"))?;
                 e.tier = convert::tier(plan.tier) as i32;
                 e.premium_features = plan.features.clone();
                 e.plan_id = plan.id.to_string();
@@ -229,6 +344,8 @@ impl PaymentService {
                 e.valid_until_time = Some(convert::ts(until));
             }
         }
-        Ok(pb::GetEntitlementResponse { entitlement: Some(e) })
+        Ok(pb::GetEntitlementResponse {
+            entitlement: Some(e),
+        })
     }
 }

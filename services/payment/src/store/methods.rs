@@ -25,21 +25,33 @@ pub struct MethodRow {
 const COLUMNS: &str = "id, user_id, provider, provider_ref, type, brand, last4, exp_month, exp_year, wallet, is_default, created_at";
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<MethodRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM payment_methods WHERE id = $1")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payment_methods WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn default_for(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<MethodRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM payment_methods WHERE user_id = $1 AND is_default"))
-        .bind(user)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payment_methods WHERE user_id = $1 AND is_default"
+    ))
+    .bind(user)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The position after which a page of methods starts: (is default, created, id).
 pub type Cursor = (i32, DateTime<Utc>, Uuid);
 
 /// One page of a user's methods, the default first, then newest first; `limit + 1` rows.
-pub async fn list(conn: &mut PgConnection, user: Uuid, after: Option<Cursor>, limit: usize) -> sqlx::Result<Vec<MethodRow>> {
+pub async fn list(
+    conn: &mut PgConnection,
+    user: Uuid,
+    after: Option<Cursor>,
+    limit: usize,
+) -> sqlx::Result<Vec<MethodRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM payment_methods WHERE user_id = $1
          AND ($2::int IS NULL OR (is_default::int, created_at, id) < ($2, $3, $4))
@@ -86,12 +98,19 @@ pub async fn insert(conn: &mut PgConnection, m: &MethodRow) -> sqlx::Result<()> 
 /// is a unique index).
 pub async fn set_default(conn: &mut PgConnection, user: Uuid, id: Uuid) -> sqlx::Result<()> {
     clear_default(conn, user, Some(id)).await?;
-    sqlx::query("UPDATE payment_methods SET is_default = true WHERE id = $1").bind(id).execute(conn).await?;
+    sqlx::query("UPDATE payment_methods SET is_default = true WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Unsets the user's default, unless it is `keep`.
-pub async fn clear_default(conn: &mut PgConnection, user: Uuid, keep: Option<Uuid>) -> sqlx::Result<()> {
+pub async fn clear_default(
+    conn: &mut PgConnection,
+    user: Uuid,
+    keep: Option<Uuid>,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE payment_methods SET is_default = false WHERE user_id = $1 AND is_default AND ($2::uuid IS NULL OR id <> $2)")
         .bind(user)
         .bind(keep)
@@ -101,7 +120,10 @@ pub async fn clear_default(conn: &mut PgConnection, user: Uuid, keep: Option<Uui
 }
 
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM payment_methods WHERE id = $1").bind(id).execute(conn).await?;
+    sqlx::query("DELETE FROM payment_methods WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

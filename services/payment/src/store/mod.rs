@@ -17,12 +17,17 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef, Postgres};
 
-use crate::domain::{BillingReason, Cycle, MethodKind, PlanTier, Provider, SubscriptionStatus, TxKind, TxStatus};
+use crate::domain::{
+    BillingReason, Cycle, MethodKind, PlanTier, Provider, SubscriptionStatus, TxKind, TxStatus,
+};
 
 /// Serialises the transactions holding the same `key` until they end (per-user
 /// subscription creation, per-user payment-method changes, the default catalogue).
 pub async fn lock(conn: &mut PgConnection, key: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(conn).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(key)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -61,4 +66,13 @@ macro_rules! text_column {
     )+};
 }
 
-text_column!(BillingReason, Cycle, MethodKind, PlanTier, Provider, SubscriptionStatus, TxKind, TxStatus);
+text_column!(
+    BillingReason,
+    Cycle,
+    MethodKind,
+    PlanTier,
+    Provider,
+    SubscriptionStatus,
+    TxKind,
+    TxStatus
+);

@@ -33,11 +33,13 @@ impl PlanRow {
     }
 }
 
-const COLUMNS: &str =
-    "id, name, description, tier, tier_rank, currency, monthly_minor, yearly_minor, features, active, trial_days, created_at, updated_at";
+const COLUMNS: &str = "id, name, description, tier, tier_rank, currency, monthly_minor, yearly_minor, features, active, trial_days, created_at, updated_at";
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<PlanRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM plans WHERE id = $1")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM plans WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// The position after which a page of the catalogue starts: (tier rank, created, id).
@@ -68,7 +70,9 @@ pub async fn list(
 }
 
 pub async fn count(conn: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM plans").fetch_one(conn).await
+    sqlx::query_scalar("SELECT count(*) FROM plans")
+        .fetch_one(conn)
+        .await
 }
 
 pub async fn insert(conn: &mut PgConnection, p: &PlanRow) -> sqlx::Result<()> {

@@ -42,9 +42,18 @@ const COLUMNS: &str = "id, user_id, plan_id, status, billing_cycle, current_peri
 /// `SubscriptionStatus::LIVE` as SQL (the predicate of `subscriptions_one_live_idx`).
 const LIVE: &str = "('TRIALING', 'ACTIVE', 'PAST_DUE', 'INCOMPLETE')";
 
-pub async fn get(conn: &mut PgConnection, id: Uuid, for_update: bool) -> sqlx::Result<Option<SubRow>> {
+pub async fn get(
+    conn: &mut PgConnection,
+    id: Uuid,
+    for_update: bool,
+) -> sqlx::Result<Option<SubRow>> {
     let lock = if for_update { " FOR UPDATE" } else { "" };
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions WHERE id = $1{lock}")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The user's live subscription, else the most recently created one.
@@ -60,10 +69,12 @@ pub async fn current(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option
 
 /// Whether the user has a live subscription.
 pub async fn has_live(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND status IN {LIVE})"))
-        .bind(user)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND status IN {LIVE})"
+    ))
+    .bind(user)
+    .fetch_one(conn)
+    .await
 }
 
 /// Whether the user has a live subscription that will renew (not canceling at its end).
@@ -78,10 +89,12 @@ pub async fn has_renewing(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<b
 
 /// Whether the user ever had a trial (one per user).
 pub async fn had_trial(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND trial_end IS NOT NULL)")
-        .bind(user)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND trial_end IS NOT NULL)",
+    )
+    .bind(user)
+    .fetch_one(conn)
+    .await
 }
 
 pub async fn insert(conn: &mut PgConnection, s: &SubRow) -> sqlx::Result<()> {
@@ -144,7 +157,10 @@ pub async fn save(conn: &mut PgConnection, s: &SubRow) -> sqlx::Result<()> {
 
 /// Claims the next INCOMPLETE subscription after `after` (in id order) that no other
 /// worker holds.
-pub async fn claim_incomplete(conn: &mut PgConnection, after: Uuid) -> sqlx::Result<Option<SubRow>> {
+pub async fn claim_incomplete(
+    conn: &mut PgConnection,
+    after: Uuid,
+) -> sqlx::Result<Option<SubRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM subscriptions WHERE status = 'INCOMPLETE' AND id > $1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
     ))
@@ -155,7 +171,10 @@ pub async fn claim_incomplete(conn: &mut PgConnection, after: Uuid) -> sqlx::Res
 
 /// Claims the next subscription due at `now` (a period that ended, or a retry that is
 /// due) that no other worker holds.
-pub async fn claim_due(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<Option<SubRow>> {
+pub async fn claim_due(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<SubRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM subscriptions
          WHERE (status IN ('TRIALING', 'ACTIVE') AND current_period_end <= $1) OR (status = 'PAST_DUE' AND next_retry_at <= $1)
@@ -172,7 +191,10 @@ mod tests {
 
     #[test]
     fn the_live_literal_lists_the_live_statuses() {
-        let values: Vec<String> = SubscriptionStatus::LIVE.iter().map(|s| format!("'{s}'")).collect();
+        let values: Vec<String> = SubscriptionStatus::LIVE
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect();
         assert_eq!(LIVE, format!("({})", values.join(", ")));
     }
 }

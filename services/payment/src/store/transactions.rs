@@ -33,18 +33,35 @@ const COLUMNS: &str = "id, user_id, subscription_id, type, status, currency, amo
      refunded_transaction_id, refund_reason, payment_method_id, failure_code, failure_message, provider, provider_ref, provider_key, \
      created_at, updated_at";
 
-pub async fn get(conn: &mut PgConnection, id: Uuid, for_update: bool) -> sqlx::Result<Option<TxRow>> {
+pub async fn get(
+    conn: &mut PgConnection,
+    id: Uuid,
+    for_update: bool,
+) -> sqlx::Result<Option<TxRow>> {
     let lock = if for_update { " FOR UPDATE" } else { "" };
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM transactions WHERE id = $1{lock}")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM transactions WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The transaction recorded for a provider idempotency key.
 pub async fn by_provider_key(conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<TxRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM transactions WHERE provider_key = $1")).bind(key).fetch_optional(conn).await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM transactions WHERE provider_key = $1"
+    ))
+    .bind(key)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The latest pending charge of a subscription, locked.
-pub async fn pending_charge(conn: &mut PgConnection, subscription: Uuid) -> sqlx::Result<Option<TxRow>> {
+pub async fn pending_charge(
+    conn: &mut PgConnection,
+    subscription: Uuid,
+) -> sqlx::Result<Option<TxRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM transactions WHERE subscription_id = $1 AND type = $2 AND status = $3
          ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE"
@@ -68,7 +85,12 @@ pub struct Filter {
 }
 
 /// One page of a user's transactions, newest first; `limit + 1` rows.
-pub async fn list(conn: &mut PgConnection, f: &Filter, after: Option<(DateTime<Utc>, Uuid)>, limit: usize) -> sqlx::Result<Vec<TxRow>> {
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &Filter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: usize,
+) -> sqlx::Result<Vec<TxRow>> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM transactions WHERE user_id = $1
          AND (cardinality($2::text[]) = 0 OR type = ANY($2))
@@ -138,7 +160,11 @@ pub async fn save_outcome(conn: &mut PgConnection, t: &TxRow) -> sqlx::Result<()
 
 /// Attaches a charge made before its subscription existed to that subscription.
 pub async fn link(conn: &mut PgConnection, id: Uuid, subscription: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE transactions SET subscription_id = $2 WHERE id = $1").bind(id).bind(subscription).execute(conn).await?;
+    sqlx::query("UPDATE transactions SET subscription_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(subscription)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -153,12 +179,14 @@ pub async fn pending_refunds(conn: &mut PgConnection, charge: Uuid) -> sqlx::Res
 
 /// Writes a charge's refunded amount and status.
 pub async fn save_refunded(conn: &mut PgConnection, t: &TxRow) -> sqlx::Result<()> {
-    sqlx::query("UPDATE transactions SET refunded_minor = $2, status = $3, updated_at = $4 WHERE id = $1")
-        .bind(t.id)
-        .bind(t.refunded_minor)
-        .bind(t.status)
-        .bind(t.updated_at)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE transactions SET refunded_minor = $2, status = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(t.id)
+    .bind(t.refunded_minor)
+    .bind(t.status)
+    .bind(t.updated_at)
+    .execute(conn)
+    .await?;
     Ok(())
 }

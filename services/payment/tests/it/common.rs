@@ -47,7 +47,10 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
         auth: keys.auth_config(),
         kafka: kafka.clone(),
         // Twenty concurrent creates in one test: more than the default ten connections.
-        database: DatabaseConfig { max_connections: 30, ..db.config() },
+        database: DatabaseConfig {
+            max_connections: 30,
+            ..db.config()
+        },
         page_token_secret: tribe_testkit::page_secret(),
         workers: WorkerConfig::ALL,
         sandbox: true,
@@ -59,19 +62,43 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
 }
 
 pub async fn start() -> Env {
-    let db = TestDb::create(&tribe_payment::MIGRATOR).await.expect("test database");
+    let db = TestDb::create(&tribe_payment::MIGRATOR)
+        .await
+        .expect("test database");
     let keys = TestKeys::new().expect("keys");
-    let kafka = tribe_testkit::kafka(&["tribe.payment.v1"]).await.expect("kafka topics");
+    let kafka = tribe_testkit::kafka(&["tribe.payment.v1"])
+        .await
+        .expect("kafka topics");
     let config = config(&db, &keys, &kafka);
     let sandbox = Arc::new(SandboxProvider::new());
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap(),
+    ));
     let faults = Arc::new(Faults::default());
-    let hooks = Hooks { provider: sandbox.clone(), clock: clock.clone(), faults: faults.clone() };
-    let app = tribe_payment::App::build_with(config, hooks).await.expect("build payment service");
+    let hooks = Hooks {
+        provider: sandbox.clone(),
+        clock: clock.clone(),
+        faults: faults.clone(),
+    };
+    let app = tribe_payment::App::build_with(config, hooks)
+        .await
+        .expect("build payment service");
     let service = app.service();
-    let server = TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.expect("spawn");
+    let server = TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown))
+        .await
+        .expect("spawn");
     let client = PaymentServiceClient::new(server.channel().await.expect("channel"));
-    Env { client, server, service, sandbox, clock, faults, kafka, keys, db }
+    Env {
+        client,
+        server,
+        service,
+        sandbox,
+        clock,
+        faults,
+        kafka,
+        keys,
+        db,
+    }
 }
 
 /// A caller: a user id and an access token.
@@ -84,16 +111,29 @@ pub struct User {
 impl Env {
     pub fn user(&self) -> User {
         let id = uuid::Uuid::now_v7().to_string();
-        User { token: self.keys.access_token(&id, &["user"]), id }
+        User {
+            token: self.keys.access_token(&id, &["user"]),
+            id,
+        }
     }
 
     pub fn admin(&self) -> User {
         let id = uuid::Uuid::now_v7().to_string();
-        User { token: self.keys.access_token(&id, &["user", "admin"]), id }
+        User {
+            token: self.keys.access_token(&id, &["user", "admin"]),
+            id,
+        }
     }
 
     /// Creates an active plan priced `monthly`/`yearly` in `currency`.
-    pub async fn plan(&mut self, tier: SubscriptionTier, monthly: i64, yearly: i64, currency: &str, trial_days: i32) -> pb::Plan {
+    pub async fn plan(
+        &mut self,
+        tier: SubscriptionTier,
+        monthly: i64,
+        yearly: i64,
+        currency: &str,
+        trial_days: i32,
+    ) -> pb::Plan {
         let admin = self.admin();
         let plan = pb::Plan {
             name: format!("{tier:?} plan"),
@@ -107,7 +147,13 @@ impl Env {
             ..Default::default()
         };
         self.client
-            .create_plan(authed(pb::CreatePlanRequest { plan: Some(plan), request_id: rid() }, &admin.token))
+            .create_plan(authed(
+                pb::CreatePlanRequest {
+                    plan: Some(plan),
+                    request_id: rid(),
+                },
+                &admin.token,
+            ))
             .await
             .unwrap()
             .into_inner()
@@ -156,7 +202,11 @@ impl Env {
     pub async fn get_sub(&mut self, user: &User, id: &str) -> pb::Subscription {
         self.client
             .get_subscription(authed(
-                pb::GetSubscriptionRequest { lookup: Some(pb::get_subscription_request::Lookup::SubscriptionId(id.into())) },
+                pb::GetSubscriptionRequest {
+                    lookup: Some(pb::get_subscription_request::Lookup::SubscriptionId(
+                        id.into(),
+                    )),
+                },
                 &user.token,
             ))
             .await
@@ -168,8 +218,19 @@ impl Env {
 
     /// The user's entitlement, asked with a service credential.
     pub async fn entitlement(&mut self, user: &User) -> pb::Entitlement {
-        let req = authed(pb::GetEntitlementRequest { user_id: user.id.clone() }, &self.keys.service_token());
-        self.client.get_entitlement(req).await.unwrap().into_inner().entitlement.unwrap()
+        let req = authed(
+            pb::GetEntitlementRequest {
+                user_id: user.id.clone(),
+            },
+            &self.keys.service_token(),
+        );
+        self.client
+            .get_entitlement(req)
+            .await
+            .unwrap()
+            .into_inner()
+            .entitlement
+            .unwrap()
     }
 
     /// Runs one billing worker pass at the clock's current time (settle INCOMPLETE
@@ -180,31 +241,76 @@ impl Env {
 
     /// CreatePlan as `admin`.
     pub async fn create_plan(&self, admin: &User, plan: pb::Plan) -> Result<pb::Plan, Status> {
-        let request = authed(pb::CreatePlanRequest { plan: Some(plan), request_id: rid() }, &admin.token);
-        self.client.clone().create_plan(request).await.map(|r| r.into_inner().plan.unwrap())
+        let request = authed(
+            pb::CreatePlanRequest {
+                plan: Some(plan),
+                request_id: rid(),
+            },
+            &admin.token,
+        );
+        self.client
+            .clone()
+            .create_plan(request)
+            .await
+            .map(|r| r.into_inner().plan.unwrap())
     }
 
     /// ListPaymentMethods as `user` for `user_id` (empty: their own).
-    pub async fn list_methods(&self, user: &User, user_id: &str) -> Result<Vec<pb::PaymentMethod>, Status> {
-        let request =
-            authed(pb::ListPaymentMethodsRequest { user_id: user_id.into(), page_size: 0, page_token: String::new() }, &user.token);
-        self.client.clone().list_payment_methods(request).await.map(|r| r.into_inner().payment_methods)
+    pub async fn list_methods(
+        &self,
+        user: &User,
+        user_id: &str,
+    ) -> Result<Vec<pb::PaymentMethod>, Status> {
+        let request = authed(
+            pb::ListPaymentMethodsRequest {
+                user_id: user_id.into(),
+                page_size: 0,
+                page_token: String::new(),
+            },
+            &user.token,
+        );
+        self.client
+            .clone()
+            .list_payment_methods(request)
+            .await
+            .map(|r| r.into_inner().payment_methods)
     }
 
     /// CreateSubscription of `plan`, monthly with the default method, under `request_id`.
-    pub async fn create_sub(&self, user: &User, plan: &pb::Plan, request_id: &str) -> Result<pb::CreateSubscriptionResponse, Status> {
+    pub async fn create_sub(
+        &self,
+        user: &User,
+        plan: &pb::Plan,
+        request_id: &str,
+    ) -> Result<pb::CreateSubscriptionResponse, Status> {
         let request = pb::CreateSubscriptionRequest {
             plan_id: plan.plan_id.clone(),
             billing_cycle: pb::BillingCycle::Monthly as i32,
             payment_method_id: String::new(),
             request_id: request_id.into(),
         };
-        self.client.clone().create_subscription(authed(request, &user.token)).await.map(|r| r.into_inner())
+        self.client
+            .clone()
+            .create_subscription(authed(request, &user.token))
+            .await
+            .map(|r| r.into_inner())
     }
 
-    pub async fn cancel(&mut self, user: &User, id: &str, immediately: bool) -> Result<pb::Subscription, Status> {
-        let request = pb::CancelSubscriptionRequest { subscription_id: id.into(), immediately, request_id: rid() };
-        self.client.cancel_subscription(authed(request, &user.token)).await.map(|r| r.into_inner().subscription.unwrap())
+    pub async fn cancel(
+        &mut self,
+        user: &User,
+        id: &str,
+        immediately: bool,
+    ) -> Result<pb::Subscription, Status> {
+        let request = pb::CancelSubscriptionRequest {
+            subscription_id: id.into(),
+            immediately,
+            request_id: rid(),
+        };
+        self.client
+            .cancel_subscription(authed(request, &user.token))
+            .await
+            .map(|r| r.into_inner().subscription.unwrap())
     }
 
     pub async fn update_sub(
@@ -212,24 +318,44 @@ impl Env {
         user: &User,
         request: pb::UpdateSubscriptionRequest,
     ) -> Result<pb::UpdateSubscriptionResponse, Status> {
-        self.client.update_subscription(authed(request, &user.token)).await.map(|r| r.into_inner())
+        self.client
+            .update_subscription(authed(request, &user.token))
+            .await
+            .map(|r| r.into_inner())
     }
 
     /// RefundTransaction as `admin`.
-    pub async fn refund(&mut self, admin: &User, request: pb::RefundTransactionRequest) -> Result<pb::RefundTransactionResponse, Status> {
-        self.client.refund_transaction(authed(request, &admin.token)).await.map(|r| r.into_inner())
+    pub async fn refund(
+        &mut self,
+        admin: &User,
+        request: pb::RefundTransactionRequest,
+    ) -> Result<pb::RefundTransactionResponse, Status> {
+        self.client
+            .refund_transaction(authed(request, &admin.token))
+            .await
+            .map(|r| r.into_inner())
     }
 
     /// A transaction's stored status and failure code.
     pub async fn tx_row(&self, id: &str) -> (String, String) {
-        sqlx::query_as("SELECT status, failure_code FROM transactions WHERE id = $1::uuid").bind(id).fetch_one(&self.db.pool).await.unwrap()
+        sqlx::query_as("SELECT status, failure_code FROM transactions WHERE id = $1::uuid")
+            .bind(id)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.db.pool).await.unwrap()
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 }
 
 pub fn money(minor: i64, currency: &str) -> Money {
-    Money { amount_minor: minor, currency_code: currency.into() }
+    Money {
+        amount_minor: minor,
+        currency_code: currency.into(),
+    }
 }

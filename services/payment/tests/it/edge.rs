@@ -20,19 +20,32 @@ fn path(method: &str) -> String {
 #[tokio::test]
 async fn subscribe_over_grpc_web_through_the_edge() {
     let mut env = start().await;
-    let plan = env.plan(SubscriptionTier::Premium, 999, 9999, "EUR", 0).await;
+    let plan = env
+        .plan(SubscriptionTier::Premium, 999, 9999, "EUR", 0)
+        .await;
     let upstream = Upstream::for_surface(&policy::SURFACE, env.server.addr);
-    let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
+    let edge = TestEdge::start(upstream, &env.keys.jwks_path())
+        .await
+        .expect("start envoy");
     let url = edge.url();
 
     // The pricing page works without a token once the upstream is healthy.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let plans = loop {
-        let probe = grpc_web::call::<_, pb::ListPlansResponse>(&url, &path("ListPlans"), &pb::ListPlansRequest::default(), None).await;
+        let probe = grpc_web::call::<_, pb::ListPlansResponse>(
+            &url,
+            &path("ListPlans"),
+            &pb::ListPlansRequest::default(),
+            None,
+        )
+        .await;
         if let Ok(Ok(plans)) = probe {
             break plans;
         }
-        assert!(tokio::time::Instant::now() < deadline, "upstream never became reachable through envoy: {probe:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "upstream never became reachable through envoy: {probe:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(plans.plans[0].plan_id, plan.plan_id);
@@ -44,9 +57,24 @@ async fn subscribe_over_grpc_web_through_the_edge() {
         set_default: true,
         request_id: rid(),
     };
-    let denied = grpc_web::call::<_, pb::AddPaymentMethodResponse>(&url, &path("AddPaymentMethod"), &add, None).await.unwrap();
+    let denied = grpc_web::call::<_, pb::AddPaymentMethodResponse>(
+        &url,
+        &path("AddPaymentMethod"),
+        &add,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(denied.err().map(|e| e.0), Some(UNAUTHENTICATED));
-    grpc_web::call::<_, pb::AddPaymentMethodResponse>(&url, &path("AddPaymentMethod"), &add, Some(&ana.token)).await.unwrap().unwrap();
+    grpc_web::call::<_, pb::AddPaymentMethodResponse>(
+        &url,
+        &path("AddPaymentMethod"),
+        &add,
+        Some(&ana.token),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let create = pb::CreateSubscriptionRequest {
         plan_id: plan.plan_id.clone(),
         billing_cycle: pb::BillingCycle::Yearly as i32,
@@ -54,16 +82,35 @@ async fn subscribe_over_grpc_web_through_the_edge() {
         request_id: rid(),
     };
     let created: pb::CreateSubscriptionResponse =
-        grpc_web::call(&url, &path("CreateSubscription"), &create, Some(&ana.token)).await.unwrap().unwrap();
-    assert_eq!(created.subscription.unwrap().status, pb::SubscriptionStatus::Active as i32);
-    assert_eq!(created.transaction.unwrap().amount.unwrap().amount_minor, 9999);
+        grpc_web::call(&url, &path("CreateSubscription"), &create, Some(&ana.token))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        created.subscription.unwrap().status,
+        pb::SubscriptionStatus::Active as i32
+    );
+    assert_eq!(
+        created.transaction.unwrap().amount.unwrap().amount_minor,
+        9999
+    );
 
     // A valid service credential still cannot reach the internal method from outside.
-    let request = pb::GetEntitlementRequest { user_id: ana.id.clone() };
-    let outcome = grpc_web::call::<_, pb::GetEntitlementResponse>(&url, &path("GetEntitlement"), &request, Some(&env.keys.service_token()))
-        .await
-        .unwrap();
+    let request = pb::GetEntitlementRequest {
+        user_id: ana.id.clone(),
+    };
+    let outcome = grpc_web::call::<_, pb::GetEntitlementResponse>(
+        &url,
+        &path("GetEntitlement"),
+        &request,
+        Some(&env.keys.service_token()),
+    )
+    .await
+    .unwrap();
     let code = outcome.err().map(|e| e.0);
-    assert!(matches!(code, Some(UNIMPLEMENTED) | Some(UNAUTHENTICATED)), "GetEntitlement reachable through the edge: {code:?}");
+    assert!(
+        matches!(code, Some(UNIMPLEMENTED) | Some(UNAUTHENTICATED)),
+        "GetEntitlement reachable through the edge: {code:?}"
+    );
     drop(edge);
 }

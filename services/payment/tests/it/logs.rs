@@ -18,12 +18,25 @@ async fn card_numbers_never_reach_the_logs() {
         set_default: false,
         request_id: rid(),
     };
-    let status = env.client.add_payment_method(authed(add, &ana.token)).await.unwrap_err();
+    let status = env
+        .client
+        .add_payment_method(authed(add, &ana.token))
+        .await
+        .unwrap_err();
     assert_status(&status, Code::InvalidArgument, Some("PAN_REJECTED"));
     env.add_method(&ana, "tok_sandbox_visa").await;
 
     let logs = logs.text().replace([' ', '-'], "");
-    assert!(logs.contains("cardnumberlikeprovidertokenrefused"), "the refusal itself is logged (without the number)");
-    assert!(!logs.contains("5555555555554444"), "a card number was logged");
-    assert!(!logs.contains("555555555555"), "part of a card number was logged");
+    assert!(
+        logs.contains("cardnumberlikeprovidertokenrefused"),
+        "the refusal itself is logged (without the number)"
+    );
+    assert!(
+        !logs.contains("5555555555554444"),
+        "a card number was logged"
+    );
+    assert!(
+        !logs.contains("555555555555"),
+        "part of a card number was logged"
+    );
 }

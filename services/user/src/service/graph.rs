@@ -35,27 +35,56 @@ fn parse_ids(field: &str, raw: &[String], max: usize) -> Result<Vec<Uuid>, ApiEr
 }
 
 fn relationship(r: graph::RelationshipRow) -> pb::Relationship {
-    let graph::RelationshipRow { id, following, followed_by, blocking, blocked_by } = r;
-    pb::Relationship { user_id: id.to_string(), following, followed_by, blocking, blocked_by }
+    let graph::RelationshipRow {
+        id,
+        following,
+        followed_by,
+        blocking,
+        blocked_by,
+    } = r;
+    pb::Relationship {
+        user_id: id.to_string(),
+        following,
+        followed_by,
+        blocking,
+        blocked_by,
+    }
 }
 
 impl UserService {
-    pub async fn follow(&self, caller: &UserPrincipal, req: pb::FollowUserRequest) -> Result<pb::FollowUserResponse, ApiError> {
+    pub async fn follow(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::FollowUserRequest,
+    ) -> Result<pb::FollowUserResponse, ApiError> {
         let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         if target == me {
-            return Err(ApiError::invalid_reason("CANNOT_FOLLOW_SELF", "user_id", "you cannot follow yourself"));
+            return Err(ApiError::invalid_reason(
+                "CANNOT_FOLLOW_SELF",
+                "user_id",
+                "you cannot follow yourself",
+            ));
         }
         let mut tx = self.pool.begin().await?;
-        let summary = store::summaries(&mut tx, &[target]).await?.pop().ok_or_else(|| ApiError::not_found("user"))?;
+        let summary = store::summaries(&mut tx, &[target])
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::not_found("user"))?;
         if graph::blocked_either_way(&mut tx, me, target).await? {
-            return Err(ApiError::failed_precondition("BLOCKED", "you cannot follow this user"));
+            return Err(ApiError::failed_precondition(
+                "BLOCKED",
+                "you cannot follow this user",
+            ));
         }
         let (at, created) = graph::follow(&mut tx, me, target).await?;
         if created {
             store::award(&mut tx, me, "FIRST_FOLLOW").await?;
             let followers: i64 =
-                sqlx::query_scalar("SELECT follower_count FROM users WHERE id = $1").bind(target).fetch_one(&mut *tx).await?;
+                sqlx::query_scalar("SELECT follower_count FROM users WHERE id = $1")
+                    .bind(target)
+                    .fetch_one(&mut *tx)
+                    .await?;
             if followers >= 10 {
                 store::award(&mut tx, target, "FOLLOWERS_10").await?;
             }
@@ -66,17 +95,27 @@ impl UserService {
                 &mut tx,
                 target,
                 caller.subject(),
-                Payload::UserFollowed(events::UserFollowed { follower_id: me.to_string(), followee_id: target.to_string() }),
+                Payload::UserFollowed(events::UserFollowed {
+                    follower_id: me.to_string(),
+                    followee_id: target.to_string(),
+                }),
             )
             .await?;
         }
         tx.commit().await?;
         Ok(pb::FollowUserResponse {
-            follow: Some(pb::FollowEdge { user: Some(convert::summary(summary)), follow_time: convert::timestamp(at) }),
+            follow: Some(pb::FollowEdge {
+                user: Some(convert::summary(summary)),
+                follow_time: convert::timestamp(at),
+            }),
         })
     }
 
-    pub async fn unfollow(&self, caller: &UserPrincipal, req: pb::UnfollowUserRequest) -> Result<pb::UnfollowUserResponse, ApiError> {
+    pub async fn unfollow(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::UnfollowUserRequest,
+    ) -> Result<pb::UnfollowUserResponse, ApiError> {
         let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         let mut tx = self.pool.begin().await?;
@@ -88,7 +127,10 @@ impl UserService {
                 &mut tx,
                 target,
                 caller.subject(),
-                Payload::UserUnfollowed(events::UserUnfollowed { follower_id: me.to_string(), followee_id: target.to_string() }),
+                Payload::UserUnfollowed(events::UserUnfollowed {
+                    follower_id: me.to_string(),
+                    followee_id: target.to_string(),
+                }),
             )
             .await?;
         }
@@ -109,14 +151,22 @@ impl UserService {
         let me = caller.id();
         let limit = page::page_size(page_size)? as usize;
         let hash = FilterHash::new().add("user_id", owner.as_bytes()).finish();
-        let scope = PageScope { method, subject_id: caller.subject(), filter_hash: &hash };
+        let scope = PageScope {
+            method,
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
         let after = time_id_cursor(self.pages.decode(scope, page_token)?)?;
         let mut conn = self.pool.acquire().await?;
-        if !store::exists(&mut conn, owner).await? || (owner != me && store::is_blocked(&mut conn, owner, me).await?) {
+        if !store::exists(&mut conn, owner).await?
+            || (owner != me && store::is_blocked(&mut conn, owner, me).await?)
+        {
             return Err(ApiError::not_found("user"));
         }
         let mut rows = graph::list_edges(&mut conn, list, owner, after, limit as i64 + 1).await?;
-        let token = self.pages.next_token(scope, &mut rows, limit, |r| time_id_keys(r.at, r.user.id));
+        let token = self
+            .pages
+            .next_token(scope, &mut rows, limit, |r| time_id_keys(r.at, r.user.id));
         Ok((rows, token))
     }
 
@@ -126,9 +176,20 @@ impl UserService {
         req: pb::ListFollowersRequest,
     ) -> Result<pb::ListFollowersResponse, ApiError> {
         let owner = ids::parse_id("user_id", &req.user_id)?;
-        let (rows, next_page_token) =
-            self.edges(caller, "ListFollowers", EdgeList::Followers, owner, req.page_size, &req.page_token).await?;
-        Ok(pb::ListFollowersResponse { followers: rows.into_iter().map(edge).collect(), next_page_token })
+        let (rows, next_page_token) = self
+            .edges(
+                caller,
+                "ListFollowers",
+                EdgeList::Followers,
+                owner,
+                req.page_size,
+                &req.page_token,
+            )
+            .await?;
+        Ok(pb::ListFollowersResponse {
+            followers: rows.into_iter().map(edge).collect(),
+            next_page_token,
+        })
     }
 
     pub async fn list_following(
@@ -137,9 +198,20 @@ impl UserService {
         req: pb::ListFollowingRequest,
     ) -> Result<pb::ListFollowingResponse, ApiError> {
         let owner = ids::parse_id("user_id", &req.user_id)?;
-        let (rows, next_page_token) =
-            self.edges(caller, "ListFollowing", EdgeList::Following, owner, req.page_size, &req.page_token).await?;
-        Ok(pb::ListFollowingResponse { following: rows.into_iter().map(edge).collect(), next_page_token })
+        let (rows, next_page_token) = self
+            .edges(
+                caller,
+                "ListFollowing",
+                EdgeList::Following,
+                owner,
+                req.page_size,
+                &req.page_token,
+            )
+            .await?;
+        Ok(pb::ListFollowingResponse {
+            following: rows.into_iter().map(edge).collect(),
+            next_page_token,
+        })
     }
 
     pub async fn list_blocked(
@@ -148,15 +220,35 @@ impl UserService {
         req: pb::ListBlockedUsersRequest,
     ) -> Result<pb::ListBlockedUsersResponse, ApiError> {
         let me = caller.id();
-        let (rows, next_page_token) = self.edges(caller, "ListBlockedUsers", EdgeList::Blocked, me, req.page_size, &req.page_token).await?;
-        Ok(pb::ListBlockedUsersResponse { users: rows.into_iter().map(|r| convert::summary(r.user)).collect(), next_page_token })
+        let (rows, next_page_token) = self
+            .edges(
+                caller,
+                "ListBlockedUsers",
+                EdgeList::Blocked,
+                me,
+                req.page_size,
+                &req.page_token,
+            )
+            .await?;
+        Ok(pb::ListBlockedUsersResponse {
+            users: rows.into_iter().map(|r| convert::summary(r.user)).collect(),
+            next_page_token,
+        })
     }
 
-    pub async fn block(&self, caller: &UserPrincipal, req: pb::BlockUserRequest) -> Result<pb::BlockUserResponse, ApiError> {
+    pub async fn block(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::BlockUserRequest,
+    ) -> Result<pb::BlockUserResponse, ApiError> {
         let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         if target == me {
-            return Err(ApiError::invalid_reason("CANNOT_BLOCK_SELF", "user_id", "you cannot block yourself"));
+            return Err(ApiError::invalid_reason(
+                "CANNOT_BLOCK_SELF",
+                "user_id",
+                "you cannot block yourself",
+            ));
         }
         let mut tx = self.pool.begin().await?;
         if !store::exists(&mut tx, target).await? {
@@ -176,7 +268,10 @@ impl UserService {
                 &mut tx,
                 me,
                 caller.subject(),
-                Payload::UserBlocked(events::UserBlocked { blocker_id: me.to_string(), blocked_id: target.to_string() }),
+                Payload::UserBlocked(events::UserBlocked {
+                    blocker_id: me.to_string(),
+                    blocked_id: target.to_string(),
+                }),
             )
             .await?;
         }
@@ -184,7 +279,11 @@ impl UserService {
         Ok(pb::BlockUserResponse {})
     }
 
-    pub async fn unblock(&self, caller: &UserPrincipal, req: pb::UnblockUserRequest) -> Result<pb::UnblockUserResponse, ApiError> {
+    pub async fn unblock(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::UnblockUserRequest,
+    ) -> Result<pb::UnblockUserResponse, ApiError> {
         let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         let mut tx = self.pool.begin().await?;
@@ -196,7 +295,10 @@ impl UserService {
                 &mut tx,
                 me,
                 caller.subject(),
-                Payload::UserUnblocked(events::UserUnblocked { blocker_id: me.to_string(), blocked_id: target.to_string() }),
+                Payload::UserUnblocked(events::UserUnblocked {
+                    blocker_id: me.to_string(),
+                    blocked_id: target.to_string(),
+                }),
             )
             .await?;
         }
@@ -211,20 +313,34 @@ impl UserService {
     ) -> Result<pb::GetRelationshipsResponse, ApiError> {
         let me = caller.id();
         if req.user_ids.is_empty() {
-            return Err(ApiError::invalid_field("user_ids", "at least one id is required"));
+            return Err(ApiError::invalid_field(
+                "user_ids",
+                "at least one id is required",
+            ));
         }
         let others = parse_ids("user_ids", &req.user_ids, MAX_RELATIONSHIP_IDS)?;
         let mut conn = self.pool.acquire().await?;
         let rows = graph::relationships(&mut conn, me, &others).await?;
         // A user who blocked the caller is invisible to them, as everywhere else.
-        Ok(pb::GetRelationshipsResponse { relationships: rows.into_iter().filter(|r| !r.blocked_by).map(relationship).collect() })
+        Ok(pb::GetRelationshipsResponse {
+            relationships: rows
+                .into_iter()
+                .filter(|r| !r.blocked_by)
+                .map(relationship)
+                .collect(),
+        })
     }
 
-    pub async fn batch_get_users(&self, req: pb::BatchGetUsersRequest) -> Result<pb::BatchGetUsersResponse, ApiError> {
+    pub async fn batch_get_users(
+        &self,
+        req: pb::BatchGetUsersRequest,
+    ) -> Result<pb::BatchGetUsersResponse, ApiError> {
         let wanted = parse_ids("user_ids", &req.user_ids, MAX_BATCH_IDS)?;
         let mut conn = self.pool.acquire().await?;
         let rows: Vec<SummaryRow> = store::summaries(&mut conn, &wanted).await?;
-        Ok(pb::BatchGetUsersResponse { users: rows.into_iter().map(convert::summary).collect() })
+        Ok(pb::BatchGetUsersResponse {
+            users: rows.into_iter().map(convert::summary).collect(),
+        })
     }
 
     pub async fn batch_get_relationships(
@@ -235,15 +351,29 @@ impl UserService {
         let others = parse_ids("user_ids", &req.user_ids, MAX_BATCH_IDS)?;
         let mut conn = self.pool.acquire().await?;
         let rows = graph::relationships(&mut conn, viewer, &others).await?;
-        Ok(pb::BatchGetRelationshipsResponse { relationships: rows.into_iter().map(relationship).collect() })
+        Ok(pb::BatchGetRelationshipsResponse {
+            relationships: rows.into_iter().map(relationship).collect(),
+        })
     }
 
     /// Validates a follower-id stream request; returns (user, resume point, chunk size).
-    pub async fn follower_ids_start(&self, req: &pb::ListFollowerIdsRequest) -> Result<(Uuid, Option<Uuid>, i64), ApiError> {
+    pub async fn follower_ids_start(
+        &self,
+        req: &pb::ListFollowerIdsRequest,
+    ) -> Result<(Uuid, Option<Uuid>, i64), ApiError> {
         let user = ids::parse_id("user_id", &req.user_id)?;
-        let after = if req.after_user_id.is_empty() { None } else { Some(ids::parse_id("after_user_id", &req.after_user_id)?) };
+        let after = if req.after_user_id.is_empty() {
+            None
+        } else {
+            Some(ids::parse_id("after_user_id", &req.after_user_id)?)
+        };
         let chunk = match req.chunk_size {
-            n if n < 0 => return Err(ApiError::invalid_field("chunk_size", "must not be negative")),
+            n if n < 0 => {
+                return Err(ApiError::invalid_field(
+                    "chunk_size",
+                    "must not be negative",
+                ));
+            }
             0 => 1000,
             n => n.min(5000) as i64,
         };
@@ -255,12 +385,20 @@ impl UserService {
     }
 
     /// The next chunk of follower ids after `after`.
-    pub async fn follower_ids_chunk(&self, user: Uuid, after: Option<Uuid>, chunk: i64) -> Result<Vec<Uuid>, ApiError> {
+    pub async fn follower_ids_chunk(
+        &self,
+        user: Uuid,
+        after: Option<Uuid>,
+        chunk: i64,
+    ) -> Result<Vec<Uuid>, ApiError> {
         let mut conn = self.pool.acquire().await?;
         Ok(graph::follower_ids(&mut conn, user, after, chunk).await?)
     }
 }
 
 fn edge(row: graph::EdgeRow) -> pb::FollowEdge {
-    pb::FollowEdge { follow_time: convert::timestamp(row.at), user: Some(convert::summary(row.user)) }
+    pb::FollowEdge {
+        follow_time: convert::timestamp(row.at),
+        user: Some(convert::summary(row.user)),
+    }
 }

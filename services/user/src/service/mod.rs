@@ -56,14 +56,37 @@ pub struct Deps {
 
 impl UserService {
     pub fn new(deps: Deps) -> Self {
-        let Deps { pool, signer, audience, pages, throttle, limits, access_ttl, refresh_ttl } = deps;
-        Self { pool, signer, audience, pages, throttle, limits, access_ttl, refresh_ttl, hasher: Arc::new(accounts::PasswordHasher::new()) }
+        let Deps {
+            pool,
+            signer,
+            audience,
+            pages,
+            throttle,
+            limits,
+            access_ttl,
+            refresh_ttl,
+        } = deps;
+        Self {
+            pool,
+            signer,
+            audience,
+            pages,
+            throttle,
+            limits,
+            access_ttl,
+            refresh_ttl,
+            hasher: Arc::new(accounts::PasswordHasher::new()),
+        }
     }
 }
 
 /// Writes an event for `aggregate` into the outbox of the current transaction.
-async fn emit(conn: &mut PgConnection, aggregate: Uuid, actor: &str, payload: Payload) -> Result<(), ApiError> {
+async fn emit(
+    conn: &mut PgConnection,
+    aggregate: Uuid,
+    actor: &str,
+    payload: Payload,
+) -> Result<(), ApiError> {
     let event = tribe_kit::outbox::envelope(PRODUCER, &aggregate.to_string(), actor, payload);
     tribe_kit::outbox::enqueue(conn, TOPIC, &event).await
 }
-

@@ -30,15 +30,26 @@ pub async fn insert_user(conn: &mut PgConnection, user: &NewUser<'_>) -> sqlx::R
     .bind(&user.roles)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO preferences (user_id) VALUES ($1)").bind(user.id).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO preferences (user_id) VALUES ($1)")
+        .bind(user.id)
+        .execute(&mut *conn)
+        .await?;
     Ok(row)
 }
 
 /// The account and its password hash for a login attempt.
-pub async fn credentials(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<(UserRow, String)>> {
+pub async fn credentials(
+    conn: &mut PgConnection,
+    email: &str,
+) -> sqlx::Result<Option<(UserRow, String)>> {
     let row: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(email) = lower($1)").bind(email).fetch_optional(&mut *conn).await?;
-    let Some((id, hash)) = row else { return Ok(None) };
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(email) = lower($1)")
+            .bind(email)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((id, hash)) = row else {
+        return Ok(None);
+    };
     Ok(super::user_by_id(conn, id).await?.map(|user| (user, hash)))
 }
 
@@ -71,7 +82,10 @@ pub async fn insert_refresh(
     Ok(())
 }
 
-pub async fn lock_refresh(conn: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<Option<RefreshRow>> {
+pub async fn lock_refresh(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<RefreshRow>> {
     sqlx::query_as("SELECT id, family_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE")
         .bind(token_hash)
         .fetch_optional(conn)
@@ -79,22 +93,29 @@ pub async fn lock_refresh(conn: &mut PgConnection, token_hash: &[u8]) -> sqlx::R
 }
 
 pub async fn mark_used(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE id = $1").bind(id).execute(conn).await?;
+    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn revoke_family(conn: &mut PgConnection, family_id: Uuid) -> sqlx::Result<u64> {
-    Ok(sqlx::query("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL")
-        .bind(family_id)
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(family_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 pub async fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
-    Ok(sqlx::query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user_id)
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

@@ -7,7 +7,11 @@ use uuid::Uuid;
 use super::SummaryRow;
 
 /// Inserts a follow; returns its time and whether it is new.
-pub async fn follow(conn: &mut PgConnection, follower: Uuid, followee: Uuid) -> sqlx::Result<(DateTime<Utc>, bool)> {
+pub async fn follow(
+    conn: &mut PgConnection,
+    follower: Uuid,
+    followee: Uuid,
+) -> sqlx::Result<(DateTime<Utc>, bool)> {
     let inserted: Option<DateTime<Utc>> =
         sqlx::query_scalar("INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING created_at")
             .bind(follower)
@@ -18,16 +22,22 @@ pub async fn follow(conn: &mut PgConnection, follower: Uuid, followee: Uuid) -> 
         adjust_counts(conn, follower, followee, 1).await?;
         return Ok((at, true));
     }
-    let at = sqlx::query_scalar("SELECT created_at FROM follows WHERE follower_id = $1 AND followee_id = $2")
-        .bind(follower)
-        .bind(followee)
-        .fetch_one(conn)
-        .await?;
+    let at = sqlx::query_scalar(
+        "SELECT created_at FROM follows WHERE follower_id = $1 AND followee_id = $2",
+    )
+    .bind(follower)
+    .bind(followee)
+    .fetch_one(conn)
+    .await?;
     Ok((at, false))
 }
 
 /// Removes a follow; returns whether one existed.
-pub async fn unfollow(conn: &mut PgConnection, follower: Uuid, followee: Uuid) -> sqlx::Result<bool> {
+pub async fn unfollow(
+    conn: &mut PgConnection,
+    follower: Uuid,
+    followee: Uuid,
+) -> sqlx::Result<bool> {
     let deleted = sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
         .bind(follower)
         .bind(followee)
@@ -40,7 +50,12 @@ pub async fn unfollow(conn: &mut PgConnection, follower: Uuid, followee: Uuid) -
     Ok(deleted == 1)
 }
 
-async fn adjust_counts(conn: &mut PgConnection, follower: Uuid, followee: Uuid, delta: i64) -> sqlx::Result<()> {
+async fn adjust_counts(
+    conn: &mut PgConnection,
+    follower: Uuid,
+    followee: Uuid,
+    delta: i64,
+) -> sqlx::Result<()> {
     // Fixed lock order (by id), and NO KEY UPDATE so the row locks do not conflict with the
     // key-share locks the follows foreign keys take: crossing follows cannot deadlock.
     sqlx::query(
@@ -69,23 +84,27 @@ pub async fn blocked_either_way(conn: &mut PgConnection, a: Uuid, b: Uuid) -> sq
 }
 
 pub async fn block(conn: &mut PgConnection, blocker: Uuid, blocked: Uuid) -> sqlx::Result<bool> {
-    Ok(sqlx::query("INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(blocker)
-        .bind(blocked)
-        .execute(conn)
-        .await?
-        .rows_affected()
+    Ok(sqlx::query(
+        "INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(blocker)
+    .bind(blocked)
+    .execute(conn)
+    .await?
+    .rows_affected()
         == 1)
 }
 
 pub async fn unblock(conn: &mut PgConnection, blocker: Uuid, blocked: Uuid) -> sqlx::Result<bool> {
-    Ok(sqlx::query("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2")
-        .bind(blocker)
-        .bind(blocked)
-        .execute(conn)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(
+        sqlx::query("DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2")
+            .bind(blocker)
+            .bind(blocked)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 /// One row of a follow or block list.
@@ -126,11 +145,22 @@ pub async fn list_edges(
          WHERE e.{owner_col} = $1 AND ($2::timestamptz IS NULL OR (e.created_at, e.{other_col}) < ($2, $3))
          ORDER BY e.created_at DESC, e.{other_col} DESC LIMIT $4"
     );
-    sqlx::query_as(&sql).bind(owner).bind(after.map(|a| a.0)).bind(after.map(|a| a.1)).bind(limit).fetch_all(conn).await
+    sqlx::query_as(&sql)
+        .bind(owner)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1))
+        .bind(limit)
+        .fetch_all(conn)
+        .await
 }
 
 /// Follower ids in ascending order after `after`.
-pub async fn follower_ids(conn: &mut PgConnection, followee: Uuid, after: Option<Uuid>, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+pub async fn follower_ids(
+    conn: &mut PgConnection,
+    followee: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "SELECT follower_id FROM follows WHERE followee_id = $1 AND ($2::uuid IS NULL OR follower_id > $2)
          ORDER BY follower_id LIMIT $3",
@@ -152,7 +182,11 @@ pub struct RelationshipRow {
     pub blocked_by: bool,
 }
 
-pub async fn relationships(conn: &mut PgConnection, viewer: Uuid, others: &[Uuid]) -> sqlx::Result<Vec<RelationshipRow>> {
+pub async fn relationships(
+    conn: &mut PgConnection,
+    viewer: Uuid,
+    others: &[Uuid],
+) -> sqlx::Result<Vec<RelationshipRow>> {
     let rows: Vec<RelationshipRow> = sqlx::query_as(
         "SELECT u.id,
             EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = u.id) AS following,
@@ -165,6 +199,7 @@ pub async fn relationships(conn: &mut PgConnection, viewer: Uuid, others: &[Uuid
     .bind(others)
     .fetch_all(conn)
     .await?;
-    let mut by_id: std::collections::HashMap<Uuid, RelationshipRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let mut by_id: std::collections::HashMap<Uuid, RelationshipRow> =
+        rows.into_iter().map(|r| (r.id, r)).collect();
     Ok(others.iter().filter_map(|id| by_id.remove(id)).collect())
 }

@@ -46,15 +46,29 @@ pub struct SummaryRow {
 }
 
 pub async fn user_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
-pub async fn user_by_handle(conn: &mut PgConnection, handle: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE lower(handle) = lower($1)")).bind(handle).fetch_optional(conn).await
+pub async fn user_by_handle(
+    conn: &mut PgConnection,
+    handle: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(handle) = lower($1)"
+    ))
+    .bind(handle)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn exists(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)").bind(id).fetch_one(conn).await
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await
 }
 
 /// Summaries of `ids`, in the order given; unknown ids are skipped.
@@ -64,17 +78,24 @@ pub async fn summaries(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Ve
             .bind(ids)
             .fetch_all(conn)
             .await?;
-    let mut by_id: std::collections::HashMap<Uuid, SummaryRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let mut by_id: std::collections::HashMap<Uuid, SummaryRow> =
+        rows.into_iter().map(|r| (r.id, r)).collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// True when `blocker` blocked `blocked`.
-pub async fn is_blocked(conn: &mut PgConnection, blocker: Uuid, blocked: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2)")
-        .bind(blocker)
-        .bind(blocked)
-        .fetch_one(conn)
-        .await
+pub async fn is_blocked(
+    conn: &mut PgConnection,
+    blocker: Uuid,
+    blocked: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2)",
+    )
+    .bind(blocker)
+    .bind(blocked)
+    .fetch_one(conn)
+    .await
 }
 
 /// Awards an achievement once; returns whether it was new.

@@ -25,7 +25,12 @@ pub async fn save_profile(conn: &mut PgConnection, row: &UserRow) -> sqlx::Resul
 }
 
 pub async fn lock_user(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 FOR NO KEY UPDATE")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1 FOR NO KEY UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,12 +56,24 @@ const PREF_COLUMNS: &str = "user_id, language, theme, unit_system, time_zone, pu
      notify_new_follower, notify_likes, notify_comments, notify_mentions, notify_messages, notify_workout_reminders, \
      notify_marketing, updated_at";
 
-pub async fn preferences(conn: &mut PgConnection, user: Uuid, lock: bool) -> sqlx::Result<Option<PreferencesRow>> {
+pub async fn preferences(
+    conn: &mut PgConnection,
+    user: Uuid,
+    lock: bool,
+) -> sqlx::Result<Option<PreferencesRow>> {
     let suffix = if lock { " FOR UPDATE" } else { "" };
-    sqlx::query_as(&format!("SELECT {PREF_COLUMNS} FROM preferences WHERE user_id = $1{suffix}")).bind(user).fetch_optional(conn).await
+    sqlx::query_as(&format!(
+        "SELECT {PREF_COLUMNS} FROM preferences WHERE user_id = $1{suffix}"
+    ))
+    .bind(user)
+    .fetch_optional(conn)
+    .await
 }
 
-pub async fn save_preferences(conn: &mut PgConnection, p: &PreferencesRow) -> sqlx::Result<PreferencesRow> {
+pub async fn save_preferences(
+    conn: &mut PgConnection,
+    p: &PreferencesRow,
+) -> sqlx::Result<PreferencesRow> {
     sqlx::query_as(&format!(
         "UPDATE preferences SET language = $2, theme = $3, unit_system = $4, time_zone = $5, push_enabled = $6,
             email_enabled = $7, notify_new_follower = $8, notify_likes = $9, notify_comments = $10, notify_mentions = $11,
@@ -82,11 +99,22 @@ pub async fn save_preferences(conn: &mut PgConnection, p: &PreferencesRow) -> sq
 }
 
 /// (platform, url) pairs of a user, by platform name.
-pub async fn social_links(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as("SELECT platform, url FROM social_links WHERE user_id = $1 ORDER BY platform").bind(user).fetch_all(conn).await
+pub async fn social_links(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as("SELECT platform, url FROM social_links WHERE user_id = $1 ORDER BY platform")
+        .bind(user)
+        .fetch_all(conn)
+        .await
 }
 
-pub async fn set_social_link(conn: &mut PgConnection, user: Uuid, platform: &str, url: &str) -> sqlx::Result<()> {
+pub async fn set_social_link(
+    conn: &mut PgConnection,
+    user: Uuid,
+    platform: &str,
+    url: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO social_links (user_id, platform, url) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, platform) DO UPDATE SET url = EXCLUDED.url",
@@ -99,8 +127,16 @@ pub async fn set_social_link(conn: &mut PgConnection, user: Uuid, platform: &str
     Ok(())
 }
 
-pub async fn delete_social_link(conn: &mut PgConnection, user: Uuid, platform: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM social_links WHERE user_id = $1 AND platform = $2").bind(user).bind(platform).execute(conn).await?;
+pub async fn delete_social_link(
+    conn: &mut PgConnection,
+    user: Uuid,
+    platform: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM social_links WHERE user_id = $1 AND platform = $2")
+        .bind(user)
+        .bind(platform)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -111,7 +147,11 @@ pub struct SpecialtyRow {
     pub description: String,
 }
 
-pub async fn list_specialties(conn: &mut PgConnection, after: Option<&str>, limit: i64) -> sqlx::Result<Vec<SpecialtyRow>> {
+pub async fn list_specialties(
+    conn: &mut PgConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<SpecialtyRow>> {
     sqlx::query_as("SELECT id, display_name, description FROM specialties WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2")
         .bind(after)
         .bind(limit)
@@ -119,11 +159,20 @@ pub async fn list_specialties(conn: &mut PgConnection, after: Option<&str>, limi
         .await
 }
 
-pub async fn known_specialties(conn: &mut PgConnection, ids: &[String]) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT id FROM specialties WHERE id = ANY($1)").bind(ids).fetch_all(conn).await
+pub async fn known_specialties(
+    conn: &mut PgConnection,
+    ids: &[String],
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT id FROM specialties WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(conn)
+        .await
 }
 
-pub async fn user_specialties(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Vec<SpecialtyRow>> {
+pub async fn user_specialties(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> sqlx::Result<Vec<SpecialtyRow>> {
     sqlx::query_as(
         "SELECT s.id, s.display_name, s.description FROM user_specialties us JOIN specialties s ON s.id = us.specialty_id
          WHERE us.user_id = $1 ORDER BY s.id",
@@ -133,13 +182,22 @@ pub async fn user_specialties(conn: &mut PgConnection, user: Uuid) -> sqlx::Resu
     .await
 }
 
-pub async fn replace_specialties(conn: &mut PgConnection, user: Uuid, ids: &[String]) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM user_specialties WHERE user_id = $1").bind(user).execute(&mut *conn).await?;
-    sqlx::query("INSERT INTO user_specialties (user_id, specialty_id) SELECT $1, unnest($2::text[])")
+pub async fn replace_specialties(
+    conn: &mut PgConnection,
+    user: Uuid,
+    ids: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM user_specialties WHERE user_id = $1")
         .bind(user)
-        .bind(ids)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    sqlx::query(
+        "INSERT INTO user_specialties (user_id, specialty_id) SELECT $1, unnest($2::text[])",
+    )
+    .bind(user)
+    .bind(ids)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -190,7 +248,12 @@ pub struct SearchFilter<'a> {
 
 /// Full-text plus trigram search, ordered by (score, id) descending; without a query,
 /// ranks by follower count.
-pub async fn search(conn: &mut PgConnection, f: &SearchFilter<'_>, after: Option<(f64, Uuid)>, limit: i64) -> sqlx::Result<Vec<SearchRow>> {
+pub async fn search(
+    conn: &mut PgConnection,
+    f: &SearchFilter<'_>,
+    after: Option<(f64, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<SearchRow>> {
     sqlx::query_as(
         "SELECT * FROM (
             SELECT u.id, u.handle, u.display_name, u.avatar_url, u.is_trainer, u.is_verified,

@@ -13,7 +13,9 @@ pub struct Throttle {
 
 impl std::fmt::Debug for Throttle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Throttle").field("prefix", &self.prefix).finish()
+        f.debug_struct("Throttle")
+            .field("prefix", &self.prefix)
+            .finish()
     }
 }
 
@@ -29,7 +31,11 @@ impl Throttle {
     /// The current count of `kind` for `subject`.
     pub async fn count(&self, kind: &str, subject: &str) -> u64 {
         let mut conn = self.redis.clone();
-        match redis::cmd("GET").arg(self.key(kind, subject)).query_async::<Option<u64>>(&mut conn).await {
+        match redis::cmd("GET")
+            .arg(self.key(kind, subject))
+            .query_async::<Option<u64>>(&mut conn)
+            .await
+        {
             Ok(v) => v.unwrap_or(0),
             Err(err) => {
                 tracing::warn!(error = %err, kind, "throttle read failed; allowing");
@@ -63,7 +69,11 @@ impl Throttle {
 
     pub async fn reset(&self, kind: &str, subject: &str) {
         let mut conn = self.redis.clone();
-        if let Err(err) = redis::cmd("DEL").arg(self.key(kind, subject)).query_async::<()>(&mut conn).await {
+        if let Err(err) = redis::cmd("DEL")
+            .arg(self.key(kind, subject))
+            .query_async::<()>(&mut conn)
+            .await
+        {
             tracing::warn!(error = %err, kind, "throttle reset failed");
         }
     }

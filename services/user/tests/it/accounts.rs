@@ -10,7 +10,12 @@ async fn register_returns_profile_and_working_tokens() {
     let ana = register(&mut env.client, "ana_lifts", true).await;
     let me = env
         .client
-        .get_user(as_user(&ana, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) }))
+        .get_user(as_user(
+            &ana,
+            pb::GetUserRequest {
+                lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -20,8 +25,14 @@ async fn register_returns_profile_and_working_tokens() {
     assert_eq!(me.email, ana.email, "the owner sees their email");
     assert!(me.is_trainer);
     assert!(me.roles.contains(&(pb::Role::Trainer as i32)));
-    let claims = env.keys.verifier().verify(&ana.access).expect("access token verifies");
-    assert!(matches!(claims, tribe_kit::auth::Principal::User(ref u) if u.user_id == ana.id && u.has_role(tribe_kit::auth::Role::Trainer)));
+    let claims = env
+        .keys
+        .verifier()
+        .verify(&ana.access)
+        .expect("access token verifies");
+    assert!(
+        matches!(claims, tribe_kit::auth::Principal::User(ref u) if u.user_id == ana.id && u.has_role(tribe_kit::auth::Role::Trainer))
+    );
 }
 
 #[tokio::test]
@@ -40,9 +51,22 @@ async fn register_rejects_bad_input_listing_every_field() {
         .unwrap_err();
     let mut fields = violated_fields(&status);
     fields.sort();
-    assert_eq!(fields, ["account_type", "display_name", "email", "handle", "password"]);
+    assert_eq!(
+        fields,
+        [
+            "account_type",
+            "display_name",
+            "email",
+            "handle",
+            "password"
+        ]
+    );
 
-    for (password, why) in [("password123", "common"), ("weak_handle", "same as handle"), ("zzzzzzzzzzzz", "one repeated char")] {
+    for (password, why) in [
+        ("password123", "common"),
+        ("weak_handle", "same as handle"),
+        ("zzzzzzzzzzzz", "one repeated char"),
+    ] {
         let status = env
             .client
             .register(pb::RegisterRequest {
@@ -56,7 +80,10 @@ async fn register_rejects_bad_input_listing_every_field() {
             .unwrap_err();
         assert_eq!(violated_fields(&status), ["password"], "{why}");
     }
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&env.db.pool).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&env.db.pool)
+        .await
+        .unwrap();
     assert_eq!(count, 0, "nothing stored for rejected registrations");
 }
 
@@ -83,22 +110,59 @@ async fn duplicate_email_or_handle_is_already_exists() {
 async fn login_is_generic_on_failure_and_throttled() {
     let mut env = start_with(|c| c.limits.login_failures_per_account = 3).await;
     let carla = register(&mut env.client, "carla", false).await;
-    let ok =
-        env.client.login(pb::LoginRequest { email: "Carla@Example.com".into(), password: PASSWORD.into() }).await.unwrap().into_inner();
+    let ok = env
+        .client
+        .login(pb::LoginRequest {
+            email: "Carla@Example.com".into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(ok.user.unwrap().user_id, carla.id);
     assert!(!ok.tokens.unwrap().access_token.is_empty());
 
-    let wrong = env.client.login(pb::LoginRequest { email: carla.email.clone(), password: "wrong password!".into() }).await.unwrap_err();
-    let unknown =
-        env.client.login(pb::LoginRequest { email: "nobody@example.com".into(), password: "wrong password!".into() }).await.unwrap_err();
+    let wrong = env
+        .client
+        .login(pb::LoginRequest {
+            email: carla.email.clone(),
+            password: "wrong password!".into(),
+        })
+        .await
+        .unwrap_err();
+    let unknown = env
+        .client
+        .login(pb::LoginRequest {
+            email: "nobody@example.com".into(),
+            password: "wrong password!".into(),
+        })
+        .await
+        .unwrap_err();
     assert_status(&wrong, Code::Unauthenticated, Some("INVALID_CREDENTIALS"));
     assert_status(&unknown, Code::Unauthenticated, Some("INVALID_CREDENTIALS"));
-    assert_eq!(wrong.message(), unknown.message(), "no hint which emails exist");
+    assert_eq!(
+        wrong.message(),
+        unknown.message(),
+        "no hint which emails exist"
+    );
 
     for _ in 0..2 {
-        let _ = env.client.login(pb::LoginRequest { email: carla.email.clone(), password: "wrong password!".into() }).await;
+        let _ = env
+            .client
+            .login(pb::LoginRequest {
+                email: carla.email.clone(),
+                password: "wrong password!".into(),
+            })
+            .await;
     }
-    let throttled = env.client.login(pb::LoginRequest { email: carla.email.clone(), password: PASSWORD.into() }).await.unwrap_err();
+    let throttled = env
+        .client
+        .login(pb::LoginRequest {
+            email: carla.email.clone(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap_err();
     assert_status(&throttled, Code::ResourceExhausted, Some("LOGIN_THROTTLED"));
 }
 
@@ -108,7 +172,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let dana = register(&mut env.client, "dana", false).await;
     let first = env
         .client
-        .refresh_token(pb::RefreshTokenRequest { refresh_token: dana.refresh.clone() })
+        .refresh_token(pb::RefreshTokenRequest {
+            refresh_token: dana.refresh.clone(),
+        })
         .await
         .unwrap()
         .into_inner()
@@ -117,7 +183,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     assert_ne!(first.refresh_token, dana.refresh, "rotated");
     let second = env
         .client
-        .refresh_token(pb::RefreshTokenRequest { refresh_token: first.refresh_token.clone() })
+        .refresh_token(pb::RefreshTokenRequest {
+            refresh_token: first.refresh_token.clone(),
+        })
         .await
         .unwrap()
         .into_inner()
@@ -125,17 +193,58 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .unwrap();
 
     // The first refresh token is presented again: the whole family dies.
-    let reused = env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: dana.refresh.clone() }).await.unwrap_err();
+    let reused = env
+        .client
+        .refresh_token(pb::RefreshTokenRequest {
+            refresh_token: dana.refresh.clone(),
+        })
+        .await
+        .unwrap_err();
     assert_status(&reused, Code::Unauthenticated, Some("REFRESH_TOKEN_REUSED"));
-    let latest = env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: second.refresh_token.clone() }).await.unwrap_err();
-    assert_status(&latest, Code::Unauthenticated, Some("REFRESH_TOKEN_INVALID"));
+    let latest = env
+        .client
+        .refresh_token(pb::RefreshTokenRequest {
+            refresh_token: second.refresh_token.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_status(
+        &latest,
+        Code::Unauthenticated,
+        Some("REFRESH_TOKEN_INVALID"),
+    );
 
     // Another login is a separate family and still works.
-    let again = env.client.login(pb::LoginRequest { email: dana.email.clone(), password: PASSWORD.into() }).await.unwrap().into_inner();
+    let again = env
+        .client
+        .login(pb::LoginRequest {
+            email: dana.email.clone(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
     let fresh = again.tokens.unwrap().refresh_token;
-    assert!(env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: fresh }).await.is_ok());
-    let garbage = env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: "rt_forged".into() }).await.unwrap_err();
-    assert_status(&garbage, Code::Unauthenticated, Some("REFRESH_TOKEN_INVALID"));
+    assert!(
+        env.client
+            .refresh_token(pb::RefreshTokenRequest {
+                refresh_token: fresh
+            })
+            .await
+            .is_ok()
+    );
+    let garbage = env
+        .client
+        .refresh_token(pb::RefreshTokenRequest {
+            refresh_token: "rt_forged".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_status(
+        &garbage,
+        Code::Unauthenticated,
+        Some("REFRESH_TOKEN_INVALID"),
+    );
 }
 
 #[tokio::test]
@@ -143,17 +252,53 @@ async fn logout_revokes_the_session_and_guards_other_users_tokens() {
     let mut env = start().await;
     let eva = register(&mut env.client, "eva", false).await;
     let finn = register(&mut env.client, "finn", false).await;
-    let foreign =
-        env.client.logout(as_user(&eva, pb::LogoutRequest { refresh_token: finn.refresh.clone(), all_sessions: false })).await.unwrap_err();
+    let foreign = env
+        .client
+        .logout(as_user(
+            &eva,
+            pb::LogoutRequest {
+                refresh_token: finn.refresh.clone(),
+                all_sessions: false,
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&foreign, Code::PermissionDenied, None);
     assert!(
-        env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: finn.refresh.clone() }).await.is_ok(),
+        env.client
+            .refresh_token(pb::RefreshTokenRequest {
+                refresh_token: finn.refresh.clone()
+            })
+            .await
+            .is_ok(),
         "finn's session untouched"
     );
 
-    env.client.logout(as_user(&eva, pb::LogoutRequest { refresh_token: eva.refresh.clone(), all_sessions: false })).await.unwrap();
-    let after = env.client.refresh_token(pb::RefreshTokenRequest { refresh_token: eva.refresh.clone() }).await.unwrap_err();
+    env.client
+        .logout(as_user(
+            &eva,
+            pb::LogoutRequest {
+                refresh_token: eva.refresh.clone(),
+                all_sessions: false,
+            },
+        ))
+        .await
+        .unwrap();
+    let after = env
+        .client
+        .refresh_token(pb::RefreshTokenRequest {
+            refresh_token: eva.refresh.clone(),
+        })
+        .await
+        .unwrap_err();
     assert_status(&after, Code::Unauthenticated, None);
-    let anonymous = env.client.logout(pb::LogoutRequest { refresh_token: eva.refresh.clone(), all_sessions: true }).await.unwrap_err();
+    let anonymous = env
+        .client
+        .logout(pb::LogoutRequest {
+            refresh_token: eva.refresh.clone(),
+            all_sessions: true,
+        })
+        .await
+        .unwrap_err();
     assert_eq!(anonymous.code(), Code::Unauthenticated);
 }

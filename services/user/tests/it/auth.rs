@@ -13,20 +13,55 @@ async fn hostile_tokens_are_unauthenticated_and_change_nothing() {
     let ana = register(&mut env.client, "ana", false).await;
     for (name, token) in hostile_tokens(&env.keys, &ana.id, &ana.refresh) {
         let update = pb::UpdateUserRequest {
-            user: Some(pb::User { user_id: ana.id.clone(), bio: format!("hacked by {name}"), ..Default::default() }),
+            user: Some(pb::User {
+                user_id: ana.id.clone(),
+                bio: format!("hacked by {name}"),
+                ..Default::default()
+            }),
             update_mask: mask(&["bio"]),
         };
-        let status = env.client.update_user(authed(update, &token)).await.unwrap_err();
+        let status = env
+            .client
+            .update_user(authed(update, &token))
+            .await
+            .unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated, "{name}: {status:?}");
-        let status =
-            env.client.batch_get_users(authed(pb::BatchGetUsersRequest { user_ids: vec![ana.id.clone()] }, &token)).await.unwrap_err();
-        assert_eq!(status.code(), Code::Unauthenticated, "{name} on an internal method");
+        let status = env
+            .client
+            .batch_get_users(authed(
+                pb::BatchGetUsersRequest {
+                    user_ids: vec![ana.id.clone()],
+                },
+                &token,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            status.code(),
+            Code::Unauthenticated,
+            "{name} on an internal method"
+        );
     }
-    let mut malformed = tonic::Request::new(pb::GetRelationshipsRequest { user_ids: vec![ana.id.clone()] });
-    malformed.metadata_mut().insert("authorization", format!("Token {}", ana.access).parse().unwrap());
-    assert_eq!(env.client.get_relationships(malformed).await.unwrap_err().code(), Code::Unauthenticated);
+    let mut malformed = tonic::Request::new(pb::GetRelationshipsRequest {
+        user_ids: vec![ana.id.clone()],
+    });
+    malformed.metadata_mut().insert(
+        "authorization",
+        format!("Token {}", ana.access).parse().unwrap(),
+    );
+    assert_eq!(
+        env.client
+            .get_relationships(malformed)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
 
-    let bio: String = sqlx::query_scalar("SELECT bio FROM users").fetch_one(&env.db.pool).await.unwrap();
+    let bio: String = sqlx::query_scalar("SELECT bio FROM users")
+        .fetch_one(&env.db.pool)
+        .await
+        .unwrap();
     assert_eq!(bio, "");
 }
 
@@ -35,7 +70,16 @@ async fn a_service_credential_cannot_act_as_a_user() {
     let mut env = start().await;
     let ana = register(&mut env.client, "ana", false).await;
     let service = env.keys.service_token();
-    let status = env.client.follow_user(authed(pb::FollowUserRequest { user_id: ana.id.clone() }, &service)).await.unwrap_err();
+    let status = env
+        .client
+        .follow_user(authed(
+            pb::FollowUserRequest {
+                user_id: ana.id.clone(),
+            },
+            &service,
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
 }
 
@@ -55,10 +99,18 @@ fn every_user_service_method_has_a_policy() {
         let path = format!("/{}/{}", tribe_user::policy::SERVICE, method.name());
         assert!(policies.get(&path).is_some(), "{path} has no policy");
     }
-    assert_eq!(declared.len(), service.method.len(), "no policy for a method that does not exist");
+    assert_eq!(
+        declared.len(),
+        service.method.len(),
+        "no policy for a method that does not exist"
+    );
     for internal in tribe_user::policy::SURFACE.internal() {
         let path = format!("/{}/{internal}", tribe_user::policy::SERVICE);
         assert_eq!(policies.get(&path), Some(tribe_kit::auth::Policy::Internal));
     }
-    assert_eq!(policies.get("/trainertribe.user.v1.UserService/NotAMethod"), None, "unknown methods are denied");
+    assert_eq!(
+        policies.get("/trainertribe.user.v1.UserService/NotAMethod"),
+        None,
+        "unknown methods are denied"
+    );
 }

@@ -46,8 +46,12 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
 }
 
 pub async fn spawn(config: Config) -> TestServer {
-    let app = tribe_user::App::build(config).await.expect("build user service");
-    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await.expect("spawn user service")
+    let app = tribe_user::App::build(config)
+        .await
+        .expect("build user service");
+    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown))
+        .await
+        .expect("spawn user service")
 }
 
 pub async fn start() -> Env {
@@ -56,15 +60,28 @@ pub async fn start() -> Env {
 
 /// Starts the service after `adjust` edits its configuration.
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
-    let db = TestDb::create(&tribe_user::MIGRATOR).await.expect("test database");
+    let db = TestDb::create(&tribe_user::MIGRATOR)
+        .await
+        .expect("test database");
     let keys = TestKeys::new().expect("keys");
-    let kafka =
-        tribe_testkit::kafka(&["tribe.user.v1", "tribe.payment.v1", tribe_kit::kafka::DEAD_LETTER_TOPIC]).await.expect("kafka topics");
+    let kafka = tribe_testkit::kafka(&[
+        "tribe.user.v1",
+        "tribe.payment.v1",
+        tribe_kit::kafka::DEAD_LETTER_TOPIC,
+    ])
+    .await
+    .expect("kafka topics");
     let mut config = config(&db, &keys, &kafka);
     adjust(&mut config);
     let server = spawn(config).await;
     let client = UserServiceClient::new(server.channel().await.expect("channel"));
-    Env { db, keys, kafka, server, client }
+    Env {
+        db,
+        keys,
+        kafka,
+        server,
+        client,
+    }
 }
 
 /// A registered account.
@@ -87,7 +104,11 @@ pub async fn register(client: &mut Client, handle: &str, trainer: bool) -> Accou
             password: PASSWORD.into(),
             handle: handle.into(),
             display_name: format!("{handle} display"),
-            account_type: if trainer { pb::AccountType::Trainer } else { pb::AccountType::Member } as i32,
+            account_type: if trainer {
+                pb::AccountType::Trainer
+            } else {
+                pb::AccountType::Member
+            } as i32,
         })
         .await
         .unwrap_or_else(|s| panic!("register {handle}: {s:?}"))

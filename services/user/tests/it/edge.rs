@@ -20,15 +20,26 @@ fn path(method: &str) -> String {
 
 async fn edge(env: &Env) -> TestEdge {
     let upstream = Upstream::for_surface(&policy::SURFACE, env.server.addr);
-    let edge = TestEdge::start(upstream, &env.keys.jwks_path()).await.expect("start envoy");
+    let edge = TestEdge::start(upstream, &env.keys.jwks_path())
+        .await
+        .expect("start envoy");
     // Wait for the active health check to mark the upstream healthy.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let probe = grpc_web::call::<_, pb::LoginResponse>(&edge.url(), &path("Login"), &pb::LoginRequest::default(), None).await;
+        let probe = grpc_web::call::<_, pb::LoginResponse>(
+            &edge.url(),
+            &path("Login"),
+            &pb::LoginRequest::default(),
+            None,
+        )
+        .await;
         if let Ok(Err((3, _))) = probe {
             break; // INVALID_ARGUMENT from the service itself: the route works
         }
-        assert!(tokio::time::Instant::now() < deadline, "upstream never became reachable through envoy: {probe:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "upstream never became reachable through envoy: {probe:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     edge
@@ -47,39 +58,70 @@ async fn register_login_follow_and_list_over_grpc_web() {
         account_type: pb::AccountType::Member as i32,
     };
     let ana: pb::RegisterResponse =
-        grpc_web::call(&url, &path("Register"), &register("ana_web"), None).await.unwrap().expect("register over grpc-web");
-    let coach: pb::RegisterResponse = grpc_web::call(&url, &path("Register"), &register("coach_web"), None).await.unwrap().unwrap();
-    let login: pb::LoginResponse =
-        grpc_web::call(&url, &path("Login"), &pb::LoginRequest { email: "ana_web@example.com".into(), password: PASSWORD.into() }, None)
+        grpc_web::call(&url, &path("Register"), &register("ana_web"), None)
             .await
             .unwrap()
-            .expect("login over grpc-web");
+            .expect("register over grpc-web");
+    let coach: pb::RegisterResponse =
+        grpc_web::call(&url, &path("Register"), &register("coach_web"), None)
+            .await
+            .unwrap()
+            .unwrap();
+    let login: pb::LoginResponse = grpc_web::call(
+        &url,
+        &path("Login"),
+        &pb::LoginRequest {
+            email: "ana_web@example.com".into(),
+            password: PASSWORD.into(),
+        },
+        None,
+    )
+    .await
+    .unwrap()
+    .expect("login over grpc-web");
     let token = login.tokens.unwrap().access_token;
     let coach_id = coach.user.unwrap().user_id;
 
-    let follow: pb::FollowUserResponse =
-        grpc_web::call(&url, &path("FollowUser"), &pb::FollowUserRequest { user_id: coach_id.clone() }, Some(&token))
-            .await
-            .unwrap()
-            .expect("follow");
+    let follow: pb::FollowUserResponse = grpc_web::call(
+        &url,
+        &path("FollowUser"),
+        &pb::FollowUserRequest {
+            user_id: coach_id.clone(),
+        },
+        Some(&token),
+    )
+    .await
+    .unwrap()
+    .expect("follow");
     assert_eq!(follow.follow.unwrap().user.unwrap().handle, "coach_web");
     let followers: pb::ListFollowersResponse = grpc_web::call(
         &url,
         &path("ListFollowers"),
-        &pb::ListFollowersRequest { user_id: coach_id.clone(), page_size: 10, page_token: String::new() },
+        &pb::ListFollowersRequest {
+            user_id: coach_id.clone(),
+            page_size: 10,
+            page_token: String::new(),
+        },
         Some(&token),
     )
     .await
     .unwrap()
     .expect("list followers");
     assert_eq!(followers.followers.len(), 1);
-    assert_eq!(followers.followers[0].user.as_ref().unwrap().user_id, ana.user.unwrap().user_id);
+    assert_eq!(
+        followers.followers[0].user.as_ref().unwrap().user_id,
+        ana.user.unwrap().user_id
+    );
 
     // No token on a protected method: the gRPC-Web client sees UNAUTHENTICATED.
     let anonymous = grpc_web::call::<_, pb::ListFollowersResponse>(
         &url,
         &path("ListFollowers"),
-        &pb::ListFollowersRequest { user_id: coach_id.clone(), page_size: 10, page_token: String::new() },
+        &pb::ListFollowersRequest {
+            user_id: coach_id.clone(),
+            page_size: 10,
+            page_token: String::new(),
+        },
         None,
     )
     .await
@@ -91,21 +133,54 @@ async fn register_login_follow_and_list_over_grpc_web() {
 async fn register_login_follow_and_list_over_native_grpc() {
     let env = start().await;
     let edge = edge(&env).await;
-    let channel = tonic::transport::Endpoint::from_shared(edge.url()).unwrap().connect().await.unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(edge.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     let mut client = UserServiceClient::new(channel);
     let ana = register(&mut client, "ana_h2", false).await;
     let coach = register(&mut client, "coach_h2", true).await;
-    let login = client.login(pb::LoginRequest { email: ana.email.clone(), password: PASSWORD.into() }).await.unwrap().into_inner();
-    let token = login.tokens.unwrap().access_token;
-    client.follow_user(authed(pb::FollowUserRequest { user_id: coach.id.clone() }, &token)).await.unwrap();
-    let followers = client
-        .list_followers(authed(pb::ListFollowersRequest { user_id: coach.id.clone(), page_size: 0, page_token: String::new() }, &token))
+    let login = client
+        .login(pb::LoginRequest {
+            email: ana.email.clone(),
+            password: PASSWORD.into(),
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(followers.followers[0].user.as_ref().unwrap().user_id, ana.id);
-    let anonymous =
-        client.get_user(pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) }).await.unwrap_err();
+    let token = login.tokens.unwrap().access_token;
+    client
+        .follow_user(authed(
+            pb::FollowUserRequest {
+                user_id: coach.id.clone(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+    let followers = client
+        .list_followers(authed(
+            pb::ListFollowersRequest {
+                user_id: coach.id.clone(),
+                page_size: 0,
+                page_token: String::new(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        followers.followers[0].user.as_ref().unwrap().user_id,
+        ana.id
+    );
+    let anonymous = client
+        .get_user(pb::GetUserRequest {
+            lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
 }
 
@@ -115,26 +190,57 @@ async fn the_edge_refuses_hostile_tokens_and_never_routes_internal_methods() {
     let edge = edge(&env).await;
     let url = edge.url();
     let ana = register(&mut env.client, "ana", false).await;
-    let request = pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) };
-    let ok = grpc_web::call::<_, pb::GetUserResponse>(&url, &path("GetUser"), &request, Some(&ana.access)).await.unwrap();
+    let request = pb::GetUserRequest {
+        lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
+    };
+    let ok = grpc_web::call::<_, pb::GetUserResponse>(
+        &url,
+        &path("GetUser"),
+        &request,
+        Some(&ana.access),
+    )
+    .await
+    .unwrap();
     assert!(ok.is_ok(), "a valid token passes the edge: {ok:?}");
     for (name, token) in hostile_tokens(&env.keys, &ana.id, &ana.refresh) {
-        let outcome = grpc_web::call::<_, pb::GetUserResponse>(&url, &path("GetUser"), &request, Some(&token)).await.unwrap();
-        assert_eq!(outcome.err().map(|e| e.0), Some(UNAUTHENTICATED), "{name} passed the edge");
+        let outcome = grpc_web::call::<_, pb::GetUserResponse>(
+            &url,
+            &path("GetUser"),
+            &request,
+            Some(&token),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            outcome.err().map(|e| e.0),
+            Some(UNAUTHENTICATED),
+            "{name} passed the edge"
+        );
     }
     // A perfectly valid service credential still cannot reach an internal method from outside.
     let service = env.keys.service_token();
     for method in policy::SURFACE.internal() {
-        let outcome =
-            grpc_web::call::<_, pb::BatchGetUsersResponse>(&url, &path(method), &pb::BatchGetUsersRequest::default(), Some(&service))
-                .await
-                .unwrap();
+        let outcome = grpc_web::call::<_, pb::BatchGetUsersResponse>(
+            &url,
+            &path(method),
+            &pb::BatchGetUsersRequest::default(),
+            Some(&service),
+        )
+        .await
+        .unwrap();
         let code = outcome.err().map(|e| e.0);
-        assert!(matches!(code, Some(UNIMPLEMENTED) | Some(UNAUTHENTICATED)), "{method} reachable through the edge: {code:?}");
+        assert!(
+            matches!(code, Some(UNIMPLEMENTED) | Some(UNAUTHENTICATED)),
+            "{method} reachable through the edge: {code:?}"
+        );
     }
-    let unknown =
-        grpc_web::call::<_, pb::GetUserResponse>(&url, "/trainertribe.user.v1.UserService/NoSuchMethod", &request, Some(&ana.access))
-            .await
-            .unwrap();
+    let unknown = grpc_web::call::<_, pb::GetUserResponse>(
+        &url,
+        "/trainertribe.user.v1.UserService/NoSuchMethod",
+        &request,
+        Some(&ana.access),
+    )
+    .await
+    .unwrap();
     assert!(unknown.is_err());
 }

@@ -6,7 +6,11 @@ use tribe_proto::user::v1 as pb;
 use tribe_testkit::authed;
 
 fn followers(user: &Account, page_size: i32, page_token: String) -> pb::ListFollowersRequest {
-    pb::ListFollowersRequest { user_id: user.id.clone(), page_size, page_token }
+    pb::ListFollowersRequest {
+        user_id: user.id.clone(),
+        page_size,
+        page_token,
+    }
 }
 
 #[tokio::test]
@@ -16,7 +20,12 @@ async fn follow_is_idempotent_and_counted_once() {
     let coach = register(&mut env.client, "coach", true).await;
     let first = env
         .client
-        .follow_user(as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() }))
+        .follow_user(as_user(
+            &ana,
+            pb::FollowUserRequest {
+                user_id: coach.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -24,17 +33,30 @@ async fn follow_is_idempotent_and_counted_once() {
         .unwrap();
     let again = env
         .client
-        .follow_user(as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() }))
+        .follow_user(as_user(
+            &ana,
+            pb::FollowUserRequest {
+                user_id: coach.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
         .follow
         .unwrap();
-    assert_eq!(first.follow_time, again.follow_time, "a repeated follow changes nothing");
+    assert_eq!(
+        first.follow_time, again.follow_time,
+        "a repeated follow changes nothing"
+    );
     assert_eq!(first.user.unwrap().handle, "coach");
     let profile = env
         .client
-        .get_user(as_user(&ana, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(coach.id.clone())) }))
+        .get_user(as_user(
+            &ana,
+            pb::GetUserRequest {
+                lookup: Some(pb::get_user_request::Lookup::UserId(coach.id.clone())),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -42,15 +64,53 @@ async fn follow_is_idempotent_and_counted_once() {
         .unwrap();
     assert_eq!(profile.follower_count, 1);
 
-    let me = env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: ana.id.clone() })).await.unwrap_err();
+    let me = env
+        .client
+        .follow_user(as_user(
+            &ana,
+            pb::FollowUserRequest {
+                user_id: ana.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&me, Code::InvalidArgument, Some("CANNOT_FOLLOW_SELF"));
-    let ghost =
-        env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: uuid::Uuid::now_v7().to_string() })).await.unwrap_err();
+    let ghost = env
+        .client
+        .follow_user(as_user(
+            &ana,
+            pb::FollowUserRequest {
+                user_id: uuid::Uuid::now_v7().to_string(),
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&ghost, Code::NotFound, None);
 
-    env.client.unfollow_user(as_user(&ana, pb::UnfollowUserRequest { user_id: coach.id.clone() })).await.unwrap();
-    env.client.unfollow_user(as_user(&ana, pb::UnfollowUserRequest { user_id: coach.id.clone() })).await.unwrap();
-    let list = env.client.list_followers(as_user(&ana, followers(&coach, 0, String::new()))).await.unwrap().into_inner();
+    env.client
+        .unfollow_user(as_user(
+            &ana,
+            pb::UnfollowUserRequest {
+                user_id: coach.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    env.client
+        .unfollow_user(as_user(
+            &ana,
+            pb::UnfollowUserRequest {
+                user_id: coach.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    let list = env
+        .client
+        .list_followers(as_user(&ana, followers(&coach, 0, String::new())))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(list.followers.is_empty());
 }
 
@@ -61,7 +121,12 @@ async fn concurrent_follows_count_once() {
     let coach = register(&mut env.client, "coach", true).await;
     let calls = (0..10).map(|_| {
         let mut client = env.client.clone();
-        let request = as_user(&ana, pb::FollowUserRequest { user_id: coach.id.clone() });
+        let request = as_user(
+            &ana,
+            pb::FollowUserRequest {
+                user_id: coach.id.clone(),
+            },
+        );
         async move { client.follow_user(request).await }
     });
     for result in futures::future::join_all(calls).await {
@@ -85,16 +150,30 @@ async fn a_storm_of_crossing_follows_neither_deadlocks_nor_miscounts() {
         users.push(register(&mut env.client, &format!("storm{i}"), false).await);
     }
     // Everyone follows everyone at once: many transactions touch the same user rows.
-    let calls =
-        users.iter().flat_map(|a| users.iter().filter(move |b| b.id != a.id).map(move |b| (a.clone(), b.id.clone()))).map(|(a, b)| {
+    let calls = users
+        .iter()
+        .flat_map(|a| {
+            users
+                .iter()
+                .filter(move |b| b.id != a.id)
+                .map(move |b| (a.clone(), b.id.clone()))
+        })
+        .map(|(a, b)| {
             let mut client = env.client.clone();
-            async move { client.follow_user(as_user(&a, pb::FollowUserRequest { user_id: b })).await }
+            async move {
+                client
+                    .follow_user(as_user(&a, pb::FollowUserRequest { user_id: b }))
+                    .await
+            }
         });
     for result in futures::future::join_all(calls).await {
         result.expect("no follow fails (no deadlock)");
     }
     let counts: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT follower_count, following_count FROM users").fetch_all(&env.db.pool).await.unwrap();
+        sqlx::query_as("SELECT follower_count, following_count FROM users")
+            .fetch_all(&env.db.pool)
+            .await
+            .unwrap();
     assert!(counts.iter().all(|c| *c == (7, 7)), "{counts:?}");
 }
 
@@ -105,14 +184,27 @@ async fn followers_paginate_with_bound_tokens() {
     let mut fans = Vec::new();
     for i in 0..5 {
         let fan = register(&mut env.client, &format!("fan{i}"), false).await;
-        env.client.follow_user(as_user(&fan, pb::FollowUserRequest { user_id: coach.id.clone() })).await.unwrap();
+        env.client
+            .follow_user(as_user(
+                &fan,
+                pb::FollowUserRequest {
+                    user_id: coach.id.clone(),
+                },
+            ))
+            .await
+            .unwrap();
         fans.push(fan);
     }
     let viewer = &fans[0];
     let mut seen = Vec::new();
     let mut token = String::new();
     loop {
-        let page = env.client.list_followers(as_user(viewer, followers(&coach, 2, token))).await.unwrap().into_inner();
+        let page = env
+            .client
+            .list_followers(as_user(viewer, followers(&coach, 2, token)))
+            .await
+            .unwrap()
+            .into_inner();
         assert!(page.followers.len() <= 2);
         seen.extend(page.followers.into_iter().map(|f| f.user.unwrap().handle));
         if page.next_page_token.is_empty() {
@@ -120,25 +212,73 @@ async fn followers_paginate_with_bound_tokens() {
         }
         token = page.next_page_token;
     }
-    assert_eq!(seen, ["fan4", "fan3", "fan2", "fan1", "fan0"], "newest follow first, each once");
+    assert_eq!(
+        seen,
+        ["fan4", "fan3", "fan2", "fan1", "fan0"],
+        "newest follow first, each once"
+    );
 
-    let negative = env.client.list_followers(as_user(viewer, followers(&coach, -1, String::new()))).await.unwrap_err();
+    let negative = env
+        .client
+        .list_followers(as_user(viewer, followers(&coach, -1, String::new())))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&negative), ["page_size"]);
-    let huge = env.client.list_followers(as_user(viewer, followers(&coach, 1_000_000, String::new()))).await.unwrap().into_inner();
+    let huge = env
+        .client
+        .list_followers(as_user(viewer, followers(&coach, 1_000_000, String::new())))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(huge.followers.len(), 5, "capped, not rejected");
 
-    let page = env.client.list_followers(as_user(viewer, followers(&coach, 2, String::new()))).await.unwrap().into_inner();
-    let forged = env.client.list_followers(as_user(viewer, followers(&coach, 2, "AAAA".into()))).await.unwrap_err();
+    let page = env
+        .client
+        .list_followers(as_user(viewer, followers(&coach, 2, String::new())))
+        .await
+        .unwrap()
+        .into_inner();
+    let forged = env
+        .client
+        .list_followers(as_user(viewer, followers(&coach, 2, "AAAA".into())))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&forged), ["page_token"]);
     let mut tampered = page.next_page_token.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'B' } else { 'A' });
-    let edited = env.client.list_followers(as_user(viewer, followers(&coach, 2, tampered))).await.unwrap_err();
+    let edited = env
+        .client
+        .list_followers(as_user(viewer, followers(&coach, 2, tampered)))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&edited), ["page_token"]);
-    let other_reader = env.client.list_followers(as_user(&fans[1], followers(&coach, 2, page.next_page_token.clone()))).await.unwrap_err();
-    assert_eq!(violated_fields(&other_reader), ["page_token"], "a token minted for another reader is rejected");
-    let other_list = env.client.list_followers(as_user(viewer, followers(&fans[1], 2, page.next_page_token))).await.unwrap_err();
-    assert_eq!(violated_fields(&other_list), ["page_token"], "a token for another user's list is rejected");
+    let other_reader = env
+        .client
+        .list_followers(as_user(
+            &fans[1],
+            followers(&coach, 2, page.next_page_token.clone()),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violated_fields(&other_reader),
+        ["page_token"],
+        "a token minted for another reader is rejected"
+    );
+    let other_list = env
+        .client
+        .list_followers(as_user(
+            viewer,
+            followers(&fans[1], 2, page.next_page_token),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violated_fields(&other_list),
+        ["page_token"],
+        "a token for another user's list is rejected"
+    );
 }
 
 #[tokio::test]
@@ -146,42 +286,144 @@ async fn blocking_removes_follows_and_hides_the_blocker() {
     let mut env = start().await;
     let ana = register(&mut env.client, "ana", false).await;
     let troll = register(&mut env.client, "troll", false).await;
-    env.client.follow_user(as_user(&troll, pb::FollowUserRequest { user_id: ana.id.clone() })).await.unwrap();
-    env.client.follow_user(as_user(&ana, pb::FollowUserRequest { user_id: troll.id.clone() })).await.unwrap();
-    env.client.block_user(as_user(&ana, pb::BlockUserRequest { user_id: troll.id.clone() })).await.unwrap();
-    env.client.block_user(as_user(&ana, pb::BlockUserRequest { user_id: troll.id.clone() })).await.unwrap();
+    env.client
+        .follow_user(as_user(
+            &troll,
+            pb::FollowUserRequest {
+                user_id: ana.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    env.client
+        .follow_user(as_user(
+            &ana,
+            pb::FollowUserRequest {
+                user_id: troll.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    env.client
+        .block_user(as_user(
+            &ana,
+            pb::BlockUserRequest {
+                user_id: troll.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    env.client
+        .block_user(as_user(
+            &ana,
+            pb::BlockUserRequest {
+                user_id: troll.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
 
-    let refollow = env.client.follow_user(as_user(&troll, pb::FollowUserRequest { user_id: ana.id.clone() })).await.unwrap_err();
+    let refollow = env
+        .client
+        .follow_user(as_user(
+            &troll,
+            pb::FollowUserRequest {
+                user_id: ana.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&refollow, Code::FailedPrecondition, Some("BLOCKED"));
     let hidden = env
         .client
-        .get_user(as_user(&troll, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())) }))
+        .get_user(as_user(
+            &troll,
+            pb::GetUserRequest {
+                lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
+            },
+        ))
         .await
         .unwrap_err();
     assert_status(&hidden, Code::NotFound, None);
-    let list = env.client.list_followers(as_user(&troll, followers(&ana, 0, String::new()))).await.unwrap_err();
-    assert_status(&list, Code::NotFound, None);
-    let mine = env.client.list_followers(as_user(&ana, followers(&ana, 0, String::new()))).await.unwrap().into_inner();
-    assert!(mine.followers.is_empty(), "the block removed the follow");
-    let blocked = env
+    let list = env
         .client
-        .list_blocked_users(as_user(&ana, pb::ListBlockedUsersRequest { page_size: 0, page_token: String::new() }))
+        .list_followers(as_user(&troll, followers(&ana, 0, String::new())))
+        .await
+        .unwrap_err();
+    assert_status(&list, Code::NotFound, None);
+    let mine = env
+        .client
+        .list_followers(as_user(&ana, followers(&ana, 0, String::new())))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(blocked.users.iter().map(|u| u.handle.as_str()).collect::<Vec<_>>(), ["troll"]);
+    assert!(mine.followers.is_empty(), "the block removed the follow");
+    let blocked = env
+        .client
+        .list_blocked_users(as_user(
+            &ana,
+            pb::ListBlockedUsersRequest {
+                page_size: 0,
+                page_token: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        blocked
+            .users
+            .iter()
+            .map(|u| u.handle.as_str())
+            .collect::<Vec<_>>(),
+        ["troll"]
+    );
     let rel = env
         .client
-        .get_relationships(as_user(&ana, pb::GetRelationshipsRequest { user_ids: vec![troll.id.clone()] }))
+        .get_relationships(as_user(
+            &ana,
+            pb::GetRelationshipsRequest {
+                user_ids: vec![troll.id.clone()],
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
     assert!(rel.relationships[0].blocking && !rel.relationships[0].following);
-    let self_block = env.client.block_user(as_user(&ana, pb::BlockUserRequest { user_id: ana.id.clone() })).await.unwrap_err();
-    assert_status(&self_block, Code::InvalidArgument, Some("CANNOT_BLOCK_SELF"));
+    let self_block = env
+        .client
+        .block_user(as_user(
+            &ana,
+            pb::BlockUserRequest {
+                user_id: ana.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_status(
+        &self_block,
+        Code::InvalidArgument,
+        Some("CANNOT_BLOCK_SELF"),
+    );
 
-    env.client.unblock_user(as_user(&ana, pb::UnblockUserRequest { user_id: troll.id.clone() })).await.unwrap();
-    env.client.follow_user(as_user(&troll, pb::FollowUserRequest { user_id: ana.id.clone() })).await.unwrap();
+    env.client
+        .unblock_user(as_user(
+            &ana,
+            pb::UnblockUserRequest {
+                user_id: troll.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    env.client
+        .follow_user(as_user(
+            &troll,
+            pb::FollowUserRequest {
+                user_id: ana.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -191,16 +433,40 @@ async fn internal_methods_need_a_service_credential() {
     let mut fan_ids = Vec::new();
     for i in 0..7 {
         let fan = register(&mut env.client, &format!("fan{i}"), false).await;
-        env.client.follow_user(as_user(&fan, pb::FollowUserRequest { user_id: coach.id.clone() })).await.unwrap();
+        env.client
+            .follow_user(as_user(
+                &fan,
+                pb::FollowUserRequest {
+                    user_id: coach.id.clone(),
+                },
+            ))
+            .await
+            .unwrap();
         fan_ids.push(fan.id);
     }
-    let batch = pb::BatchGetUsersRequest { user_ids: vec![coach.id.clone(), uuid::Uuid::now_v7().to_string(), fan_ids[0].clone()] };
-    let denied = env.client.batch_get_users(as_user(&coach, batch.clone())).await.unwrap_err();
+    let batch = pb::BatchGetUsersRequest {
+        user_ids: vec![
+            coach.id.clone(),
+            uuid::Uuid::now_v7().to_string(),
+            fan_ids[0].clone(),
+        ],
+    };
+    let denied = env
+        .client
+        .batch_get_users(as_user(&coach, batch.clone()))
+        .await
+        .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
     let anonymous = env.client.batch_get_users(batch.clone()).await.unwrap_err();
     assert_eq!(anonymous.code(), Code::Unauthenticated);
     let service = env.keys.service_token();
-    let users = env.client.batch_get_users(authed(batch, &service)).await.unwrap().into_inner().users;
+    let users = env
+        .client
+        .batch_get_users(authed(batch, &service))
+        .await
+        .unwrap()
+        .into_inner()
+        .users;
     assert_eq!(
         users.iter().map(|u| u.user_id.clone()).collect::<Vec<_>>(),
         [coach.id.clone(), fan_ids[0].clone()],
@@ -210,7 +476,11 @@ async fn internal_methods_need_a_service_credential() {
     let mut stream = env
         .client
         .list_follower_ids(authed(
-            pb::ListFollowerIdsRequest { user_id: coach.id.clone(), after_user_id: String::new(), chunk_size: 3 },
+            pb::ListFollowerIdsRequest {
+                user_id: coach.id.clone(),
+                after_user_id: String::new(),
+                chunk_size: 3,
+            },
             &service,
         ))
         .await
@@ -230,7 +500,11 @@ async fn internal_methods_need_a_service_credential() {
         .client
         .list_follower_ids(as_user(
             &coach,
-            pb::ListFollowerIdsRequest { user_id: coach.id.clone(), after_user_id: String::new(), chunk_size: 0 },
+            pb::ListFollowerIdsRequest {
+                user_id: coach.id.clone(),
+                after_user_id: String::new(),
+                chunk_size: 0,
+            },
         ))
         .await
         .unwrap_err();
@@ -239,7 +513,10 @@ async fn internal_methods_need_a_service_credential() {
     let rels = env
         .client
         .batch_get_relationships(authed(
-            pb::BatchGetRelationshipsRequest { viewer_id: fan_ids[0].clone(), user_ids: vec![coach.id.clone()] },
+            pb::BatchGetRelationshipsRequest {
+                viewer_id: fan_ids[0].clone(),
+                user_ids: vec![coach.id.clone()],
+            },
             &service,
         ))
         .await

@@ -5,7 +5,9 @@ use tonic::Code;
 use tribe_proto::user::v1 as pb;
 
 fn by_id(id: &str) -> pb::GetUserRequest {
-    pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::UserId(id.into())) }
+    pb::GetUserRequest {
+        lookup: Some(pb::get_user_request::Lookup::UserId(id.into())),
+    }
 }
 
 #[tokio::test]
@@ -15,7 +17,12 @@ async fn others_see_the_profile_without_email() {
     let ben = register(&mut env.client, "ben", false).await;
     let seen = env
         .client
-        .get_user(as_user(&ben, pb::GetUserRequest { lookup: Some(pb::get_user_request::Lookup::Handle("@ANA".into())) }))
+        .get_user(as_user(
+            &ben,
+            pb::GetUserRequest {
+                lookup: Some(pb::get_user_request::Lookup::Handle("@ANA".into())),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -23,11 +30,23 @@ async fn others_see_the_profile_without_email() {
         .unwrap();
     assert_eq!(seen.user_id, ana.id);
     assert!(seen.email.is_empty(), "email is private");
-    let missing = env.client.get_user(as_user(&ben, by_id(&uuid::Uuid::now_v7().to_string()))).await.unwrap_err();
+    let missing = env
+        .client
+        .get_user(as_user(&ben, by_id(&uuid::Uuid::now_v7().to_string())))
+        .await
+        .unwrap_err();
     assert_status(&missing, Code::NotFound, None);
-    let malformed = env.client.get_user(as_user(&ben, by_id("not-a-uuid"))).await.unwrap_err();
+    let malformed = env
+        .client
+        .get_user(as_user(&ben, by_id("not-a-uuid")))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&malformed), ["user_id"]);
-    let neither = env.client.get_user(as_user(&ben, pb::GetUserRequest { lookup: None })).await.unwrap_err();
+    let neither = env
+        .client
+        .get_user(as_user(&ben, pb::GetUserRequest { lookup: None }))
+        .await
+        .unwrap_err();
     assert_eq!(neither.code(), Code::InvalidArgument);
 }
 
@@ -57,7 +76,15 @@ async fn update_user_applies_only_masked_writable_fields() {
     assert_eq!(updated.bio, "Coach in Lisbon");
     assert_eq!(updated.location, "", "fields outside the mask stay");
 
-    for forbidden in ["email", "is_trainer", "roles", "user_id", "follower_count", "create_time", "nonsense"] {
+    for forbidden in [
+        "email",
+        "is_trainer",
+        "roles",
+        "user_id",
+        "follower_count",
+        "create_time",
+        "nonsense",
+    ] {
         let status = env
             .client
             .update_user(as_user(
@@ -81,14 +108,30 @@ async fn update_user_applies_only_masked_writable_fields() {
         .client
         .update_user(as_user(
             &ana,
-            pb::UpdateUserRequest { user: Some(pb::User { user_id: ana.id.clone(), ..Default::default() }), update_mask: None },
+            pb::UpdateUserRequest {
+                user: Some(pb::User {
+                    user_id: ana.id.clone(),
+                    ..Default::default()
+                }),
+                update_mask: None,
+            },
         ))
         .await
         .unwrap_err();
     assert_eq!(empty.code(), Code::InvalidArgument);
 
-    let after = env.client.get_user(as_user(&ana, by_id(&ana.id))).await.unwrap().into_inner().user.unwrap();
-    assert_eq!(after.email, ana.email, "nothing changed by rejected updates");
+    let after = env
+        .client
+        .get_user(as_user(&ana, by_id(&ana.id)))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    assert_eq!(
+        after.email, ana.email,
+        "nothing changed by rejected updates"
+    );
     assert!(!after.is_trainer);
     assert_eq!(after.bio, "Coach in Lisbon");
 
@@ -123,7 +166,11 @@ async fn handle_change_conflicts_and_other_users_are_denied() {
         .update_user(as_user(
             &ana,
             pb::UpdateUserRequest {
-                user: Some(pb::User { user_id: ana.id.clone(), handle: "BEN".into(), ..Default::default() }),
+                user: Some(pb::User {
+                    user_id: ana.id.clone(),
+                    handle: "BEN".into(),
+                    ..Default::default()
+                }),
                 update_mask: mask(&["handle"]),
             },
         ))
@@ -136,21 +183,38 @@ async fn handle_change_conflicts_and_other_users_are_denied() {
         .update_user(as_user(
             &ana,
             pb::UpdateUserRequest {
-                user: Some(pb::User { user_id: ben.id.clone(), bio: "pwned".into(), ..Default::default() }),
+                user: Some(pb::User {
+                    user_id: ben.id.clone(),
+                    bio: "pwned".into(),
+                    ..Default::default()
+                }),
                 update_mask: mask(&["bio"]),
             },
         ))
         .await
         .unwrap_err();
     assert_status(&hijack, Code::PermissionDenied, Some("PERMISSION_DENIED"));
-    let prefs = env.client.get_preferences(as_user(&ana, pb::GetPreferencesRequest { user_id: ben.id.clone() })).await.unwrap_err();
+    let prefs = env
+        .client
+        .get_preferences(as_user(
+            &ana,
+            pb::GetPreferencesRequest {
+                user_id: ben.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_status(&prefs, Code::PermissionDenied, None);
     let write = env
         .client
         .update_preferences(as_user(
             &ana,
             pb::UpdatePreferencesRequest {
-                preferences: Some(pb::Preferences { user_id: ben.id.clone(), theme: pb::Theme::Dark as i32, ..Default::default() }),
+                preferences: Some(pb::Preferences {
+                    user_id: ben.id.clone(),
+                    theme: pb::Theme::Dark as i32,
+                    ..Default::default()
+                }),
                 update_mask: mask(&["theme"]),
             },
         ))
@@ -163,13 +227,23 @@ async fn handle_change_conflicts_and_other_users_are_denied() {
             &ana,
             pb::SetSocialLinkRequest {
                 user_id: ben.id.clone(),
-                link: Some(pb::SocialLink { platform: pb::SocialPlatform::Website as i32, url: "https://evil.example".into() }),
+                link: Some(pb::SocialLink {
+                    platform: pb::SocialPlatform::Website as i32,
+                    url: "https://evil.example".into(),
+                }),
             },
         ))
         .await
         .unwrap_err();
     assert_status(&link, Code::PermissionDenied, None);
-    let bens = env.client.get_user(as_user(&ben, by_id(&ben.id))).await.unwrap().into_inner().user.unwrap();
+    let bens = env
+        .client
+        .get_user(as_user(&ben, by_id(&ben.id)))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
     assert_eq!(bens.bio, "");
     assert!(bens.social_links.is_empty());
 }
@@ -180,7 +254,12 @@ async fn preferences_round_trip_with_nested_mask() {
     let ana = register(&mut env.client, "ana", false).await;
     let defaults = env
         .client
-        .get_preferences(as_user(&ana, pb::GetPreferencesRequest { user_id: ana.id.clone() }))
+        .get_preferences(as_user(
+            &ana,
+            pb::GetPreferencesRequest {
+                user_id: ana.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -198,7 +277,11 @@ async fn preferences_round_trip_with_nested_mask() {
                     language: "pt-BR".into(),
                     theme: pb::Theme::Dark as i32,
                     time_zone: "Europe/Lisbon".into(),
-                    notifications: Some(pb::NotificationSettings { likes: false, marketing: true, ..Default::default() }),
+                    notifications: Some(pb::NotificationSettings {
+                        likes: false,
+                        marketing: true,
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 }),
                 update_mask: mask(&["language", "theme", "time_zone", "notifications.likes"]),
@@ -209,7 +292,14 @@ async fn preferences_round_trip_with_nested_mask() {
         .into_inner()
         .preferences
         .unwrap();
-    assert_eq!((updated.language.as_str(), updated.theme, updated.time_zone.as_str()), ("pt-BR", pb::Theme::Dark as i32, "Europe/Lisbon"));
+    assert_eq!(
+        (
+            updated.language.as_str(),
+            updated.theme,
+            updated.time_zone.as_str()
+        ),
+        ("pt-BR", pb::Theme::Dark as i32, "Europe/Lisbon")
+    );
     let n = updated.notifications.unwrap();
     assert!(!n.likes, "masked sub-field applied");
     assert!(!n.marketing, "unmasked sub-field kept its default");
@@ -247,7 +337,10 @@ async fn social_links_specialties_and_achievements() {
             &coach,
             pb::SetSocialLinkRequest {
                 user_id: coach.id.clone(),
-                link: Some(pb::SocialLink { platform: pb::SocialPlatform::Instagram as i32, url: "https://instagram.com/coach".into() }),
+                link: Some(pb::SocialLink {
+                    platform: pb::SocialPlatform::Instagram as i32,
+                    url: "https://instagram.com/coach".into(),
+                }),
             },
         ))
         .await
@@ -261,7 +354,10 @@ async fn social_links_specialties_and_achievements() {
             &coach,
             pb::SetSocialLinkRequest {
                 user_id: coach.id.clone(),
-                link: Some(pb::SocialLink { platform: pb::SocialPlatform::Youtube as i32, url: "https://instagram.com/coach".into() }),
+                link: Some(pb::SocialLink {
+                    platform: pb::SocialPlatform::Youtube as i32,
+                    url: "https://instagram.com/coach".into(),
+                }),
             },
         ))
         .await
@@ -270,20 +366,35 @@ async fn social_links_specialties_and_achievements() {
 
     let catalog = env
         .client
-        .list_specialties(as_user(&member, pb::ListSpecialtiesRequest { page_size: 5, page_token: String::new() }))
+        .list_specialties(as_user(
+            &member,
+            pb::ListSpecialtiesRequest {
+                page_size: 5,
+                page_token: String::new(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(catalog.specialties.len(), 5);
     let rest = env
         .client
-        .list_specialties(as_user(&member, pb::ListSpecialtiesRequest { page_size: 100, page_token: catalog.next_page_token }))
+        .list_specialties(as_user(
+            &member,
+            pb::ListSpecialtiesRequest {
+                page_size: 100,
+                page_token: catalog.next_page_token,
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
     assert!(rest.next_page_token.is_empty());
     assert!(
-        rest.specialties.iter().all(|s| catalog.specialties.iter().all(|c| c.specialty_id < s.specialty_id)),
+        rest.specialties.iter().all(|s| catalog
+            .specialties
+            .iter()
+            .all(|c| c.specialty_id < s.specialty_id)),
         "keyset continues after page one"
     );
 
@@ -291,7 +402,10 @@ async fn social_links_specialties_and_achievements() {
         .client
         .set_my_specialties(as_user(
             &coach,
-            pb::SetMySpecialtiesRequest { user_id: coach.id.clone(), specialty_ids: vec!["yoga".into(), "running".into()] },
+            pb::SetMySpecialtiesRequest {
+                user_id: coach.id.clone(),
+                specialty_ids: vec!["yoga".into(), "running".into()],
+            },
         ))
         .await
         .unwrap()
@@ -301,7 +415,10 @@ async fn social_links_specialties_and_achievements() {
         .client
         .set_my_specialties(as_user(
             &coach,
-            pb::SetMySpecialtiesRequest { user_id: coach.id.clone(), specialty_ids: vec!["yoga".into(), "underwater-chess".into()] },
+            pb::SetMySpecialtiesRequest {
+                user_id: coach.id.clone(),
+                specialty_ids: vec!["yoga".into(), "underwater-chess".into()],
+            },
         ))
         .await
         .unwrap_err();
@@ -310,7 +427,10 @@ async fn social_links_specialties_and_achievements() {
         .client
         .set_my_specialties(as_user(
             &member,
-            pb::SetMySpecialtiesRequest { user_id: member.id.clone(), specialty_ids: vec!["yoga".into()] },
+            pb::SetMySpecialtiesRequest {
+                user_id: member.id.clone(),
+                specialty_ids: vec!["yoga".into()],
+            },
         ))
         .await
         .unwrap_err();
@@ -320,12 +440,21 @@ async fn social_links_specialties_and_achievements() {
         .client
         .list_achievements(as_user(
             &member,
-            pb::ListAchievementsRequest { user_id: coach.id.clone(), page_size: 0, page_token: String::new() },
+            pb::ListAchievementsRequest {
+                user_id: coach.id.clone(),
+                page_size: 0,
+                page_token: String::new(),
+            },
         ))
         .await
         .unwrap()
         .into_inner();
-    assert!(achievements.achievements.iter().any(|a| a.code == "WELCOME"));
+    assert!(
+        achievements
+            .achievements
+            .iter()
+            .any(|a| a.code == "WELCOME")
+    );
 }
 
 #[tokio::test]
@@ -335,53 +464,146 @@ async fn search_finds_by_handle_name_and_filters() {
     let runner = register(&mut env.client, "runner_joe", true).await;
     let member = register(&mut env.client, "maria_member", false).await;
     env.client
-        .set_my_specialties(as_user(&yogi, pb::SetMySpecialtiesRequest { user_id: yogi.id.clone(), specialty_ids: vec!["yoga".into()] }))
+        .set_my_specialties(as_user(
+            &yogi,
+            pb::SetMySpecialtiesRequest {
+                user_id: yogi.id.clone(),
+                specialty_ids: vec!["yoga".into()],
+            },
+        ))
         .await
         .unwrap();
     env.client
         .set_my_specialties(as_user(
             &runner,
-            pb::SetMySpecialtiesRequest { user_id: runner.id.clone(), specialty_ids: vec!["running".into()] },
+            pb::SetMySpecialtiesRequest {
+                user_id: runner.id.clone(),
+                specialty_ids: vec!["running".into()],
+            },
         ))
         .await
         .unwrap();
 
-    let search = |query: &str, trainers_only: bool, specialties: &[&str], page_size: i32, token: String| pb::SearchUsersRequest {
-        query: query.into(),
-        trainers_only,
-        specialty_ids: specialties.iter().map(|s| s.to_string()).collect(),
-        page_size,
-        page_token: token,
-    };
-    let maria = env.client.search_users(as_user(&member, search("maria", false, &[], 0, String::new()))).await.unwrap().into_inner().users;
+    let search =
+        |query: &str, trainers_only: bool, specialties: &[&str], page_size: i32, token: String| {
+            pb::SearchUsersRequest {
+                query: query.into(),
+                trainers_only,
+                specialty_ids: specialties.iter().map(|s| s.to_string()).collect(),
+                page_size,
+                page_token: token,
+            }
+        };
+    let maria = env
+        .client
+        .search_users(as_user(
+            &member,
+            search("maria", false, &[], 0, String::new()),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .users;
     let handles: Vec<_> = maria.iter().map(|u| u.handle.as_str()).collect();
-    assert!(handles.contains(&"yogi_maria") && handles.contains(&"maria_member"), "{handles:?}");
+    assert!(
+        handles.contains(&"yogi_maria") && handles.contains(&"maria_member"),
+        "{handles:?}"
+    );
     assert!(!handles.contains(&"runner_joe"));
 
-    let trainers =
-        env.client.search_users(as_user(&member, search("maria", true, &[], 0, String::new()))).await.unwrap().into_inner().users;
-    assert_eq!(trainers.iter().map(|u| u.handle.as_str()).collect::<Vec<_>>(), ["yogi_maria"]);
-    let yoga = env.client.search_users(as_user(&member, search("", true, &["yoga"], 0, String::new()))).await.unwrap().into_inner().users;
-    assert_eq!(yoga.iter().map(|u| u.handle.as_str()).collect::<Vec<_>>(), ["yogi_maria"]);
-    let typo =
-        env.client.search_users(as_user(&member, search("runer_jo", false, &[], 0, String::new()))).await.unwrap().into_inner().users;
-    assert!(typo.iter().any(|u| u.handle == "runner_joe"), "trigram similarity tolerates typos");
+    let trainers = env
+        .client
+        .search_users(as_user(
+            &member,
+            search("maria", true, &[], 0, String::new()),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .users;
+    assert_eq!(
+        trainers
+            .iter()
+            .map(|u| u.handle.as_str())
+            .collect::<Vec<_>>(),
+        ["yogi_maria"]
+    );
+    let yoga = env
+        .client
+        .search_users(as_user(
+            &member,
+            search("", true, &["yoga"], 0, String::new()),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .users;
+    assert_eq!(
+        yoga.iter().map(|u| u.handle.as_str()).collect::<Vec<_>>(),
+        ["yogi_maria"]
+    );
+    let typo = env
+        .client
+        .search_users(as_user(
+            &member,
+            search("runer_jo", false, &[], 0, String::new()),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .users;
+    assert!(
+        typo.iter().any(|u| u.handle == "runner_joe"),
+        "trigram similarity tolerates typos"
+    );
 
     // Pagination: one per page, then the token is bound to the query.
-    let first = env.client.search_users(as_user(&member, search("maria", false, &[], 1, String::new()))).await.unwrap().into_inner();
+    let first = env
+        .client
+        .search_users(as_user(
+            &member,
+            search("maria", false, &[], 1, String::new()),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(first.users.len(), 1);
     let second = env
         .client
-        .search_users(as_user(&member, search("maria", false, &[], 1, first.next_page_token.clone())))
+        .search_users(as_user(
+            &member,
+            search("maria", false, &[], 1, first.next_page_token.clone()),
+        ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(second.users.len(), 1);
     assert_ne!(first.users[0].user_id, second.users[0].user_id);
-    let changed = env.client.search_users(as_user(&member, search("joe", false, &[], 1, first.next_page_token))).await.unwrap_err();
+    let changed = env
+        .client
+        .search_users(as_user(
+            &member,
+            search("joe", false, &[], 1, first.next_page_token),
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&changed), ["page_token"]);
-    let unknown = env.client.search_users(as_user(&member, search("", false, &["nope"], 0, String::new()))).await.unwrap_err();
+    let unknown = env
+        .client
+        .search_users(as_user(
+            &member,
+            search("", false, &["nope"], 0, String::new()),
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&unknown), ["specialty_ids[0]"]);
-    let long = env.client.search_users(as_user(&member, search(&"x".repeat(101), false, &[], 0, String::new()))).await.unwrap_err();
+    let long = env
+        .client
+        .search_users(as_user(
+            &member,
+            search(&"x".repeat(101), false, &[], 0, String::new()),
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&long), ["query"]);
 }

@@ -37,7 +37,11 @@ impl Statements {
         // LOCAL_QUORUM; conditional statements (IF ...) run their Paxos round at
         // LOCAL_SERIAL, which tribe_kit::scylla::prepare sets on every statement. With
         // replication 1 (a single local node) LOCAL_QUORUM is that one node.
-        async fn p(session: &Session, cql: &str, idempotent: bool) -> anyhow::Result<PreparedStatement> {
+        async fn p(
+            session: &Session,
+            cql: &str,
+            idempotent: bool,
+        ) -> anyhow::Result<PreparedStatement> {
             tribe_kit::scylla::prepare(session, cql, Consistency::LocalQuorum, idempotent).await
         }
         async fn serial_read(session: &Session, cql: &str) -> anyhow::Result<PreparedStatement> {
@@ -49,7 +53,8 @@ impl Statements {
         const CONV: &str = "SELECT conversation_id, kind, name, description, image_url, created_by, created_at, first_bucket, member_count, \
                             last_message_id, last_activity FROM conversations WHERE conversation_id = ?";
         const MSG: &str = "conversation_id, message_id, sender_id, text, media_url, created_at";
-        const PART: &str = "conversation_id, user_id, role, joined_at, last_read_message_id, read_at";
+        const PART: &str =
+            "conversation_id, user_id, role, joined_at, last_read_message_id, read_at";
         Ok(Self {
             conversation: p(session, CONV, true).await?,
             // No last_activity here: only set_last writes it, at the message's time, so a
