@@ -7,11 +7,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::Context;
 pub use tribe_infra::engines::{EngineProcess, cql_addr, kafka_addr};
 use tribe_kit::config::{KafkaConfig, TopicLayout};
 
 use crate::health::tcp_open;
-use crate::procs::{self, PidFile};
+use crate::procs::PidFile;
 use crate::state::State;
 use crate::ui;
 

@@ -84,8 +84,10 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
-/// The outcome of one gRPC-Web call.
+/// The outcome of one gRPC-Web call. Every field shows in a failed assertion's `{:?}`,
+/// though only some are asserted on.
 #[derive(Debug)]
+#[allow(dead_code)]
 pub struct GrpcWebReply {
     pub http_status: u16,
     pub grpc_status: Option<u32>,

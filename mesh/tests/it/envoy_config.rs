@@ -1,5 +1,6 @@
 //! The rendered edge config is accepted by the real Envoy and has the shape the edge
 //! relies on (filter order, refusals before routes, no catch-all, loopback admin).
+use crate::common;
 use serde_json::Value;
 use tribe_mesh::envoy::{envoy_binary, render};
 

@@ -2,6 +2,7 @@
 //! client sees for health, unknown and internal paths, tokens, CORS and rate limits.
 use std::time::Duration;
 
+use crate::common;
 use crate::common::{grpc_h2c, grpc_web, now};
 use tribe_kit::auth::{Claims, TokenKind, TokenSigner};
 
