@@ -246,10 +246,12 @@ mod tests {
     #[test]
     fn user_ids_compare_with_request_fields() {
         let id = UserId::new(Uuid::now_v7());
-        assert!(id == id.to_string());
-        assert!(id == id.to_string().to_uppercase());
-        assert!(id != "not-a-uuid".to_string());
-        assert!(id != Uuid::now_v7().to_string());
+        let (text, upper) = (id.to_string(), id.to_string().to_uppercase());
+        let (garbage, other) = (String::from("not-a-uuid"), Uuid::now_v7().to_string());
+        assert!(id == text);
+        assert!(id == upper);
+        assert!(id != garbage);
+        assert!(id != other);
         assert_eq!(UserId::parse("x"), Err("must be a user id (UUID)"));
     }
 
