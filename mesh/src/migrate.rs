@@ -67,7 +67,8 @@ pub async fn run(root: &Path, services: &[&'static ServiceSpec]) -> anyhow::Resu
             .with_context(|| format!("migrate {db}"))?;
         let after = applied(&pool).await;
         pool.close().await;
-        let total = migrator.iter().count();
+        // The kit's migrations (its own tables) are applied to every database first.
+        let total = tribe_kit::db::KIT_MIGRATOR.iter().count() + migrator.iter().count();
         ui::ok(format!(
             "{db}: {}, {after}/{total} migrations applied ({} new)",
             if created { "created" } else { "exists" },

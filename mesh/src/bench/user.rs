@@ -11,6 +11,7 @@ use futures::FutureExt;
 use sqlx::PgPool;
 use tonic::transport::Channel;
 use tribe_kit::auth::{KeyPair, KeySet};
+use tribe_kit::bootstrap::Service as _;
 use tribe_kit::config::{
     AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DatabaseConfig, KafkaConfig, PageSecret,
     RedisConfig, ServerConfig, WorkerConfig,

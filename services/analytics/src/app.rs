@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use futures::FutureExt;
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tribe_kit::auth::AuthLayer;
-use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
+use tribe_kit::bootstrap::{self, Base, BaseConfig, Service, Workers};
 use tribe_kit::config::ExposeSecret;
 use tribe_proto::analytics::v1::analytics_service_server::AnalyticsServiceServer;
 
@@ -42,8 +42,11 @@ impl std::fmt::Debug for App {
     }
 }
 
-impl App {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+impl Service for App {
+    const NAME: &'static str = policy::SERVICE_NAME;
+    type Config = Config;
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
         // The service key only signs the content fallback's calls: without a content URL it
         // is not read.
         let service_key_file = config
@@ -113,10 +116,10 @@ impl App {
 
     /// Serves until `shutdown` resolves, then drains calls, stops the consumer after the
     /// event in hand and flushes the outbox.
-    pub async fn serve(
+    async fn serve(
         self,
         listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        shutdown: BoxFuture<'static, ()>,
     ) -> anyhow::Result<()> {
         let api = AnalyticsServiceServer::new(AnalyticsApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
@@ -129,7 +132,7 @@ impl App {
             &[policy::SERVICE],
             self.workers,
             listener,
-            shutdown.boxed(),
+            shutdown,
         )
         .await
     }

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use futures::FutureExt;
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tribe_kit::auth::AuthLayer;
-use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
+use tribe_kit::bootstrap::{self, Base, BaseConfig, Service, Workers};
 use tribe_kit::config::ExposeSecret;
 use tribe_kit::consumer::ConsumerConfig;
 use tribe_kit::page::PageTokens;
@@ -47,7 +47,17 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    /// The use-cases, for tests that drive them without the network.
+    pub fn service(&self) -> &ContentService {
+        &self.service
+    }
+}
+
+impl Service for App {
+    const NAME: &'static str = policy::SERVICE_NAME;
+    type Config = Config;
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
         let mut base = Base::start(BaseConfig {
             service: policy::SERVICE_NAME,
             database: &config.database,
@@ -117,16 +127,11 @@ impl App {
         })
     }
 
-    /// The use-cases, for tests that drive them without the network.
-    pub fn service(&self) -> &ContentService {
-        &self.service
-    }
-
     /// Serves until `shutdown` resolves, then drains calls and stops the background tasks.
-    pub async fn serve(
+    async fn serve(
         self,
         listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        shutdown: BoxFuture<'static, ()>,
     ) -> anyhow::Result<()> {
         let api = ContentServiceServer::new(ContentApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
@@ -139,7 +144,7 @@ impl App {
             &[policy::SERVICE],
             self.workers,
             listener,
-            shutdown.boxed(),
+            shutdown,
         )
         .await
     }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use tribe_kit::bootstrap::ServiceConfig;
 use tribe_kit::config::{
     self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig,
     WorkerConfig,
@@ -60,8 +61,12 @@ pub struct Config {
     pub trending_interval: Duration,
 }
 
-impl Config {
-    pub fn from_env() -> anyhow::Result<Self> {
+impl ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+
+    fn from_env() -> anyhow::Result<Self> {
         let page_token_secret = config::page_token_secret()?;
         let list = |raw: Option<String>| -> Vec<String> {
             raw.unwrap_or_default()

@@ -3,6 +3,7 @@
 //! the service's own key for internal calls, and the background work every service runs
 //! (the outbox relay, event consumers), started with the server and stopped after it drains.
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -186,5 +187,45 @@ pub async fn serve(
     let result =
         crate::server::serve(config, auth, routes, service_names, listener, shutdown).await;
     background.stop().await;
+    result
+}
+
+/// A service process, as its binary runs it and as tests spawn it: every service's `App`
+/// implements this, so `main.rs` is one line and the testkit starts any service the same
+/// way (`tribe_testkit::TestServer::start::<App>(config)`).
+pub trait Service: Sized + Send + 'static {
+    /// The short name: telemetry's service name and the log line that reports the address.
+    const NAME: &'static str;
+    type Config: ServiceConfig;
+
+    /// Connects what the service needs and registers its background work.
+    fn build(config: Self::Config) -> impl Future<Output = anyhow::Result<Self>> + Send;
+    /// Serves on `listener` until `shutdown` resolves, then drains.
+    fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: BoxFuture<'static, ()>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// A service's configuration, read whole from the environment at startup.
+pub trait ServiceConfig: Sized + Send + 'static {
+    fn from_env() -> anyhow::Result<Self>;
+    /// The gRPC server settings (`<PREFIX>_LISTEN_ADDR`, timeouts, drain).
+    fn server(&self) -> &ServerConfig;
+}
+
+/// The `main` of every service binary: telemetry, configuration, bind, build, serve until
+/// SIGTERM or Ctrl-C, flush telemetry.
+pub async fn main<S: Service>() -> anyhow::Result<()> {
+    let mut telemetry = crate::telemetry::init(S::NAME)?;
+    let config = S::Config::from_env()?;
+    let listener = crate::server::bind(config.server()).await?;
+    tracing::info!(addr = %listener.local_addr()?, "{} service listening", S::NAME);
+    let app = S::build(config).await?;
+    let result = app
+        .serve(listener, Box::pin(crate::server::shutdown_signal()))
+        .await;
+    telemetry.shutdown();
     result
 }

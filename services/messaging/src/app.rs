@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tribe_kit::auth::AuthLayer;
-use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
+use tribe_kit::bootstrap::{self, Base, BaseConfig, Service, Workers};
 use tribe_kit::config::ExposeSecret;
 use tribe_kit::consumer::ConsumerConfig;
 use tribe_kit::page::PageTokens;
@@ -60,8 +60,11 @@ impl std::fmt::Debug for App {
     }
 }
 
-impl App {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+impl Service for App {
+    const NAME: &'static str = policy::SERVICE_NAME;
+    type Config = Config;
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
         // The service key is only needed (and only loaded) to ask the user service.
         let service_key_file = match (&config.user_url, &config.service_key_file) {
             (Some(_), Some(key)) => Some(key.as_path()),
@@ -142,10 +145,10 @@ impl App {
 
     /// Serves until `shutdown` resolves, then ends the open streams, drains calls and
     /// flushes the outbox.
-    pub async fn serve(
+    async fn serve(
         self,
         listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        shutdown: BoxFuture<'static, ()>,
     ) -> anyhow::Result<()> {
         let hub = self.service.hub().clone();
         let api = MessagingServiceServer::new(MessagingApi::new(self.service))
@@ -153,10 +156,10 @@ impl App {
             .max_encoding_message_size(self.config.server.max_message_bytes);
         let routes = tonic::service::Routes::new(api);
         // Open streams never finish by themselves: end them when draining starts.
-        let shutdown = async move {
+        let shutdown = Box::pin(async move {
             shutdown.await;
             hub.drain();
-        };
+        });
         bootstrap::serve(
             &self.config.server,
             self.auth,
@@ -164,7 +167,7 @@ impl App {
             &[policy::SERVICE],
             self.workers,
             listener,
-            shutdown.boxed(),
+            shutdown,
         )
         .await
     }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use tribe_kit::bootstrap::ServiceConfig;
 use tribe_kit::config::{
     self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig,
     WorkerConfig,
@@ -71,8 +72,12 @@ impl Default for Limits {
     }
 }
 
-impl Config {
-    pub fn from_env() -> anyhow::Result<Self> {
+impl ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+
+    fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
             server: ServerConfig::from_env("TRIBE_MESSAGING", "127.0.0.1:50053")?,
             auth: AuthConfig::from_env()?,

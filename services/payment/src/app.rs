@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use futures::FutureExt;
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tribe_kit::auth::AuthLayer;
-use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
+use tribe_kit::bootstrap::{self, Base, BaseConfig, Service, Workers};
 use tribe_kit::page::PageTokens;
 use tribe_proto::payment::v1::payment_service_server::PaymentServiceServer;
 
@@ -57,10 +57,6 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with(config, Hooks::default()).await
-    }
-
     pub async fn build_with(config: Config, hooks: Hooks) -> anyhow::Result<Self> {
         let base = Base::start(BaseConfig {
             service: policy::SERVICE_NAME,
@@ -113,13 +109,22 @@ impl App {
     pub fn service(&self) -> PaymentService {
         self.service.clone()
     }
+}
+
+impl Service for App {
+    const NAME: &'static str = policy::SERVICE_NAME;
+    type Config = Config;
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Hooks::default()).await
+    }
 
     /// Serves until `shutdown` resolves, then drains calls, stops the worker and flushes
     /// the outbox.
-    pub async fn serve(
+    async fn serve(
         self,
         listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        shutdown: BoxFuture<'static, ()>,
     ) -> anyhow::Result<()> {
         let api = PaymentServiceServer::new(PaymentApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
@@ -132,7 +137,7 @@ impl App {
             &[policy::SERVICE],
             self.workers,
             listener,
-            shutdown.boxed(),
+            shutdown,
         )
         .await
     }

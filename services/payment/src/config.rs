@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use tribe_kit::bootstrap::ServiceConfig;
 use tribe_kit::config::{
     self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, ServerConfig, WorkerConfig,
 };
@@ -33,8 +34,12 @@ pub struct Config {
     pub billing_interval: Duration,
 }
 
-impl Config {
-    pub fn from_env() -> anyhow::Result<Self> {
+impl ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+
+    fn from_env() -> anyhow::Result<Self> {
         let page_token_secret = config::page_token_secret()?;
         let sandbox = config::parse_or("TRIBE_PAYMENT_SANDBOX", true)?;
         if sandbox {

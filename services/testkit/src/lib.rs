@@ -310,6 +310,14 @@ impl TestServer {
         })
     }
 
+    /// Builds service `S` from `config` and serves it on a free port.
+    pub async fn start<S: tribe_kit::bootstrap::Service>(
+        config: S::Config,
+    ) -> anyhow::Result<Self> {
+        let app = S::build(config).await?;
+        Self::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use futures::FutureExt;
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tribe_kit::auth::{AuthLayer, KeyPair, TokenSigner};
-use tribe_kit::bootstrap::{self, Base, BaseConfig, Workers};
+use tribe_kit::bootstrap::{self, Base, BaseConfig, Service, Workers};
 use tribe_kit::config::ExposeSecret;
 use tribe_kit::consumer::ConsumerConfig;
 use tribe_kit::page::PageTokens;
@@ -39,8 +39,11 @@ impl std::fmt::Debug for App {
     }
 }
 
-impl App {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+impl Service for App {
+    const NAME: &'static str = policy::SERVICE_NAME;
+    type Config = Config;
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
         let base = Base::start(BaseConfig {
             service: policy::SERVICE_NAME,
             database: &config.database,
@@ -87,10 +90,10 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then drains calls and flushes the outbox.
-    pub async fn serve(
+    async fn serve(
         self,
         listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        shutdown: BoxFuture<'static, ()>,
     ) -> anyhow::Result<()> {
         let api = UserServiceServer::new(UserApi::new(self.service))
             .max_decoding_message_size(self.config.server.max_message_bytes)
@@ -103,7 +106,7 @@ impl App {
             &[policy::SERVICE],
             self.workers,
             listener,
-            shutdown.boxed(),
+            shutdown,
         )
         .await
     }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use tribe_kit::bootstrap::ServiceConfig;
 use tribe_kit::config::{
     self, AuthConfig, DatabaseConfig, KafkaConfig, PageSecret, RedisConfig, ServerConfig,
     WorkerConfig,
@@ -55,8 +56,12 @@ impl Default for Limits {
     }
 }
 
-impl Config {
-    pub fn from_env() -> anyhow::Result<Self> {
+impl ServiceConfig for Config {
+    fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+
+    fn from_env() -> anyhow::Result<Self> {
         let page_token_secret = config::page_token_secret()?;
         Ok(Self {
             server: ServerConfig::from_env("TRIBE_USER", "127.0.0.1:50051")?,

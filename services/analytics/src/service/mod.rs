@@ -3,8 +3,10 @@
 //! validates its request completely before touching storage and returns `ApiError`;
 //! `grpc.rs` turns that into a `Status`.
 
+mod platform_metrics;
 mod status;
 mod track;
+mod view_common;
 mod views;
 
 use std::sync::{Arc, RwLock};

@@ -1,6 +1,7 @@
-//! The four analytics views (GetUserAnalytics, GetContentAnalytics, GetCreatorInsights,
-//! GetPlatformMetrics), built from the hourly rollups and distinct sets, with their
-//! validation and object-level authorization.
+//! The per-subject analytics views (GetUserAnalytics, GetContentAnalytics,
+//! GetCreatorInsights), built from the hourly rollups and distinct sets, with their
+//! validation and object-level authorization. GetPlatformMetrics is in
+//! `platform_metrics.rs`; what the views share is in `view_common.rs`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -9,13 +10,13 @@ use tonic::Code;
 use tribe_kit::auth::{Role, UserPrincipal};
 use tribe_kit::{ApiError, Violations};
 use tribe_proto::analytics::v1 as pb;
-use tribe_proto::r#type::v1::Money;
 
 use super::AnalyticsService;
-use crate::domain::{Metric, revenue_currency, subject as s};
-use crate::store::views::{self as store, Series};
+use super::view_common::{buckets_of, get, rate_bps, window};
+use crate::domain::{Metric, subject as s};
+use crate::store::views as store;
 use crate::store::{post_authors, remember_post};
-use crate::time::{Window, parse_window, timestamp, widen};
+use crate::time::{Window, timestamp};
 
 /// Most posts one GetContentAnalytics call may name.
 pub const MAX_POSTS: usize = 50;
@@ -23,42 +24,8 @@ pub const MAX_POSTS: usize = 50;
 pub const MAX_TOP_POSTS: i32 = 50;
 pub const DEFAULT_TOP_POSTS: i32 = 10;
 
-/// Shared request validation: the range and granularity, then the range limit.
-fn window(
-    range: Option<&tribe_proto::r#type::v1::TimeRange>,
-    granularity: i32,
-    mut v: Violations,
-    now: DateTime<Utc>,
-) -> Result<Window, ApiError> {
-    let parsed = parse_window(range, granularity, now, &mut v);
-    v.finish()?;
-    let Some((start, end, gran)) = parsed else {
-        return Err(ApiError::invalid_field("time_range", "is invalid"));
-    };
-    widen(start, end, gran, now)
-}
-
 /// A post's creation time and metric sums.
 type PostRollup = (Option<DateTime<Utc>>, HashMap<String, i64>);
-
-fn get(map: &HashMap<String, i64>, metric: Metric) -> i64 {
-    map.get(metric.as_str()).copied().unwrap_or(0)
-}
-
-fn rate_bps(engagements: i64, views: i64) -> i32 {
-    if views <= 0 {
-        0
-    } else {
-        (engagements.saturating_mul(10_000) / views).min(i64::from(i32::MAX)) as i32
-    }
-}
-
-fn buckets_of(series: &Series, subject: &str, window: &Window) -> Vec<HashMap<String, i64>> {
-    series
-        .get(subject)
-        .cloned()
-        .unwrap_or_else(|| vec![HashMap::new(); window.len()])
-}
 
 fn post_metrics(map: &HashMap<String, i64>, unique_viewers: i64) -> pb::PostMetrics {
     let (views, likes, comments, shares, saves) = (
@@ -89,28 +56,6 @@ fn sum_post(total: &mut pb::PostMetrics, b: &pb::PostMetrics) {
     total.saves += b.saves;
     total.engagements += b.engagements;
     total.engagement_rate_bps = rate_bps(total.engagements, total.views);
-}
-
-/// Money entries from the revenue counters, sorted by currency code.
-fn revenue(map: &HashMap<String, i64>) -> Vec<Money> {
-    let by_code: BTreeMap<&str, i64> = map
-        .iter()
-        .filter_map(|(k, v)| revenue_currency(k).map(|code| (code, *v)))
-        .collect();
-    by_code
-        .into_iter()
-        .map(|(code, amount_minor)| Money {
-            amount_minor,
-            currency_code: code.to_string(),
-            ..Default::default()
-        })
-        .collect()
-}
-
-fn add_revenue(total: &mut BTreeMap<String, i64>, entries: &[Money]) {
-    for e in entries {
-        *total.entry(e.currency_code.clone()).or_default() += e.amount_minor;
-    }
 }
 
 /// A post that does not exist or is not the caller's: the same answer for both.
@@ -154,15 +99,6 @@ impl AnalyticsService {
             ),
         }
         Ok(authors)
-    }
-
-    /// From offsets and lag when known; until the first refresh, the newest event time
-    /// processed.
-    async fn watermark(&self) -> Result<Option<prost_types::Timestamp>, ApiError> {
-        if let Some(t) = self.watermark.get() {
-            return Ok(Some(timestamp(t)));
-        }
-        Ok(store::newest_event_time(&self.pool).await?.map(timestamp))
     }
 
     pub async fn user_analytics(
@@ -439,66 +375,5 @@ impl AnalyticsService {
         top.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.post_id.cmp(&b.post_id)));
         top.truncate(limit);
         Ok(top)
-    }
-
-    pub async fn platform_metrics(
-        &self,
-        req: pb::GetPlatformMetricsRequest,
-        now: DateTime<Utc>,
-    ) -> Result<pb::PlatformMetrics, ApiError> {
-        let pb::GetPlatformMetricsRequest {
-            time_range,
-            granularity,
-        } = req;
-        let window = window(time_range.as_ref(), granularity, Violations::new(), now)?;
-        let subject = s::PLATFORM.to_string();
-        let series = store::series(&self.pool, std::slice::from_ref(&subject), &window).await?;
-        let (active, active_total) = store::distinct(&self.pool, s::ACTIVE_USERS, &window).await?;
-        let mut totals = pb::PlatformMetricValues::default();
-        let mut revenue_total = BTreeMap::new();
-        let buckets = buckets_of(&series, &subject, &window)
-            .iter()
-            .zip(window.starts())
-            .zip(active)
-            .map(|((map, start), active_users)| {
-                let metrics = pb::PlatformMetricValues {
-                    active_users,
-                    new_users: get(map, Metric::NewUsers),
-                    posts_created: get(map, Metric::PostsCreated),
-                    comments_created: get(map, Metric::CommentsCreated),
-                    messages_sent: get(map, Metric::MessagesSent),
-                    workouts_completed: get(map, Metric::WorkoutsCompleted),
-                    engagements: get(map, Metric::Engagements),
-                    revenue: revenue(map),
-                };
-                totals.new_users += metrics.new_users;
-                totals.posts_created += metrics.posts_created;
-                totals.comments_created += metrics.comments_created;
-                totals.messages_sent += metrics.messages_sent;
-                totals.workouts_completed += metrics.workouts_completed;
-                totals.engagements += metrics.engagements;
-                add_revenue(&mut revenue_total, &metrics.revenue);
-                pb::PlatformMetricsBucket {
-                    start_time: Some(timestamp(start)),
-                    metrics: Some(metrics),
-                }
-            })
-            .collect();
-        totals.active_users = active_total;
-        totals.revenue = revenue_total
-            .into_iter()
-            .map(|(currency_code, amount_minor)| Money {
-                amount_minor,
-                currency_code,
-                ..Default::default()
-            })
-            .collect();
-        Ok(pb::PlatformMetrics {
-            time_range: Some(window.time_range()),
-            granularity: window.gran.to_proto() as i32,
-            buckets,
-            totals: Some(totals),
-            watermark_time: self.watermark().await?,
-        })
     }
 }

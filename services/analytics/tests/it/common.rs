@@ -64,12 +64,9 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
 }
 
 pub async fn spawn(config: Config) -> TestServer {
-    let app = tribe_analytics::App::build(config)
+    TestServer::start::<tribe_analytics::App>(config)
         .await
-        .expect("build analytics service");
-    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown))
-        .await
-        .expect("spawn analytics service")
+        .expect("start the analytics service")
 }
 
 pub async fn start() -> Env {

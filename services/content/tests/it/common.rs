@@ -101,12 +101,9 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
             consume_events: false,
         },
     };
-    let user_app = tribe_user::App::build(user_config)
+    let user_server = TestServer::start::<tribe_user::App>(user_config)
         .await
-        .expect("build user service");
-    let user_server = TestServer::spawn(move |l, s| user_app.serve(l, s))
-        .await
-        .expect("spawn user service");
+        .expect("start the user service");
     let users = UserServiceClient::new(user_server.channel().await.expect("user channel"));
 
     let db = TestDb::create(&tribe_content::MIGRATOR)
@@ -114,12 +111,9 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         .expect("content database");
     let mut config = config(&db, &keys, &kafka, user_server.url());
     adjust(&mut config);
-    let app = tribe_content::App::build(config.clone())
+    let server = TestServer::start::<tribe_content::App>(config.clone())
         .await
-        .expect("build content service");
-    let server = TestServer::spawn(move |l, s| app.serve(l, s))
-        .await
-        .expect("spawn content service");
+        .expect("start the content service");
     let client = ContentServiceClient::new(server.channel().await.expect("channel"));
     Env {
         client,

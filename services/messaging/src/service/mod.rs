@@ -3,6 +3,7 @@
 //! the live hub.
 
 mod conversations;
+mod group_members;
 mod groups;
 mod messages;
 pub(crate) mod notifications;

@@ -65,12 +65,9 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
 }
 
 pub async fn spawn(config: Config) -> TestServer {
-    let app = tribe_messaging::App::build(config)
+    TestServer::start::<tribe_messaging::App>(config)
         .await
-        .expect("build messaging service");
-    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown))
-        .await
-        .expect("spawn messaging service")
+        .expect("start the messaging service")
 }
 
 pub async fn start() -> Env {

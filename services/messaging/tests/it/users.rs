@@ -39,10 +39,7 @@ async fn user_service(db: &TestDb, env: &Env, jwks: std::path::PathBuf) -> TestS
             consume_events: false,
         },
     };
-    let app = tribe_user::App::build(config).await.unwrap();
-    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown))
-        .await
-        .unwrap()
+    TestServer::start::<tribe_user::App>(config).await.unwrap()
 }
 
 async fn register(client: &mut UserServiceClient<tonic::transport::Channel>, handle: &str) -> User {

@@ -8,7 +8,10 @@ mod charges;
 mod events;
 mod idempotency;
 mod methods;
+mod plan_change;
 mod plans;
+mod subscription_lookup;
+mod subscription_update;
 mod subscriptions;
 mod transactions;
 

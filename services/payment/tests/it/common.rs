@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
+use tribe_kit::bootstrap::Service as _;
 use tribe_kit::config::{DatabaseConfig, KafkaConfig, ServerConfig, WorkerConfig};
 use tribe_payment::app::Hooks;
 use tribe_payment::clock::ManualClock;

@@ -46,12 +46,9 @@ pub fn config(db: &TestDb, keys: &TestKeys, kafka: &KafkaConfig) -> Config {
 }
 
 pub async fn spawn(config: Config) -> TestServer {
-    let app = tribe_user::App::build(config)
+    TestServer::start::<tribe_user::App>(config)
         .await
-        .expect("build user service");
-    TestServer::spawn(move |listener, shutdown| app.serve(listener, shutdown))
-        .await
-        .expect("spawn user service")
+        .expect("start the user service")
 }
 
 pub async fn start() -> Env {
