@@ -68,12 +68,7 @@ impl FanOut {
             author_id: author,
         };
         // The post may be gone or changed since the event was written; act on its state now.
-        let state: Option<(Visibility, ModerationState)> =
-            sqlx::query_as("SELECT visibility, moderation FROM posts WHERE id = $1")
-                .bind(post_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let Some((visibility, moderation)) = state else {
+        let Some((visibility, moderation)) = posts::audience(conn, post_id).await? else {
             return Ok(());
         };
         self.timelines.push_user(entry).await?;
@@ -108,11 +103,7 @@ impl FanOut {
             Ok(followers) => Ok(followers),
             Err(err) => {
                 tracing::warn!(error = format!("{err:#}"), author = %author, "ListFollowerIds failed; using the local graph replica");
-                let ids: Vec<Uuid> =
-                    sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = $1")
-                        .bind(author)
-                        .fetch_all(conn)
-                        .await?;
+                let ids = graph::followers(conn, author).await?;
                 Ok(if ids.len() as u64 > threshold {
                     Followers::Many(ids.len() as u64)
                 } else {
@@ -151,18 +142,7 @@ impl FanOut {
         follower: Uuid,
         followee: Uuid,
     ) -> anyhow::Result<()> {
-        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(&format!(
-            "SELECT p.id, p.author_id FROM posts p
-             WHERE p.author_id = $3 AND p.moderation = 1 AND p.visibility IN (1, 2) AND {}
-             ORDER BY p.id DESC LIMIT $4",
-            posts::VISIBLE
-        ))
-        .bind(follower)
-        .bind(false)
-        .bind(followee)
-        .bind(BACKFILL)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = posts::backfill(conn, follower, followee, BACKFILL).await?;
         let entries: Vec<Entry> = rows
             .into_iter()
             .map(|(post_id, author_id)| Entry { post_id, author_id })

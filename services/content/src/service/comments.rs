@@ -1,6 +1,5 @@
 //! Comments and one level of replies.
 
-use chrono::{DateTime, Utc};
 use prost::Message;
 use tribe_kit::auth::UserPrincipal;
 use tribe_kit::idempotency::{self, Claim};
@@ -16,31 +15,11 @@ use super::{ContentService, emit, post_not_found};
 use crate::convert;
 use crate::domain::{self, PostKind, Viewer};
 use crate::limits::Action;
+use crate::store::comments::{self, CommentRow, NewComment};
 use crate::store::{graph, posts};
 
 const CREATE_METHOD: &str = "/trainertribe.content.v1.ContentService/CreateComment";
 const LIST_METHOD: &str = "/trainertribe.content.v1.ContentService/ListComments";
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct CommentRow {
-    id: Uuid,
-    post_id: Uuid,
-    parent_id: Option<Uuid>,
-    author_id: Uuid,
-    text: String,
-    like_count: i64,
-    reply_count: i64,
-    created_at: DateTime<Utc>,
-    liked_by_me: bool,
-}
-
-/// Columns of [`CommentRow`] with the viewer as `$1`.
-const COMMENT_COLUMNS: &str = "c.id, c.post_id, c.parent_id, c.author_id, c.text, c.like_count, c.reply_count, c.created_at, \
-     EXISTS (SELECT 1 FROM comment_likes l WHERE l.comment_id = c.id AND l.user_id = $1) AS liked_by_me";
-
-/// Comments by users on either side of a block with the viewer (`$1`) are left out.
-const NOT_BLOCKED: &str = "NOT EXISTS (SELECT 1 FROM blocks b
-     WHERE (b.blocker_id = c.author_id AND b.blocked_id = $1) OR (b.blocker_id = $1 AND b.blocked_id = c.author_id))";
 
 impl ContentService {
     /// The post a comment belongs to; NOT_FOUND for unknown comments or comments hidden
@@ -60,14 +39,9 @@ impl ContentService {
         viewer: &Viewer,
         id: Uuid,
     ) -> Result<CommentRow, ApiError> {
-        sqlx::query_as(&format!(
-            "SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.id = $2 AND {NOT_BLOCKED}"
-        ))
-        .bind(viewer.id)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("comment"))
+        comments::visible(conn, viewer.id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("comment"))
     }
 
     pub(crate) async fn render_comments(&self, rows: Vec<CommentRow>) -> Vec<pb::Comment> {
@@ -151,20 +125,11 @@ impl ContentService {
         let parent = match parent {
             None => None,
             Some(pid) => {
-                let row: Option<(Uuid, Option<Uuid>, Uuid)> = sqlx::query_as(
-                    "SELECT post_id, parent_id, author_id FROM comments WHERE id = $1",
-                )
-                .bind(pid)
-                .fetch_optional(&mut *tx)
-                .await?;
-                match row {
+                match comments::placement(&mut tx, pid).await? {
                     Some((p, grand, author)) if p == post_id => {
                         let top = grand.unwrap_or(pid);
                         let top_author = if grand.is_some() {
-                            sqlx::query_scalar("SELECT author_id FROM comments WHERE id = $1")
-                                .bind(top)
-                                .fetch_one(&mut *tx)
-                                .await?
+                            comments::author(&mut tx, top).await?
                         } else {
                             author
                         };
@@ -176,25 +141,18 @@ impl ContentService {
         };
         let id = ids::new_id();
         let mentions = domain::parse_mentions(&req.text);
-        sqlx::query("INSERT INTO comments (id, post_id, parent_id, author_id, text, mentions) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id)
-            .bind(post_id)
-            .bind(parent.map(|p| p.0))
-            .bind(viewer.id)
-            .bind(&req.text)
-            .bind(&mentions)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE posts SET comment_count = comment_count + 1 WHERE id = $1")
-            .bind(post_id)
-            .execute(&mut *tx)
-            .await?;
-        if let Some((top, _)) = parent {
-            sqlx::query("UPDATE comments SET reply_count = reply_count + 1 WHERE id = $1")
-                .bind(top)
-                .execute(&mut *tx)
-                .await?;
-        }
+        comments::insert(
+            &mut tx,
+            &NewComment {
+                id,
+                post_id,
+                parent_id: parent.map(|p| p.0),
+                author_id: viewer.id,
+                text: &req.text,
+                mentions: &mentions,
+            },
+        )
+        .await?;
         let mentioned = graph::ids_by_handles(&mut tx, &mentions).await?;
         emit(
             &mut tx,
@@ -272,29 +230,13 @@ impl ContentService {
                 "this post needs a premium subscription",
             ));
         }
-        if let Some(pid) = parent {
-            let on_post: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM comments WHERE id = $1 AND post_id = $2 AND parent_id IS NULL)")
-                    .bind(pid)
-                    .bind(post_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-            if !on_post {
-                return Err(ApiError::not_found("parent comment"));
-            }
+        if let Some(pid) = parent
+            && !comments::is_top_level_on(&mut conn, pid, post_id).await?
+        {
+            return Err(ApiError::not_found("parent comment"));
         }
-        let mut rows: Vec<CommentRow> = sqlx::query_as(&format!(
-            "SELECT {COMMENT_COLUMNS} FROM comments c
-             WHERE c.post_id = $2 AND c.parent_id IS NOT DISTINCT FROM $3 AND ($4::uuid IS NULL OR c.id > $4) AND {NOT_BLOCKED}
-             ORDER BY c.id LIMIT $5"
-        ))
-        .bind(viewer.id)
-        .bind(post_id)
-        .bind(parent)
-        .bind(after)
-        .bind(limit as i64 + 1)
-        .fetch_all(&mut *conn)
-        .await?;
+        let mut rows =
+            comments::page(&mut conn, viewer.id, post_id, parent, after, limit as i64 + 1).await?;
         drop(conn);
         let token = self
             .pages
@@ -325,25 +267,7 @@ impl ContentService {
             ));
         }
         // Replies go with a top-level comment (ON DELETE CASCADE).
-        sqlx::query("DELETE FROM comments WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE posts SET comment_count = greatest(comment_count - $2, 0) WHERE id = $1",
-        )
-        .bind(comment.post_id)
-        .bind(1 + comment.reply_count)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(parent) = comment.parent_id {
-            sqlx::query(
-                "UPDATE comments SET reply_count = greatest(reply_count - 1, 0) WHERE id = $1",
-            )
-            .bind(parent)
-            .execute(&mut *tx)
-            .await?;
-        }
+        comments::delete(&mut tx, &comment).await?;
         tx.commit().await?;
         Ok(pb::DeleteCommentResponse {})
     }

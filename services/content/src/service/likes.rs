@@ -1,6 +1,6 @@
 //! Likes on posts and comments: idempotent, counted once however often or concurrently
 //! they are repeated (the primary key decides, the counter follows it in the same
-//! transaction).
+//! transaction; `store::likes`).
 
 use tribe_kit::auth::UserPrincipal;
 use tribe_kit::{ApiError, ids};
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{ContentService, emit, post_not_found};
 use crate::domain::{ModerationState, PostKind, Viewer};
+use crate::store::likes;
 use crate::store::posts::{self, PostRow};
 
 impl ContentService {
@@ -105,12 +106,7 @@ impl ContentService {
                 .pop()
                 .ok_or_else(post_not_found)?
         };
-        if toggle(&mut tx, "post_likes", "post_id", id, viewer.id, like).await? {
-            sqlx::query("UPDATE posts SET like_count = like_count + $2 WHERE id = $1")
-                .bind(id)
-                .bind(if like { 1_i64 } else { -1 })
-                .execute(&mut *tx)
-                .await?;
+        if likes::set_post(&mut tx, id, viewer.id, like).await? {
             let (post_id, author_id, user_id) = (
                 id.to_string(),
                 row.author_id.to_string(),
@@ -157,13 +153,7 @@ impl ContentService {
                 .pop()
                 .ok_or_else(|| ApiError::not_found("comment"))?;
         }
-        if toggle(&mut tx, "comment_likes", "comment_id", id, viewer.id, like).await? {
-            sqlx::query("UPDATE comments SET like_count = like_count + $2 WHERE id = $1")
-                .bind(id)
-                .bind(if like { 1_i64 } else { -1 })
-                .execute(&mut *tx)
-                .await?;
-        }
+        likes::set_comment(&mut tx, id, viewer.id, like).await?;
         let comment = self.load_comment(&mut tx, &viewer, id).await?;
         tx.commit().await?;
         Ok(self
@@ -172,28 +162,4 @@ impl ContentService {
             .pop()
             .unwrap_or_default())
     }
-}
-
-/// Inserts or deletes the (target, user) like row; whether a row changed. The primary key
-/// makes concurrent repeats count once.
-async fn toggle(
-    tx: &mut sqlx::PgConnection,
-    table: &str,
-    column: &str,
-    target: Uuid,
-    user: Uuid,
-    like: bool,
-) -> sqlx::Result<bool> {
-    let sql = if like {
-        format!("INSERT INTO {table} ({column}, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-    } else {
-        format!("DELETE FROM {table} WHERE {column} = $1 AND user_id = $2")
-    };
-    Ok(sqlx::query(&sql)
-        .bind(target)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        == 1)
 }

@@ -13,24 +13,10 @@ use super::{ContentService, emit, post_not_found};
 use crate::convert;
 use crate::domain::{ModerationState, ReportStatus, Viewer};
 use crate::limits::Action;
+use crate::store::moderation::{self, LogEntry, NewReport, ReportFilter, ReportRow};
 use crate::store::posts;
 
 const LIST_REPORTS: &str = "/trainertribe.content.v1.ContentService/ListPostReports";
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct ReportRow {
-    id: Uuid,
-    post_id: Uuid,
-    reporter_id: Uuid,
-    reason: i16,
-    details: String,
-    status: ReportStatus,
-    created_at: chrono::DateTime<chrono::Utc>,
-    resolved_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-const REPORT_COLUMNS: &str =
-    "id, post_id, reporter_id, reason, details, status, created_at, resolved_at";
 
 fn report(r: ReportRow, reporter: Option<tribe_proto::r#type::v1::UserSummary>) -> pb::PostReport {
     let ReportRow {
@@ -98,19 +84,17 @@ impl ContentService {
         }
         self.limits.hit(Action::Report, caller.subject()).await?;
         let id = ids::new_id();
-        let inserted = sqlx::query(
-            "INSERT INTO post_reports (id, post_id, reporter_id, reason, details) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (post_id, reporter_id) WHERE status = 1 DO NOTHING",
+        let inserted = moderation::insert_report(
+            &mut tx,
+            &NewReport {
+                id,
+                post_id,
+                reporter_id: viewer.id,
+                reason: reason as i16,
+                details,
+            },
         )
-        .bind(id)
-        .bind(post_id)
-        .bind(viewer.id)
-        .bind(reason as i16)
-        .bind(details)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        .await?;
         if !inserted {
             return Err(ApiError::already_exists(
                 "ALREADY_REPORTED",
@@ -130,12 +114,7 @@ impl ContentService {
             }),
         )
         .await?;
-        let row: ReportRow = sqlx::query_as(&format!(
-            "SELECT {REPORT_COLUMNS} FROM post_reports WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let row = moderation::report(&mut tx, id).await?;
         tx.commit().await?;
         Ok(pb::ReportPostResponse {
             report: Some(report(row, None)),
@@ -187,19 +166,12 @@ impl ContentService {
         };
         let after = id_cursor(self.pages.decode(scope, &req.page_token)?)?;
         let mut conn = self.pool.acquire().await?;
-        let mut rows: Vec<ReportRow> = sqlx::query_as(&format!(
-            "SELECT {REPORT_COLUMNS} FROM post_reports
-             WHERE ($1::smallint IS NULL OR status = $1) AND ($2 = 0 OR reason = $2) AND ($3::uuid IS NULL OR post_id = $3)
-               AND ($4::uuid IS NULL OR id > $4)
-             ORDER BY id LIMIT $5"
-        ))
-        .bind(status)
-        .bind(reason)
-        .bind(post_id)
-        .bind(after)
-        .bind(limit as i64 + 1)
-        .fetch_all(&mut *conn)
-        .await?;
+        let filter = ReportFilter {
+            status,
+            reason,
+            post_id,
+        };
+        let mut rows = moderation::reports(&mut conn, filter, after, limit as i64 + 1).await?;
         let token = self.pages.next_token(scope, &mut rows, limit, |r| {
             vec![Key::Str(r.id.to_string())]
         });
@@ -285,30 +257,20 @@ impl ContentService {
         let post = posts::lock(&mut tx, viewer.id, post_id)
             .await?
             .ok_or_else(post_not_found)?;
-        sqlx::query("UPDATE posts SET moderation = $2, moderation_reason = $3, updated_at = now() WHERE id = $1")
-            .bind(post_id)
-            .bind(new_state)
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
-        let resolved = sqlx::query("UPDATE post_reports SET status = $2, resolved_at = now() WHERE post_id = $1 AND status = $3")
-            .bind(post_id)
-            .bind(report_status)
-            .bind(ReportStatus::Open)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(
-            "INSERT INTO moderation_log (id, post_id, moderator_id, action, previous_state, new_state, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        moderation::set_state(&mut tx, post_id, new_state, reason).await?;
+        let resolved = moderation::resolve_reports(&mut tx, post_id, report_status).await?;
+        moderation::log(
+            &mut tx,
+            &LogEntry {
+                id: ids::new_id(),
+                post_id,
+                moderator_id: viewer.id,
+                action: action as i16,
+                previous_state: post.moderation,
+                new_state,
+                reason,
+            },
         )
-        .bind(ids::new_id())
-        .bind(post_id)
-        .bind(viewer.id)
-        .bind(action as i16)
-        .bind(post.moderation)
-        .bind(new_state)
-        .bind(reason)
-        .execute(&mut *tx)
         .await?;
         emit(
             &mut tx,

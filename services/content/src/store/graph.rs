@@ -97,6 +97,14 @@ pub async fn blocked_either_way(conn: &mut PgConnection, a: Uuid, b: Uuid) -> sq
     .await
 }
 
+/// Who follows `author`.
+pub async fn followers(conn: &mut PgConnection, author: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = $1")
+        .bind(author)
+        .fetch_all(conn)
+        .await
+}
+
 /// Who `user` follows.
 pub async fn followees(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar("SELECT followee_id FROM follows WHERE follower_id = $1")

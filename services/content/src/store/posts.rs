@@ -296,6 +296,40 @@ pub async fn recent_of(
     .await
 }
 
+/// A post's visibility and moderation state as they are now (fan-out acts on them, not
+/// on the event's); `None` once the post is deleted.
+pub async fn audience(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<(Visibility, ModerationState)>> {
+    sqlx::query_as("SELECT visibility, moderation FROM posts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The newest posts of `followee` that a new `follower` may see and that belong in a home
+/// timeline (VISIBLE, PUBLIC or FOLLOWERS), newest first: the follow backfill.
+pub async fn backfill(
+    conn: &mut PgConnection,
+    follower: Uuid,
+    followee: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+    sqlx::query_as(&format!(
+        "SELECT p.id, p.author_id FROM posts p
+             WHERE p.author_id = $3 AND p.moderation = 1 AND p.visibility IN (1, 2) AND {}
+             ORDER BY p.id DESC LIMIT $4",
+        VISIBLE
+    ))
+    .bind(follower)
+    .bind(false)
+    .bind(followee)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
 /// A search: words (websearch syntax) and/or tags, ranked or newest first.
 #[derive(Debug, Clone)]
 pub struct Search<'a> {

@@ -15,10 +15,10 @@ use tribe_testkit::authed;
 #[tokio::test]
 async fn a_non_participant_cannot_read_send_search_mark_or_stream_a_conversation() {
     let env = start().await;
-    let (ana, ben, eve) = (user(&env), user(&env), user(&env));
-    let conversation = direct(&env, &ana, &ben).await;
-    let secret = send(&env, &ana, &conversation, "the secret plan").await;
-    let mut eve_stream = open_stream(&env, &eve).await;
+    let (ana, ben, eve) = (env.user(), env.user(), env.user());
+    let conversation = env.direct(&ana, &ben).await;
+    let secret = env.send(&ana, &conversation, "the secret plan").await;
+    let mut eve_stream = env.open_stream(&eve).await;
     let mut c = env.client.clone();
     let unknown = uuid::Uuid::now_v7().to_string();
 
@@ -102,7 +102,7 @@ async fn a_non_participant_cannot_read_send_search_mark_or_stream_a_conversation
         .unwrap()
         .into_inner();
     assert!(inbox.conversations.is_empty());
-    send(&env, &ben, &conversation, "another secret").await;
+    env.send(&ben, &conversation, "another secret").await;
     assert_quiet(
         &mut eve_stream,
         Duration::from_millis(800),
@@ -120,10 +120,10 @@ async fn a_non_participant_cannot_read_send_search_mark_or_stream_a_conversation
 #[tokio::test]
 async fn a_removed_member_loses_access_immediately_including_an_open_stream() {
     let env = start().await;
-    let (owner, ana, ben) = (user(&env), user(&env), user(&env));
-    let g = group(&env, &owner, &[&ana, &ben]).await;
-    let mut ana_stream = open_stream(&env, &ana).await;
-    let first = send(&env, &owner, &g, "welcome").await;
+    let (owner, ana, ben) = (env.user(), env.user(), env.user());
+    let g = env.group(&owner, &[&ana, &ben]).await;
+    let mut ana_stream = env.open_stream(&ana).await;
+    let first = env.send(&owner, &g, "welcome").await;
     let (event, _) = wait_for(&mut ana_stream, Duration::from_secs(10), |e| {
         matches!(e, Event::Message(_))
     })
@@ -151,7 +151,7 @@ async fn a_removed_member_loses_access_immediately_including_an_open_stream() {
     assert_eq!(change.r#type, pb::MembershipChangeType::Removed as i32);
     assert_eq!(change.user.unwrap().user_id, ana.id);
 
-    send(&env, &ben, &g, "after she left").await;
+    env.send(&ben, &g, "after she left").await;
     assert_quiet(
         &mut ana_stream,
         Duration::from_millis(800),
@@ -197,7 +197,7 @@ async fn a_removed_member_loses_access_immediately_including_an_open_stream() {
 #[tokio::test]
 async fn hostile_tokens_and_service_credentials_are_refused() {
     let env = start().await;
-    let ana = user(&env);
+    let ana = env.user();
     let mut c = env.client.clone();
     for (name, token) in tribe_testkit::hostile_tokens(&env.keys, &ana.id, "opaque-refresh-token") {
         let s = c

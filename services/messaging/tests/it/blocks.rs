@@ -13,8 +13,8 @@ use tribe_proto::messaging::v1 as pb;
 #[tokio::test]
 async fn blocks_from_user_events_stop_conversations_and_messages() {
     let env = start().await;
-    let (ana, ben) = (user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
+    let (ana, ben) = (env.user(), env.user());
+    let conv = env.direct(&ana, &ben).await;
     let blocked = tribe_kit::outbox::envelope(
         "user",
         &ben.id,
@@ -24,7 +24,7 @@ async fn blocks_from_user_events_stop_conversations_and_messages() {
             blocked_id: ana.id.clone(),
         }),
     );
-    produce(&env, "tribe.user.v1", &[blocked]).await;
+    env.produce("tribe.user.v1", &[blocked]).await;
 
     let c = env.client.clone();
     let status = eventually(Duration::from_secs(30), "the block to be applied", || {
@@ -79,7 +79,7 @@ async fn blocks_from_user_events_stop_conversations_and_messages() {
             blocked_id: ana.id.clone(),
         }),
     );
-    produce(&env, "tribe.user.v1", &[lifted]).await;
+    env.produce("tribe.user.v1", &[lifted]).await;
     eventually(Duration::from_secs(30), "the block to be lifted", || {
         let mut c = c.clone();
         let ana = ana.clone();

@@ -120,29 +120,6 @@ pub async fn start_cql_with(
     env
 }
 
-/// Proves a CQL variant ran on the CQL store: its keyspace holds conversations and
-/// PostgreSQL's table none.
-pub async fn assert_stored_on_cql(env: &Env) {
-    let keyspace = env.cql.as_ref().expect("started with start_cql");
-    let session = keyspace.session().await.expect("CQL session");
-    let rows = session
-        .query_unpaged("SELECT conversation_id FROM conversations", ())
-        .await
-        .unwrap()
-        .into_rows_result()
-        .unwrap();
-    assert!(
-        rows.rows_num() > 0,
-        "conversations in CQL keyspace {}",
-        keyspace.name
-    );
-    let in_pg: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations")
-        .fetch_one(&env.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(in_pg, 0, "no conversation in PostgreSQL");
-}
-
 /// A user: an id and an access token from the test issuer.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -150,101 +127,167 @@ pub struct User {
     pub token: String,
 }
 
-pub fn user(env: &Env) -> User {
-    let id = uuid::Uuid::now_v7().to_string();
-    let token = env.keys.access_token(&id, &["user"]);
-    User { id, token }
-}
-
+/// `message` as a call by `user` (its bearer token).
 pub fn req<T>(user: &User, message: T) -> tonic::Request<T> {
     authed(message, &user.token)
 }
 
-pub async fn direct(env: &Env, a: &User, b: &User) -> String {
-    let mut client = env.client.clone();
-    client
-        .create_conversation(req(
-            a,
-            pb::CreateConversationRequest {
-                user_id: b.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .conversation
-        .unwrap()
-        .conversation_id
-}
+impl Env {
+    /// A new user with a token from the test issuer.
+    pub fn user(&self) -> User {
+        let id = uuid::Uuid::now_v7().to_string();
+        let token = self.keys.access_token(&id, &["user"]);
+        User { id, token }
+    }
 
-pub async fn group(env: &Env, owner: &User, members: &[&User]) -> String {
-    let mut client = env.client.clone();
-    client
-        .create_group(req(
-            owner,
-            pb::CreateGroupRequest {
-                name: "Leg day crew".into(),
-                member_ids: members.iter().map(|m| m.id.clone()).collect(),
-                request_id: uuid::Uuid::new_v4().to_string(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .conversation
-        .unwrap()
-        .conversation_id
-}
+    /// `a` opens (or finds) the direct conversation with `b`; its id.
+    pub async fn direct(&self, a: &User, b: &User) -> String {
+        let mut client = self.client.clone();
+        client
+            .create_conversation(req(
+                a,
+                pb::CreateConversationRequest {
+                    user_id: b.id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .conversation
+            .unwrap()
+            .conversation_id
+    }
 
-pub async fn send(env: &Env, from: &User, conversation: &str, text: &str) -> pb::Message {
-    let mut client = env.client.clone();
-    client
-        .send_message(req(
-            from,
-            pb::SendMessageRequest {
-                conversation_id: conversation.into(),
-                text: text.into(),
-                media_url: String::new(),
-                request_id: uuid::Uuid::new_v4().to_string(),
-            },
-        ))
-        .await
-        .unwrap_or_else(|s| panic!("send {text:?}: {s:?}"))
-        .into_inner()
-        .message
-        .unwrap()
-}
+    /// `owner` creates a group with `members`; its id.
+    pub async fn group(&self, owner: &User, members: &[&User]) -> String {
+        let mut client = self.client.clone();
+        client
+            .create_group(req(
+                owner,
+                pb::CreateGroupRequest {
+                    name: "Leg day crew".into(),
+                    member_ids: members.iter().map(|m| m.id.clone()).collect(),
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .conversation
+            .unwrap()
+            .conversation_id
+    }
 
-pub async fn unread(env: &Env, who: &User) -> pb::UnreadCounts {
-    let mut client = env.client.clone();
-    client
-        .get_unread_counts(req(who, pb::GetUnreadCountsRequest {}))
-        .await
-        .unwrap()
-        .into_inner()
-        .unread_counts
-        .unwrap()
-}
+    /// `from` sends `text` to `conversation` (a fresh request id).
+    pub async fn send(&self, from: &User, conversation: &str, text: &str) -> pb::Message {
+        let mut client = self.client.clone();
+        client
+            .send_message(req(
+                from,
+                pb::SendMessageRequest {
+                    conversation_id: conversation.into(),
+                    text: text.into(),
+                    media_url: String::new(),
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                },
+            ))
+            .await
+            .unwrap_or_else(|s| panic!("send {text:?}: {s:?}"))
+            .into_inner()
+            .message
+            .unwrap()
+    }
 
-/// Opens a native gRPC event stream and consumes its first heartbeat.
-pub async fn open_stream(env: &Env, who: &User) -> Streaming<pb::StreamEventsResponse> {
-    let mut client = env.client.clone();
-    let mut stream = client
-        .stream_events(req(who, pb::StreamEventsRequest {}))
-        .await
-        .unwrap()
-        .into_inner();
-    let first = tokio::time::timeout(Duration::from_secs(10), stream.message())
-        .await
-        .expect("first event")
-        .unwrap()
-        .unwrap();
-    assert!(
-        matches!(first.event, Some(Event::Heartbeat(_))),
-        "the first event is a heartbeat: {first:?}"
-    );
-    stream
+    /// `who`'s unread counts.
+    pub async fn unread(&self, who: &User) -> pb::UnreadCounts {
+        let mut client = self.client.clone();
+        client
+            .get_unread_counts(req(who, pb::GetUnreadCountsRequest {}))
+            .await
+            .unwrap()
+            .into_inner()
+            .unread_counts
+            .unwrap()
+    }
+
+    /// Opens a native gRPC event stream and consumes its first heartbeat.
+    pub async fn open_stream(&self, who: &User) -> Streaming<pb::StreamEventsResponse> {
+        let mut client = self.client.clone();
+        let mut stream = client
+            .stream_events(req(who, pb::StreamEventsRequest {}))
+            .await
+            .unwrap()
+            .into_inner();
+        let first = tokio::time::timeout(Duration::from_secs(10), stream.message())
+            .await
+            .expect("first event")
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(first.event, Some(Event::Heartbeat(_))),
+            "the first event is a heartbeat: {first:?}"
+        );
+        stream
+    }
+
+    /// Proves a CQL variant ran on the CQL store: its keyspace holds conversations and
+    /// PostgreSQL's table none.
+    pub async fn assert_stored_on_cql(&self) {
+        let keyspace = self.cql.as_ref().expect("started with start_cql");
+        let session = keyspace.session().await.expect("CQL session");
+        let rows = session
+            .query_unpaged("SELECT conversation_id FROM conversations", ())
+            .await
+            .unwrap()
+            .into_rows_result()
+            .unwrap();
+        assert!(
+            rows.rows_num() > 0,
+            "conversations in CQL keyspace {}",
+            keyspace.name
+        );
+        let in_pg: i64 = sqlx::query_scalar("SELECT count(*) FROM conversations")
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(in_pg, 0, "no conversation in PostgreSQL");
+    }
+
+    /// Publishes events to a (suffixed) topic through the real producer path: the kit's
+    /// envelope, an outbox table and the relay — here a scratch outbox in the test database
+    /// standing in for the producing service's own.
+    pub async fn produce(&self, logical_topic: &str, events: &[tribe_proto::events::v1::Event]) {
+        let mut tx = self.db.pool.begin().await.unwrap();
+        for event in events {
+            tribe_kit::outbox::enqueue(&mut tx, logical_topic, event)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    /// Publishes events straight to the broker with the kit's idempotent producer (used to
+    /// re-deliver an event that already went through an outbox).
+    pub async fn produce_direct(
+        &self,
+        logical_topic: &str,
+        events: &[tribe_proto::events::v1::Event],
+    ) {
+        let producer = tribe_kit::kafka::producer(&self.kafka).unwrap();
+        let topic = self.kafka.topic(logical_topic);
+        for event in events {
+            let payload = prost::Message::encode_to_vec(event);
+            let record = rdkafka::producer::FutureRecord::to(&topic)
+                .key(&event.aggregate_id)
+                .payload(&payload);
+            producer
+                .send(record, Duration::from_secs(10))
+                .await
+                .map_err(|(e, _)| e)
+                .unwrap();
+        }
+    }
 }
 
 /// The next non-heartbeat event, or panics after `wait`.
@@ -300,41 +343,6 @@ pub async fn assert_quiet(
             }))) => continue,
             Ok(other) => panic!("{what}: unexpected {other:?}"),
         }
-    }
-}
-
-/// Publishes events to a (suffixed) topic through the real producer path: the kit's
-/// envelope, an outbox table and the relay — here a scratch outbox in the test database
-/// standing in for the producing service's own.
-pub async fn produce(env: &Env, logical_topic: &str, events: &[tribe_proto::events::v1::Event]) {
-    let mut tx = env.db.pool.begin().await.unwrap();
-    for event in events {
-        tribe_kit::outbox::enqueue(&mut tx, logical_topic, event)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
-/// Publishes events straight to the broker with the kit's idempotent producer (used to
-/// re-deliver an event that already went through an outbox).
-pub async fn produce_direct(
-    env: &Env,
-    logical_topic: &str,
-    events: &[tribe_proto::events::v1::Event],
-) {
-    let producer = tribe_kit::kafka::producer(&env.kafka).unwrap();
-    let topic = env.kafka.topic(logical_topic);
-    for event in events {
-        let payload = prost::Message::encode_to_vec(event);
-        let record = rdkafka::producer::FutureRecord::to(&topic)
-            .key(&event.aggregate_id)
-            .payload(&payload);
-        producer
-            .send(record, Duration::from_secs(10))
-            .await
-            .map_err(|(e, _)| e)
-            .unwrap();
     }
 }
 

@@ -8,15 +8,15 @@ use tribe_proto::messaging::v1 as pb;
 #[tokio::test]
 async fn creating_an_existing_direct_conversation_returns_it() {
     let env = start().await;
-    let (ana, ben) = (user(&env), user(&env));
-    let first = direct(&env, &ana, &ben).await;
+    let (ana, ben) = (env.user(), env.user());
+    let first = env.direct(&ana, &ben).await;
     assert_eq!(
-        direct(&env, &ana, &ben).await,
+        env.direct(&ana, &ben).await,
         first,
         "same pair, same conversation"
     );
     assert_eq!(
-        direct(&env, &ben, &ana).await,
+        env.direct(&ben, &ana).await,
         first,
         "from the other side too"
     );
@@ -67,18 +67,17 @@ async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity() {
 async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on_cql() {
     let env = start_cql().await;
     history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(&env).await;
-    assert_stored_on_cql(&env).await;
+    env.assert_stored_on_cql().await;
 }
 
 async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(env: &Env) {
-    let (ana, ben, cat) = (user(env), user(env), user(env));
-    let with_ben = direct(env, &ana, &ben).await;
-    let with_cat = direct(env, &ana, &cat).await;
+    let (ana, ben, cat) = (env.user(), env.user(), env.user());
+    let with_ben = env.direct(&ana, &ben).await;
+    let with_cat = env.direct(&ana, &cat).await;
     let mut sent = Vec::new();
     for i in 0..25 {
         sent.push(
-            send(
-                env,
+            env.send(
                 if i % 2 == 0 { &ana } else { &ben },
                 &with_ben,
                 &format!("message {i}"),
@@ -87,7 +86,7 @@ async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(env:
             .message_id,
         );
     }
-    send(env, &cat, &with_cat, "hi ana").await;
+    env.send(&cat, &with_cat, "hi ana").await;
 
     let mut c = env.client.clone();
     let mut seen = Vec::new();
@@ -164,7 +163,7 @@ async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(env:
         inbox.conversations[1].unread_count, 12,
         "ben's 12 messages are unread for ana"
     );
-    send(env, &ben, &with_ben, "bump").await;
+    env.send(&ben, &with_ben, "bump").await;
     let inbox = c
         .list_conversations(req(
             &ana,
@@ -198,8 +197,8 @@ async fn history_pages_backwards_and_the_inbox_orders_by_latest_activity_on(env:
 #[tokio::test]
 async fn a_direct_conversation_reaches_the_other_inbox_with_its_first_message() {
     let env = start().await;
-    let (ana, ben) = (user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
+    let (ana, ben) = (env.user(), env.user());
+    let conv = env.direct(&ana, &ben).await;
     let mut c = env.client.clone();
     let inbox = c
         .list_conversations(req(&ben, pb::ListConversationsRequest::default()))
@@ -207,7 +206,7 @@ async fn a_direct_conversation_reaches_the_other_inbox_with_its_first_message() 
         .unwrap()
         .into_inner();
     assert!(inbox.conversations.is_empty(), "nothing sent yet");
-    send(&env, &ana, &conv, "hey").await;
+    env.send(&ana, &conv, "hey").await;
     let inbox = c
         .list_conversations(req(&ben, pb::ListConversationsRequest::default()))
         .await

@@ -22,7 +22,7 @@ async fn edge(env: &Env) -> TestEdge {
     let edge = TestEdge::start(upstream, &env.keys.jwks_path())
         .await
         .expect("start envoy");
-    let probe_user = user(env);
+    let probe_user = env.user();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let probe = grpc_web::call::<_, pb::GetUnreadCountsResponse>(
@@ -78,7 +78,7 @@ async fn next(stream: &mut WebStream) -> Event {
 async fn two_users_chat_over_grpc_web_streams_through_envoy() {
     let env = start().await;
     let edge = edge(&env).await;
-    let (ana, ben) = (user(&env), user(&env));
+    let (ana, ben) = (env.user(), env.user());
     let conv: pb::CreateConversationResponse = call(
         &edge,
         "CreateConversation",

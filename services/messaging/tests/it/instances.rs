@@ -14,9 +14,9 @@ async fn a_stream_on_one_instance_gets_events_sent_through_another() {
     let env = start().await;
     let second = spawn(env.config.clone()).await;
     let mut other = MessagingServiceClient::new(second.channel().await.unwrap());
-    let (ana, ben) = (user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
-    let mut ben_stream = open_stream(&env, &ben).await; // on the first instance
+    let (ana, ben) = (env.user(), env.user());
+    let conv = env.direct(&ana, &ben).await;
+    let mut ben_stream = env.open_stream(&ben).await; // on the first instance
     let m = other
         .send_message(req(
             &ana,
@@ -77,7 +77,7 @@ async fn a_stream_on_one_instance_gets_events_sent_through_another() {
             },
         ),
     );
-    produce(&env, "tribe.user.v1", &[revoked]).await;
+    env.produce("tribe.user.v1", &[revoked]).await;
     let status = loop {
         match tokio::time::timeout(Duration::from_secs(30), ben_stream.message())
             .await
@@ -94,8 +94,8 @@ async fn a_stream_on_one_instance_gets_events_sent_through_another() {
 #[tokio::test]
 async fn an_idle_stream_gets_heartbeats() {
     let env = start_with(|c| c.heartbeat = Duration::from_millis(200)).await;
-    let ana = user(&env);
-    let mut stream = open_stream(&env, &ana).await;
+    let ana = env.user();
+    let mut stream = env.open_stream(&ana).await;
     for _ in 0..3 {
         let next = tokio::time::timeout(Duration::from_secs(5), stream.message())
             .await

@@ -34,11 +34,11 @@ async fn message_bodies_never_reach_the_logs() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let env = start().await;
-    let (ana, ben) = (user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
-    let mut stream = open_stream(&env, &ben).await;
+    let (ana, ben) = (env.user(), env.user());
+    let conv = env.direct(&ana, &ben).await;
+    let mut stream = env.open_stream(&ben).await;
     let body = "zebracorn deadlift confession";
-    send(&env, &ana, &conv, body).await;
+    env.send(&ana, &conv, body).await;
     let (event, _) = wait_for(&mut stream, Duration::from_secs(10), |e| {
         matches!(e, Event::Message(_))
     })

@@ -19,8 +19,8 @@ fn event(producer: &str, key: &str, actor: &str, payload: Payload) -> ev::Event 
 #[tokio::test]
 async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
     let env = start().await;
-    let (coach, ana, ben, cat) = (user(&env), user(&env), user(&env), user(&env));
-    let mut stream = open_stream(&env, &coach).await;
+    let (coach, ana, ben, cat) = (env.user(), env.user(), env.user(), env.user());
+    let mut stream = env.open_stream(&coach).await;
     let registered = event(
         "user",
         &ana.id,
@@ -40,7 +40,8 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
             followee_id: coach.id.clone(),
         }),
     );
-    produce(&env, "tribe.user.v1", &[registered, follow.clone()]).await;
+    env.produce("tribe.user.v1", &[registered, follow.clone()])
+        .await;
 
     let (live, _) = wait_for(&mut stream, WAIT, |e| matches!(e, Event::Notification(_))).await;
     let Event::Notification(n) = live else {
@@ -75,8 +76,7 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
             user_id: coach.id.clone(),
         }),
     );
-    produce(
-        &env,
+    env.produce(
         "tribe.content.v1",
         &[
             like(&ana, "p1"),
@@ -88,7 +88,7 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
     )
     .await;
     // A redelivered follow is applied once.
-    produce_direct(&env, "tribe.user.v1", &[follow]).await;
+    env.produce_direct("tribe.user.v1", &[follow]).await;
 
     let mut seen_like = false;
     while !seen_like {
@@ -135,7 +135,7 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
         "newest first"
     );
 
-    let counts = unread(&env, &coach).await;
+    let counts = env.unread(&coach).await;
     assert_eq!(counts.unread_notification_count, 3);
     let page = c
         .list_notifications(req(
@@ -192,7 +192,7 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
         .into_inner();
     assert_eq!(marked.unread_counts.unwrap().unread_notification_count, 2);
     // A like after reading starts a new group.
-    produce(&env, "tribe.content.v1", &[like(&ben, "p1")]).await;
+    env.produce("tribe.content.v1", &[like(&ben, "p1")]).await;
     let list = eventually(WAIT, "a new group", || {
         let mut c = c.clone();
         let coach = coach.clone();
@@ -258,7 +258,7 @@ async fn a_follow_and_likes_are_delivered_live_listed_and_grouped() {
 #[tokio::test]
 async fn comments_and_mentions_notify_and_messages_notify_offline_recipients() {
     let env = start().await;
-    let (coach, ana, ben) = (user(&env), user(&env), user(&env));
+    let (coach, ana, ben) = (env.user(), env.user(), env.user());
     let comment = event(
         "content",
         "p9",
@@ -272,7 +272,7 @@ async fn comments_and_mentions_notify_and_messages_notify_offline_recipients() {
             ..Default::default()
         }),
     );
-    produce(&env, "tribe.content.v1", &[comment]).await;
+    env.produce("tribe.content.v1", &[comment]).await;
     let mut c = env.client.clone();
     let mention = eventually(WAIT, "the mention", || {
         let mut c = c.clone();
@@ -302,9 +302,9 @@ async fn comments_and_mentions_notify_and_messages_notify_offline_recipients() {
     );
 
     // ben has no open stream: messages to him become one grouped MESSAGE notification.
-    let conv = direct(&env, &ana, &ben).await;
-    send(&env, &ana, &conv, "one").await;
-    send(&env, &ana, &conv, "two").await;
+    let conv = env.direct(&ana, &ben).await;
+    env.send(&ana, &conv, "one").await;
+    env.send(&ana, &conv, "two").await;
     let list = c
         .list_notifications(req(&ben, pb::ListNotificationsRequest::default()))
         .await
@@ -322,11 +322,11 @@ async fn comments_and_mentions_notify_and_messages_notify_offline_recipients() {
 #[tokio::test]
 async fn messaging_events_reach_the_broker_without_message_bodies() {
     let env = start().await;
-    let (ana, ben, cat) = (user(&env), user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
+    let (ana, ben, cat) = (env.user(), env.user(), env.user());
+    let conv = env.direct(&ana, &ben).await;
     let body = "my secret training plan";
-    let m = send(&env, &ana, &conv, body).await;
-    let g = group(&env, &ana, &[&ben]).await;
+    let m = env.send(&ana, &conv, body).await;
+    let g = env.group(&ana, &[&ben]).await;
     let mut c = env.client.clone();
     c.add_group_member(req(
         &ana,

@@ -47,22 +47,22 @@ async fn the_service_survives_a_redis_restart_without_losing_messages() {
     let port = tribe_testkit::free_addr().port();
     let mut redis = redis_server(port).await;
     let env = start_with(|c| c.redis.url = format!("redis://127.0.0.1:{port}").into()).await;
-    let (ana, ben) = (user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
-    let mut stream = open_stream(&env, &ben).await;
-    let mut sent = vec![send(&env, &ana, &conv, "before").await.message_id];
+    let (ana, ben) = (env.user(), env.user());
+    let conv = env.direct(&ana, &ben).await;
+    let mut stream = env.open_stream(&ben).await;
+    let mut sent = vec![env.send(&ana, &conv, "before").await.message_id];
     let (e, _) = wait_for(&mut stream, Duration::from_secs(10), |e| {
         matches!(e, Event::Message(_))
     })
     .await;
     assert!(matches!(e, Event::Message(m) if m.message_id == sent[0]));
-    assert_eq!(unread(&env, &ben).await.unread_message_count, 1);
+    assert_eq!(env.unread(&ben).await.unread_message_count, 1);
 
     redis.kill().await.unwrap();
     let _ = redis.wait().await;
     // Redis is down: sending still works and this instance still delivers live.
     sent.push(
-        send(&env, &ana, &conv, "while redis is down")
+        env.send(&ana, &conv, "while redis is down")
             .await
             .message_id,
     );
@@ -75,7 +75,7 @@ async fn the_service_survives_a_redis_restart_without_losing_messages() {
         "delivered without Redis"
     );
     assert_eq!(
-        unread(&env, &ben).await.unread_message_count,
+        env.unread(&ben).await.unread_message_count,
         2,
         "counted from the store while Redis is down"
     );
@@ -87,7 +87,8 @@ async fn the_service_survives_a_redis_restart_without_losing_messages() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let mut probe = 0;
     loop {
-        let id = send(&env, &ana, &conv, &format!("probe {probe}"))
+        let id = env
+            .send(&ana, &conv, &format!("probe {probe}"))
             .await
             .message_id;
         sent.push(id.clone());
@@ -134,7 +135,7 @@ async fn the_service_survives_a_redis_restart_without_losing_messages() {
     stored.reverse();
     assert_eq!(stored, sent, "every message stored, in order");
     assert_eq!(
-        unread(&env, &ben).await.unread_message_count,
+        env.unread(&ben).await.unread_message_count,
         sent.len() as i32,
         "counters rebuilt from the store after Redis lost them"
     );
@@ -147,5 +148,5 @@ async fn the_service_survives_a_redis_restart_without_losing_messages() {
     ))
     .await
     .unwrap();
-    assert_eq!(unread(&env, &ben).await.unread_message_count, 0);
+    assert_eq!(env.unread(&ben).await.unread_message_count, 0);
 }

@@ -17,10 +17,10 @@ const WAIT: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn messages_arrive_in_order_with_typing_receipts_and_presence() {
     let env = start().await;
-    let (ana, ben) = (user(&env), user(&env));
-    let conv = direct(&env, &ana, &ben).await;
-    let mut ana_stream = open_stream(&env, &ana).await;
-    let mut ben_stream = open_stream(&env, &ben).await;
+    let (ana, ben) = (env.user(), env.user());
+    let conv = env.direct(&ana, &ben).await;
+    let mut ana_stream = env.open_stream(&ana).await;
+    let mut ben_stream = env.open_stream(&ben).await;
     let (event, _) = wait_for(&mut ana_stream, WAIT, |e| matches!(e, Event::Presence(_))).await;
     let Event::Presence(p) = event else {
         unreachable!()
@@ -48,11 +48,7 @@ async fn messages_arrive_in_order_with_typing_receipts_and_presence() {
 
     let mut sent = Vec::new();
     for i in 0..20 {
-        sent.push(
-            send(&env, &ana, &conv, &format!("set {i}"))
-                .await
-                .message_id,
-        );
+        sent.push(env.send(&ana, &conv, &format!("set {i}")).await.message_id);
     }
     // The first message puts the conversation in ben's inbox and clears typing; the
     // messages arrive in send order.
@@ -71,7 +67,7 @@ async fn messages_arrive_in_order_with_typing_receipts_and_presence() {
     // The sender's own stream gets them too (other devices).
     let (first_own, _) = wait_for(&mut ana_stream, WAIT, |e| matches!(e, Event::Message(_))).await;
     assert!(matches!(first_own, Event::Message(m) if m.message_id == sent[0]));
-    assert_eq!(unread(&env, &ben).await.unread_message_count, 20);
+    assert_eq!(env.unread(&ben).await.unread_message_count, 20);
 
     c.mark_read(req(
         &ben,
@@ -93,13 +89,13 @@ async fn messages_arrive_in_order_with_typing_receipts_and_presence() {
         (r.user_id.as_str(), r.last_read_message_id.as_str()),
         (ben.id.as_str(), sent[19].as_str())
     );
-    assert_eq!(unread(&env, &ben).await.unread_message_count, 0);
+    assert_eq!(env.unread(&ben).await.unread_message_count, 0);
 
     let presence = c
         .batch_get_presence(req(
             &ana,
             pb::BatchGetPresenceRequest {
-                user_ids: vec![ben.id.clone(), user(&env).id],
+                user_ids: vec![ben.id.clone(), env.user().id],
             },
         ))
         .await
@@ -128,8 +124,8 @@ async fn messages_arrive_in_order_with_typing_receipts_and_presence() {
 #[tokio::test]
 async fn a_slow_reader_is_disconnected_instead_of_buffering_without_bound() {
     let env = start().await;
-    let ana = user(&env);
-    let mut stream = open_stream(&env, &ana).await;
+    let ana = env.user();
+    let mut stream = env.open_stream(&ana).await;
     // Feed the real live channel far faster than anyone reads: several MB of events.
     let event = pb::StreamEventsResponse {
         event: Some(Event::Message(pb::Message {
@@ -169,10 +165,10 @@ async fn a_slow_reader_is_disconnected_instead_of_buffering_without_bound() {
 #[tokio::test]
 async fn revoking_a_session_ends_its_streams_and_only_those() {
     let env = start().await;
-    let ana = user(&env);
-    let ben = user(&env);
-    let conv = direct(&env, &ana, &ben).await;
-    let mut laptop = open_stream(&env, &ana).await; // session "test-session"
+    let ana = env.user();
+    let ben = env.user();
+    let conv = env.direct(&ana, &ben).await;
+    let mut laptop = env.open_stream(&ana).await; // session "test-session"
     let (phone_token, _) = env
         .keys
         .signer()
@@ -189,7 +185,7 @@ async fn revoking_a_session_ends_its_streams_and_only_those() {
         id: ana.id.clone(),
         token: phone_token,
     };
-    let mut phone = open_stream(&env, &phone_user).await;
+    let mut phone = env.open_stream(&phone_user).await;
 
     let revoke = |session: &str| {
         tribe_kit::outbox::envelope(
@@ -202,7 +198,7 @@ async fn revoking_a_session_ends_its_streams_and_only_those() {
             }),
         )
     };
-    produce(&env, "tribe.user.v1", &[revoke("phone")]).await;
+    env.produce("tribe.user.v1", &[revoke("phone")]).await;
     let status = loop {
         match tokio::time::timeout(Duration::from_secs(30), phone.message())
             .await
@@ -214,14 +210,14 @@ async fn revoking_a_session_ends_its_streams_and_only_those() {
         }
     };
     assert_status(&status, Code::Unauthenticated, Some("TOKEN_REVOKED"));
-    let m = send(&env, &ben, &conv, "still here?").await;
+    let m = env.send(&ben, &conv, "still here?").await;
     let (event, _) = wait_for(&mut laptop, WAIT, |e| matches!(e, Event::Message(_))).await;
     assert!(
         matches!(event, Event::Message(x) if x.message_id == m.message_id),
         "the other session keeps streaming"
     );
 
-    produce(&env, "tribe.user.v1", &[revoke("")]).await;
+    env.produce("tribe.user.v1", &[revoke("")]).await;
     let status = loop {
         match tokio::time::timeout(Duration::from_secs(30), laptop.message())
             .await
@@ -238,9 +234,9 @@ async fn revoking_a_session_ends_its_streams_and_only_those() {
 #[tokio::test]
 async fn group_events_reach_members_and_a_user_is_limited_to_ten_streams() {
     let env = start().await;
-    let (owner, ana, ben) = (user(&env), user(&env), user(&env));
-    let mut ana_stream = open_stream(&env, &ana).await;
-    let g = group(&env, &owner, &[&ana]).await;
+    let (owner, ana, ben) = (env.user(), env.user(), env.user());
+    let mut ana_stream = env.open_stream(&ana).await;
+    let g = env.group(&owner, &[&ana]).await;
     let (event, _) = wait_for(&mut ana_stream, WAIT, |e| {
         matches!(e, Event::Conversation(_))
     })
@@ -271,7 +267,7 @@ async fn group_events_reach_members_and_a_user_is_limited_to_ten_streams() {
 
     let mut streams = Vec::new();
     for _ in 0..10 {
-        streams.push(open_stream(&env, &ben).await);
+        streams.push(env.open_stream(&ben).await);
     }
     let Err(s) = c.stream_events(req(&ben, pb::StreamEventsRequest {})).await else {
         panic!("the eleventh stream is refused")
@@ -312,7 +308,7 @@ async fn a_stream_ends_when_its_access_token_expires() {
         )
         .unwrap();
     let short = User { id, token };
-    let mut stream = open_stream(&env, &short).await;
+    let mut stream = env.open_stream(&short).await;
     let status = ended(&mut stream, Duration::from_secs(15)).await;
     assert_status(&status, Code::Unauthenticated, Some("TOKEN_EXPIRED"));
 }
@@ -320,8 +316,8 @@ async fn a_stream_ends_when_its_access_token_expires() {
 #[tokio::test]
 async fn draining_ends_open_streams_with_unavailable() {
     let env = start().await;
-    let ana = user(&env);
-    let mut stream = open_stream(&env, &ana).await;
+    let ana = env.user();
+    let mut stream = env.open_stream(&ana).await;
     let Env {
         server,
         client: _client,
@@ -341,9 +337,9 @@ async fn draining_ends_open_streams_with_unavailable() {
 #[tokio::test]
 async fn concurrent_senders_in_a_group_are_delivered_in_message_id_order() {
     let env = start().await;
-    let (owner, ana, ben) = (user(&env), user(&env), user(&env));
-    let g = group(&env, &owner, &[&ana, &ben]).await;
-    let mut stream = open_stream(&env, &owner).await;
+    let (owner, ana, ben) = (env.user(), env.user(), env.user());
+    let g = env.group(&owner, &[&ana, &ben]).await;
+    let mut stream = env.open_stream(&owner).await;
     let burst = |who: User| {
         let env_client = env.client.clone();
         let g = g.clone();

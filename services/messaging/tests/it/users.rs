@@ -171,7 +171,7 @@ async fn unknown_users_are_not_found_and_summaries_come_from_the_user_service() 
         .await
         .unwrap_err();
     assert_status(&s, Code::NotFound, None);
-    let m = send(&env, &ana, &conv.conversation_id, "hi ben").await;
+    let m = env.send(&ana, &conv.conversation_id, "hi ben").await;
     assert_eq!(
         m.sender.unwrap().handle,
         "ana_m",

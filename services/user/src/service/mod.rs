@@ -4,6 +4,7 @@
 
 mod accounts;
 mod graph;
+mod preferences;
 mod profile;
 
 use std::sync::Arc;

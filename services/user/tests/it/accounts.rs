@@ -7,15 +7,12 @@ use tribe_proto::user::v1 as pb;
 #[tokio::test]
 async fn register_returns_profile_and_working_tokens() {
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana_lifts", true).await;
+    let ana = env.register("ana_lifts", true).await;
     let me = env
         .client
-        .get_user(as_user(
-            &ana,
-            pb::GetUserRequest {
-                lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
-            },
-        ))
+        .get_user(ana.request(pb::GetUserRequest {
+            lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -90,7 +87,7 @@ async fn register_rejects_bad_input_listing_every_field() {
 #[tokio::test]
 async fn duplicate_email_or_handle_is_already_exists() {
     let mut env = start().await;
-    register(&mut env.client, "bruno", false).await;
+    env.register("bruno", false).await;
     let mut request = pb::RegisterRequest {
         email: "BRUNO@example.com".into(),
         password: PASSWORD.into(),
@@ -109,7 +106,7 @@ async fn duplicate_email_or_handle_is_already_exists() {
 #[tokio::test]
 async fn login_is_generic_on_failure_and_throttled() {
     let mut env = start_with(|c| c.limits.login_failures_per_account = 3).await;
-    let carla = register(&mut env.client, "carla", false).await;
+    let carla = env.register("carla", false).await;
     let ok = env
         .client
         .login(pb::LoginRequest {
@@ -169,7 +166,7 @@ async fn login_is_generic_on_failure_and_throttled() {
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let mut env = start().await;
-    let dana = register(&mut env.client, "dana", false).await;
+    let dana = env.register("dana", false).await;
     let first = env
         .client
         .refresh_token(pb::RefreshTokenRequest {
@@ -250,17 +247,14 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 #[tokio::test]
 async fn logout_revokes_the_session_and_guards_other_users_tokens() {
     let mut env = start().await;
-    let eva = register(&mut env.client, "eva", false).await;
-    let finn = register(&mut env.client, "finn", false).await;
+    let eva = env.register("eva", false).await;
+    let finn = env.register("finn", false).await;
     let foreign = env
         .client
-        .logout(as_user(
-            &eva,
-            pb::LogoutRequest {
-                refresh_token: finn.refresh.clone(),
-                all_sessions: false,
-            },
-        ))
+        .logout(eva.request(pb::LogoutRequest {
+            refresh_token: finn.refresh.clone(),
+            all_sessions: false,
+        }))
         .await
         .unwrap_err();
     assert_status(&foreign, Code::PermissionDenied, None);
@@ -275,13 +269,10 @@ async fn logout_revokes_the_session_and_guards_other_users_tokens() {
     );
 
     env.client
-        .logout(as_user(
-            &eva,
-            pb::LogoutRequest {
-                refresh_token: eva.refresh.clone(),
-                all_sessions: false,
-            },
-        ))
+        .logout(eva.request(pb::LogoutRequest {
+            refresh_token: eva.refresh.clone(),
+            all_sessions: false,
+        }))
         .await
         .unwrap();
     let after = env

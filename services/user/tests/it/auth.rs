@@ -10,7 +10,7 @@ use tribe_testkit::{authed, hostile_tokens};
 #[tokio::test]
 async fn hostile_tokens_are_unauthenticated_and_change_nothing() {
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", false).await;
+    let ana = env.register("ana", false).await;
     for (name, token) in hostile_tokens(&env.keys, &ana.id, &ana.refresh) {
         let update = pb::UpdateUserRequest {
             user: Some(pb::User {
@@ -68,7 +68,7 @@ async fn hostile_tokens_are_unauthenticated_and_change_nothing() {
 #[tokio::test]
 async fn a_service_credential_cannot_act_as_a_user() {
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", false).await;
+    let ana = env.register("ana", false).await;
     let service = env.keys.service_token();
     let status = env
         .client

@@ -93,34 +93,46 @@ pub struct Account {
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
-pub async fn register(client: &mut Client, handle: &str, trainer: bool) -> Account {
-    let email = format!("{handle}@example.com");
-    let response = client
-        .register(pb::RegisterRequest {
-            email: email.clone(),
-            password: PASSWORD.into(),
-            handle: handle.into(),
-            display_name: format!("{handle} display"),
-            account_type: if trainer {
-                pb::AccountType::Trainer
-            } else {
-                pb::AccountType::Member
-            } as i32,
-        })
-        .await
-        .unwrap_or_else(|s| panic!("register {handle}: {s:?}"))
-        .into_inner();
-    let user = response.user.expect("user");
-    let tokens = response.tokens.expect("tokens");
-    Account {
-        id: user.user_id,
-        handle: handle.into(),
-        email,
-        access: tokens.access_token,
-        refresh: tokens.refresh_token,
+impl Env {
+    /// Registers `handle` (a trainer when `trainer`) through the env's client.
+    pub async fn register(&mut self, handle: &str, trainer: bool) -> Account {
+        Account::register(&mut self.client, handle, trainer).await
     }
 }
 
-pub fn as_user<T>(account: &Account, message: T) -> tonic::Request<T> {
-    authed(message, &account.access)
+impl Account {
+    /// Registers `handle` through `client`: for a channel the `Env` does not own (through
+    /// the edge, or to the spawned binary); tests with an `Env` call [`Env::register`].
+    pub async fn register(client: &mut Client, handle: &str, trainer: bool) -> Account {
+        let email = format!("{handle}@example.com");
+        let response = client
+            .register(pb::RegisterRequest {
+                email: email.clone(),
+                password: PASSWORD.into(),
+                handle: handle.into(),
+                display_name: format!("{handle} display"),
+                account_type: if trainer {
+                    pb::AccountType::Trainer
+                } else {
+                    pb::AccountType::Member
+                } as i32,
+            })
+            .await
+            .unwrap_or_else(|s| panic!("register {handle}: {s:?}"))
+            .into_inner();
+        let user = response.user.expect("user");
+        let tokens = response.tokens.expect("tokens");
+        Account {
+            id: user.user_id,
+            handle: handle.into(),
+            email,
+            access: tokens.access_token,
+            refresh: tokens.refresh_token,
+        }
+    }
+
+    /// `message` as a request carrying this account's access token.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        authed(message, &self.access)
+    }
 }

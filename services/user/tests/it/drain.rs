@@ -74,7 +74,7 @@ async fn sigterm_during_a_burst_fails_no_call() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut client = UserServiceClient::new(channel.clone());
-    let ana = register(&mut client, "ana", false).await;
+    let ana = Account::register(&mut client, "ana", false).await;
 
     // Like a load balancer: stop sending new calls once health says NOT_SERVING.
     let draining = Arc::new(AtomicBool::new(false));
@@ -109,13 +109,10 @@ async fn sigterm_during_a_burst_fails_no_call() {
                     if draining.load(Ordering::SeqCst) {
                         break;
                     }
-                    let request = as_user(
-                        &ana,
-                        pb::ListSpecialtiesRequest {
-                            page_size: 10,
-                            page_token: String::new(),
-                        },
-                    );
+                    let request = ana.request(pb::ListSpecialtiesRequest {
+                        page_size: 10,
+                        page_token: String::new(),
+                    });
                     match client.list_specialties(request).await {
                         Ok(_) => {
                             ok.fetch_add(1, Ordering::SeqCst);

@@ -139,8 +139,8 @@ async fn register_login_follow_and_list_over_native_grpc() {
         .await
         .unwrap();
     let mut client = UserServiceClient::new(channel);
-    let ana = register(&mut client, "ana_h2", false).await;
-    let coach = register(&mut client, "coach_h2", true).await;
+    let ana = Account::register(&mut client, "ana_h2", false).await;
+    let coach = Account::register(&mut client, "coach_h2", true).await;
     let login = client
         .login(pb::LoginRequest {
             email: ana.email.clone(),
@@ -189,7 +189,7 @@ async fn the_edge_refuses_hostile_tokens_and_never_routes_internal_methods() {
     let mut env = start().await;
     let edge = edge(&env).await;
     let url = edge.url();
-    let ana = register(&mut env.client, "ana", false).await;
+    let ana = env.register("ana", false).await;
     let request = pb::GetUserRequest {
         lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
     };

@@ -29,16 +29,13 @@ fn follows(
 #[tokio::test]
 async fn a_follow_publishes_one_user_followed_event() {
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", false).await;
-    let coach = register(&mut env.client, "coach", true).await;
+    let ana = env.register("ana", false).await;
+    let coach = env.register("coach", true).await;
     for _ in 0..3 {
         env.client
-            .follow_user(as_user(
-                &ana,
-                pb::FollowUserRequest {
-                    user_id: coach.id.clone(),
-                },
-            ))
+            .follow_user(ana.request(pb::FollowUserRequest {
+                user_id: coach.id.clone(),
+            }))
             .await
             .unwrap();
     }
@@ -67,15 +64,12 @@ async fn a_follow_publishes_one_user_followed_event() {
 #[tokio::test]
 async fn a_relay_crash_between_publish_and_mark_sent_duplicates_nothing() {
     let mut env = start_with(|c| c.workers.outbox_relay = false).await;
-    let ana = register(&mut env.client, "ana", false).await;
-    let coach = register(&mut env.client, "coach", true).await;
+    let ana = env.register("ana", false).await;
+    let coach = env.register("coach", true).await;
     env.client
-        .follow_user(as_user(
-            &ana,
-            pb::FollowUserRequest {
-                user_id: coach.id.clone(),
-            },
-        ))
+        .follow_user(ana.request(pb::FollowUserRequest {
+            user_id: coach.id.clone(),
+        }))
         .await
         .unwrap();
 
@@ -141,15 +135,12 @@ async fn a_relay_crash_between_publish_and_mark_sent_duplicates_nothing() {
 async fn the_callers_trace_context_travels_into_the_event() {
     let _telemetry = tribe_kit::telemetry::init("user-test").unwrap();
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", false).await;
-    let coach = register(&mut env.client, "coach", true).await;
+    let ana = env.register("ana", false).await;
+    let coach = env.register("coach", true).await;
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
-    let mut request = as_user(
-        &ana,
-        pb::FollowUserRequest {
-            user_id: coach.id.clone(),
-        },
-    );
+    let mut request = ana.request(pb::FollowUserRequest {
+        user_id: coach.id.clone(),
+    });
     request.metadata_mut().insert(
         "traceparent",
         format!("00-{trace_id}-00f067aa0ba902b7-01")
@@ -183,7 +174,7 @@ async fn a_subscription_event_raises_the_tier_in_new_tokens() {
     use tribe_proto::r#type::v1::SubscriptionTier;
 
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", false).await;
+    let ana = env.register("ana", false).await;
     let started = Payload::SubscriptionStarted(SubscriptionStarted {
         user_id: ana.id.clone(),
         entitlement_tier: SubscriptionTier::Premium as i32,
@@ -234,12 +225,9 @@ async fn a_subscription_event_raises_the_tier_in_new_tokens() {
     }
     let profile = env
         .client
-        .get_user(as_user(
-            &ana,
-            pb::GetUserRequest {
-                lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
-            },
-        ))
+        .get_user(ana.request(pb::GetUserRequest {
+            lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -256,22 +244,19 @@ async fn a_subscription_event_raises_the_tier_in_new_tokens() {
 #[tokio::test]
 async fn a_profile_change_publishes_the_changed_fields_and_the_new_summary() {
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", true).await;
+    let ana = env.register("ana", true).await;
     let new_handle = format!("{}_lifts", ana.handle);
     env.client
-        .update_user(as_user(
-            &ana,
-            pb::UpdateUserRequest {
-                user: Some(pb::User {
-                    user_id: ana.id.clone(),
-                    handle: new_handle.clone(),
-                    display_name: "Ana Lifts".into(),
-                    bio: "unchanged: not in the mask".into(),
-                    ..Default::default()
-                }),
-                update_mask: mask(&["handle", "display_name"]),
-            },
-        ))
+        .update_user(ana.request(pb::UpdateUserRequest {
+            user: Some(pb::User {
+                user_id: ana.id.clone(),
+                handle: new_handle.clone(),
+                display_name: "Ana Lifts".into(),
+                bio: "unchanged: not in the mask".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["handle", "display_name"]),
+        }))
         .await
         .unwrap();
     let events =

@@ -16,16 +16,13 @@ fn followers(user: &Account, page_size: i32, page_token: String) -> pb::ListFoll
 #[tokio::test]
 async fn follow_is_idempotent_and_counted_once() {
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", false).await;
-    let coach = register(&mut env.client, "coach", true).await;
+    let ana = env.register("ana", false).await;
+    let coach = env.register("coach", true).await;
     let first = env
         .client
-        .follow_user(as_user(
-            &ana,
-            pb::FollowUserRequest {
-                user_id: coach.id.clone(),
-            },
-        ))
+        .follow_user(ana.request(pb::FollowUserRequest {
+            user_id: coach.id.clone(),
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -33,12 +30,9 @@ async fn follow_is_idempotent_and_counted_once() {
         .unwrap();
     let again = env
         .client
-        .follow_user(as_user(
-            &ana,
-            pb::FollowUserRequest {
-                user_id: coach.id.clone(),
-            },
-        ))
+        .follow_user(ana.request(pb::FollowUserRequest {
+            user_id: coach.id.clone(),
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -51,12 +45,9 @@ async fn follow_is_idempotent_and_counted_once() {
     assert_eq!(first.user.unwrap().handle, "coach");
     let profile = env
         .client
-        .get_user(as_user(
-            &ana,
-            pb::GetUserRequest {
-                lookup: Some(pb::get_user_request::Lookup::UserId(coach.id.clone())),
-            },
-        ))
+        .get_user(ana.request(pb::GetUserRequest {
+            lookup: Some(pb::get_user_request::Lookup::UserId(coach.id.clone())),
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -66,48 +57,36 @@ async fn follow_is_idempotent_and_counted_once() {
 
     let me = env
         .client
-        .follow_user(as_user(
-            &ana,
-            pb::FollowUserRequest {
-                user_id: ana.id.clone(),
-            },
-        ))
+        .follow_user(ana.request(pb::FollowUserRequest {
+            user_id: ana.id.clone(),
+        }))
         .await
         .unwrap_err();
     assert_status(&me, Code::InvalidArgument, Some("CANNOT_FOLLOW_SELF"));
     let ghost = env
         .client
-        .follow_user(as_user(
-            &ana,
-            pb::FollowUserRequest {
-                user_id: uuid::Uuid::now_v7().to_string(),
-            },
-        ))
+        .follow_user(ana.request(pb::FollowUserRequest {
+            user_id: uuid::Uuid::now_v7().to_string(),
+        }))
         .await
         .unwrap_err();
     assert_status(&ghost, Code::NotFound, None);
 
     env.client
-        .unfollow_user(as_user(
-            &ana,
-            pb::UnfollowUserRequest {
-                user_id: coach.id.clone(),
-            },
-        ))
+        .unfollow_user(ana.request(pb::UnfollowUserRequest {
+            user_id: coach.id.clone(),
+        }))
         .await
         .unwrap();
     env.client
-        .unfollow_user(as_user(
-            &ana,
-            pb::UnfollowUserRequest {
-                user_id: coach.id.clone(),
-            },
-        ))
+        .unfollow_user(ana.request(pb::UnfollowUserRequest {
+            user_id: coach.id.clone(),
+        }))
         .await
         .unwrap();
     let list = env
         .client
-        .list_followers(as_user(&ana, followers(&coach, 0, String::new())))
+        .list_followers(ana.request(followers(&coach, 0, String::new())))
         .await
         .unwrap()
         .into_inner();
@@ -117,16 +96,13 @@ async fn follow_is_idempotent_and_counted_once() {
 #[tokio::test]
 async fn concurrent_follows_count_once() {
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", false).await;
-    let coach = register(&mut env.client, "coach", true).await;
+    let ana = env.register("ana", false).await;
+    let coach = env.register("coach", true).await;
     let calls = (0..10).map(|_| {
         let mut client = env.client.clone();
-        let request = as_user(
-            &ana,
-            pb::FollowUserRequest {
-                user_id: coach.id.clone(),
-            },
-        );
+        let request = ana.request(pb::FollowUserRequest {
+            user_id: coach.id.clone(),
+        });
         async move { client.follow_user(request).await }
     });
     for result in futures::future::join_all(calls).await {
@@ -147,7 +123,7 @@ async fn a_storm_of_crossing_follows_neither_deadlocks_nor_miscounts() {
     let mut env = start().await;
     let mut users = Vec::new();
     for i in 0..8 {
-        users.push(register(&mut env.client, &format!("storm{i}"), false).await);
+        users.push(env.register(&format!("storm{i}"), false).await);
     }
     // Everyone follows everyone at once: many transactions touch the same user rows.
     let calls = users
@@ -162,7 +138,7 @@ async fn a_storm_of_crossing_follows_neither_deadlocks_nor_miscounts() {
             let mut client = env.client.clone();
             async move {
                 client
-                    .follow_user(as_user(&a, pb::FollowUserRequest { user_id: b }))
+                    .follow_user(a.request(pb::FollowUserRequest { user_id: b }))
                     .await
             }
         });
@@ -180,17 +156,14 @@ async fn a_storm_of_crossing_follows_neither_deadlocks_nor_miscounts() {
 #[tokio::test]
 async fn followers_paginate_with_bound_tokens() {
     let mut env = start().await;
-    let coach = register(&mut env.client, "coach", true).await;
+    let coach = env.register("coach", true).await;
     let mut fans = Vec::new();
     for i in 0..5 {
-        let fan = register(&mut env.client, &format!("fan{i}"), false).await;
+        let fan = env.register(&format!("fan{i}"), false).await;
         env.client
-            .follow_user(as_user(
-                &fan,
-                pb::FollowUserRequest {
-                    user_id: coach.id.clone(),
-                },
-            ))
+            .follow_user(fan.request(pb::FollowUserRequest {
+                user_id: coach.id.clone(),
+            }))
             .await
             .unwrap();
         fans.push(fan);
@@ -201,7 +174,7 @@ async fn followers_paginate_with_bound_tokens() {
     loop {
         let page = env
             .client
-            .list_followers(as_user(viewer, followers(&coach, 2, token)))
+            .list_followers(viewer.request(followers(&coach, 2, token)))
             .await
             .unwrap()
             .into_inner();
@@ -220,13 +193,13 @@ async fn followers_paginate_with_bound_tokens() {
 
     let negative = env
         .client
-        .list_followers(as_user(viewer, followers(&coach, -1, String::new())))
+        .list_followers(viewer.request(followers(&coach, -1, String::new())))
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&negative), ["page_size"]);
     let huge = env
         .client
-        .list_followers(as_user(viewer, followers(&coach, 1_000_000, String::new())))
+        .list_followers(viewer.request(followers(&coach, 1_000_000, String::new())))
         .await
         .unwrap()
         .into_inner();
@@ -234,13 +207,13 @@ async fn followers_paginate_with_bound_tokens() {
 
     let page = env
         .client
-        .list_followers(as_user(viewer, followers(&coach, 2, String::new())))
+        .list_followers(viewer.request(followers(&coach, 2, String::new())))
         .await
         .unwrap()
         .into_inner();
     let forged = env
         .client
-        .list_followers(as_user(viewer, followers(&coach, 2, "AAAA".into())))
+        .list_followers(viewer.request(followers(&coach, 2, "AAAA".into())))
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&forged), ["page_token"]);
@@ -249,16 +222,13 @@ async fn followers_paginate_with_bound_tokens() {
     tampered.push(if last == 'A' { 'B' } else { 'A' });
     let edited = env
         .client
-        .list_followers(as_user(viewer, followers(&coach, 2, tampered)))
+        .list_followers(viewer.request(followers(&coach, 2, tampered)))
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&edited), ["page_token"]);
     let other_reader = env
         .client
-        .list_followers(as_user(
-            &fans[1],
-            followers(&coach, 2, page.next_page_token.clone()),
-        ))
+        .list_followers(fans[1].request(followers(&coach, 2, page.next_page_token.clone())))
         .await
         .unwrap_err();
     assert_eq!(
@@ -268,10 +238,7 @@ async fn followers_paginate_with_bound_tokens() {
     );
     let other_list = env
         .client
-        .list_followers(as_user(
-            viewer,
-            followers(&fans[1], 2, page.next_page_token),
-        ))
+        .list_followers(viewer.request(followers(&fans[1], 2, page.next_page_token)))
         .await
         .unwrap_err();
     assert_eq!(
@@ -284,89 +251,68 @@ async fn followers_paginate_with_bound_tokens() {
 #[tokio::test]
 async fn blocking_removes_follows_and_hides_the_blocker() {
     let mut env = start().await;
-    let ana = register(&mut env.client, "ana", false).await;
-    let troll = register(&mut env.client, "troll", false).await;
+    let ana = env.register("ana", false).await;
+    let troll = env.register("troll", false).await;
     env.client
-        .follow_user(as_user(
-            &troll,
-            pb::FollowUserRequest {
-                user_id: ana.id.clone(),
-            },
-        ))
+        .follow_user(troll.request(pb::FollowUserRequest {
+            user_id: ana.id.clone(),
+        }))
         .await
         .unwrap();
     env.client
-        .follow_user(as_user(
-            &ana,
-            pb::FollowUserRequest {
-                user_id: troll.id.clone(),
-            },
-        ))
+        .follow_user(ana.request(pb::FollowUserRequest {
+            user_id: troll.id.clone(),
+        }))
         .await
         .unwrap();
     env.client
-        .block_user(as_user(
-            &ana,
-            pb::BlockUserRequest {
-                user_id: troll.id.clone(),
-            },
-        ))
+        .block_user(ana.request(pb::BlockUserRequest {
+            user_id: troll.id.clone(),
+        }))
         .await
         .unwrap();
     env.client
-        .block_user(as_user(
-            &ana,
-            pb::BlockUserRequest {
-                user_id: troll.id.clone(),
-            },
-        ))
+        .block_user(ana.request(pb::BlockUserRequest {
+            user_id: troll.id.clone(),
+        }))
         .await
         .unwrap();
 
     let refollow = env
         .client
-        .follow_user(as_user(
-            &troll,
-            pb::FollowUserRequest {
-                user_id: ana.id.clone(),
-            },
-        ))
+        .follow_user(troll.request(pb::FollowUserRequest {
+            user_id: ana.id.clone(),
+        }))
         .await
         .unwrap_err();
     assert_status(&refollow, Code::FailedPrecondition, Some("BLOCKED"));
     let hidden = env
         .client
-        .get_user(as_user(
-            &troll,
-            pb::GetUserRequest {
-                lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
-            },
-        ))
+        .get_user(troll.request(pb::GetUserRequest {
+            lookup: Some(pb::get_user_request::Lookup::UserId(ana.id.clone())),
+        }))
         .await
         .unwrap_err();
     assert_status(&hidden, Code::NotFound, None);
     let list = env
         .client
-        .list_followers(as_user(&troll, followers(&ana, 0, String::new())))
+        .list_followers(troll.request(followers(&ana, 0, String::new())))
         .await
         .unwrap_err();
     assert_status(&list, Code::NotFound, None);
     let mine = env
         .client
-        .list_followers(as_user(&ana, followers(&ana, 0, String::new())))
+        .list_followers(ana.request(followers(&ana, 0, String::new())))
         .await
         .unwrap()
         .into_inner();
     assert!(mine.followers.is_empty(), "the block removed the follow");
     let blocked = env
         .client
-        .list_blocked_users(as_user(
-            &ana,
-            pb::ListBlockedUsersRequest {
-                page_size: 0,
-                page_token: String::new(),
-            },
-        ))
+        .list_blocked_users(ana.request(pb::ListBlockedUsersRequest {
+            page_size: 0,
+            page_token: String::new(),
+        }))
         .await
         .unwrap()
         .into_inner();
@@ -380,24 +326,18 @@ async fn blocking_removes_follows_and_hides_the_blocker() {
     );
     let rel = env
         .client
-        .get_relationships(as_user(
-            &ana,
-            pb::GetRelationshipsRequest {
-                user_ids: vec![troll.id.clone()],
-            },
-        ))
+        .get_relationships(ana.request(pb::GetRelationshipsRequest {
+            user_ids: vec![troll.id.clone()],
+        }))
         .await
         .unwrap()
         .into_inner();
     assert!(rel.relationships[0].blocking && !rel.relationships[0].following);
     let self_block = env
         .client
-        .block_user(as_user(
-            &ana,
-            pb::BlockUserRequest {
-                user_id: ana.id.clone(),
-            },
-        ))
+        .block_user(ana.request(pb::BlockUserRequest {
+            user_id: ana.id.clone(),
+        }))
         .await
         .unwrap_err();
     assert_status(
@@ -407,21 +347,15 @@ async fn blocking_removes_follows_and_hides_the_blocker() {
     );
 
     env.client
-        .unblock_user(as_user(
-            &ana,
-            pb::UnblockUserRequest {
-                user_id: troll.id.clone(),
-            },
-        ))
+        .unblock_user(ana.request(pb::UnblockUserRequest {
+            user_id: troll.id.clone(),
+        }))
         .await
         .unwrap();
     env.client
-        .follow_user(as_user(
-            &troll,
-            pb::FollowUserRequest {
-                user_id: ana.id.clone(),
-            },
-        ))
+        .follow_user(troll.request(pb::FollowUserRequest {
+            user_id: ana.id.clone(),
+        }))
         .await
         .unwrap();
 }
@@ -429,17 +363,14 @@ async fn blocking_removes_follows_and_hides_the_blocker() {
 #[tokio::test]
 async fn internal_methods_need_a_service_credential() {
     let mut env = start().await;
-    let coach = register(&mut env.client, "coach", true).await;
+    let coach = env.register("coach", true).await;
     let mut fan_ids = Vec::new();
     for i in 0..7 {
-        let fan = register(&mut env.client, &format!("fan{i}"), false).await;
+        let fan = env.register(&format!("fan{i}"), false).await;
         env.client
-            .follow_user(as_user(
-                &fan,
-                pb::FollowUserRequest {
-                    user_id: coach.id.clone(),
-                },
-            ))
+            .follow_user(fan.request(pb::FollowUserRequest {
+                user_id: coach.id.clone(),
+            }))
             .await
             .unwrap();
         fan_ids.push(fan.id);
@@ -453,7 +384,7 @@ async fn internal_methods_need_a_service_credential() {
     };
     let denied = env
         .client
-        .batch_get_users(as_user(&coach, batch.clone()))
+        .batch_get_users(coach.request(batch.clone()))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
@@ -498,14 +429,11 @@ async fn internal_methods_need_a_service_credential() {
     assert_eq!(chunks, 3);
     let user_stream = env
         .client
-        .list_follower_ids(as_user(
-            &coach,
-            pb::ListFollowerIdsRequest {
-                user_id: coach.id.clone(),
-                after_user_id: String::new(),
-                chunk_size: 0,
-            },
-        ))
+        .list_follower_ids(coach.request(pb::ListFollowerIdsRequest {
+            user_id: coach.id.clone(),
+            after_user_id: String::new(),
+            chunk_size: 0,
+        }))
         .await
         .unwrap_err();
     assert_eq!(user_stream.code(), Code::PermissionDenied);

@@ -15,4 +15,5 @@ mod drain;
 mod edge;
 mod events;
 mod graph;
+mod preferences;
 mod profile;

@@ -1,0 +1,131 @@
+//! Servers of one test: a service on a free port, and a real Envoy edge in front of it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::net::TcpListener;
+use tonic::transport::{Channel, Endpoint};
+
+/// A server spawned on a free port; shuts down gracefully on [`TestServer::shutdown`].
+pub struct TestServer {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl TestServer {
+    /// Binds 127.0.0.1:0 and runs `serve(listener, shutdown)` in the background.
+    pub async fn spawn<F, Fut>(serve: F) -> anyhow::Result<Self>
+    where
+        F: FnOnce(TcpListener, BoxFuture<'static, ()>) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let shutdown: BoxFuture<'static, ()> = Box::pin(async move {
+            let _ = rx.await;
+        });
+        let handle = tokio::spawn(serve(listener, shutdown));
+        Ok(Self {
+            addr,
+            shutdown: Some(tx),
+            handle,
+        })
+    }
+
+    /// Builds service `S` from `config` and serves it on a free port.
+    pub async fn start<S: tribe_kit::bootstrap::Service>(
+        config: S::Config,
+    ) -> anyhow::Result<Self> {
+        let app = S::build(config).await?;
+        Self::spawn(move |listener, shutdown| app.serve(listener, shutdown)).await
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A native gRPC channel to the server.
+    pub async fn channel(&self) -> anyhow::Result<Channel> {
+        Ok(Endpoint::from_shared(self.url())?
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await?)
+    }
+
+    /// Triggers the graceful drain and waits for the server to stop.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.handle).await?
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A free loopback address (bound, read, released) for processes that take a port.
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// A real Envoy edge in front of one test upstream, on free ports, with the test's JWKS.
+pub struct TestEdge {
+    envoy: tribe_infra::envoy::EnvoyProcess,
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for TestEdge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestEdge")
+            .field("listen", &self.envoy.listen_addr())
+            .finish()
+    }
+}
+
+impl TestEdge {
+    /// Starts Envoy (from `tribe_infra::envoy::envoy_binary()`) routing to `upstream`.
+    pub async fn start(
+        upstream: tribe_infra::envoy::Upstream,
+        jwks: &Path,
+    ) -> anyhow::Result<Self> {
+        let params = tribe_infra::envoy::EnvoyParams::new(
+            free_addr(),
+            free_addr(),
+            jwks.to_path_buf(),
+            vec![upstream],
+        );
+        let dir = tempfile::tempdir()?;
+        let envoy = tribe_infra::envoy::EnvoyProcess::start(
+            &tribe_infra::envoy::envoy_binary(),
+            &params,
+            dir.path(),
+        )
+        .await?;
+        Ok(Self { envoy, _dir: dir })
+    }
+
+    /// The edge's base URL (gRPC and gRPC-Web).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.envoy.listen_addr())
+    }
+}
