@@ -1,4 +1,5 @@
-//! Use-cases of the analytics service: the four views (`views`), the intake of tracked
+//! Use-cases of the analytics service: the user, content and creator views (`views`,
+//! helpers in `view_common`), platform metrics (`platform_metrics`), the intake of tracked
 //! client events (`track`) and the consumer's status and watermark (`status`). Each
 //! validates its request completely before touching storage and returns `ApiError`;
 //! `grpc.rs` turns that into a `Status`.

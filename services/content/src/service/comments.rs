@@ -124,20 +124,18 @@ impl ContentService {
         // Threads are one level deep: a reply to a reply hangs off its top-level comment.
         let parent = match parent {
             None => None,
-            Some(pid) => {
-                match comments::placement(&mut tx, pid).await? {
-                    Some((p, grand, author)) if p == post_id => {
-                        let top = grand.unwrap_or(pid);
-                        let top_author = if grand.is_some() {
-                            comments::author(&mut tx, top).await?
-                        } else {
-                            author
-                        };
-                        Some((top, top_author))
-                    }
-                    _ => return Err(ApiError::not_found("parent comment")),
+            Some(pid) => match comments::placement(&mut tx, pid).await? {
+                Some((p, grand, author)) if p == post_id => {
+                    let top = grand.unwrap_or(pid);
+                    let top_author = if grand.is_some() {
+                        comments::author(&mut tx, top).await?
+                    } else {
+                        author
+                    };
+                    Some((top, top_author))
                 }
-            }
+                _ => return Err(ApiError::not_found("parent comment")),
+            },
         };
         let id = ids::new_id();
         let mentions = domain::parse_mentions(&req.text);
@@ -235,8 +233,15 @@ impl ContentService {
         {
             return Err(ApiError::not_found("parent comment"));
         }
-        let mut rows =
-            comments::page(&mut conn, viewer.id, post_id, parent, after, limit as i64 + 1).await?;
+        let mut rows = comments::page(
+            &mut conn,
+            viewer.id,
+            post_id,
+            parent,
+            after,
+            limit as i64 + 1,
+        )
+        .await?;
         drop(conn);
         let token = self
             .pages

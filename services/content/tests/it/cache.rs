@@ -46,48 +46,6 @@ async fn put(key: &str, value: &[u8]) {
         .unwrap();
 }
 
-async fn get_post(env: &Env, reader: &Account, id: &str) -> Result<pb::Post, tonic::Status> {
-    let mut client = env.client.clone();
-    client
-        .get_post(as_user(reader, pb::GetPostRequest { post_id: id.into() }))
-        .await
-        .map(|r| r.into_inner().post.unwrap())
-}
-
-async fn feed(env: &Env, reader: &Account) -> Vec<pb::Post> {
-    let mut client = env.client.clone();
-    client
-        .get_feed(as_user(
-            reader,
-            pb::GetFeedRequest {
-                page_size: 100,
-                page_token: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .posts
-}
-
-async fn profile(env: &Env, reader: &Account, author: &Account) -> Vec<pb::Post> {
-    let mut client = env.client.clone();
-    client
-        .list_user_posts(as_user(
-            reader,
-            pb::ListUserPostsRequest {
-                user_id: author.id.clone(),
-                r#type: 0,
-                page_size: 50,
-                page_token: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .posts
-}
-
 /// Changes a post's text in Postgres only, as an operator's SQL would.
 async fn rewrite_behind_the_service(env: &Env, id: &str, text: &str) {
     let id = uuid::Uuid::parse_str(id).unwrap();
@@ -115,10 +73,10 @@ fn set_text(id: &str, text: &str) -> pb::UpdatePostRequest {
 
 #[tokio::test]
 async fn a_read_fills_the_cache_and_later_reads_take_the_body_from_it() {
-    let mut env = start().await;
-    let author = register(&mut env, &unique("author"), false).await;
-    let reader = register(&mut env, &unique("reader"), false).await;
-    let p = create(&mut env, &author, post("original text #cache")).await;
+    let env = start().await;
+    let author = env.register(&unique("author"), false).await;
+    let reader = env.register(&unique("reader"), false).await;
+    let p = env.create(&author, post("original text #cache")).await;
     let key = post_key(&env, &p.post_id);
     assert_eq!(
         cached(&key).await,
@@ -127,7 +85,7 @@ async fn a_read_fills_the_cache_and_later_reads_take_the_body_from_it() {
     );
 
     assert_eq!(
-        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        env.get_post(&reader, &p.post_id).await.unwrap().text,
         "original text #cache"
     );
     assert!(
@@ -147,22 +105,22 @@ async fn a_read_fills_the_cache_and_later_reads_take_the_body_from_it() {
     // Behind the service's back: the cached body is what every hydration path returns.
     rewrite_behind_the_service(&env, &p.post_id, "changed in SQL").await;
     assert_eq!(
-        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        env.get_post(&reader, &p.post_id).await.unwrap().text,
         "original text #cache",
         "GetPost from the cache"
     );
     assert_eq!(
-        get_post(&env, &author, &p.post_id).await.unwrap().text,
+        env.get_post(&author, &p.post_id).await.unwrap().text,
         "original text #cache",
         "for another reader too"
     );
-    let own_feed = feed(&env, &author).await;
+    let own_feed = env.feed(&author).await;
     assert_eq!(
         own_feed.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(),
         vec!["original text #cache"],
         "GetFeed from the cache"
     );
-    let listed = profile(&env, &reader, &author).await;
+    let listed = env.profile(&reader, &author).await;
     assert_eq!(
         listed.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(),
         vec!["original text #cache"],
@@ -170,17 +128,8 @@ async fn a_read_fills_the_cache_and_later_reads_take_the_body_from_it() {
     );
 
     // The per-reader part still comes from the database on every read: counters, liked_by_me...
-    let mut client = env.client.clone();
-    client
-        .like_post(as_user(
-            &reader,
-            pb::LikePostRequest {
-                post_id: p.post_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
-    let liked = get_post(&env, &reader, &p.post_id).await.unwrap();
+    env.like(&reader, &p.post_id).await.unwrap();
+    let liked = env.get_post(&reader, &p.post_id).await.unwrap();
     assert_eq!(
         (liked.like_count, liked.liked_by_me, liked.text.as_str()),
         (1, true, "original text #cache")
@@ -194,17 +143,14 @@ async fn a_read_fills_the_cache_and_later_reads_take_the_body_from_it() {
         .await
         .unwrap();
     assert_eq!(
-        get_post(&env, &reader, &p.post_id)
-            .await
-            .unwrap_err()
-            .code(),
+        env.get_post(&reader, &p.post_id).await.unwrap_err().code(),
         Code::NotFound
     );
     assert!(
-        profile(&env, &reader, &author).await.is_empty(),
+        env.profile(&reader, &author).await.is_empty(),
         "the profile hides it from the reader"
     );
-    let own = get_post(&env, &author, &p.post_id).await.unwrap();
+    let own = env.get_post(&author, &p.post_id).await.unwrap();
     assert_eq!(
         own.visibility,
         pb::PostVisibility::Private as i32,
@@ -214,11 +160,11 @@ async fn a_read_fills_the_cache_and_later_reads_take_the_body_from_it() {
 
 #[tokio::test]
 async fn with_the_post_cache_disabled_every_read_goes_to_postgres() {
-    let mut env = start_with(|c| c.post_cache_ttl = Duration::ZERO).await;
-    let author = register(&mut env, &unique("author"), false).await;
-    let p = create(&mut env, &author, post("original")).await;
+    let env = start_with(|c| c.post_cache_ttl = Duration::ZERO).await;
+    let author = env.register(&unique("author"), false).await;
+    let p = env.create(&author, post("original")).await;
     assert_eq!(
-        get_post(&env, &author, &p.post_id).await.unwrap().text,
+        env.get_post(&author, &p.post_id).await.unwrap().text,
         "original"
     );
     assert_eq!(
@@ -228,20 +174,20 @@ async fn with_the_post_cache_disabled_every_read_goes_to_postgres() {
     );
     rewrite_behind_the_service(&env, &p.post_id, "changed in SQL").await;
     assert_eq!(
-        get_post(&env, &author, &p.post_id).await.unwrap().text,
+        env.get_post(&author, &p.post_id).await.unwrap().text,
         "changed in SQL"
     );
 }
 
 #[tokio::test]
 async fn an_update_through_the_service_is_read_back_at_once_even_over_a_stale_cached_body() {
-    let mut env = start().await;
-    let author = register(&mut env, &unique("author"), false).await;
-    let reader = register(&mut env, &unique("reader"), false).await;
-    let p = create(&mut env, &author, post("before the edit")).await;
+    let env = start().await;
+    let author = env.register(&unique("author"), false).await;
+    let reader = env.register(&unique("reader"), false).await;
+    let p = env.create(&author, post("before the edit")).await;
     let key = post_key(&env, &p.post_id);
     assert_eq!(
-        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        env.get_post(&reader, &p.post_id).await.unwrap().text,
         "before the edit"
     );
     let old_body = cached(&key).await.expect("cached by the read");
@@ -260,20 +206,20 @@ async fn an_update_through_the_service_is_read_back_at_once_even_over_a_stale_ca
         None,
         "the update dropped the cached body"
     );
-    let read = get_post(&env, &reader, &p.post_id).await.unwrap();
+    let read = env.get_post(&reader, &p.post_id).await.unwrap();
     assert_eq!((read.text.as_str(), read.edited), ("after the edit", true));
-    assert_eq!(feed(&env, &author).await[0].text, "after the edit");
+    assert_eq!(env.feed(&author).await[0].text, "after the edit");
 
     // A read racing the update may write the old body back after the invalidation; it
     // carries the old version and is never served.
     put(&key, &old_body).await;
     assert_eq!(
-        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        env.get_post(&reader, &p.post_id).await.unwrap().text,
         "after the edit",
         "stale body refused"
     );
     assert_eq!(
-        profile(&env, &reader, &author).await[0].text,
+        env.profile(&reader, &author).await[0].text,
         "after the edit"
     );
     let refreshed = cached(&key).await.expect("re-cached");
@@ -285,19 +231,18 @@ async fn an_update_through_the_service_is_read_back_at_once_even_over_a_stale_ca
 
 #[tokio::test]
 async fn deleted_and_hidden_posts_disappear_although_their_bodies_were_cached() {
-    let mut env = start().await;
-    let reader = register(&mut env, &unique("reader"), false).await;
-    let author = register(&mut env, &unique("author"), false).await;
-    let admin = token_user(&env.keys, &["user", "admin"]);
-    follow(&mut env, &reader, &author).await;
-    let hidden = create(&mut env, &author, post("to be hidden")).await;
-    let deleted = create(&mut env, &author, post("to be deleted")).await;
-    let client = env.client.clone();
-    wait_feed(&client, &reader, &hidden.post_id, true).await;
-    wait_feed(&client, &reader, &deleted.post_id, true).await;
+    let env = start().await;
+    let reader = env.register(&unique("reader"), false).await;
+    let author = env.register(&unique("author"), false).await;
+    let admin = env.token_user(&["user", "admin"]);
+    env.follow(&reader, &author).await;
+    let hidden = env.create(&author, post("to be hidden")).await;
+    let deleted = env.create(&author, post("to be deleted")).await;
+    env.wait_feed(&reader, &hidden.post_id, true).await;
+    env.wait_feed(&reader, &deleted.post_id, true).await;
     let mut bodies = Vec::new();
     for p in [&hidden, &deleted] {
-        get_post(&env, &reader, &p.post_id).await.unwrap();
+        env.get_post(&reader, &p.post_id).await.unwrap();
         bodies.push((
             post_key(&env, &p.post_id),
             cached(&post_key(&env, &p.post_id))
@@ -306,27 +251,10 @@ async fn deleted_and_hidden_posts_disappear_although_their_bodies_were_cached() 
         ));
     }
 
-    let mut client = env.client.clone();
-    client
-        .moderate_post(as_user(
-            &admin,
-            pb::ModeratePostRequest {
-                post_id: hidden.post_id.clone(),
-                action: pb::ModerationAction::Hide as i32,
-                reason: "spam".into(),
-            },
-        ))
+    env.moderate(&admin, &hidden.post_id, pb::ModerationAction::Hide, "spam")
         .await
         .unwrap();
-    client
-        .delete_post(as_user(
-            &author,
-            pb::DeletePostRequest {
-                post_id: deleted.post_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
+    env.delete_post(&author, &deleted.post_id).await.unwrap();
     for (key, _) in &bodies {
         assert_eq!(cached(key).await, None, "{key} invalidated");
     }
@@ -336,16 +264,14 @@ async fn deleted_and_hidden_posts_disappear_although_their_bodies_were_cached() 
     }
     for p in [&hidden, &deleted] {
         assert_eq!(
-            get_post(&env, &reader, &p.post_id)
-                .await
-                .unwrap_err()
-                .code(),
+            env.get_post(&reader, &p.post_id).await.unwrap_err().code(),
             Code::NotFound,
             "GetPost {}",
             p.text
         );
     }
-    let ids: Vec<String> = feed(&env, &reader)
+    let ids: Vec<String> = env
+        .feed(&reader)
         .await
         .into_iter()
         .map(|p| p.post_id)
@@ -354,23 +280,23 @@ async fn deleted_and_hidden_posts_disappear_although_their_bodies_were_cached() 
         !ids.contains(&hidden.post_id) && !ids.contains(&deleted.post_id),
         "feed right after: {ids:?}"
     );
-    assert!(profile(&env, &reader, &author).await.is_empty(), "profile");
+    assert!(env.profile(&reader, &author).await.is_empty(), "profile");
     assert_eq!(
-        get_post(&env, &author, &deleted.post_id)
+        env.get_post(&author, &deleted.post_id)
             .await
             .unwrap_err()
             .code(),
         Code::NotFound,
         "deleted for its author too"
     );
-    let own = get_post(&env, &author, &hidden.post_id).await.unwrap();
+    let own = env.get_post(&author, &hidden.post_id).await.unwrap();
     assert_eq!(
         own.moderation_state,
         pb::ModerationState::Hidden as i32,
         "the author sees the moderation from the row"
     );
     assert!(
-        !feed(&env, &author)
+        !env.feed(&author)
             .await
             .iter()
             .any(|p| p.post_id == hidden.post_id),
@@ -380,20 +306,20 @@ async fn deleted_and_hidden_posts_disappear_although_their_bodies_were_cached() 
 
 #[tokio::test]
 async fn reads_and_writes_work_with_redis_unreachable() {
-    let mut env = start_with(|c| c.redis.url = "redis://127.0.0.1:1".to_string().into()).await;
-    let author = register(&mut env, &unique("author"), false).await;
-    let reader = register(&mut env, &unique("reader"), false).await;
-    let p = create(&mut env, &author, post("no redis #offline")).await;
+    let env = start_with(|c| c.redis.url = "redis://127.0.0.1:1".to_string().into()).await;
+    let author = env.register(&unique("author"), false).await;
+    let reader = env.register(&unique("reader"), false).await;
+    let p = env.create(&author, post("no redis #offline")).await;
     for _ in 0..2 {
-        let read = get_post(&env, &reader, &p.post_id).await.unwrap();
+        let read = env.get_post(&reader, &p.post_id).await.unwrap();
         assert_eq!(
             (read.text.as_str(), read.author.unwrap().handle),
             ("no redis #offline", author.handle.clone())
         );
     }
-    assert_eq!(feed(&env, &author).await.len(), 1, "GetFeed");
+    assert_eq!(env.feed(&author).await.len(), 1, "GetFeed");
     assert_eq!(
-        profile(&env, &reader, &author).await[0].text,
+        env.profile(&reader, &author).await[0].text,
         "no redis #offline",
         "ListUserPosts"
     );
@@ -418,23 +344,12 @@ async fn reads_and_writes_work_with_redis_unreachable() {
         .await
         .unwrap();
     assert_eq!(
-        get_post(&env, &reader, &p.post_id).await.unwrap().text,
+        env.get_post(&reader, &p.post_id).await.unwrap().text,
         "edited without redis"
     );
-    client
-        .delete_post(as_user(
-            &author,
-            pb::DeletePostRequest {
-                post_id: p.post_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
+    env.delete_post(&author, &p.post_id).await.unwrap();
     assert_eq!(
-        get_post(&env, &reader, &p.post_id)
-            .await
-            .unwrap_err()
-            .code(),
+        env.get_post(&reader, &p.post_id).await.unwrap_err().code(),
         Code::NotFound
     );
 }
@@ -442,12 +357,12 @@ async fn reads_and_writes_work_with_redis_unreachable() {
 #[tokio::test]
 async fn user_events_refresh_cached_author_summaries() {
     // A TTL far beyond the test: only the invalidation can make a change show.
-    let mut env = start_with(|c| c.user_cache_ttl = Duration::from_secs(300)).await;
-    let author = register(&mut env, &unique("author"), false).await;
-    let reader = register(&mut env, &unique("reader"), false).await;
-    let p = create(&mut env, &author, post("who wrote this")).await;
+    let env = start_with(|c| c.user_cache_ttl = Duration::from_secs(300)).await;
+    let author = env.register(&unique("author"), false).await;
+    let reader = env.register(&unique("reader"), false).await;
+    let p = env.create(&author, post("who wrote this")).await;
     assert_eq!(
-        get_post(&env, &reader, &p.post_id)
+        env.get_post(&reader, &p.post_id)
             .await
             .unwrap()
             .author
@@ -471,7 +386,7 @@ async fn user_events_refresh_cached_author_summaries() {
     )
     .await;
     assert_eq!(
-        get_post(&env, &reader, &p.post_id)
+        env.get_post(&reader, &p.post_id)
             .await
             .unwrap()
             .author
@@ -505,7 +420,7 @@ async fn user_events_refresh_cached_author_summaries() {
         || {
             let (env, reader, id, want) = (&env, &reader, p.post_id.clone(), new_handle.clone());
             async move {
-                get_post(env, reader, &id)
+                env.get_post(reader, &id)
                     .await
                     .unwrap()
                     .author
@@ -517,7 +432,7 @@ async fn user_events_refresh_cached_author_summaries() {
     )
     .await;
     assert_eq!(
-        feed(&env, &author).await[0].author.as_ref().unwrap().handle,
+        env.feed(&author).await[0].author.as_ref().unwrap().handle,
         new_handle,
         "GetFeed"
     );
@@ -533,7 +448,7 @@ async fn user_events_refresh_cached_author_summaries() {
     )
     .await;
     assert_eq!(
-        get_post(&env, &reader, &p.post_id)
+        env.get_post(&reader, &p.post_id)
             .await
             .unwrap()
             .author
@@ -563,7 +478,7 @@ async fn user_events_refresh_cached_author_summaries() {
         || {
             let (env, reader, id) = (&env, &reader, p.post_id.clone());
             async move {
-                get_post(env, reader, &id)
+                env.get_post(reader, &id)
                     .await
                     .unwrap()
                     .author

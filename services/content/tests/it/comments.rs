@@ -8,9 +8,9 @@ use tribe_proto::content::v1 as pb;
 #[tokio::test]
 async fn comments_replies_and_comment_likes() {
     let mut env = start().await;
-    let ana = token_user(&env.keys, &["user"]);
-    let bob = token_user(&env.keys, &["user"]);
-    let created = create(&mut env, &ana, post("comment here")).await;
+    let ana = env.token_user(&["user"]);
+    let bob = env.token_user(&["user"]);
+    let created = env.create(&ana, post("comment here")).await;
     let comment = |parent: &str, text: &str| pb::CreateCommentRequest {
         post_id: created.post_id.clone(),
         parent_comment_id: parent.into(),
@@ -103,19 +103,7 @@ async fn comments_replies_and_comment_likes() {
         vec!["thanks", "again"],
         "oldest first"
     );
-    let post = env
-        .client
-        .get_post(as_user(
-            &ana,
-            pb::GetPostRequest {
-                post_id: created.post_id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .post
-        .unwrap();
+    let post = env.get_post(&ana, &created.post_id).await.unwrap();
     assert_eq!(post.comment_count, 3);
 
     // The post's author may delete any comment on it; replies go with their parent.
@@ -128,21 +116,9 @@ async fn comments_replies_and_comment_likes() {
         ))
         .await
         .unwrap();
-    let post = env
-        .client
-        .get_post(as_user(
-            &ana,
-            pb::GetPostRequest {
-                post_id: created.post_id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .post
-        .unwrap();
+    let post = env.get_post(&ana, &created.post_id).await.unwrap();
     assert_eq!(post.comment_count, 0);
-    let stranger = token_user(&env.keys, &["user"]);
+    let stranger = env.token_user(&["user"]);
     let c = env
         .client
         .create_comment(as_user(&bob, comment("", "mine")))

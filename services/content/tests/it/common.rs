@@ -178,30 +178,6 @@ pub struct Account {
     pub access: String,
 }
 
-pub async fn register(env: &mut Env, handle: &str, trainer: bool) -> Account {
-    let response = env
-        .users
-        .register(upb::RegisterRequest {
-            email: format!("{handle}@example.com"),
-            password: "correct horse battery staple".into(),
-            handle: handle.into(),
-            display_name: format!("{handle} display"),
-            account_type: if trainer {
-                upb::AccountType::Trainer
-            } else {
-                upb::AccountType::Member
-            } as i32,
-        })
-        .await
-        .unwrap_or_else(|s| panic!("register {handle}: {s:?}"))
-        .into_inner();
-    Account {
-        id: response.user.expect("user").user_id,
-        handle: handle.into(),
-        access: response.tokens.expect("tokens").access_token,
-    }
-}
-
 impl Account {
     /// The same user with an admin token.
     pub fn admin(&self, keys: &TestKeys) -> Account {
@@ -231,16 +207,7 @@ impl Account {
     }
 }
 
-/// A user that exists only as a token (enough for everything but follows).
-pub fn token_user(keys: &TestKeys, roles: &[&str]) -> Account {
-    let id = uuid::Uuid::now_v7().to_string();
-    Account {
-        access: keys.access_token(&id, roles),
-        handle: String::new(),
-        id,
-    }
-}
-
+/// `message` as a request of `account` (its access token as the bearer).
 pub fn as_user<T>(account: &Account, message: T) -> tonic::Request<T> {
     authed(message, &account.access)
 }
@@ -261,74 +228,226 @@ pub fn image(url: &str) -> pb::Media {
     }
 }
 
-pub async fn create(env: &mut Env, author: &Account, post: pb::Post) -> pb::Post {
-    env.client
-        .create_post(as_user(
-            author,
-            pb::CreatePostRequest {
-                post: Some(post),
-                request_id: uuid::Uuid::new_v4().to_string(),
-            },
-        ))
-        .await
-        .unwrap_or_else(|s| panic!("create post: {s:?}"))
-        .into_inner()
-        .post
-        .expect("post")
-}
-
-pub async fn follow(env: &mut Env, follower: &Account, followee: &Account) {
-    env.users
-        .follow_user(as_user(
-            follower,
-            upb::FollowUserRequest {
-                user_id: followee.id.clone(),
-            },
-        ))
-        .await
-        .expect("follow");
-}
-
-pub async fn feed_ids(env: &mut Env, reader: &Account) -> Vec<String> {
-    let response = env
-        .client
-        .get_feed(as_user(
-            reader,
-            pb::GetFeedRequest {
-                page_size: 100,
-                page_token: String::new(),
-            },
-        ))
-        .await
-        .expect("feed")
-        .into_inner();
-    response.posts.into_iter().map(|p| p.post_id).collect()
-}
-
-/// Polls the reader's feed until `id` is in it (`present`) or not, or fails after 30 s.
-pub async fn wait_feed(client: &Client, reader: &Account, id: &str, present: bool) {
-    let what = format!(
-        "post {id} {} the feed of {}",
-        if present { "appears in" } else { "leaves" },
-        reader.id
-    );
-    wait_until(Duration::from_secs(30), &what, || {
-        let mut client = client.clone();
-        let (reader, id) = (reader.clone(), id.to_string());
-        async move {
-            let feed = client
-                .get_feed(as_user(
-                    &reader,
-                    pb::GetFeedRequest {
-                        page_size: 100,
-                        page_token: String::new(),
-                    },
-                ))
-                .await
-                .unwrap()
-                .into_inner();
-            feed.posts.iter().any(|p| p.post_id == id) == present
+/// The calls most tests make, through clones of the environment's clients (so they need
+/// only `&Env` and work inside polling closures).
+impl Env {
+    /// A user that exists only as a token (enough for everything but follows).
+    pub fn token_user(&self, roles: &[&str]) -> Account {
+        let id = uuid::Uuid::now_v7().to_string();
+        Account {
+            access: self.keys.access_token(&id, roles),
+            handle: String::new(),
+            id,
         }
-    })
-    .await;
+    }
+
+    /// Registers an account in the user service.
+    pub async fn register(&self, handle: &str, trainer: bool) -> Account {
+        let response = self
+            .users
+            .clone()
+            .register(upb::RegisterRequest {
+                email: format!("{handle}@example.com"),
+                password: "correct horse battery staple".into(),
+                handle: handle.into(),
+                display_name: format!("{handle} display"),
+                account_type: if trainer {
+                    upb::AccountType::Trainer
+                } else {
+                    upb::AccountType::Member
+                } as i32,
+            })
+            .await
+            .unwrap_or_else(|s| panic!("register {handle}: {s:?}"))
+            .into_inner();
+        Account {
+            id: response.user.expect("user").user_id,
+            handle: handle.into(),
+            access: response.tokens.expect("tokens").access_token,
+        }
+    }
+
+    /// Publishes `post` by `author` (a fresh request id).
+    pub async fn create(&self, author: &Account, post: pb::Post) -> pb::Post {
+        self.client
+            .clone()
+            .create_post(as_user(
+                author,
+                pb::CreatePostRequest {
+                    post: Some(post),
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                },
+            ))
+            .await
+            .unwrap_or_else(|s| panic!("create post: {s:?}"))
+            .into_inner()
+            .post
+            .expect("post")
+    }
+
+    /// `follower` follows `followee` in the user service.
+    pub async fn follow(&self, follower: &Account, followee: &Account) {
+        self.users
+            .clone()
+            .follow_user(as_user(
+                follower,
+                upb::FollowUserRequest {
+                    user_id: followee.id.clone(),
+                },
+            ))
+            .await
+            .expect("follow");
+    }
+
+    /// `follower` unfollows `followee` in the user service.
+    pub async fn unfollow(&self, follower: &Account, followee: &Account) {
+        self.users
+            .clone()
+            .unfollow_user(as_user(
+                follower,
+                upb::UnfollowUserRequest {
+                    user_id: followee.id.clone(),
+                },
+            ))
+            .await
+            .expect("unfollow");
+    }
+
+    /// GetPost of `id` as `reader`.
+    pub async fn get_post(&self, reader: &Account, id: &str) -> Result<pb::Post, Status> {
+        self.client
+            .clone()
+            .get_post(as_user(reader, pb::GetPostRequest { post_id: id.into() }))
+            .await
+            .map(|r| r.into_inner().post.unwrap())
+    }
+
+    /// LikePost of `id` as `liker`.
+    pub async fn like(&self, liker: &Account, id: &str) -> Result<pb::Post, Status> {
+        self.client
+            .clone()
+            .like_post(as_user(liker, pb::LikePostRequest { post_id: id.into() }))
+            .await
+            .map(|r| r.into_inner().post.unwrap())
+    }
+
+    /// DeletePost of `id` as `caller`.
+    pub async fn delete_post(&self, caller: &Account, id: &str) -> Result<(), Status> {
+        self.client
+            .clone()
+            .delete_post(as_user(
+                caller,
+                pb::DeletePostRequest { post_id: id.into() },
+            ))
+            .await
+            .map(|_| ())
+    }
+
+    /// ModeratePost of `id` as `caller`.
+    pub async fn moderate(
+        &self,
+        caller: &Account,
+        id: &str,
+        action: pb::ModerationAction,
+        reason: &str,
+    ) -> Result<pb::Post, Status> {
+        self.client
+            .clone()
+            .moderate_post(as_user(
+                caller,
+                pb::ModeratePostRequest {
+                    post_id: id.into(),
+                    action: action as i32,
+                    reason: reason.into(),
+                },
+            ))
+            .await
+            .map(|r| r.into_inner().post.unwrap())
+    }
+
+    /// The first 100 posts of the reader's feed.
+    pub async fn feed(&self, reader: &Account) -> Vec<pb::Post> {
+        self.client
+            .clone()
+            .get_feed(as_user(
+                reader,
+                pb::GetFeedRequest {
+                    page_size: 100,
+                    page_token: String::new(),
+                },
+            ))
+            .await
+            .expect("feed")
+            .into_inner()
+            .posts
+    }
+
+    /// The ids of the first 100 posts of the reader's feed.
+    pub async fn feed_ids(&self, reader: &Account) -> Vec<String> {
+        self.feed(reader)
+            .await
+            .into_iter()
+            .map(|p| p.post_id)
+            .collect()
+    }
+
+    /// True when `id` is in the reader's feed.
+    pub async fn in_feed(&self, reader: &Account, id: &str) -> bool {
+        self.feed_ids(reader).await.iter().any(|p| p == id)
+    }
+
+    /// Polls the reader's feed until `id` is in it (`present`) or not, or fails after 30 s.
+    pub async fn wait_feed(&self, reader: &Account, id: &str, present: bool) {
+        let what = format!(
+            "post {id} {} the feed of {}",
+            if present { "appears in" } else { "leaves" },
+            reader.id
+        );
+        wait_until(Duration::from_secs(30), &what, || {
+            let mut client = self.client.clone();
+            let (reader, id) = (reader.clone(), id.to_string());
+            async move {
+                let feed = client
+                    .get_feed(as_user(
+                        &reader,
+                        pb::GetFeedRequest {
+                            page_size: 100,
+                            page_token: String::new(),
+                        },
+                    ))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                feed.posts.iter().any(|p| p.post_id == id) == present
+            }
+        })
+        .await;
+    }
+
+    /// How many posts are stored.
+    pub async fn post_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM posts")
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// The first 50 posts of `author`'s profile (every kind) as `reader` sees them.
+    pub async fn profile(&self, reader: &Account, author: &Account) -> Vec<pb::Post> {
+        self.client
+            .clone()
+            .list_user_posts(as_user(
+                reader,
+                pb::ListUserPostsRequest {
+                    user_id: author.id.clone(),
+                    r#type: 0,
+                    page_size: 50,
+                    page_token: String::new(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .posts
+    }
 }

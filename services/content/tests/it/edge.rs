@@ -47,7 +47,7 @@ async fn edge(env: &Env, token: &str) -> TestEdge {
 #[tokio::test]
 async fn create_a_post_and_read_the_feed_over_grpc_web() {
     let env = start().await;
-    let ana = token_user(&env.keys, &["user"]);
+    let ana = env.token_user(&["user"]);
     let edge = edge(&env, &ana.access).await;
     let url = edge.url();
 

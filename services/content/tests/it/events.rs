@@ -13,11 +13,11 @@ use tribe_proto::user::v1 as upb;
 #[tokio::test]
 async fn engagement_and_moderation_publish_events_and_moderation_and_blocks_update_feeds() {
     let mut env = start().await;
-    let a = register(&mut env, &unique("a"), false).await;
-    let b = register(&mut env, &unique("b"), true).await;
-    let c = register(&mut env, &unique("c"), false).await;
+    let a = env.register(&unique("a"), false).await;
+    let b = env.register(&unique("b"), true).await;
+    let c = env.register(&unique("c"), false).await;
     let admin = c.admin(&env.keys);
-    follow(&mut env, &a, &b).await;
+    env.follow(&a, &b).await;
 
     // Mentions resolve against handles learned from UserRegistered.
     let pool = env.db.pool.clone();
@@ -39,34 +39,17 @@ async fn engagement_and_moderation_publish_events_and_moderation_and_blocks_upda
         },
     )
     .await;
-    let p = create(
-        &mut env,
-        &b,
-        post(&format!("leg day with @{} and @nobody_here", a.handle)),
-    )
-    .await;
-    let client = env.client.clone();
-    wait_feed(&client, &a, &p.post_id, true).await;
+    let p = env
+        .create(
+            &b,
+            post(&format!("leg day with @{} and @nobody_here", a.handle)),
+        )
+        .await;
+    env.wait_feed(&a, &p.post_id, true).await;
 
     let mut client = env.client.clone();
-    client
-        .like_post(as_user(
-            &a,
-            pb::LikePostRequest {
-                post_id: p.post_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
-    client
-        .like_post(as_user(
-            &a,
-            pb::LikePostRequest {
-                post_id: p.post_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
+    env.like(&a, &p.post_id).await.unwrap();
+    env.like(&a, &p.post_id).await.unwrap();
     client
         .unlike_post(as_user(
             &a,
@@ -110,7 +93,7 @@ async fn engagement_and_moderation_publish_events_and_moderation_and_blocks_upda
         .moderate_post(as_user(&admin, moderate(pb::ModerationAction::Hide)))
         .await
         .unwrap();
-    wait_feed(&client, &a, &p.post_id, false).await;
+    env.wait_feed(&a, &p.post_id, false).await;
     let pool = env.db.pool.clone();
     let pid = p.post_id.clone();
     let a_id = a.id.clone();
@@ -131,7 +114,7 @@ async fn engagement_and_moderation_publish_events_and_moderation_and_blocks_upda
         .moderate_post(as_user(&admin, moderate(pb::ModerationAction::Restore)))
         .await
         .unwrap();
-    wait_feed(&client, &a, &p.post_id, true).await;
+    env.wait_feed(&a, &p.post_id, true).await;
 
     // A blocks B: B's posts leave A's feed and B's post is NOT_FOUND for A.
     env.users
@@ -143,7 +126,7 @@ async fn engagement_and_moderation_publish_events_and_moderation_and_blocks_upda
         ))
         .await
         .unwrap();
-    wait_feed(&client, &a, &p.post_id, false).await;
+    env.wait_feed(&a, &p.post_id, false).await;
     // The block reaches the replica asynchronously (the unfollow it implies may come first).
     let (reader, pid) = (a.clone(), p.post_id.clone());
     wait_until(

@@ -6,15 +6,12 @@ use tribe_proto::content::v1 as pb;
 #[tokio::test]
 async fn search_by_words_and_tags() {
     let mut env = start().await;
-    let ana = token_user(&env.keys, &["user"]);
-    let reader = token_user(&env.keys, &["user"]);
-    let squat = create(
-        &mut env,
-        &ana,
-        post("Heavy squats and deadlifts today #legday"),
-    )
-    .await;
-    let run = create(&mut env, &ana, post("Easy morning running #cardio")).await;
+    let ana = env.token_user(&["user"]);
+    let reader = env.token_user(&["user"]);
+    let squat = env
+        .create(&ana, post("Heavy squats and deadlifts today #legday"))
+        .await;
+    let run = env.create(&ana, post("Easy morning running #cardio")).await;
     let hits = env
         .client
         .search_posts(as_user(

@@ -7,26 +7,15 @@ use tribe_proto::content::v1 as pb;
 #[tokio::test]
 async fn trending_posts_and_tags_on_demand() {
     let mut env = start().await;
-    let ana = token_user(&env.keys, &["user"]);
-    let readers: Vec<Account> = (0..3).map(|_| token_user(&env.keys, &["user"])).collect();
-    let squat = create(
-        &mut env,
-        &ana,
-        post("Heavy squats and deadlifts today #legday"),
-    )
-    .await;
-    let run = create(&mut env, &ana, post("Easy morning running #cardio")).await;
+    let ana = env.token_user(&["user"]);
+    let readers: Vec<Account> = (0..3).map(|_| env.token_user(&["user"])).collect();
+    let squat = env
+        .create(&ana, post("Heavy squats and deadlifts today #legday"))
+        .await;
+    let run = env.create(&ana, post("Easy morning running #cardio")).await;
 
     for r in &readers {
-        env.client
-            .like_post(as_user(
-                r,
-                pb::LikePostRequest {
-                    post_id: squat.post_id.clone(),
-                },
-            ))
-            .await
-            .unwrap();
+        env.like(r, &squat.post_id).await.unwrap();
     }
     // squat: three likes and one commenter (3 + 3); run: one commenter writing three times
     // (3, not 9: further comments by the same user add nothing).
