@@ -1,44 +1,13 @@
 //! The generated `ContentService` trait: identify the caller, call the use-case, map errors
-//! (the only place an `ApiError` becomes a `Status`).
+//! (the only place an `ApiError` becomes a `Status`, through the kit's `as_user!` /
+//! `as_service!`).
 
 use tonic::{Request, Response, Status};
-use tribe_kit::ApiError;
-use tribe_kit::auth::Principal;
+use tribe_kit::{as_service, as_user};
 use tribe_proto::content::v1 as pb;
 use tribe_proto::content::v1::content_service_server::ContentService as Api;
 
-use crate::policy::ERROR_DOMAIN;
 use crate::service::ContentService;
-
-fn status(err: ApiError) -> Status {
-    err.into_status(ERROR_DOMAIN)
-}
-
-/// Runs a use-case for the calling user.
-macro_rules! as_user {
-    ($self:ident, $request:ident, $method:ident) => {{
-        let caller = Principal::user(&$request).map_err(status)?;
-        $self
-            .svc
-            .$method(&caller, $request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(status)
-    }};
-}
-
-/// Runs an internal use-case after checking for a service credential.
-macro_rules! as_service {
-    ($self:ident, $request:ident, $method:ident) => {{
-        Principal::service(&$request).map_err(status)?;
-        $self
-            .svc
-            .$method($request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(status)
-    }};
-}
 
 #[derive(Debug, Clone)]
 pub struct ContentApi {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod consumer;
 pub mod db;
 pub mod error;
+mod handlers;
 pub mod idempotency;
 pub mod ids;
 pub mod kafka;

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 use tribe_kit::ApiError;
+use tribe_kit::as_user;
 use tribe_kit::auth::Principal;
 use tribe_proto::messaging::v1 as pb;
 use tribe_proto::messaging::v1::messaging_service_server::MessagingService as Api;
@@ -15,18 +16,6 @@ use crate::service::Messaging;
 
 fn status(err: ApiError) -> Status {
     err.into_status(ERROR_DOMAIN)
-}
-
-macro_rules! as_user {
-    ($self:ident, $request:ident, $method:ident) => {{
-        let caller = Principal::user(&$request).map_err(status)?;
-        $self
-            .svc
-            .$method(&caller, $request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(status)
-    }};
 }
 
 /// The live stream as the generated trait wants it: every item error is a `Status`.

@@ -2,6 +2,7 @@
 
 use tonic::{Request, Response, Status};
 use tribe_kit::ApiError;
+use tribe_kit::as_user;
 use tribe_kit::auth::Principal;
 use tribe_proto::payment::v1 as pb;
 use tribe_proto::payment::v1::payment_service_server::PaymentService as Api;
@@ -13,19 +14,6 @@ use crate::service::PaymentService;
 /// is an ordinary FAILED_PRECONDITION with its ErrorInfo metadata).
 fn status(err: ApiError) -> Status {
     err.into_status(ERROR_DOMAIN)
-}
-
-/// Runs a use-case for the calling user.
-macro_rules! as_user {
-    ($self:ident, $request:ident, $method:ident) => {{
-        let caller = Principal::user(&$request).map_err(status)?;
-        $self
-            .svc
-            .$method(&caller, $request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(status)
-    }};
 }
 
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@ use futures::Stream;
 use tonic::{Request, Response, Status};
 use tribe_kit::ApiError;
 use tribe_kit::auth::Principal;
+use tribe_kit::{as_service, as_user};
 use tribe_proto::user::v1 as pb;
 use tribe_proto::user::v1::user_service_server::UserService as Api;
 
@@ -26,32 +27,6 @@ fn client_ip<T>(request: &Request<T>) -> String {
         .map(str::to_string)
         .or_else(|| request.remote_addr().map(|a| a.ip().to_string()))
         .unwrap_or_else(|| "unknown".into())
-}
-
-/// Runs a use-case for the calling user.
-macro_rules! as_user {
-    ($self:ident, $request:ident, $method:ident) => {{
-        let caller = Principal::user(&$request).map_err(status)?;
-        $self
-            .svc
-            .$method(&caller, $request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(status)
-    }};
-}
-
-/// Runs an internal use-case after checking for a service credential.
-macro_rules! as_service {
-    ($self:ident, $request:ident, $method:ident) => {{
-        Principal::service(&$request).map_err(status)?;
-        $self
-            .svc
-            .$method($request.into_inner())
-            .await
-            .map(Response::new)
-            .map_err(status)
-    }};
 }
 
 #[derive(Debug, Clone)]
