@@ -129,3 +129,27 @@ impl TestEdge {
         format!("http://{}", self.envoy.listen_addr())
     }
 }
+
+/// Connects to a service binary the test started on `addr`, retrying while it starts (it
+/// migrates its database first); fails the test if the process exits or 30 s pass.
+#[allow(clippy::expect_used)] // a test helper: failing loudly is the point
+pub async fn connect_to_binary(
+    child: &mut tokio::process::Child,
+    addr: SocketAddr,
+    name: &str,
+) -> Channel {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let endpoint = Endpoint::from_shared(format!("http://{addr}")).expect("endpoint URL");
+        if let Ok(channel) = endpoint.connect().await {
+            return channel;
+        }
+        let exited = child.try_wait().expect("poll the child process");
+        assert!(exited.is_none(), "{name} exited during startup: {exited:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name} never listened on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -38,25 +38,7 @@ async fn the_binary_starts_from_the_environment_migrates_consumes_and_serves() {
         .spawn()
         .expect("spawn tribe-analytics");
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let channel = loop {
-        if let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            break channel;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "tribe-analytics exited during startup"
-        );
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "tribe-analytics never listened on {addr}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let channel = tribe_testkit::connect_to_binary(&mut child, addr, "tribe-analytics").await;
     let mut client = AnalyticsServiceClient::new(channel);
     let producer = Producer::new(&kafka).await;
     let user = id();

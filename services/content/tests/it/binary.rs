@@ -1,8 +1,6 @@
 //! The `tribe-content` binary as `tribe up` starts it: configured only through the
 //! environment, migrating its empty database at start, serving until stopped.
 
-use std::time::Duration;
-
 use tribe_proto::content::v1 as pb;
 use tribe_proto::content::v1::content_service_client::ContentServiceClient;
 use tribe_testkit::{TestDb, TestKeys, authed, free_addr};
@@ -40,25 +38,7 @@ async fn the_binary_starts_from_the_environment_migrates_and_serves() {
         .spawn()
         .expect("spawn tribe-content");
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let channel = loop {
-        if let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            break channel;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "tribe-content exited during startup"
-        );
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "tribe-content never listened on {addr}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let channel = tribe_testkit::connect_to_binary(&mut child, addr, "tribe-content").await;
     let mut client = ContentServiceClient::new(channel);
     let user = uuid::Uuid::now_v7().to_string();
     let token = keys.access_token(&user, &["user"]);

@@ -43,25 +43,7 @@ async fn the_binary_starts_from_the_environment_migrates_serves_and_drains() {
         .spawn()
         .expect("spawn tribe-messaging");
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let channel = loop {
-        if let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-        {
-            break channel;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "tribe-messaging exited during startup"
-        );
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "tribe-messaging never listened on {addr}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let channel = tribe_testkit::connect_to_binary(&mut child, addr, "tribe-messaging").await;
     let mut client = MessagingServiceClient::new(channel);
     let (ana, ben) = (
         uuid::Uuid::now_v7().to_string(),
