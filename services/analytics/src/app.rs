@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
-use tribe_kit::auth::AuthLayer;
-use tribe_kit::bootstrap::{self, Base, BaseConfig, Service, Workers};
+use tribe_kit::bootstrap::{Base, BaseConfig, Service, Serving};
 use tribe_kit::config::ExposeSecret;
 use tribe_proto::analytics::v1::analytics_service_server::AnalyticsServiceServer;
 
@@ -26,20 +25,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/
 const WATERMARK_REFRESH: Duration = Duration::from_secs(5);
 
 /// A ready-to-serve analytics service.
+#[derive(Debug)]
 pub struct App {
-    config: Config,
     service: AnalyticsService,
-    auth: AuthLayer,
-    workers: Workers,
-}
-
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("listen", &self.config.server.listen_addr)
-            .field("workers", &self.workers)
-            .finish_non_exhaustive()
-    }
+    serving: Serving,
 }
 
 impl Service for App {
@@ -106,12 +95,8 @@ impl Service for App {
                 })
             });
         }
-        Ok(Self {
-            auth: base.auth_layer(policy::policies()),
-            config,
-            service,
-            workers,
-        })
+        let serving = base.serving(&config.server, &policy::SURFACE, workers);
+        Ok(Self { service, serving })
     }
 
     /// Serves until `shutdown` resolves, then drains calls, stops the consumer after the
@@ -122,18 +107,9 @@ impl Service for App {
         shutdown: BoxFuture<'static, ()>,
     ) -> anyhow::Result<()> {
         let api = AnalyticsServiceServer::new(AnalyticsApi::new(self.service))
-            .max_decoding_message_size(self.config.server.max_message_bytes)
-            .max_encoding_message_size(self.config.server.max_message_bytes);
+            .max_decoding_message_size(self.serving.max_message_bytes())
+            .max_encoding_message_size(self.serving.max_message_bytes());
         let routes = tonic::service::Routes::new(api);
-        bootstrap::serve(
-            &self.config.server,
-            self.auth,
-            routes,
-            &[policy::SERVICE],
-            self.workers,
-            listener,
-            shutdown,
-        )
-        .await
+        self.serving.serve(routes, listener, shutdown).await
     }
 }

@@ -14,7 +14,9 @@ use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-use crate::auth::{AuthLayer, KeyPair, KeySet, MethodPolicies, SERVICE_KID_PREFIX, TokenVerifier};
+use crate::auth::{
+    AuthLayer, KeyPair, KeySet, MethodPolicies, SERVICE_KID_PREFIX, Surface, TokenVerifier,
+};
 use crate::config::{
     AuthConfig, DatabaseConfig, ExposeSecret, KafkaConfig, ServerConfig, WorkerConfig,
 };
@@ -172,22 +174,65 @@ impl Workers {
     }
 }
 
-/// Serves `routes` (see `server::serve`) with `workers` running alongside: started first,
-/// stopped one by one after the server has drained.
-pub async fn serve(
-    config: &ServerConfig,
+/// What a built service holds besides its use-cases: its server settings, the auth layer
+/// for its surface and its background work, ready to serve its routes.
+pub struct Serving {
+    server: ServerConfig,
     auth: AuthLayer,
-    routes: Routes,
-    service_names: &[&str],
+    service: &'static str,
     workers: Workers,
-    listener: TcpListener,
-    shutdown: BoxFuture<'static, ()>,
-) -> anyhow::Result<()> {
-    let background = workers.start();
-    let result =
-        crate::server::serve(config, auth, routes, service_names, listener, shutdown).await;
-    background.stop().await;
-    result
+}
+
+impl std::fmt::Debug for Serving {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Serving")
+            .field("service", &self.service)
+            .field("listen", &self.server.listen_addr)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Base {
+    /// Serving for `surface` (its policies become the auth layer) with `workers`.
+    pub fn serving(&self, server: &ServerConfig, surface: &Surface, workers: Workers) -> Serving {
+        Serving {
+            server: server.clone(),
+            auth: self.auth_layer(surface.policies()),
+            service: surface.service,
+            workers,
+        }
+    }
+}
+
+impl Serving {
+    /// The largest message either way (`<PREFIX>_MAX_MESSAGE_BYTES`): the generated server
+    /// of each service is built with it.
+    pub fn max_message_bytes(&self) -> usize {
+        self.server.max_message_bytes
+    }
+
+    /// Serves `routes` (see `server::serve`) with the workers running alongside: started
+    /// first, stopped one by one after the server has drained.
+    pub async fn serve(
+        self,
+        routes: Routes,
+        listener: TcpListener,
+        shutdown: BoxFuture<'static, ()>,
+    ) -> anyhow::Result<()> {
+        let background = self.workers.start();
+        let result = crate::server::serve(
+            &self.server,
+            self.auth,
+            routes,
+            &[self.service],
+            listener,
+            shutdown,
+        )
+        .await;
+        background.stop().await;
+        result
+    }
 }
 
 /// A service process, as its binary runs it and as tests spawn it: every service's `App`

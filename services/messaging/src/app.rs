@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
-use tribe_kit::auth::AuthLayer;
-use tribe_kit::bootstrap::{self, Base, BaseConfig, Service, Workers};
+use tribe_kit::bootstrap::{Base, BaseConfig, Service, Serving};
 use tribe_kit::config::ExposeSecret;
 use tribe_kit::consumer::ConsumerConfig;
 use tribe_kit::page::PageTokens;
@@ -44,20 +43,10 @@ pub async fn redis_manager(client: redis::Client) -> anyhow::Result<redis::aio::
 }
 
 /// A ready-to-serve messaging service.
+#[derive(Debug)]
 pub struct App {
-    config: Config,
     service: Messaging,
-    auth: AuthLayer,
-    workers: Workers,
-}
-
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("listen", &self.config.server.listen_addr)
-            .field("workers", &self.workers)
-            .finish_non_exhaustive()
-    }
+    serving: Serving,
 }
 
 impl Service for App {
@@ -135,12 +124,8 @@ impl Service for App {
             ConsumerConfig::new(events::GROUP, &events::TOPICS),
             Notifier::new(hub),
         )?;
-        Ok(Self {
-            auth: base.auth_layer(policy::policies()),
-            config,
-            service,
-            workers,
-        })
+        let serving = base.serving(&config.server, &policy::SURFACE, workers);
+        Ok(Self { service, serving })
     }
 
     /// Serves until `shutdown` resolves, then ends the open streams, drains calls and
@@ -152,23 +137,14 @@ impl Service for App {
     ) -> anyhow::Result<()> {
         let hub = self.service.hub().clone();
         let api = MessagingServiceServer::new(MessagingApi::new(self.service))
-            .max_decoding_message_size(self.config.server.max_message_bytes)
-            .max_encoding_message_size(self.config.server.max_message_bytes);
+            .max_decoding_message_size(self.serving.max_message_bytes())
+            .max_encoding_message_size(self.serving.max_message_bytes());
         let routes = tonic::service::Routes::new(api);
         // Open streams never finish by themselves: end them when draining starts.
         let shutdown = Box::pin(async move {
             shutdown.await;
             hub.drain();
         });
-        bootstrap::serve(
-            &self.config.server,
-            self.auth,
-            routes,
-            &[policy::SERVICE],
-            self.workers,
-            listener,
-            shutdown,
-        )
-        .await
+        self.serving.serve(routes, listener, shutdown).await
     }
 }

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
-use tribe_kit::auth::AuthLayer;
-use tribe_kit::bootstrap::{self, Base, BaseConfig, Service, Workers};
+use tribe_kit::bootstrap::{Base, BaseConfig, Service, Serving};
 use tribe_kit::page::PageTokens;
 use tribe_proto::payment::v1::payment_service_server::PaymentServiceServer;
 
@@ -40,20 +39,10 @@ impl Default for Hooks {
 }
 
 /// A ready-to-serve payment service.
+#[derive(Debug)]
 pub struct App {
-    config: Config,
     service: PaymentService,
-    auth: AuthLayer,
-    workers: Workers,
-}
-
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("listen", &self.config.server.listen_addr)
-            .field("workers", &self.workers)
-            .finish_non_exhaustive()
-    }
+    serving: Serving,
 }
 
 impl App {
@@ -97,12 +86,8 @@ impl App {
                 })
             });
         }
-        Ok(Self {
-            auth: base.auth_layer(policy::policies()),
-            config,
-            service,
-            workers,
-        })
+        let serving = base.serving(&config.server, &policy::SURFACE, workers);
+        Ok(Self { service, serving })
     }
 
     /// The use-cases (tests drive the billing worker through this).
@@ -127,18 +112,9 @@ impl Service for App {
         shutdown: BoxFuture<'static, ()>,
     ) -> anyhow::Result<()> {
         let api = PaymentServiceServer::new(PaymentApi::new(self.service))
-            .max_decoding_message_size(self.config.server.max_message_bytes)
-            .max_encoding_message_size(self.config.server.max_message_bytes);
+            .max_decoding_message_size(self.serving.max_message_bytes())
+            .max_encoding_message_size(self.serving.max_message_bytes());
         let routes = tonic::service::Routes::new(api);
-        bootstrap::serve(
-            &self.config.server,
-            self.auth,
-            routes,
-            &[policy::SERVICE],
-            self.workers,
-            listener,
-            shutdown,
-        )
-        .await
+        self.serving.serve(routes, listener, shutdown).await
     }
 }
