@@ -11,6 +11,7 @@ use tribe_analytics::config::Config;
 use tribe_analytics::ingest::TOPICS;
 use tribe_kit::config::{KafkaConfig, ServerConfig, WorkerConfig};
 use tribe_kit::outbox::{AfterPublish, OutboxRelay};
+use tribe_proto::analytics::v1 as pb;
 use tribe_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient;
 use tribe_proto::events::v1::{Event, event::Payload};
 use tribe_proto::r#type::v1::{Granularity, TimeRange};
@@ -246,6 +247,20 @@ pub fn range(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<TimeRange> {
         end_time: Some(ts(end)),
         ..Default::default()
     })
+}
+
+/// A GetUserAnalytics request for `user` over `[start, end)`.
+pub fn user_req(
+    user: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    granularity: i32,
+) -> pb::GetUserAnalyticsRequest {
+    pb::GetUserAnalyticsRequest {
+        user_id: user.into(),
+        time_range: range(start, end),
+        granularity,
+    }
 }
 
 pub const HOUR: i32 = Granularity::Hour as i32;

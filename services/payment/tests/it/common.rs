@@ -354,6 +354,17 @@ impl Env {
     }
 }
 
+/// A second past noon UTC on a 2026 date: just after a period end, trial end or retry
+/// falling due at noon that day (`start`'s clock begins on 15 January at 12:00).
+pub fn at(month: u32, day: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, month, day, 12, 0, 1).unwrap()
+}
+
+/// A time as the seconds of a protobuf `Timestamp`.
+pub fn ts(t: chrono::DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
 pub fn money(minor: i64, currency: &str) -> Money {
     Money {
         amount_minor: minor,

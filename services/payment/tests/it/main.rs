@@ -9,11 +9,14 @@
 )]
 
 mod auth;
-mod billing;
+mod cancellation;
 mod common;
 mod edge;
+mod incomplete;
 mod logs;
 mod methods;
+mod plan_change;
 mod plans;
+mod renewals;
 mod subscriptions;
 mod transactions;
