@@ -128,6 +128,32 @@ impl TestEdge {
     pub fn url(&self) -> String {
         format!("http://{}", self.envoy.listen_addr())
     }
+
+    /// Calls `path` over gRPC-Web until the upstream itself answers — not Envoy's
+    /// UNAVAILABLE while its health check has not yet marked the upstream healthy — and
+    /// returns that answer (a response, or the service's status code and message). Fails
+    /// the test after 20 s.
+    #[allow(clippy::panic)] // a test helper: failing loudly is the point
+    pub async fn first_answer<Req: prost::Message, Resp: prost::Message + Default>(
+        &self,
+        path: &str,
+        request: &Req,
+        bearer: Option<&str>,
+    ) -> Result<Resp, (i32, String)> {
+        const UNAVAILABLE: i32 = 14;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let last = match crate::grpc_web::call(&self.url(), path, request, bearer).await {
+                Ok(Err((UNAVAILABLE, message))) => format!("UNAVAILABLE {message}"),
+                Err(err) => format!("{err:#}"),
+                Ok(answer) => return answer,
+            };
+            if tokio::time::Instant::now() >= deadline {
+                panic!("{path} never answered through the edge: {last}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// Connects to a service binary the test started on `addr`, retrying while it starts (it

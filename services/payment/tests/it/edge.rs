@@ -1,8 +1,6 @@
 //! End to end through the real Envoy edge: the public catalogue without a token, a
 //! subscription over gRPC-Web with one, and the internal GetEntitlement never routed.
 
-use std::time::Duration;
-
 use crate::common::*;
 use tribe_infra::envoy::Upstream;
 use tribe_payment::policy;
@@ -30,24 +28,14 @@ async fn subscribe_over_grpc_web_through_the_edge() {
     let url = edge.url();
 
     // The pricing page works without a token once the upstream is healthy.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let plans = loop {
-        let probe = grpc_web::call::<_, pb::ListPlansResponse>(
-            &url,
+    let plans = edge
+        .first_answer::<_, pb::ListPlansResponse>(
             &path("ListPlans"),
             &pb::ListPlansRequest::default(),
             None,
         )
-        .await;
-        if let Ok(Ok(plans)) = probe {
-            break plans;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "upstream never became reachable through envoy: {probe:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        .await
+        .expect("the plans through the edge");
     assert_eq!(plans.plans[0].plan_id, plan.plan_id);
 
     let ana = env.user();
