@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::page::{Key, PageScope};
 use tribe_kit::{ApiError, Violations};
 use tribe_proto::events::v1 as ev;
 use tribe_proto::events::v1::event::Payload;
@@ -21,21 +21,8 @@ impl Messaging {
         req: pb::ListGroupMembersRequest,
     ) -> Result<pb::ListGroupMembersResponse, ApiError> {
         let me = caller.id();
-        let mut v = Violations::new();
-        let id = parse_id(&mut v, "conversation_id", &req.conversation_id);
-        let limit = v.check(
-            "page_size",
-            page::page_size(req.page_size).map_err(|_| "must not be negative"),
-        );
-        v.finish()?;
-        let (Some(id), Some(limit)) = (id, limit) else {
-            return Err(not_found());
-        };
-        let limit = limit as usize;
+        let (id, limit, hash) = conversation_page(&req.conversation_id, req.page_size)?;
         self.group(id, me).await?;
-        let hash = FilterHash::new()
-            .add("conversation_id", id.as_bytes())
-            .finish();
         let scope = PageScope {
             method: "ListGroupMembers",
             subject_id: caller.subject(),

@@ -262,21 +262,8 @@ impl Messaging {
         req: pb::ListMessagesRequest,
     ) -> Result<pb::ListMessagesResponse, ApiError> {
         let me = caller.id();
-        let mut v = Violations::new();
-        let conversation = parse_id(&mut v, "conversation_id", &req.conversation_id);
-        let limit = v.check(
-            "page_size",
-            page::page_size(req.page_size).map_err(|_| "must not be negative"),
-        );
-        v.finish()?;
-        let (Some(conversation), Some(limit)) = (conversation, limit) else {
-            return Err(not_found());
-        };
-        let limit = limit as usize;
+        let (conversation, limit, hash) = conversation_page(&req.conversation_id, req.page_size)?;
         self.membership(conversation, me).await?;
-        let hash = FilterHash::new()
-            .add("conversation_id", conversation.as_bytes())
-            .finish();
         let scope = PageScope {
             method: "ListMessages",
             subject_id: caller.subject(),

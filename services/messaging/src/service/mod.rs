@@ -244,6 +244,29 @@ pub(crate) async fn emit_on(
     }
 }
 
+/// A page request inside one conversation: the conversation id and the page size,
+/// validated together (both violations in one answer), and the page-token filter hash that
+/// binds a token to that conversation.
+fn conversation_page(
+    conversation_id: &str,
+    page_size: i32,
+) -> Result<(Uuid, usize, Vec<u8>), ApiError> {
+    let mut v = tribe_kit::Violations::new();
+    let id = parse_id(&mut v, "conversation_id", conversation_id);
+    let limit = v.check(
+        "page_size",
+        tribe_kit::page::page_size(page_size).map_err(|_| "must not be negative"),
+    );
+    v.finish()?;
+    let (Some(id), Some(limit)) = (id, limit) else {
+        return Err(not_found());
+    };
+    let hash = tribe_kit::page::FilterHash::new()
+        .add("conversation_id", id.as_bytes())
+        .finish();
+    Ok((id, limit as usize, hash))
+}
+
 /// Parses a wire id into `violations`, returning it when valid.
 fn parse_id(violations: &mut tribe_kit::Violations, field: &str, value: &str) -> Option<Uuid> {
     match tribe_kit::ids::parse_id(field, value) {
