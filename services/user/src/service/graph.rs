@@ -57,6 +57,22 @@ impl UserService {
         caller: &UserPrincipal,
         req: pb::FollowUserRequest,
     ) -> Result<pb::FollowUserResponse, ApiError> {
+        // PostgreSQL rolls a deadlock victim back whole (crossing follows touch the same
+        // users rows): running it again is safe, at most twice more.
+        let mut attempt = 0;
+        loop {
+            match self.follow_once(caller, req.clone()).await {
+                Err(err) if err.code() == tonic::Code::Aborted && attempt < 2 => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn follow_once(
+        &self,
+        caller: &UserPrincipal,
+        req: pb::FollowUserRequest,
+    ) -> Result<pb::FollowUserResponse, ApiError> {
         let me = caller.id();
         let target = ids::parse_id("user_id", &req.user_id)?;
         if target == me {
