@@ -309,20 +309,7 @@ impl Messaging {
                 .or_else(|| rest.first())
                 .map(|p| p.user_id);
             if let Some(heir) = heir {
-                self.d
-                    .store
-                    .set_role(id, heir, Role::Owner)
-                    .await
-                    .map_err(internal)?;
-                self.announce(
-                    id,
-                    heir,
-                    me,
-                    pb::MembershipChangeType::RoleChanged,
-                    Some(Role::Owner),
-                    None,
-                )
-                .await?;
+                self.change_role(id, heir, me, Role::Owner).await?;
             }
         }
         Ok(())
@@ -373,20 +360,7 @@ impl Messaging {
                 .await
                 .map_err(internal)?;
             if role == Role::Owner {
-                self.d
-                    .store
-                    .set_role(id, me, Role::Admin)
-                    .await
-                    .map_err(internal)?;
-                self.announce(
-                    id,
-                    me,
-                    me,
-                    pb::MembershipChangeType::RoleChanged,
-                    Some(Role::Admin),
-                    None,
-                )
-                .await?;
+                self.change_role(id, me, me, Role::Admin).await?;
             }
             self.announce(
                 id,
@@ -409,5 +383,29 @@ impl Messaging {
         Ok(pb::SetGroupMemberRoleResponse {
             member: Some(convert::participant(&member, &users)),
         })
+    }
+
+    /// Gives `user` `role` in group `id` and announces it as done by `by`.
+    async fn change_role(
+        &self,
+        id: Uuid,
+        user: Uuid,
+        by: Uuid,
+        role: Role,
+    ) -> Result<(), ApiError> {
+        self.d
+            .store
+            .set_role(id, user, role)
+            .await
+            .map_err(internal)?;
+        self.announce(
+            id,
+            user,
+            by,
+            pb::MembershipChangeType::RoleChanged,
+            Some(role),
+            None,
+        )
+        .await
     }
 }
