@@ -27,6 +27,10 @@ impl std::fmt::Debug for TestKeys {
 /// Name of the service whose credential tests mint.
 pub const TEST_SERVICE: &str = "content";
 
+/// Services that call others in tests: each gets its own credential key in the JWKS,
+/// at [`TestKeys::service_key_path`].
+pub const CALLING_SERVICES: &[&str] = &["fitness", "support"];
+
 impl TestKeys {
     pub fn new() -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
@@ -34,7 +38,13 @@ impl TestKeys {
         let service_key = KeyPair::generate(&format!("svc.{TEST_SERVICE}."))?;
         std::fs::write(dir.path().join("user-signing.pem"), issuer_key.pem())?;
         std::fs::write(dir.path().join("svc.pem"), service_key.pem())?;
-        let keyset = KeySet::from_jwks(vec![issuer_key.jwk().clone(), service_key.jwk().clone()])?;
+        let mut jwks = vec![issuer_key.jwk().clone(), service_key.jwk().clone()];
+        for name in CALLING_SERVICES {
+            let key = KeyPair::generate(&format!("svc.{name}."))?;
+            std::fs::write(dir.path().join(format!("svc-{name}.pem")), key.pem())?;
+            jwks.push(key.jwk().clone());
+        }
+        let keyset = KeySet::from_jwks(jwks)?;
         std::fs::write(dir.path().join("jwks.json"), keyset.to_json())?;
         Ok(Self {
             dir,
@@ -61,6 +71,16 @@ impl TestKeys {
         self.dir.path().join("jwks.json")
     }
 
+    /// The credential key of `service` (one of [`CALLING_SERVICES`], or the
+    /// [`TEST_SERVICE`]), for its `service_key_file`.
+    pub fn service_key_path(&self, service: &str) -> PathBuf {
+        if service == TEST_SERVICE {
+            self.dir.path().join("svc.pem")
+        } else {
+            self.dir.path().join(format!("svc-{service}.pem"))
+        }
+    }
+
     pub fn issuer_key_path(&self) -> PathBuf {
         self.dir.path().join("user-signing.pem")
     }
@@ -75,12 +95,17 @@ impl TestKeys {
 
     /// A valid access token for `user_id` with `roles` (e.g. ["user"], ["user","admin"]).
     pub fn access_token(&self, user_id: &str, roles: &[&str]) -> String {
+        self.access_token_with_tier(user_id, roles, "free")
+    }
+
+    /// A valid access token whose `tier` claim is `tier` ("free", "premium", "pro").
+    pub fn access_token_with_tier(&self, user_id: &str, roles: &[&str], tier: &str) -> String {
         self.signer()
             .access_token(
                 DEFAULT_AUDIENCE,
                 user_id,
                 roles.iter().map(|r| r.to_string()).collect(),
-                "free",
+                tier,
                 "test-session",
                 Duration::from_secs(900),
             )

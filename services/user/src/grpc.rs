@@ -220,6 +220,13 @@ impl Api for UserApi {
         as_service!(self, request, batch_get_users)
     }
 
+    async fn batch_get_time_zones(
+        &self,
+        request: Request<pb::BatchGetTimeZonesRequest>,
+    ) -> Result<Response<pb::BatchGetTimeZonesResponse>, Status> {
+        as_service!(self, request, batch_get_time_zones)
+    }
+
     async fn batch_get_relationships(
         &self,
         request: Request<pb::BatchGetRelationshipsRequest>,

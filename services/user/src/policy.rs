@@ -35,6 +35,7 @@ pub const SURFACE: Surface = Surface {
         ("ListBlockedUsers", AnyUser),
         ("GetRelationships", AnyUser),
         ("BatchGetUsers", Internal),
+        ("BatchGetTimeZones", Internal),
         ("BatchGetRelationships", Internal),
         ("ListFollowerIds", Internal),
     ],

@@ -1,11 +1,13 @@
 //! JWT access and service tokens: key material, signing, verification and the caller's
 //! identity (`Principal`) as seen by service code.
 
+mod credential;
 mod keys;
 mod layer;
 mod principal;
 mod surface;
 
+pub use credential::{ServiceCredential, lazy_channel};
 pub use keys::{KeyPair, KeySet};
 pub use layer::{AuthLayer, AuthService, MethodPolicies, Policy};
 pub use principal::{Principal, Role, Tier, UserId, UserPrincipal};

@@ -15,9 +15,9 @@ use crate::store::graph::{self, EdgeList};
 use crate::store::{self, SummaryRow};
 
 const MAX_RELATIONSHIP_IDS: usize = 100;
-const MAX_BATCH_IDS: usize = 500;
+pub(super) const MAX_BATCH_IDS: usize = 500;
 
-fn parse_ids(field: &str, raw: &[String], max: usize) -> Result<Vec<Uuid>, ApiError> {
+pub(super) fn parse_ids(field: &str, raw: &[String], max: usize) -> Result<Vec<Uuid>, ApiError> {
     if raw.len() > max {
         return Err(ApiError::invalid_field(field, format!("at most {max} ids")));
     }

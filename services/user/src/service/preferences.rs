@@ -7,6 +7,7 @@ use tribe_kit::{ApiError, Violations};
 use tribe_proto::user::v1 as pb;
 
 use super::UserService;
+use super::graph::{MAX_BATCH_IDS, parse_ids};
 use super::profile::owner;
 use crate::convert;
 use crate::domain;
@@ -21,6 +22,23 @@ const PREFERENCE_PATHS: &[&str] = &[
 ];
 
 impl UserService {
+    /// Internal: the preferred time zones of many users (other services compute
+    /// streaks and calendar days in them).
+    pub async fn batch_get_time_zones(
+        &self,
+        req: pb::BatchGetTimeZonesRequest,
+    ) -> Result<pb::BatchGetTimeZonesResponse, ApiError> {
+        let wanted = parse_ids("user_ids", &req.user_ids, MAX_BATCH_IDS)?;
+        let mut conn = self.pool.acquire().await?;
+        let zones = profile::time_zones(&mut conn, &wanted).await?;
+        Ok(pb::BatchGetTimeZonesResponse {
+            time_zones: zones
+                .into_iter()
+                .map(|(id, zone)| (id.to_string(), zone))
+                .collect(),
+        })
+    }
+
     pub async fn get_preferences(
         &self,
         caller: &UserPrincipal,

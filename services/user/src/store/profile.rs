@@ -56,6 +56,17 @@ const PREF_COLUMNS: &str = "user_id, language, theme, unit_system, time_zone, pu
      notify_new_follower, notify_likes, notify_comments, notify_mentions, notify_messages, notify_workout_reminders, \
      notify_marketing, updated_at";
 
+/// Preferred time zones of the users in `ids` that exist.
+pub async fn time_zones(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("SELECT user_id, time_zone FROM preferences WHERE user_id = ANY($1)")
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
 pub async fn preferences(
     conn: &mut PgConnection,
     user: Uuid,

@@ -1,0 +1,10 @@
+//! SQL of the fitness service, one module per resource: rows in, domain types out.
+
+pub mod body;
+pub mod catalog;
+pub mod challenges;
+pub mod coaching;
+pub mod nutrition;
+pub mod programs;
+pub mod progress;
+pub mod workouts;
