@@ -24,6 +24,11 @@ pub enum Metric {
     Engagements,
     NewUsers,
     CommentsCreated,
+    ProgramEnrollments,
+    ProgramCompletions,
+    ChallengeJoins,
+    ChallengeCompletions,
+    WorkoutSessions,
 }
 
 impl Metric {
@@ -49,6 +54,11 @@ impl Metric {
             Self::Engagements => "engagements",
             Self::NewUsers => "new_users",
             Self::CommentsCreated => "comments_created",
+            Self::ProgramEnrollments => "program_enrollments",
+            Self::ProgramCompletions => "program_completions",
+            Self::ChallengeJoins => "challenge_joins",
+            Self::ChallengeCompletions => "challenge_completions",
+            Self::WorkoutSessions => "workout_sessions",
         }
     }
 }

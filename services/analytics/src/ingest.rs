@@ -98,6 +98,7 @@ fn describe(payload: &Payload) -> Option<(&'static str, &'static str)> {
         UserBlocked(_) => ("tribe.user.v1", "UserBlocked"),
         UserUnblocked(_) => ("tribe.user.v1", "UserUnblocked"),
         UserSessionsRevoked(_) => ("tribe.user.v1", "UserSessionsRevoked"),
+        AchievementEarned(_) => ("tribe.user.v1", "AchievementEarned"),
         PostCreated(_) => ("tribe.content.v1", "PostCreated"),
         PostUpdated(_) => ("tribe.content.v1", "PostUpdated"),
         PostDeleted(_) => ("tribe.content.v1", "PostDeleted"),
@@ -112,6 +113,10 @@ fn describe(payload: &Payload) -> Option<(&'static str, &'static str)> {
         WorkoutCompleted(_) => ("tribe.fitness.v1", "WorkoutCompleted"),
         ProgramEnrolled(_) => ("tribe.fitness.v1", "ProgramEnrolled"),
         ChallengeJoined(_) => ("tribe.fitness.v1", "ChallengeJoined"),
+        PersonalRecordSet(_) => ("tribe.fitness.v1", "PersonalRecordSet"),
+        ProgramCompleted(_) => ("tribe.fitness.v1", "ProgramCompleted"),
+        ChallengeCompleted(_) => ("tribe.fitness.v1", "ChallengeCompleted"),
+        ChallengeFinished(_) => ("tribe.fitness.v1", "ChallengeFinished"),
         TicketCreated(_) => ("tribe.support.v1", "TicketCreated"),
         TicketUpdated(_) => ("tribe.support.v1", "TicketUpdated"),
         ChatbotUsed(_) => ("tribe.support.v1", "ChatbotUsed"),
@@ -162,6 +167,22 @@ async fn follower(
 
 /// An engagement (like, comment, share, save) on a post by `actor`: the post's own
 /// counter, the author's creator engagements and the platform total.
+/// Counts a trainer's program or challenge activity by another user (a trainer's own
+/// enrolment in their program does not count); nothing without a creator.
+async fn creator_count(
+    tx: &mut PgConnection,
+    creator: &str,
+    user: &str,
+    metric: Metric,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    if creator.is_empty() || creator == user {
+        return Ok(());
+    }
+    bump(tx, &s::creator(creator), metric, at, 1).await?;
+    active(tx, user, at).await
+}
+
 async fn engage(
     tx: &mut PgConnection,
     post_id: &str,
@@ -290,7 +311,49 @@ async fn apply(tx: &mut PgConnection, payload: &Payload, at: DateTime<Utc>) -> a
             )
             .await?;
             bump(tx, s::PLATFORM, Metric::WorkoutsCompleted, at, 1).await?;
+            if !e.workout_creator_id.is_empty() && e.workout_creator_id != user {
+                let creator = s::creator(&e.workout_creator_id);
+                bump(tx, &creator, Metric::WorkoutSessions, at, 1).await?;
+            }
             active(tx, user, at).await?;
+        }
+        Payload::ProgramEnrolled(e) => {
+            let user = required("user_id", &e.user_id)?;
+            creator_count(
+                tx,
+                &e.program_creator_id,
+                user,
+                Metric::ProgramEnrollments,
+                at,
+            )
+            .await?;
+        }
+        Payload::ProgramCompleted(e) => {
+            let user = required("user_id", &e.user_id)?;
+            creator_count(
+                tx,
+                &e.program_creator_id,
+                user,
+                Metric::ProgramCompletions,
+                at,
+            )
+            .await?;
+        }
+        Payload::ChallengeJoined(e) => {
+            let user = required("user_id", &e.user_id)?;
+            creator_count(
+                tx,
+                &e.challenge_creator_id,
+                user,
+                Metric::ChallengeJoins,
+                at,
+            )
+            .await?;
+        }
+        Payload::ChallengeCompleted(e) => {
+            let user = required("user_id", &e.user_id)?;
+            let creator = &e.challenge_creator_id;
+            creator_count(tx, creator, user, Metric::ChallengeCompletions, at).await?;
         }
         Payload::PaymentSucceeded(e) => revenue(tx, e.amount.as_ref(), 1, at).await?,
         Payload::RefundIssued(e) => revenue(tx, e.amount.as_ref(), -1, at).await?,

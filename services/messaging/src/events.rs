@@ -1,6 +1,8 @@
-//! Consumes `tribe.user.v1` and `tribe.content.v1`: follows, likes, comments and
-//! mentions become notifications; registrations and blocks update the local user replica;
-//! revoked sessions end the user's live streams on every instance.
+//! Consumes `tribe.user.v1`, `tribe.content.v1` and `tribe.fitness.v1`: follows, likes,
+//! comments, mentions, achievements, finished challenges and a client's session of an
+//! assigned program (to the trainer) become notifications; registrations and blocks
+//! update the local user replica; revoked sessions end the user's live streams on every
+//! instance.
 
 use sqlx::PgConnection;
 use tribe_kit::consumer::EventHandler;
@@ -15,7 +17,7 @@ use crate::store::notifications::NewNotification;
 use crate::store::user_replica;
 
 pub const GROUP: &str = "messaging";
-pub const TOPICS: [&str; 2] = ["tribe.user.v1", "tribe.content.v1"];
+pub const TOPICS: [&str; 3] = ["tribe.user.v1", "tribe.content.v1", "tribe.fitness.v1"];
 
 #[derive(Debug, Clone)]
 pub struct Notifier {
@@ -144,6 +146,37 @@ impl EventHandler for Notifier {
                     notes.push(n);
                 }
             }
+            Payload::AchievementEarned(e) => {
+                if let Some(user) = id(&e.user_id) {
+                    let mut n = note(user, NotificationType::Achievement, String::new(), "");
+                    n.text = e.title.clone();
+                    notes.push(n);
+                }
+            }
+            Payload::WorkoutCompleted(e) => {
+                if let Some(trainer) = id(&e.assigned_by_id) {
+                    let day = event
+                        .occur_time
+                        .as_ref()
+                        .map(|t| t.seconds.div_euclid(86_400))
+                        .unwrap_or_default();
+                    let mut n = note(
+                        trainer,
+                        NotificationType::ClientSession,
+                        format!("client-sessions:{day}"),
+                        &e.user_id,
+                    );
+                    n.text = session_text(e);
+                    notes.push(n);
+                }
+            }
+            Payload::ChallengeFinished(e) => {
+                if let Some(user) = id(&e.user_id) {
+                    let mut n = note(user, NotificationType::ChallengeFinished, String::new(), "");
+                    n.text = finished_text(e);
+                    notes.push(n);
+                }
+            }
             _ => {}
         }
         for n in &notes {
@@ -151,4 +184,45 @@ impl EventHandler for Notifier {
         }
         Ok(())
     }
+}
+
+fn clip(text: String) -> String {
+    text.chars().take(500).collect()
+}
+
+/// "Day 3 of your program: Leg day (45 min)".
+fn session_text(e: &tribe_proto::events::v1::WorkoutCompleted) -> String {
+    let title = if e.title.is_empty() {
+        "a session"
+    } else {
+        &e.title
+    };
+    let minutes = e.duration_seconds / 60;
+    clip(if e.program_day_number > 0 {
+        format!(
+            "Completed day {} of your program: {title} ({minutes} min)",
+            e.program_day_number
+        )
+    } else {
+        format!("Completed {title} ({minutes} min)")
+    })
+}
+
+/// "You finished 2nd of 14 in 1000 minutes in March, goal reached".
+fn finished_text(e: &tribe_proto::events::v1::ChallengeFinished) -> String {
+    let suffix = match (e.rank % 10, e.rank % 100) {
+        (1, r) if r != 11 => "st",
+        (2, r) if r != 12 => "nd",
+        (3, r) if r != 13 => "rd",
+        _ => "th",
+    };
+    let goal = if e.goal_reached {
+        "goal reached"
+    } else {
+        "goal not reached"
+    };
+    clip(format!(
+        "You finished {}{suffix} of {} in {}, {goal}",
+        e.rank, e.participant_count, e.challenge_title
+    ))
 }

@@ -23,4 +23,4 @@ mod topics;
 pub use db::{TestDb, page_secret, postgres_url, redis_config, redis_prefix, redis_url};
 pub use keys::{TEST_SERVICE, TestKeys, authed, hostile_tokens};
 pub use server::{TestEdge, TestServer, connect_to_binary, free_addr};
-pub use topics::{kafka, read_events};
+pub use topics::{kafka, publish, read_events};

@@ -25,6 +25,29 @@ pub async fn kafka(logical_topics: &[&str]) -> anyhow::Result<KafkaConfig> {
     Ok(config)
 }
 
+/// Publishes `events` to the test's `logical_topic` as another service's relay would
+/// (keyed by aggregate id) — a redelivery when an event repeats.
+pub async fn publish(
+    kafka: &KafkaConfig,
+    logical_topic: &str,
+    events: &[&Event],
+) -> anyhow::Result<()> {
+    let producer = tribe_kit::kafka::producer(kafka)?;
+    let topic = kafka.topic(logical_topic);
+    for event in events {
+        let payload = event.encode_to_vec();
+        let record = rdkafka::producer::FutureRecord::to(&topic)
+            .key(&event.aggregate_id)
+            .payload(&payload);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)
+            .context("publish a test event")?;
+    }
+    Ok(())
+}
+
 /// Reads every event on `logical_topic` from the beginning until `quiet` passes with
 /// nothing new, or `deadline` passes; returns them in log order.
 pub async fn read_events(

@@ -12,6 +12,7 @@ use tribe_kit::consumer::ConsumerConfig;
 use tribe_kit::page::PageTokens;
 use tribe_proto::user::v1::user_service_server::UserServiceServer;
 
+use crate::achievements::{self, AchievementAwarder};
 use crate::config::Config;
 use crate::entitlements::{self, TierUpdater};
 use crate::grpc::UserApi;
@@ -70,6 +71,11 @@ impl Service for App {
             "payment event consumer",
             ConsumerConfig::new(entitlements::GROUP, &[entitlements::TOPIC]),
             TierUpdater,
+        )?;
+        workers.consumer(
+            "fitness event consumer",
+            ConsumerConfig::new(achievements::GROUP, &[achievements::TOPIC]),
+            AchievementAwarder,
         )?;
         let serving = base.serving(&config.server, &policy::SURFACE, workers);
         Ok(Self { service, serving })

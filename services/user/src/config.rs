@@ -28,7 +28,8 @@ pub struct Config {
     /// `TRIBE_USER_REFRESH_TOKEN_TTL` (default 30 days).
     pub refresh_token_ttl: Duration,
     pub limits: Limits,
-    /// `TRIBE_USER_OUTBOX_RELAY`, `TRIBE_USER_CONSUME_EVENTS` (payment events: the subscription tier).
+    /// `TRIBE_USER_OUTBOX_RELAY`, `TRIBE_USER_CONSUME_EVENTS` (payment events: the subscription
+    /// tier; fitness events: achievements).
     pub workers: WorkerConfig,
 }
 

@@ -1,6 +1,7 @@
 //! tribe-user: accounts, authentication, profiles, the social graph, blocks and
 //! preferences (`trainertribe.user.v1.UserService`), on PostgreSQL `tribe_user`.
 
+pub mod achievements;
 pub mod app;
 pub mod config;
 pub mod convert;

@@ -302,8 +302,18 @@ impl AnalyticsService {
                         get(map, Metric::PostViews),
                     ),
                     subscription_revenue: Vec::new(),
+                    program_enrollments: get(map, Metric::ProgramEnrollments),
+                    program_completions: get(map, Metric::ProgramCompletions),
+                    challenge_joins: get(map, Metric::ChallengeJoins),
+                    challenge_completions: get(map, Metric::ChallengeCompletions),
+                    workout_sessions: get(map, Metric::WorkoutSessions),
                 };
                 totals.profile_views += metrics.profile_views;
+                totals.program_enrollments += metrics.program_enrollments;
+                totals.program_completions += metrics.program_completions;
+                totals.challenge_joins += metrics.challenge_joins;
+                totals.challenge_completions += metrics.challenge_completions;
+                totals.workout_sessions += metrics.workout_sessions;
                 totals.new_followers += metrics.new_followers;
                 totals.lost_followers += metrics.lost_followers;
                 totals.post_views += metrics.post_views;

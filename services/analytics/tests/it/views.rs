@@ -172,3 +172,90 @@ async fn a_block_counts_lost_followers_only_for_follows_that_existed() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_trainers_insights_count_enrolments_completions_challenges_and_sessions() {
+    let mut env = start().await;
+    let (coach, ana, bo) = (id(), id(), id());
+    let now = Utc::now();
+    let p = &env.producer;
+    let fitness = "tribe.fitness.v1";
+    let (program, challenge, workout) = (id(), id(), id());
+    let enrolled = |user: &str| {
+        Payload::ProgramEnrolled(ev::ProgramEnrolled {
+            enrollment_id: id(),
+            user_id: user.into(),
+            program_id: program.clone(),
+            program_creator_id: coach.clone(),
+            is_premium: false,
+        })
+    };
+    let session = |user: &str| {
+        Payload::WorkoutCompleted(ev::WorkoutCompleted {
+            user_id: user.into(),
+            progress_log_id: id(),
+            workout_id: workout.clone(),
+            workout_creator_id: coach.clone(),
+            duration_seconds: 600,
+            ..Default::default()
+        })
+    };
+    p.emit(fitness, &program, &ana, now, enrolled(&ana)).await;
+    p.emit(fitness, &program, &bo, now, enrolled(&bo)).await;
+    // The coach trying their own program and workout counts for nobody's insights.
+    p.emit(fitness, &program, &coach, now, enrolled(&coach))
+        .await;
+    p.emit(fitness, &coach, &coach, now, session(&coach)).await;
+    p.emit(fitness, &ana, &ana, now, session(&ana)).await;
+    let completed = Payload::ProgramCompleted(ev::ProgramCompleted {
+        enrollment_id: id(),
+        user_id: ana.clone(),
+        program_id: program.clone(),
+        program_creator_id: coach.clone(),
+        ..Default::default()
+    });
+    p.emit(fitness, &program, &ana, now, completed).await;
+    let joined = Payload::ChallengeJoined(ev::ChallengeJoined {
+        challenge_id: challenge.clone(),
+        user_id: bo.clone(),
+        challenge_creator_id: coach.clone(),
+    });
+    p.emit(fitness, &challenge, &bo, now, joined).await;
+    let reached = Payload::ChallengeCompleted(ev::ChallengeCompleted {
+        challenge_id: challenge.clone(),
+        user_id: bo.clone(),
+        challenge_creator_id: coach.clone(),
+        score: 10.0,
+        ..Default::default()
+    });
+    p.emit(fitness, &challenge, &bo, now, reached).await;
+    wait_processed(&env.db.pool, 8).await;
+
+    let token = env.keys.access_token(&coach, &["user", "trainer"]);
+    let request = pb::GetCreatorInsightsRequest {
+        trainer_id: coach.clone(),
+        time_range: range(now - Duration::hours(1), now),
+        granularity: DAY,
+        top_posts_limit: 0,
+    };
+    let totals = env
+        .client
+        .get_creator_insights(authed(request, &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .creator_insights
+        .unwrap()
+        .totals
+        .unwrap();
+    assert_eq!(
+        (
+            totals.program_enrollments,
+            totals.program_completions,
+            totals.challenge_joins,
+            totals.challenge_completions,
+            totals.workout_sessions
+        ),
+        (2, 1, 1, 1, 1)
+    );
+}

@@ -36,10 +36,11 @@ pub struct Env {
     pub cql: Option<TestKeyspace>,
 }
 
-pub const TOPICS: [&str; 4] = [
+pub const TOPICS: [&str; 5] = [
     "tribe.user.v1",
     "tribe.content.v1",
     "tribe.messaging.v1",
+    "tribe.fitness.v1",
     tribe_kit::kafka::DEAD_LETTER_TOPIC,
 ];
 
@@ -274,19 +275,10 @@ impl Env {
         logical_topic: &str,
         events: &[tribe_proto::events::v1::Event],
     ) {
-        let producer = tribe_kit::kafka::producer(&self.kafka).unwrap();
-        let topic = self.kafka.topic(logical_topic);
-        for event in events {
-            let payload = prost::Message::encode_to_vec(event);
-            let record = rdkafka::producer::FutureRecord::to(&topic)
-                .key(&event.aggregate_id)
-                .payload(&payload);
-            producer
-                .send(record, Duration::from_secs(10))
-                .await
-                .map_err(|(e, _)| e)
-                .unwrap();
-        }
+        let events: Vec<_> = events.iter().collect();
+        tribe_testkit::publish(&self.kafka, logical_topic, &events)
+            .await
+            .unwrap();
     }
 }
 

@@ -16,6 +16,7 @@ mod conformance;
 mod conversations;
 mod cql_outage;
 mod edge;
+mod fitness_notifications;
 mod group_members;
 mod groups;
 mod instances;

@@ -82,7 +82,7 @@ impl UserService {
 }
 
 /// Writes an event for `aggregate` into the outbox of the current transaction.
-async fn emit(
+pub(crate) async fn emit(
     conn: &mut PgConnection,
     aggregate: Uuid,
     actor: &str,

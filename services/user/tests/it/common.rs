@@ -64,6 +64,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let kafka = tribe_testkit::kafka(&[
         "tribe.user.v1",
         "tribe.payment.v1",
+        "tribe.fitness.v1",
         tribe_kit::kafka::DEAD_LETTER_TOPIC,
     ])
     .await
@@ -94,6 +95,20 @@ pub struct Account {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 impl Env {
+    /// Publishes `event` to the test's `logical_topic` as another service's relay would,
+    /// `times` times (a redelivery when more than once).
+    pub async fn publish(
+        &self,
+        logical_topic: &str,
+        event: &tribe_proto::events::v1::Event,
+        times: usize,
+    ) {
+        let repeated = vec![event; times];
+        tribe_testkit::publish(&self.kafka, logical_topic, &repeated)
+            .await
+            .unwrap();
+    }
+
     /// Registers `handle` (a trainer when `trainer`) through the env's client.
     pub async fn register(&mut self, handle: &str, trainer: bool) -> Account {
         Account::register(&mut self.client, handle, trainer).await

@@ -169,7 +169,6 @@ async fn the_callers_trace_context_travels_into_the_event() {
 
 #[tokio::test]
 async fn a_subscription_event_raises_the_tier_in_new_tokens() {
-    use prost::Message as _;
     use tribe_proto::events::v1::SubscriptionStarted;
     use tribe_proto::r#type::v1::SubscriptionTier;
 
@@ -181,21 +180,8 @@ async fn a_subscription_event_raises_the_tier_in_new_tokens() {
         ..Default::default()
     });
     let event = tribe_kit::outbox::envelope("payment", &ana.id, &ana.id, started);
-    let producer = tribe_kit::kafka::producer(&env.kafka).unwrap();
-    let topic = env.kafka.topic("tribe.payment.v1");
-    for _ in 0..2 {
-        // Delivered twice: applied once.
-        let bytes = event.encode_to_vec();
-        producer
-            .send(
-                rdkafka::producer::FutureRecord::to(&topic)
-                    .key(&ana.id)
-                    .payload(&bytes),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-    }
+    // Delivered twice: applied once.
+    env.publish("tribe.payment.v1", &event, 2).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let mut refresh = ana.refresh.clone();
     loop {

@@ -9,6 +9,7 @@
 )]
 
 mod accounts;
+mod achievements;
 mod auth;
 mod common;
 mod drain;
