@@ -122,6 +122,9 @@ struct BenchArgs {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     postgres_url: String,
+    /// Sessions logged per bench user before the fitness scenarios run.
+    #[arg(long, default_value_t = 120)]
+    fitness_history: usize,
     /// Write the results as JSON.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -291,7 +294,7 @@ async fn run_bench(args: BenchArgs) -> anyhow::Result<bool> {
         },
         None => bench::UserTarget::InProcess {
             database_url: None,
-            postgres_url: args.postgres_url,
+            postgres_url: args.postgres_url.clone(),
             users: args.users,
             avg_follows: args.avg_follows,
         },
@@ -304,6 +307,8 @@ async fn run_bench(args: BenchArgs) -> anyhow::Result<bool> {
         connections: args.connections.max(1),
         payload: args.payload,
         user,
+        postgres_url: args.postgres_url,
+        fitness_history: args.fitness_history,
         edge: Some(args.edge),
         json: args.json,
         plot: args.plot,

@@ -108,6 +108,10 @@ pub const SERVICES: &[ServiceSpec] = &[
     },
     ServiceSpec {
         database: Some("tribe_fitness"),
+        surface: Some(&tribe_fitness::policy::SURFACE),
+        // Creator summaries and time zones (BatchGetUsers, BatchGetTimeZones) and
+        // premium entitlements (GetEntitlement).
+        calls: &["user", "payment"],
         ..spec(
             "fitness",
             "tribe-fitness",

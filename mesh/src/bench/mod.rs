@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod echo;
+pub mod fitness;
 pub mod load;
 pub mod report;
 pub mod user;
@@ -60,6 +61,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ("get-user-envoy", "GetUser through Envoy"),
     ("follow-envoy", "FollowUser through Envoy"),
     ("list-followers-envoy", "ListFollowers through Envoy"),
+    (
+        "log-progress",
+        "LogProgress of a three-exercise session (target vs actual, outbox event, streak, records), direct",
+    ),
+    (
+        "progress-stats",
+        "GetProgressStats over the users' histories (streaks, 12 weeks, muscle volume, records), direct",
+    ),
 ];
 
 /// Groups accepted on the command line besides single scenario names.
@@ -82,6 +91,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
             "list-followers-envoy",
         ],
     ),
+    ("fitness", &["log-progress", "progress-stats"]),
 ];
 
 #[derive(Debug, Clone)]
@@ -96,6 +106,10 @@ pub struct BenchOptions {
     /// Echo payload size in bytes.
     pub payload: usize,
     pub user: UserTarget,
+    /// The PostgreSQL server the fitness scenarios create their scratch database on.
+    pub postgres_url: String,
+    /// Sessions logged per bench user before the fitness scenarios.
+    pub fitness_history: usize,
     /// The edge for the user scenarios through Envoy with `UserTarget::Running`
     /// (`tribe up`'s Envoy); otherwise the harness starts its own Envoy.
     pub edge: Option<String>,
@@ -138,8 +152,12 @@ pub fn resolve(names: &[String]) -> anyhow::Result<Vec<&'static str>> {
         .collect())
 }
 
+fn is_fitness(scenario: &str) -> bool {
+    matches!(scenario, "log-progress" | "progress-stats")
+}
+
 fn is_user(scenario: &str) -> bool {
-    !scenario.starts_with("echo-")
+    !scenario.starts_with("echo-") && !is_fitness(scenario)
 }
 
 fn via_envoy(scenario: &str) -> bool {
@@ -195,6 +213,21 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
             env.sessions.len()
         ));
         Some(env)
+    } else {
+        None
+    };
+
+    let fitness_env = if scenarios.iter().any(|s| is_fitness(s)) {
+        ui::step("bench: fitness service");
+        Some(
+            fitness::FitnessEnv::prepare(
+                &options.postgres_url,
+                options.fitness_history,
+                &issuer,
+                dir.path(),
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -306,6 +339,15 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
                     .boxed()
                 })
             }
+            fitness_scenario if is_fitness(fitness_scenario) => {
+                let env = fitness_env
+                    .as_ref()
+                    .context("fitness service not prepared")?;
+                env.call(
+                    fitness_scenario,
+                    clients::channels(&env.url, options.connections).await?,
+                )?
+            }
             user_scenario => {
                 let env = user_env.as_ref().context("user service not prepared")?;
                 let url = if via_envoy(user_scenario) {
@@ -357,6 +399,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<Report> {
         envoy.stop().await;
     }
     if let Some(env) = user_env {
+        env.shutdown().await;
+    }
+    if let Some(env) = fitness_env {
         env.shutdown().await;
     }
     bare.stop().await;

@@ -322,7 +322,7 @@ fn in_process_config(
     })
 }
 
-fn with_database(server_url: &str, name: &str) -> String {
+pub(super) fn with_database(server_url: &str, name: &str) -> String {
     match server_url.rsplit_once('/') {
         Some((base, _)) if base.contains("://") && base.len() > "postgres://".len() => {
             format!("{base}/{name}")

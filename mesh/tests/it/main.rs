@@ -16,3 +16,4 @@ mod envoy_example;
 mod roles;
 mod surfaces;
 mod up;
+mod up_fitness;

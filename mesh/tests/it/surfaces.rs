@@ -70,8 +70,8 @@ fn every_surface_matches_its_contract_and_the_mesh_table() {
         checked += 1;
     }
     assert_eq!(
-        checked, 5,
-        "user, content, messaging, payment and analytics declare surfaces"
+        checked, 6,
+        "user, content, messaging, fitness, payment and analytics declare surfaces"
     );
 }
 

@@ -4,7 +4,8 @@
 //! told only through the Envoy edge over gRPC-Web, crossing every service and Kafka:
 //! sign-up, the default plan catalogue, a subscription whose tier reaches the next token,
 //! a follow and a post that fans out into the follower's feed, a direct message, and the
-//! author's analytics counting the post. Content's timelines and messaging's store run on
+//! author's analytics counting the post, then training (coaching, an assigned program,
+//! a logged session that earns an achievement and notifies the trainer). Content's timelines and messaging's store run on
 //! CQL (the PostgreSQL stores are the other tests' default). Ends with SIGTERM and a clean
 //! exit.
 
@@ -25,7 +26,7 @@ use tribe_proto::user::v1 as user;
 use tribe_testkit::grpc_web;
 
 /// A running `tribe up`, stopped (SIGTERM, then kill) when dropped.
-struct Mesh {
+pub(crate) struct Mesh {
     child: Child,
     edge: String,
     output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -106,7 +107,7 @@ impl Mesh {
             .unwrap_or_default()
     }
 
-    async fn call<Req: Message, Resp: Message + Default>(
+    pub(crate) async fn call<Req: Message, Resp: Message + Default>(
         &self,
         path: &str,
         request: &Req,
@@ -162,7 +163,7 @@ impl Drop for Mesh {
 }
 
 /// Polls `probe` until it returns Some, for at most `limit`.
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -190,9 +191,9 @@ fn claims(token: &str) -> serde_json::Value {
     .unwrap()
 }
 
-struct Member {
-    id: String,
-    access: String,
+pub(crate) struct Member {
+    pub(crate) id: String,
+    pub(crate) access: String,
     refresh: String,
 }
 
@@ -419,6 +420,10 @@ async fn a_newcomer_story_through_tribe_up_and_the_edge() {
         },
     )
     .await;
+
+    // Training: coaching, an assigned program, a logged session, and what the mesh makes
+    // of it (an achievement, notifications for both).
+    crate::up_fitness::training_chapter(&mesh, &ada, &ben).await;
 
     // The feed and the message above went through the CQL stores.
     assert!(

@@ -1,5 +1,13 @@
 //! Domain <-> proto messages, one module per resource.
 
+pub mod catalog;
+pub mod challenges;
+pub mod coaching;
+pub mod nutrition;
+pub mod programs;
+pub mod progress;
+pub mod workouts;
+
 use chrono::{DateTime, Utc};
 
 /// A timestamp for a proto message.

@@ -1,79 +1,430 @@
 //! Challenges: creation, joining, leaderboards, completion.
 
-use tribe_kit::ApiError;
-use tribe_kit::auth::UserPrincipal;
-use tribe_proto::fitness::v1 as pb;
+pub(crate) mod fields;
+mod scoring;
 
-use super::FitnessService;
+use chrono::{Duration, Utc};
+use prost::Message;
+use tribe_kit::auth::{Role, UserPrincipal};
+use tribe_kit::idempotency::{self, Claim};
+use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::{ApiError, Violations, ids};
+use tribe_proto::events::v1 as events;
+use tribe_proto::events::v1::event::Payload;
+use tribe_proto::fitness::v1 as pb;
+use uuid::Uuid;
+
+use super::{FitnessService, emit};
+use crate::convert::challenges as convert;
+use crate::convert::from_timestamp;
+use crate::store::challenges::{self as store, ChallengeRow, ListOrder};
+
+pub use scoring::finalise_ended;
+pub(crate) use scoring::on_session_logged;
+
+const CREATE_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/CreateChallenge";
+const LIST_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/ListChallenges";
+const LEADERBOARD_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/GetChallengeLeaderboard";
+const MAX_GOAL: f64 = 1e9;
+const MAX_DAYS: i64 = 366;
+const CHALLENGE_ENDED: &str = "CHALLENGE_ENDED";
+
+fn not_found() -> ApiError {
+    ApiError::not_found("challenge")
+}
+
+fn ended() -> ApiError {
+    ApiError::failed_precondition(
+        CHALLENGE_ENDED,
+        "the challenge has ended; its results are final",
+    )
+}
+
+fn bad_token() -> ApiError {
+    ApiError::invalid_field("page_token", "malformed page token")
+}
 
 impl FitnessService {
     pub async fn create_challenge(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::CreateChallengeRequest,
+        caller: &UserPrincipal,
+        req: pb::CreateChallengeRequest,
     ) -> Result<pb::CreateChallengeResponse, ApiError> {
-        Err(super::not_built("CreateChallenge"))
+        if !(caller.has_role(Role::Trainer) || caller.is_admin()) {
+            return Err(ApiError::permission_denied(
+                "only trainers and admins create challenges",
+            ));
+        }
+        let c = req.challenge.unwrap_or_default();
+        let mut v = Violations::new();
+        let request_id = fields::request_id(&mut v, &req.request_id);
+        // The request's meaningful parameters, for detecting a reused request_id.
+        let params = pb::Challenge {
+            title: c.title.clone(),
+            description: c.description.clone(),
+            difficulty: c.difficulty,
+            is_premium: c.is_premium,
+            category_ids: c.category_ids.clone(),
+            thumbnail_url: c.thumbnail_url.clone(),
+            metric: c.metric,
+            goal: c.goal,
+            start_time: c.start_time,
+            end_time: c.end_time,
+            workout_id: c.workout_id.clone(),
+            ..Default::default()
+        };
+        let hash = idempotency::request_hash(&params.encode_to_vec());
+        let mut tx = self.pool.begin().await?;
+        // A replay comes first: the original start time may have passed since.
+        if let Some(key) = request_id
+            && let Claim::Replay(bytes) =
+                idempotency::claim(&mut tx, caller.subject(), CREATE_METHOD, key, &hash).await?
+        {
+            return pb::CreateChallengeResponse::decode(bytes.as_slice())
+                .map_err(ApiError::internal);
+        }
+
+        let now = Utc::now();
+        fields::required_text(&mut v, "challenge.title", &c.title, 100);
+        fields::optional_text(&mut v, "challenge.description", &c.description, 5000);
+        fields::difficulty(&mut v, "challenge.difficulty", c.difficulty);
+        fields::https_url(&mut v, "challenge.thumbnail_url", &c.thumbnail_url);
+        fields::categories(&mut tx, &mut v, "challenge.category_ids", &c.category_ids).await?;
+        let metric = convert::metric_name(c.metric);
+        if metric.is_none() {
+            v.add(
+                "challenge.metric",
+                if c.metric == 0 {
+                    "is required"
+                } else {
+                    "unknown metric"
+                },
+            );
+        }
+        if !(c.goal.is_finite() && c.goal > 0.0 && c.goal <= MAX_GOAL) {
+            v.add("challenge.goal", "must be greater than 0 and at most 1e9");
+        }
+        let start = c.start_time.as_ref().and_then(from_timestamp);
+        let end = c.end_time.as_ref().and_then(from_timestamp);
+        match start {
+            None => v.add("challenge.start_time", "is required"),
+            Some(start) if start <= now => v.add("challenge.start_time", "must be in the future"),
+            Some(_) => {}
+        }
+        match (start, end) {
+            (_, None) => v.add("challenge.end_time", "is required"),
+            (Some(start), Some(end)) if end <= start => {
+                v.add("challenge.end_time", "must be after start_time")
+            }
+            (Some(start), Some(end)) if end - start > Duration::days(MAX_DAYS) => v.add(
+                "challenge.end_time",
+                "must be at most 366 days after start_time",
+            ),
+            _ => {}
+        }
+        let sessions = metric == Some("workout_sessions");
+        let mut workout = None;
+        if sessions && c.workout_id.is_empty() {
+            v.add(
+                "challenge.workout_id",
+                "is required for CHALLENGE_METRIC_WORKOUT_SESSIONS",
+            );
+        } else if sessions {
+            workout = v.check(
+                "challenge.workout_id",
+                ids::parse_id("challenge.workout_id", &c.workout_id),
+            );
+        } else if !c.workout_id.is_empty() {
+            v.add(
+                "challenge.workout_id",
+                "is only allowed with CHALLENGE_METRIC_WORKOUT_SESSIONS",
+            );
+        }
+        if let Some(id) = workout {
+            match self.workout_for(caller, id, false).await {
+                Ok(w) if w.visibility == pb::WorkoutVisibility::Private as i32 => v.add(
+                    "challenge.workout_id",
+                    "must be a public or premium workout",
+                ),
+                Ok(_) => {}
+                Err(err)
+                    if matches!(
+                        err.code(),
+                        tonic::Code::NotFound | tonic::Code::PermissionDenied
+                    ) =>
+                {
+                    v.add("challenge.workout_id", "no such workout")
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        v.finish()?;
+        let (Some(metric), Some(start_at), Some(end_at)) = (metric, start, end) else {
+            return Err(ApiError::invalid_field("challenge", "is incomplete"));
+        };
+
+        let id = ids::new_id();
+        store::insert(
+            &mut tx,
+            &store::NewChallenge {
+                id,
+                creator_id: caller.id(),
+                title: &c.title,
+                description: &c.description,
+                difficulty: c.difficulty,
+                is_premium: c.is_premium,
+                category_ids: &c.category_ids,
+                thumbnail_url: &c.thumbnail_url,
+                metric,
+                goal: c.goal,
+                workout_id: workout,
+                start_at,
+                end_at,
+            },
+        )
+        .await?;
+        let row = store::get(&mut tx, caller.id(), id)
+            .await?
+            .ok_or_else(not_found)?;
+        let response = pb::CreateChallengeResponse {
+            challenge: self.render(vec![row]).await.pop(),
+        };
+        if let Some(key) = request_id {
+            idempotency::complete(
+                &mut tx,
+                caller.subject(),
+                CREATE_METHOD,
+                key,
+                &response.encode_to_vec(),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(response)
     }
 
     pub async fn list_challenges(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::ListChallengesRequest,
+        caller: &UserPrincipal,
+        req: pb::ListChallengesRequest,
     ) -> Result<pb::ListChallengesResponse, ApiError> {
-        Err(super::not_built("ListChallenges"))
+        let mut v = Violations::new();
+        let order = match pb::ChallengeState::try_from(req.state) {
+            Ok(pb::ChallengeState::Unspecified) => Some(ListOrder::Any),
+            Ok(pb::ChallengeState::Active) => Some(ListOrder::Active),
+            Ok(pb::ChallengeState::Upcoming) => Some(ListOrder::Upcoming),
+            Ok(pb::ChallengeState::Past) => Some(ListOrder::Past),
+            Err(_) => {
+                v.add("state", "unknown state");
+                None
+            }
+        };
+        let limit = v.check("page_size", page::page_size(req.page_size));
+        v.finish()?;
+        let (Some(order), Some(limit)) = (order, limit) else {
+            return Err(ApiError::invalid_field("state", "unknown state"));
+        };
+        let hash = FilterHash::new()
+            .add("state", req.state.to_be_bytes())
+            .add("joined_only", [u8::from(req.joined_only)])
+            .add("category_id", req.category_id.as_bytes())
+            .finish();
+        let scope = PageScope {
+            method: LIST_METHOD,
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
+        let after = page::time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+        let category = (!req.category_id.is_empty()).then_some(req.category_id.as_str());
+        let mut conn = self.pool.acquire().await?;
+        let mut rows = store::list(
+            &mut conn,
+            caller.id(),
+            order,
+            req.joined_only,
+            category,
+            Utc::now(),
+            after,
+            i64::from(limit) + 1,
+        )
+        .await?;
+        drop(conn);
+        let token = self
+            .pages
+            .next_token(scope, &mut rows, limit as usize, |r: &ChallengeRow| {
+                let at = if order == ListOrder::Active {
+                    r.end_at
+                } else {
+                    r.start_at
+                };
+                page::time_id_keys(at, r.id)
+            });
+        Ok(pb::ListChallengesResponse {
+            challenges: self.render(rows).await,
+            next_page_token: token,
+        })
     }
 
     pub async fn get_challenge(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::GetChallengeRequest,
+        caller: &UserPrincipal,
+        req: pb::GetChallengeRequest,
     ) -> Result<pb::GetChallengeResponse, ApiError> {
-        Err(super::not_built("GetChallenge"))
+        let id = ids::parse_id("challenge_id", &req.challenge_id)?;
+        let mut conn = self.pool.acquire().await?;
+        let row = store::get(&mut conn, caller.id(), id)
+            .await?
+            .ok_or_else(not_found)?;
+        drop(conn);
+        Ok(pb::GetChallengeResponse {
+            challenge: self.render(vec![row]).await.pop(),
+        })
     }
 
     pub async fn join_challenge(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::JoinChallengeRequest,
+        caller: &UserPrincipal,
+        req: pb::JoinChallengeRequest,
     ) -> Result<pb::JoinChallengeResponse, ApiError> {
-        Err(super::not_built("JoinChallenge"))
+        let id = ids::parse_id("challenge_id", &req.challenge_id)?;
+        let mut tx = self.pool.begin().await?;
+        let (_, end_at, creator, premium, _) =
+            store::lock(&mut tx, id).await?.ok_or_else(not_found)?;
+        if end_at <= Utc::now() {
+            return Err(ended());
+        }
+        if premium {
+            self.require_premium(caller, creator).await?;
+        }
+        if store::join(&mut tx, id, caller.id()).await? {
+            emit(
+                &mut tx,
+                id,
+                caller.id(),
+                Payload::ChallengeJoined(events::ChallengeJoined {
+                    challenge_id: id.to_string(),
+                    user_id: caller.id().to_string(),
+                    challenge_creator_id: creator.to_string(),
+                }),
+            )
+            .await?;
+        }
+        // Logs from before joining count: the goal may be reached already.
+        scoring::award(&mut tx, caller.id(), None, Some(id)).await?;
+        let row = store::get(&mut tx, caller.id(), id)
+            .await?
+            .ok_or_else(not_found)?;
+        tx.commit().await?;
+        Ok(pb::JoinChallengeResponse {
+            challenge: self.render(vec![row]).await.pop(),
+        })
     }
 
     pub async fn leave_challenge(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::LeaveChallengeRequest,
+        caller: &UserPrincipal,
+        req: pb::LeaveChallengeRequest,
     ) -> Result<pb::LeaveChallengeResponse, ApiError> {
-        Err(super::not_built("LeaveChallenge"))
+        let id = ids::parse_id("challenge_id", &req.challenge_id)?;
+        let mut tx = self.pool.begin().await?;
+        let (_, end_at, ..) = store::lock(&mut tx, id).await?.ok_or_else(not_found)?;
+        if end_at <= Utc::now() {
+            return Err(ended());
+        }
+        store::leave(&mut tx, id, caller.id()).await?;
+        let row = store::get(&mut tx, caller.id(), id)
+            .await?
+            .ok_or_else(not_found)?;
+        tx.commit().await?;
+        Ok(pb::LeaveChallengeResponse {
+            challenge: self.render(vec![row]).await.pop(),
+        })
     }
 
     pub async fn get_challenge_leaderboard(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::GetChallengeLeaderboardRequest,
+        caller: &UserPrincipal,
+        req: pb::GetChallengeLeaderboardRequest,
     ) -> Result<pb::GetChallengeLeaderboardResponse, ApiError> {
-        Err(super::not_built("GetChallengeLeaderboard"))
+        let mut v = Violations::new();
+        let id = v.check(
+            "challenge_id",
+            ids::parse_id("challenge_id", &req.challenge_id),
+        );
+        let limit = v.check("page_size", page::page_size(req.page_size));
+        v.finish()?;
+        let (Some(id), Some(limit)) = (id, limit) else {
+            return Err(ApiError::invalid_field("challenge_id", "is required"));
+        };
+        let hash = FilterHash::new()
+            .add("challenge_id", id.as_bytes())
+            .finish();
+        let scope = PageScope {
+            method: LEADERBOARD_METHOD,
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
+        let after = match self.pages.decode(scope, &req.page_token)?.as_deref() {
+            None => None,
+            Some([Key::Float(score), Key::Int(micros), Key::Str(user)]) => Some((
+                *score,
+                chrono::DateTime::from_timestamp_micros(*micros).ok_or_else(bad_token)?,
+                Uuid::parse_str(user).map_err(|_| bad_token())?,
+            )),
+            Some(_) => return Err(bad_token()),
+        };
+        let mut conn = self.pool.acquire().await?;
+        let challenge = store::get(&mut conn, caller.id(), id)
+            .await?
+            .ok_or_else(not_found)?;
+        let mut rows = store::standings(&mut conn, id, after, None, i64::from(limit) + 1).await?;
+        let mine = if challenge.joined_at.is_some() {
+            store::standings(&mut conn, id, None, Some(caller.id()), 1)
+                .await?
+                .pop()
+        } else {
+            None
+        };
+        drop(conn);
+        let token = self
+            .pages
+            .next_token(scope, &mut rows, limit as usize, |s| {
+                vec![
+                    Key::Float(s.score),
+                    Key::Int(s.joined_at.timestamp_micros()),
+                    Key::Str(s.user_id.to_string()),
+                ]
+            });
+        let mut users: Vec<Uuid> = rows.iter().map(|s| s.user_id).collect();
+        users.extend(mine.iter().map(|s| s.user_id));
+        let summaries = self.summaries(&users).await;
+        let summary = |user: Uuid| summaries.get(&user).cloned().unwrap_or_default();
+        Ok(pb::GetChallengeLeaderboardResponse {
+            my_entry: mine.map(|s| {
+                let user = summary(s.user_id);
+                convert::entry(s, user, challenge.goal)
+            }),
+            entries: rows
+                .into_iter()
+                .map(|s| {
+                    let user = summary(s.user_id);
+                    convert::entry(s, user, challenge.goal)
+                })
+                .collect(),
+            next_page_token: token,
+        })
     }
-}
 
-/// Finalises challenges that ended (ChallengeFinished per participant) every
-/// `interval` until `stop` resolves.
-pub async fn finalise_ended(
-    _svc: FitnessService,
-    _interval: std::time::Duration,
-    stop: futures::future::BoxFuture<'static, ()>,
-) {
-    stop.await;
-}
-
-/// Inside the transaction of a new or edited log of `user` completed at `completed_at`:
-/// awards ChallengeCompleted (once per participant, under concurrent logs too) for
-/// every challenge of the user whose window contains the time and whose goal the
-/// user's score now reaches.
-pub(crate) async fn on_session_logged(
-    _conn: &mut sqlx::PgConnection,
-    _user: uuid::Uuid,
-    _completed_at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), ApiError> {
-    Ok(())
+    /// Challenges as proto messages, with their creators' summaries.
+    async fn render(&self, rows: Vec<ChallengeRow>) -> Vec<pb::Challenge> {
+        let creators: Vec<Uuid> = rows.iter().map(|r| r.creator_id).collect();
+        let summaries = self.summaries(&creators).await;
+        let now = Utc::now();
+        rows.into_iter()
+            .map(|row| {
+                let creator = summaries.get(&row.creator_id).cloned().unwrap_or_default();
+                convert::challenge(row, creator, now)
+            })
+            .collect()
+    }
 }

@@ -1,41 +1,174 @@
 //! Trainer-client relationships: invitation, acceptance, ending.
 
-use tribe_kit::ApiError;
 use tribe_kit::auth::UserPrincipal;
+use tribe_kit::page::{self, FilterHash, PageScope};
+use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::fitness::v1 as pb;
 
 use super::FitnessService;
+use crate::convert::coaching as convert;
+use crate::store::coaching::{self as store, CoachingRow, CoachingState, Side};
+
+const LIST_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/ListCoachings";
+
+fn coaching_not_found() -> ApiError {
+    ApiError::not_found("coaching")
+}
 
 impl FitnessService {
+    async fn render_coachings(&self, rows: &[CoachingRow]) -> Vec<pb::Coaching> {
+        let people: Vec<_> = rows
+            .iter()
+            .flat_map(|r| [r.trainer_id, r.client_id])
+            .collect();
+        let summaries = self.summaries(&people).await;
+        rows.iter()
+            .map(|r| convert::coaching(r, &summaries))
+            .collect()
+    }
+
+    async fn render_coaching(&self, row: CoachingRow) -> pb::Coaching {
+        self.render_coachings(std::slice::from_ref(&row))
+            .await
+            .pop()
+            .unwrap_or_default()
+    }
+
     pub async fn invite_client(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::InviteClientRequest,
+        caller: &UserPrincipal,
+        req: pb::InviteClientRequest,
     ) -> Result<pb::InviteClientResponse, ApiError> {
-        Err(super::not_built("InviteClient"))
+        let client = ids::parse_id("client_id", &req.client_id)?;
+        if client == caller.id() {
+            return Err(ApiError::invalid_field(
+                "client_id",
+                "a trainer cannot coach themselves",
+            ));
+        }
+        if !self.user_exists(client).await? {
+            return Err(ApiError::not_found("user"));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let row = store::invite(&mut conn, tribe_kit::ids::new_id(), caller.id(), client)
+            .await?
+            .ok_or_else(|| {
+                ApiError::already_exists(
+                    "ALREADY_COACHING",
+                    "a pending or active relationship with this user exists",
+                )
+            })?;
+        drop(conn);
+        Ok(pb::InviteClientResponse {
+            coaching: Some(self.render_coaching(row).await),
+        })
     }
 
     pub async fn accept_coaching(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::AcceptCoachingRequest,
+        caller: &UserPrincipal,
+        req: pb::AcceptCoachingRequest,
     ) -> Result<pb::AcceptCoachingResponse, ApiError> {
-        Err(super::not_built("AcceptCoaching"))
+        let id = ids::parse_id("coaching_id", &req.coaching_id)?;
+        let mut tx = self.pool.begin().await?;
+        // Only the invited client may accept; to anyone else the invitation does not exist.
+        let row = store::lock_for(&mut tx, id, caller.id())
+            .await?
+            .filter(|r| r.client_id == caller.id())
+            .ok_or_else(coaching_not_found)?;
+        let row = match row.state() {
+            CoachingState::Pending => store::accept(&mut tx, id).await?,
+            CoachingState::Active => row,
+            CoachingState::Ended => {
+                return Err(ApiError::failed_precondition(
+                    "COACHING_ENDED",
+                    "the relationship has ended",
+                ));
+            }
+        };
+        tx.commit().await?;
+        Ok(pb::AcceptCoachingResponse {
+            coaching: Some(self.render_coaching(row).await),
+        })
     }
 
     pub async fn end_coaching(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::EndCoachingRequest,
+        caller: &UserPrincipal,
+        req: pb::EndCoachingRequest,
     ) -> Result<pb::EndCoachingResponse, ApiError> {
-        Err(super::not_built("EndCoaching"))
+        let id = ids::parse_id("coaching_id", &req.coaching_id)?;
+        let mut tx = self.pool.begin().await?;
+        let row = store::lock_for(&mut tx, id, caller.id())
+            .await?
+            .ok_or_else(coaching_not_found)?;
+        let row = match row.state() {
+            CoachingState::Ended => row,
+            _ => store::end(&mut tx, id, caller.id()).await?,
+        };
+        tx.commit().await?;
+        Ok(pb::EndCoachingResponse {
+            coaching: Some(self.render_coaching(row).await),
+        })
     }
 
     pub async fn list_coachings(
         &self,
-        _caller: &UserPrincipal,
-        _req: pb::ListCoachingsRequest,
+        caller: &UserPrincipal,
+        req: pb::ListCoachingsRequest,
     ) -> Result<pb::ListCoachingsResponse, ApiError> {
-        Err(super::not_built("ListCoachings"))
+        let mut v = Violations::new();
+        let side = match pb::CoachingSide::try_from(req.side) {
+            Ok(pb::CoachingSide::Unspecified) => None,
+            Ok(pb::CoachingSide::Trainer) => Some(Side::Trainer),
+            Ok(pb::CoachingSide::Client) => Some(Side::Client),
+            Err(_) => {
+                v.add("side", "unknown side");
+                None
+            }
+        };
+        let state = match pb::CoachingStatus::try_from(req.status) {
+            Ok(pb::CoachingStatus::Unspecified) => None,
+            Ok(pb::CoachingStatus::Pending) => Some(CoachingState::Pending),
+            Ok(pb::CoachingStatus::Active) => Some(CoachingState::Active),
+            Ok(pb::CoachingStatus::Ended) => Some(CoachingState::Ended),
+            Err(_) => {
+                v.add("status", "unknown coaching status");
+                None
+            }
+        };
+        let limit = v.check("page_size", page::page_size(req.page_size));
+        v.finish()?;
+        let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE);
+        let hash = FilterHash::new()
+            .add("side", req.side.to_be_bytes())
+            .add("status", req.status.to_be_bytes())
+            .finish();
+        let scope = PageScope {
+            method: LIST_METHOD,
+            subject_id: caller.subject(),
+            filter_hash: &hash,
+        };
+        let after = page::time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+        let mut conn = self.pool.acquire().await?;
+        let mut rows = store::list(
+            &mut conn,
+            caller.id(),
+            side,
+            state,
+            after,
+            i64::from(limit) + 1,
+        )
+        .await?;
+        drop(conn);
+        let token = self
+            .pages
+            .next_token(scope, &mut rows, limit as usize, |r| {
+                page::time_id_keys(r.created_at, r.id)
+            });
+        Ok(pb::ListCoachingsResponse {
+            coachings: self.render_coachings(&rows).await,
+            next_page_token: token,
+        })
     }
 }

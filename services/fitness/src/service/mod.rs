@@ -212,11 +212,13 @@ pub(crate) async fn emit(
     tribe_kit::outbox::enqueue(conn, TOPIC, &event).await
 }
 
-/// Placeholder of a use-case still being built (removed before the service ships).
-pub(crate) fn not_built(method: &str) -> ApiError {
-    ApiError::rejected(
-        Code::Unimplemented,
-        "NOT_BUILT",
-        format!("{method} is not built yet"),
-    )
+/// Writes an event no user caused (a background job's) into the outbox of the current
+/// transaction: its actor is empty.
+pub(crate) async fn emit_system(
+    conn: &mut PgConnection,
+    aggregate: Uuid,
+    payload: Payload,
+) -> Result<(), ApiError> {
+    let event = tribe_kit::outbox::envelope(PRODUCER, &aggregate.to_string(), "", payload);
+    tribe_kit::outbox::enqueue(conn, TOPIC, &event).await
 }

@@ -1,83 +1,33 @@
 //! Programs (weeks x days of workouts), enrollments (pause, resume, leave) and AssignProgram.
+//! The functions at the bottom are what progress logging calls inside its transactions.
+
+mod create;
+mod enrollments;
+mod read;
 
 use tribe_kit::ApiError;
-use tribe_kit::auth::UserPrincipal;
-use tribe_proto::fitness::v1 as pb;
+use tribe_proto::events::v1 as events;
+use tribe_proto::events::v1::event::Payload;
 
-use super::FitnessService;
+use crate::store::programs::{self as store, EnrollmentState};
 
-impl FitnessService {
-    pub async fn create_program(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::CreateProgramRequest,
-    ) -> Result<pb::CreateProgramResponse, ApiError> {
-        Err(super::not_built("CreateProgram"))
-    }
+/// Reason of the FAILED_PRECONDITION of a paused, left (or, where named, completed)
+/// enrollment.
+pub const ENROLLMENT_NOT_ACTIVE: &str = "ENROLLMENT_NOT_ACTIVE";
 
-    pub async fn list_programs(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::ListProgramsRequest,
-    ) -> Result<pb::ListProgramsResponse, ApiError> {
-        Err(super::not_built("ListPrograms"))
-    }
+pub(crate) fn program_not_found() -> ApiError {
+    ApiError::not_found("program")
+}
 
-    pub async fn get_program(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::GetProgramRequest,
-    ) -> Result<pb::GetProgramResponse, ApiError> {
-        Err(super::not_built("GetProgram"))
-    }
+pub(crate) fn enrollment_not_found() -> ApiError {
+    ApiError::not_found("enrollment")
+}
 
-    pub async fn enroll_in_program(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::EnrollInProgramRequest,
-    ) -> Result<pb::EnrollInProgramResponse, ApiError> {
-        Err(super::not_built("EnrollInProgram"))
-    }
-
-    pub async fn list_my_enrollments(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::ListMyEnrollmentsRequest,
-    ) -> Result<pb::ListMyEnrollmentsResponse, ApiError> {
-        Err(super::not_built("ListMyEnrollments"))
-    }
-
-    pub async fn pause_enrollment(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::PauseEnrollmentRequest,
-    ) -> Result<pb::PauseEnrollmentResponse, ApiError> {
-        Err(super::not_built("PauseEnrollment"))
-    }
-
-    pub async fn resume_enrollment(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::ResumeEnrollmentRequest,
-    ) -> Result<pb::ResumeEnrollmentResponse, ApiError> {
-        Err(super::not_built("ResumeEnrollment"))
-    }
-
-    pub async fn leave_enrollment(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::LeaveEnrollmentRequest,
-    ) -> Result<pb::LeaveEnrollmentResponse, ApiError> {
-        Err(super::not_built("LeaveEnrollment"))
-    }
-
-    pub async fn assign_program(
-        &self,
-        _caller: &UserPrincipal,
-        _req: pb::AssignProgramRequest,
-    ) -> Result<pb::AssignProgramResponse, ApiError> {
-        Err(super::not_built("AssignProgram"))
-    }
+pub(crate) fn not_active(state: EnrollmentState) -> ApiError {
+    ApiError::failed_precondition(
+        ENROLLMENT_NOT_ACTIVE,
+        format!("the enrollment is {}", state.as_str()),
+    )
 }
 
 /// What logging a session against an enrollment day did.
@@ -90,14 +40,36 @@ pub struct DayCompleted {
     pub assigned_by: Option<uuid::Uuid>,
 }
 
+/// `user`'s enrollment for a log: NOT_FOUND unless theirs, ENROLLMENT_NOT_ACTIVE when
+/// paused or left (a completed one may still be logged against).
+async fn loggable(
+    conn: &mut sqlx::PgConnection,
+    user: uuid::Uuid,
+    enrollment_id: uuid::Uuid,
+    lock: bool,
+) -> Result<store::EnrollmentRow, ApiError> {
+    let row = store::enrollment(conn, user, enrollment_id, lock)
+        .await?
+        .ok_or_else(enrollment_not_found)?;
+    match row.state() {
+        EnrollmentState::Active | EnrollmentState::Completed => Ok(row),
+        state => Err(not_active(state)),
+    }
+}
+
 /// The enrollment a log names, for a log without a program day: NOT_FOUND unless it is
 /// `user`'s; FAILED_PRECONDITION ENROLLMENT_NOT_ACTIVE when paused or left.
 pub(crate) async fn enrollment_context(
-    _conn: &mut sqlx::PgConnection,
-    _user: uuid::Uuid,
-    _enrollment_id: uuid::Uuid,
+    conn: &mut sqlx::PgConnection,
+    user: uuid::Uuid,
+    enrollment_id: uuid::Uuid,
 ) -> Result<DayCompleted, ApiError> {
-    Err(super::not_built("enrollment_context"))
+    let row = loggable(conn, user, enrollment_id, false).await?;
+    Ok(DayCompleted {
+        program_id: row.program_id,
+        workout_id: None,
+        assigned_by: row.assigned_by_id,
+    })
 }
 
 /// Marks `day_number` of `user`'s enrollment completed by `log_id` (inside the log's
@@ -106,21 +78,77 @@ pub(crate) async fn enrollment_context(
 /// `progress_log.program_day_number` unless it is a workout day; FAILED_PRECONDITION
 /// ENROLLMENT_NOT_ACTIVE when paused or left. Logging a completed day again is allowed.
 pub(crate) async fn complete_day(
-    _conn: &mut sqlx::PgConnection,
-    _user: uuid::Uuid,
-    _enrollment_id: uuid::Uuid,
-    _day_number: i32,
-    _log_id: uuid::Uuid,
-    _completed_at: chrono::DateTime<chrono::Utc>,
+    conn: &mut sqlx::PgConnection,
+    user: uuid::Uuid,
+    enrollment_id: uuid::Uuid,
+    day_number: i32,
+    log_id: uuid::Uuid,
+    completed_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<DayCompleted, ApiError> {
-    Err(super::not_built("complete_day"))
+    let row = loggable(conn, user, enrollment_id, true).await?;
+    let days = store::days(conn, row.program_id).await?;
+    let Some(workout_id) = days
+        .iter()
+        .find(|d| d.day_number == day_number)
+        .and_then(|d| d.workout_id)
+    else {
+        return Err(ApiError::invalid_field(
+            "progress_log.program_day_number",
+            "is not a workout day of the enrollment's program",
+        ));
+    };
+    store::insert_completion(conn, row.id, day_number, log_id, completed_at).await?;
+    if row.state() == EnrollmentState::Active {
+        let done = store::completed_days(conn, &[row.id])
+            .await?
+            .remove(&row.id)
+            .unwrap_or_default();
+        let all_done = days
+            .iter()
+            .filter(|d| d.workout_id.is_some())
+            .all(|d| done.binary_search(&d.day_number).is_ok());
+        if all_done {
+            store::set_state(conn, row.id, EnrollmentState::Completed, completed_at).await?;
+            let program = store::program(conn, row.program_id)
+                .await?
+                .ok_or_else(program_not_found)?;
+            super::emit(
+                conn,
+                program.id,
+                user,
+                Payload::ProgramCompleted(events::ProgramCompleted {
+                    enrollment_id: row.id.to_string(),
+                    user_id: user.to_string(),
+                    program_id: program.id.to_string(),
+                    program_creator_id: program.creator_id.to_string(),
+                    assigned_by_id: row
+                        .assigned_by_id
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                    program_title: program.title.clone(),
+                }),
+            )
+            .await?;
+        }
+    }
+    Ok(DayCompleted {
+        program_id: row.program_id,
+        workout_id: Some(workout_id),
+        assigned_by: row.assigned_by_id,
+    })
 }
 
 /// Un-completes the days `log_id` completed (the log is being deleted); a COMPLETED
 /// enrollment becomes ACTIVE again.
 pub(crate) async fn release_log(
-    _conn: &mut sqlx::PgConnection,
-    _log_id: uuid::Uuid,
+    conn: &mut sqlx::PgConnection,
+    log_id: uuid::Uuid,
 ) -> Result<(), ApiError> {
-    Err(super::not_built("release_log"))
+    let mut enrollments = store::delete_completions(conn, log_id).await?;
+    enrollments.sort_unstable();
+    enrollments.dedup();
+    if !enrollments.is_empty() {
+        store::reopen_incomplete(conn, &enrollments).await?;
+    }
+    Ok(())
 }

@@ -35,6 +35,7 @@ pub const TOPICS: [&str; 4] = [
 ];
 
 /// The user service of a test that needs real accounts.
+#[allow(dead_code)] // the database lives as long as the server
 pub struct Users {
     pub client: UserServiceClient<Channel>,
     pub server: TestServer,
@@ -42,6 +43,7 @@ pub struct Users {
 }
 
 /// Fields drop in order: the servers stop before their databases go away.
+#[allow(dead_code)] // not every test reads every part
 pub struct Env {
     pub client: Client,
     pub server: TestServer,
@@ -76,6 +78,16 @@ pub async fn start() -> Env {
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let keys = TestKeys::new().expect("keys");
     let kafka = tribe_testkit::kafka(&TOPICS).await.expect("kafka topics");
+    start_in(keys, kafka, None, adjust).await
+}
+
+/// Starts the service with keys and topics the caller made (to share them with other
+/// services it starts), after `adjust` edits its configuration.
+pub async fn start_with_keys(
+    keys: TestKeys,
+    kafka: KafkaConfig,
+    adjust: impl FnOnce(&mut Config),
+) -> Env {
     start_in(keys, kafka, None, adjust).await
 }
 

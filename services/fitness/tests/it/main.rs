@@ -8,4 +8,16 @@
     clippy::needless_update
 )]
 
+mod body;
+mod catalog;
+mod challenges;
+mod coaching;
 mod common;
+mod edge;
+mod nutrition;
+mod premium;
+mod programs;
+mod progress;
+mod session;
+mod stats;
+mod workouts;

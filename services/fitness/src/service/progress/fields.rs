@@ -1,0 +1,248 @@
+//! Validation of the writable fields of a progress log, each violation collected under
+//! its field path, and of the time filters the progress lists share.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use tribe_kit::{Violations, ids};
+use tribe_proto::fitness::v1 as pb;
+use tribe_proto::r#type::v1::TimeRange;
+use uuid::Uuid;
+
+use crate::convert::{from_timestamp, progress::set_type_name};
+
+pub const MAX_EXERCISES: usize = 50;
+pub const MAX_SETS: usize = 50;
+/// How far in the future a completion or measurement time may be (clock skew).
+pub const FUTURE_SLACK_MINUTES: i64 = 5;
+
+/// A performed set as validated input.
+#[derive(Debug, Clone)]
+pub struct SetInput {
+    pub reps: i32,
+    pub weight_kg: Option<f64>,
+    pub duration_seconds: i32,
+    pub distance_meters: f64,
+    pub rpe: f64,
+    pub set_type: &'static str,
+    pub prescribed_set: i32,
+    pub completed: bool,
+}
+
+/// A performed exercise as validated input.
+#[derive(Debug, Clone)]
+pub struct ExerciseInput {
+    pub exercise_id: Uuid,
+    pub workout_position: i32,
+    pub notes: String,
+    pub sets: Vec<SetInput>,
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn in_range(value: f64, min: f64, max: f64) -> bool {
+    value.is_finite() && (min..=max).contains(&value)
+}
+
+pub fn check_title(v: &mut Violations, field: &str, title: &str) {
+    if chars(title) > 100 {
+        v.add(field, "must be at most 100 characters");
+    }
+}
+
+pub fn check_duration(v: &mut Violations, field: &str, seconds: i32) {
+    if !(1..=86_400).contains(&seconds) {
+        v.add(field, "must be 1-86400 seconds");
+    }
+}
+
+pub fn check_calories(v: &mut Violations, field: &str, kcal: i32) {
+    if !(0..=20_000).contains(&kcal) {
+        v.add(field, "must be 0-20000 kcal");
+    }
+}
+
+pub fn check_exertion(v: &mut Violations, field: &str, value: i32) {
+    if !(0..=10).contains(&value) {
+        v.add(field, "must be 1-10, or 0 when not given");
+    }
+}
+
+pub fn check_rating(v: &mut Violations, field: &str, value: i32) {
+    if !(0..=5).contains(&value) {
+        v.add(field, "must be 1-5, or 0 when not given");
+    }
+}
+
+pub fn check_notes(v: &mut Violations, field: &str, notes: &str, max: usize) {
+    if chars(notes) > max {
+        v.add(field, format!("must be at most {max} characters"));
+    }
+}
+
+/// A time that is not before 2000 and at most 5 minutes ahead of `now`; unset = `now`.
+pub fn check_time(
+    v: &mut Violations,
+    field: &str,
+    at: Option<&prost_types::Timestamp>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let Some(ts) = at else { return now };
+    let Some(at) = from_timestamp(ts) else {
+        v.add(field, "is not a valid time");
+        return now;
+    };
+    let earliest = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single();
+    if earliest.is_some_and(|earliest| at < earliest) {
+        v.add(field, "must not be before 2000-01-01");
+    } else if at > now + Duration::minutes(FUTURE_SLACK_MINUTES) {
+        v.add(field, "must not be in the future");
+    }
+    at
+}
+
+fn check_set(v: &mut Violations, field: &str, set: &pb::SetLog, linked: bool) -> SetInput {
+    if !(0..=1000).contains(&set.reps) {
+        v.add(format!("{field}.reps"), "must be 0-1000");
+    }
+    if let Some(weight) = set.weight_kg
+        && !in_range(weight, 0.0, 1000.0)
+    {
+        v.add(format!("{field}.weight_kg"), "must be 0-1000 kg");
+    }
+    if !(0..=86_400).contains(&set.duration_seconds) {
+        v.add(
+            format!("{field}.duration_seconds"),
+            "must be 0-86400 seconds",
+        );
+    }
+    if !in_range(set.distance_meters, 0.0, 100_000.0) {
+        v.add(
+            format!("{field}.distance_meters"),
+            "must be 0-100000 meters",
+        );
+    }
+    if !(set.rpe == 0.0 || in_range(set.rpe, 1.0, 10.0)) {
+        v.add(format!("{field}.rpe"), "must be 1-10, or 0 when not given");
+    }
+    let set_type = set_type_name(set.set_type).unwrap_or_else(|| {
+        v.add(format!("{field}.set_type"), "unknown set type");
+        "working"
+    });
+    if set.prescribed_set < 0 {
+        v.add(format!("{field}.prescribed_set"), "must not be negative");
+    } else if set.prescribed_set > 0 && !linked {
+        v.add(
+            format!("{field}.prescribed_set"),
+            "needs the exercise's workout_position",
+        );
+    }
+    SetInput {
+        reps: set.reps,
+        weight_kg: set.weight_kg,
+        duration_seconds: set.duration_seconds,
+        distance_meters: set.distance_meters,
+        rpe: set.rpe,
+        set_type,
+        prescribed_set: set.prescribed_set.max(0),
+        completed: set.completed.unwrap_or(true),
+    }
+}
+
+/// The exercises of a log; `may_link` says whether a workout is (or will be) known, so
+/// entries may name a `workout_position`.
+pub fn check_exercises(
+    v: &mut Violations,
+    field: &str,
+    exercises: &[pb::ExerciseLog],
+    may_link: bool,
+) -> Vec<ExerciseInput> {
+    if exercises.len() > MAX_EXERCISES {
+        v.add(field, format!("at most {MAX_EXERCISES} exercises"));
+    }
+    let mut out = Vec::with_capacity(exercises.len());
+    for (i, exercise) in exercises.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        let exercise_id = v.check(
+            &format!("{at}.exercise_id"),
+            ids::parse_id("exercise_id", &exercise.exercise_id).map_err(|_| {
+                if exercise.exercise_id.is_empty() {
+                    "is required"
+                } else {
+                    "is not a valid id"
+                }
+            }),
+        );
+        check_notes(v, &format!("{at}.notes"), &exercise.notes, 500);
+        if exercise.workout_position < 0 {
+            v.add(format!("{at}.workout_position"), "must not be negative");
+        } else if exercise.workout_position > 0 && !may_link {
+            v.add(format!("{at}.workout_position"), "needs workout_id");
+        }
+        if exercise.sets.is_empty() || exercise.sets.len() > MAX_SETS {
+            v.add(format!("{at}.sets"), format!("must have 1-{MAX_SETS} sets"));
+        }
+        let linked = exercise.workout_position > 0;
+        let sets = exercise
+            .sets
+            .iter()
+            .enumerate()
+            .map(|(j, set)| check_set(v, &format!("{at}.sets[{j}]"), set, linked))
+            .collect();
+        out.push(ExerciseInput {
+            exercise_id: exercise_id.unwrap_or_default(),
+            workout_position: exercise.workout_position.max(0),
+            notes: exercise.notes.clone(),
+            sets,
+        });
+    }
+    out
+}
+
+/// An optional id field: empty = none.
+pub fn optional_id(v: &mut Violations, field: &str, value: &str) -> Option<Uuid> {
+    if value.is_empty() {
+        return None;
+    }
+    v.check(
+        field,
+        Uuid::try_parse(value).map_err(|_| "is not a valid id"),
+    )
+}
+
+/// The bounds of an optional time range filter; the end must be after the start.
+pub fn time_range(
+    v: &mut Violations,
+    field: &str,
+    range: Option<&TimeRange>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let Some(range) = range else {
+        return (None, None);
+    };
+    let mut bound = |name: &str, ts: Option<&prost_types::Timestamp>| {
+        let ts = ts?;
+        let at = from_timestamp(ts);
+        if at.is_none() {
+            v.add(format!("{field}.{name}"), "is not a valid time");
+        }
+        at
+    };
+    let start = bound("start_time", range.start_time.as_ref());
+    let end = bound("end_time", range.end_time.as_ref());
+    if let (Some(start), Some(end)) = (start, end)
+        && end <= start
+    {
+        v.add(format!("{field}.end_time"), "must be after start_time");
+    }
+    (start, end)
+}
+
+/// Bytes of a time range for a page token's filter hash.
+pub fn range_key(range: (Option<DateTime<Utc>>, Option<DateTime<Utc>>)) -> String {
+    let micros = |at: Option<DateTime<Utc>>| at.map(|a| a.timestamp_micros().to_string());
+    format!(
+        "{}..{}",
+        micros(range.0).unwrap_or_default(),
+        micros(range.1).unwrap_or_default()
+    )
+}
