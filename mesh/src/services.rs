@@ -107,6 +107,19 @@ pub const SERVICES: &[ServiceSpec] = &[
         )
     },
     ServiceSpec {
+        database: Some("tribe_payment"),
+        surface: Some(&tribe_payment::policy::SURFACE),
+        // A fresh local mesh has something to subscribe to.
+        local_env: &[("TRIBE_PAYMENT_DEFAULT_PLANS", "true")],
+        ..spec(
+            "payment",
+            "tribe-payment",
+            50056,
+            "TRIBE_PAYMENT",
+            "trainertribe.payment.v1.PaymentService",
+        )
+    },
+    ServiceSpec {
         database: Some("tribe_fitness"),
         surface: Some(&tribe_fitness::policy::SURFACE),
         // Creator summaries and time zones (BatchGetUsers, BatchGetTimeZones) and
@@ -128,19 +141,6 @@ pub const SERVICES: &[ServiceSpec] = &[
             50055,
             "TRIBE_SUPPORT",
             "trainertribe.support.v1.SupportService",
-        )
-    },
-    ServiceSpec {
-        database: Some("tribe_payment"),
-        surface: Some(&tribe_payment::policy::SURFACE),
-        // A fresh local mesh has something to subscribe to.
-        local_env: &[("TRIBE_PAYMENT_DEFAULT_PLANS", "true")],
-        ..spec(
-            "payment",
-            "tribe-payment",
-            50056,
-            "TRIBE_PAYMENT",
-            "trainertribe.payment.v1.PaymentService",
         )
     },
     ServiceSpec {
