@@ -2,13 +2,12 @@
 //! content events have not arrived yet (its internal BatchGetPosts, called with this
 //! service's own credential).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use tonic::transport::{Channel, Endpoint};
-use tribe_kit::auth::{KeyPair, TokenSigner};
+use tonic::transport::Channel;
+use tribe_kit::auth::{KeyPair, ServiceCredential, lazy_channel};
 use tribe_proto::content::v1 as cpb;
 use tribe_proto::content::v1::content_service_client::ContentServiceClient;
 
@@ -24,44 +23,27 @@ pub struct KnownPost {
 }
 
 /// A lazily connected client of the content service.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ContentClient {
     client: ContentServiceClient<Channel>,
-    signer: Arc<TokenSigner>,
-}
-
-impl std::fmt::Debug for ContentClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContentClient").finish_non_exhaustive()
-    }
+    credential: ServiceCredential,
 }
 
 impl ContentClient {
     /// `url` like http://127.0.0.1:50052; `key` is this service's own key.
     pub fn new(url: &str, key: KeyPair, issuer: &str) -> anyhow::Result<Self> {
-        let endpoint = Endpoint::from_shared(url.to_string())
-            .with_context(|| format!("content service url {url:?}"))?
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(5));
         Ok(Self {
-            client: ContentServiceClient::new(endpoint.connect_lazy()),
-            signer: Arc::new(TokenSigner::new(Arc::new(key), issuer)),
+            client: ContentServiceClient::new(lazy_channel(url, Duration::from_secs(5))?),
+            credential: ServiceCredential::new(SERVICE_NAME, Some(key), issuer),
         })
     }
 
     /// The posts among `post_ids` that exist (deleted and unknown ones are omitted).
     pub async fn posts(&self, post_ids: &[String]) -> anyhow::Result<Vec<KnownPost>> {
-        let token = self
-            .signer
-            .service_token(SERVICE_NAME, Duration::from_secs(300))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut request = tonic::Request::new(cpb::BatchGetPostsRequest {
+        let request = self.credential.request(cpb::BatchGetPostsRequest {
             post_ids: post_ids.to_vec(),
             ..Default::default()
-        });
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse()?);
+        })?;
         let posts = self
             .client
             .clone()

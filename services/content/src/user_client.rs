@@ -3,32 +3,22 @@
 //! follower ids for fan-out (ListFollowerIds).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tonic::transport::{Channel, Endpoint};
-use tribe_kit::auth::{KeyPair, TokenSigner};
+use tribe_kit::auth::{KeyPair, ServiceCredential};
+use tribe_kit::peers::UserDirectory;
 use tribe_proto::r#type::v1::UserSummary;
 use tribe_proto::user::v1 as upb;
-use tribe_proto::user::v1::user_service_client::UserServiceClient;
 use uuid::Uuid;
 
 use crate::policy::SERVICE_NAME;
 
-/// A lazily connected client of the user service.
-#[derive(Clone)]
+/// A lazily connected client of the user service (the kit's `UserDirectory`, plus the
+/// follower stream fan-out needs).
+#[derive(Clone, Debug)]
 pub struct UserClient {
-    client: UserServiceClient<Channel>,
-    signer: Option<Arc<TokenSigner>>,
-}
-
-impl std::fmt::Debug for UserClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserClient")
-            .field("has_key", &self.signer.is_some())
-            .finish()
-    }
+    directory: UserDirectory,
 }
 
 /// Followers of one author, as far as fan-out needs them.
@@ -43,65 +33,26 @@ pub enum Followers {
 impl UserClient {
     /// `url` like http://127.0.0.1:50051; `key` signs service credentials.
     pub fn new(url: &str, key: Option<KeyPair>, issuer: &str) -> anyhow::Result<Self> {
-        let endpoint = Endpoint::from_shared(url.to_string())
-            .with_context(|| format!("user service url {url:?}"))?
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10));
-        let client = UserServiceClient::new(endpoint.connect_lazy());
-        let signer = key.map(|k| Arc::new(TokenSigner::new(Arc::new(k), issuer)));
-        if signer.is_none() {
-            tracing::warn!(
-                "TRIBE_SERVICE_KEY_FILE unset: calls to the user service will be refused"
-            );
-        }
-        Ok(Self { client, signer })
-    }
-
-    fn request<T>(&self, message: T) -> anyhow::Result<tonic::Request<T>> {
-        let mut request = tonic::Request::new(message);
-        let signer = self.signer.as_ref().context("no service key configured")?;
-        let token = signer
-            .service_token(SERVICE_NAME, Duration::from_secs(300))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse()?);
-        Ok(request)
+        let credential = ServiceCredential::new(SERVICE_NAME, key, issuer);
+        Ok(Self {
+            directory: UserDirectory::new(url, credential, Duration::from_secs(10))?,
+        })
     }
 
     /// Summaries of `ids` by id. On failure the caller degrades to id-only summaries.
     pub async fn summaries(&self, ids: &[Uuid]) -> anyhow::Result<HashMap<Uuid, UserSummary>> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let request = self.request(upb::BatchGetUsersRequest {
-                user_ids: chunk.iter().map(Uuid::to_string).collect(),
-            })?;
-            let users = self
-                .client
-                .clone()
-                .batch_get_users(request)
-                .await
-                .context("BatchGetUsers")?
-                .into_inner()
-                .users;
-            for user in users {
-                if let Ok(id) = Uuid::parse_str(&user.user_id) {
-                    out.insert(id, user);
-                }
-            }
-        }
-        Ok(out)
+        self.directory.summaries(ids).await
     }
 
     /// Streams the followers of `author`; stops early once there are more than
     /// `threshold`.
     pub async fn followers(&self, author: Uuid, threshold: u64) -> anyhow::Result<Followers> {
-        let request = self.request(upb::ListFollowerIdsRequest {
+        let (mut client, request) = self.directory.call(upb::ListFollowerIdsRequest {
             user_id: author.to_string(),
             after_user_id: String::new(),
             chunk_size: 1000,
         })?;
-        let mut stream = match self.client.clone().list_follower_ids(request).await {
+        let mut stream = match client.list_follower_ids(request).await {
             Ok(response) => response.into_inner(),
             // An author the user service does not know has nobody to push to.
             Err(status) if status.code() == tonic::Code::NotFound => {

@@ -15,6 +15,7 @@ pub mod kafka;
 pub mod mask;
 pub mod outbox;
 pub mod page;
+pub mod peers;
 pub mod scylla;
 pub mod server;
 pub mod tasks;

@@ -22,7 +22,7 @@ use crate::policy;
 use crate::service::{Deps, Messaging};
 use crate::store::MessageStore;
 use crate::store::postgres::PgMessageStore;
-use crate::user_client::UserClient;
+use crate::user_client;
 
 /// Migrations of the `tribe_messaging` database, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/messaging");
@@ -95,7 +95,7 @@ impl Service for App {
             config.redis.prefix.clone(),
         );
         let users = match (&config.user_url, base.service_key.take()) {
-            (Some(url), Some(key)) => Some(UserClient::new(url, key, &config.auth.issuer)?),
+            (Some(url), Some(key)) => Some(user_client::connect(url, key, &config.auth.issuer)?),
             _ => None,
         };
         let service = Messaging::new(Deps {
