@@ -7,7 +7,7 @@ use tribe_proto::r#type::v1::UserSummary;
 use uuid::Uuid;
 
 use super::timestamp;
-use crate::store::catalog::{CategoryRow, ExerciseRow};
+use crate::store::catalog::{CategoryRow, ExerciseFields, ExerciseRow};
 
 /// The stored name of an enum value: its proto name without `prefix`, lowercase
 /// (`MUSCLE_PECTORALIS_MAJOR` -> `pectoralis_major`).
@@ -104,20 +104,23 @@ pub fn category(row: CategoryRow) -> pb::Category {
 pub fn exercise(row: ExerciseRow, creators: &HashMap<Uuid, UserSummary>) -> pb::Exercise {
     let ExerciseRow {
         id,
-        name,
-        description,
-        instructions,
-        primary_groups,
-        secondary_groups,
-        primary_muscles,
-        secondary_muscles,
-        equipment,
-        difficulty,
-        mechanics,
-        aliases,
-        category_ids,
-        thumbnail_url,
-        video_url,
+        fields:
+            ExerciseFields {
+                name,
+                description,
+                instructions,
+                primary_groups,
+                secondary_groups,
+                primary_muscles,
+                secondary_muscles,
+                equipment,
+                difficulty,
+                mechanics,
+                aliases,
+                category_ids,
+                thumbnail_url,
+                video_url,
+            },
         creator_id,
         status,
         review_note,

@@ -5,7 +5,7 @@ use tribe_proto::r#type::v1::UserSummary;
 
 use super::catalog::{difficulty_number, stored};
 use super::timestamp;
-use crate::store::workouts::WorkoutRow;
+use crate::store::workouts::{WorkoutFields, WorkoutRow};
 
 pub fn visibility_text(v: pb::WorkoutVisibility) -> String {
     stored(v.as_str_name(), "WORKOUT_VISIBILITY_")
@@ -25,14 +25,17 @@ pub fn workout(
     let WorkoutRow {
         id,
         creator_id: _,
-        title,
-        description,
-        difficulty,
-        visibility,
-        category_ids,
-        thumbnail_url,
-        duration_seconds,
-        estimated_calories,
+        fields:
+            WorkoutFields {
+                title,
+                description,
+                difficulty,
+                visibility,
+                category_ids,
+                thumbnail_url,
+                duration_seconds,
+                estimated_calories,
+            },
         exercise_count,
         created_at,
         updated_at,

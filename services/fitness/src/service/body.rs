@@ -1,15 +1,13 @@
 //! Body measurements: logged by the user, readable like progress logs.
 
 use chrono::{SubsecRound, Utc};
-use prost::Message;
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::idempotency::{self, Claim};
-use tribe_kit::page::{self, FilterHash, PageScope};
+use tribe_kit::page;
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::fitness::v1 as pb;
 
 use super::FitnessService;
-use super::progress::{fields, page_limit};
+use super::fields::{Replay, optional_text, past_time};
 use crate::convert::progress::measurement;
 use crate::store::body::{self as store, MeasurementRow};
 
@@ -52,40 +50,26 @@ impl FitnessService {
         if values.iter().all(|(_, value, _, _)| value.is_none()) {
             v.add("measurement", "needs at least one value");
         }
-        fields::check_notes(&mut v, "measurement.notes", &input.notes, 500);
-        let measured_at = fields::check_time(
+        optional_text(&mut v, "measurement.notes", &input.notes, 500);
+        let measured_at = past_time(
             &mut v,
             "measurement.measure_time",
             input.measure_time.as_ref(),
             now,
         )
         .trunc_subsecs(6);
-        let idempotent = !req.request_id.is_empty();
-        if idempotent && ids::parse_request_id(&req.request_id).is_err() {
-            v.add("request_id", "must be 1-64 visible ASCII characters");
-        }
-        v.finish()?;
-
         let params = pb::BodyMeasurement {
             measurement_id: String::new(),
             user_id: String::new(),
             create_time: None,
             ..input.clone()
         };
-        let hash = idempotency::request_hash(&params.encode_to_vec());
+        let replay = Replay::new(&mut v, caller, LOG_METHOD, &req.request_id, &params);
+        v.finish()?;
+
         let mut tx = self.pool.begin().await?;
-        if idempotent
-            && let Claim::Replay(bytes) = idempotency::claim(
-                &mut tx,
-                caller.subject(),
-                LOG_METHOD,
-                &req.request_id,
-                &hash,
-            )
-            .await?
-        {
-            return pb::LogBodyMeasurementResponse::decode(bytes.as_slice())
-                .map_err(ApiError::internal);
+        if let Some(first) = replay.claim(&mut tx).await? {
+            return Ok(first);
         }
         let row = MeasurementRow {
             id: ids::new_id(),
@@ -105,16 +89,7 @@ impl FitnessService {
         let response = pb::LogBodyMeasurementResponse {
             measurement: Some(measurement(&row)),
         };
-        if idempotent {
-            idempotency::complete(
-                &mut tx,
-                caller.subject(),
-                LOG_METHOD,
-                &req.request_id,
-                &response.encode_to_vec(),
-            )
-            .await?;
-        }
+        replay.complete(&mut tx, &response).await?;
         tx.commit().await?;
         Ok(response)
     }
@@ -124,32 +99,11 @@ impl FitnessService {
         caller: &UserPrincipal,
         req: pb::ListBodyMeasurementsRequest,
     ) -> Result<pb::ListBodyMeasurementsResponse, ApiError> {
-        let mut v = Violations::new();
-        let user = v.check(
-            "user_id",
-            ids::parse_id("user_id", &req.user_id).map_err(|_| "is not a valid id"),
-        );
-        let range = fields::time_range(&mut v, "time_range", req.time_range.as_ref());
-        let limit = page_limit(&mut v, req.page_size);
-        v.finish()?;
-        let user = user.ok_or_else(|| ApiError::invalid_field("user_id", "is required"))?;
-        self.authorize_progress_read(caller, user).await?;
-        let hash = FilterHash::new()
-            .add("user_id", user.to_string())
-            .add("time_range", fields::range_key(range))
-            .finish();
-        let scope = PageScope {
-            method: LIST_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = page::time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+        let (pager, window) = self.user_window(caller, LIST_METHOD, &req).await?;
         let mut conn = self.pool.acquire().await?;
-        let mut rows =
-            store::page(&mut conn, user, range.0, range.1, after, limit as i64 + 1).await?;
-        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |r| {
-            page::time_id_keys(r.measured_at, r.id)
-        });
+        let mut rows = store::page(&mut conn, &window).await?;
+        let next_page_token =
+            pager.next_token(&mut rows, |r| page::time_id_keys(r.measured_at, r.id));
         Ok(pb::ListBodyMeasurementsResponse {
             measurements: rows.iter().map(measurement).collect(),
             next_page_token,

@@ -2,20 +2,21 @@
 
 pub(crate) mod rules;
 
-use prost::Message;
-use tribe_kit::auth::{Role, UserPrincipal};
-use tribe_kit::idempotency::{self, Claim};
+use tribe_kit::auth::UserPrincipal;
 use tribe_kit::mask::UpdateMask;
-use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::page::{self, FilterHash, Key};
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
 use super::FitnessService;
+use super::fields::{self, Replay, bad_token, copy_masked, optional_enum};
 use crate::convert::catalog as conv;
 use crate::store::catalog::{self as store, ExerciseFilter, ExerciseRow};
 
-const SERVICE: &str = "/trainertribe.fitness.v1.FitnessService/";
+const CATEGORIES_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/ListCategories";
+const CREATE_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/CreateExercise";
+const LIST_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/ListExercises";
 const EXERCISE_PATHS: &[&str] = &[
     "name",
     "description",
@@ -32,10 +33,6 @@ const EXERCISE_PATHS: &[&str] = &[
     "thumbnail_url",
     "video_url",
 ];
-
-fn method(name: &str) -> String {
-    format!("{SERVICE}{name}")
-}
 
 fn exercise_not_found() -> ApiError {
     ApiError::not_found("exercise")
@@ -54,10 +51,6 @@ fn name_taken(err: sqlx::Error) -> ApiError {
 /// Approved exercises are public; others only for their submitter and admins.
 fn visible(caller: &UserPrincipal, row: &ExerciseRow) -> bool {
     row.status == "approved" || row.creator_id == Some(caller.id()) || caller.is_admin()
-}
-
-fn bad_token() -> ApiError {
-    ApiError::invalid_field("page_token", "malformed page token")
 }
 
 impl FitnessService {
@@ -83,25 +76,15 @@ impl FitnessService {
         req: pb::ListCategoriesRequest,
     ) -> Result<pb::ListCategoriesResponse, ApiError> {
         let limit = page::page_size(req.page_size)?;
-        let method = method("ListCategories");
-        let hash = FilterHash::new().finish();
-        let scope = PageScope {
-            method: &method,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = match self.pages.decode(scope, &req.page_token)?.as_deref() {
+        let pager = self.pager(caller, CATEGORIES_METHOD, limit, FilterHash::new());
+        let after = match pager.keys(&req.page_token)?.as_deref() {
             None => None,
             Some([Key::Str(id)]) => Some(id.clone()),
             Some(_) => return Err(bad_token()),
         };
         let mut conn = self.pool.acquire().await?;
-        let mut rows = store::categories(&mut conn, after.as_deref(), limit as i64 + 1).await?;
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |r| {
-                vec![Key::Str(r.id.clone())]
-            });
+        let mut rows = store::categories(&mut conn, after.as_deref(), pager.fetch()).await?;
+        let token = pager.next_token(&mut rows, |r| vec![Key::Str(r.id.clone())]);
         Ok(pb::ListCategoriesResponse {
             categories: rows.into_iter().map(conv::category).collect(),
             next_page_token: token,
@@ -113,25 +96,14 @@ impl FitnessService {
         caller: &UserPrincipal,
         req: pb::CreateExerciseRequest,
     ) -> Result<pb::CreateExerciseResponse, ApiError> {
-        if !(caller.has_role(Role::Trainer) || caller.is_admin()) {
-            return Err(ApiError::permission_denied(
-                "only trainers and admins add exercises",
-            ));
-        }
+        fields::require_publisher(caller, "add exercises")?;
         let exercise = req.exercise.unwrap_or_default();
         let mut v = Violations::new();
-        let fields = rules::exercise(&mut v, "exercise", &exercise);
-        if !req.request_id.is_empty() {
-            v.check("request_id", ids::parse_request_id(&req.request_id));
-        }
+        let replay = Replay::new(&mut v, caller, CREATE_METHOD, &req.request_id, &exercise);
+        let checked = rules::exercise(&mut v, "exercise", &exercise);
         let mut conn = self.pool.acquire().await?;
-        rules::known_categories(
-            &mut conn,
-            &mut v,
-            "exercise.category_ids",
-            &fields.category_ids,
-        )
-        .await?;
+        let categories = &checked.category_ids;
+        fields::categories(&mut conn, &mut v, "exercise.category_ids", categories).await?;
         drop(conn);
         v.finish()?;
 
@@ -140,39 +112,23 @@ impl FitnessService {
         } else {
             pb::ExerciseStatus::PendingReview
         };
-        let method = method("CreateExercise");
-        let hash = idempotency::request_hash(&exercise.encode_to_vec());
         let mut tx = self.pool.begin().await?;
-        if !req.request_id.is_empty()
-            && let Claim::Replay(bytes) =
-                idempotency::claim(&mut tx, caller.subject(), &method, &req.request_id, &hash)
-                    .await?
-        {
-            return pb::CreateExerciseResponse::decode(bytes.as_slice())
-                .map_err(ApiError::internal);
+        if let Some(first) = replay.claim(&mut tx).await? {
+            return Ok(first);
         }
         let row = store::insert(
             &mut tx,
             ids::new_id(),
             caller.id(),
             &conv::status_text(status),
-            &fields,
+            &checked,
         )
         .await
         .map_err(name_taken)?;
         let response = pb::CreateExerciseResponse {
             exercise: Some(self.render_exercise(row).await?),
         };
-        if !req.request_id.is_empty() {
-            idempotency::complete(
-                &mut tx,
-                caller.subject(),
-                &method,
-                &req.request_id,
-                &response.encode_to_vec(),
-            )
-            .await?;
-        }
+        replay.complete(&mut tx, &response).await?;
         tx.commit().await?;
         Ok(response)
     }
@@ -183,60 +139,30 @@ impl FitnessService {
         req: pb::ListExercisesRequest,
     ) -> Result<pb::ListExercisesResponse, ApiError> {
         let mut v = Violations::new();
-        let limit = v.check("page_size", page::page_size(req.page_size));
+        let limit = fields::page_size(&mut v, req.page_size);
         let query = req.query.trim().to_string();
-        if query.chars().count() > 100 {
-            v.add("query", "must be at most 100 characters");
-        }
-        let mut filter = ExerciseFilter {
+        fields::optional_text(&mut v, "query", &query, 100);
+        let filter = ExerciseFilter {
             viewer: caller.id(),
             admin: caller.is_admin(),
             query: (!query.is_empty()).then(|| query.clone()),
-            ..Default::default()
+            group: optional_enum(&mut v, "muscle_group", req.muscle_group).map(conv::group_text),
+            muscle: optional_enum(&mut v, "muscle", req.muscle).map(conv::muscle_text),
+            equipment: optional_enum(&mut v, "equipment", req.equipment).map(conv::equipment_text),
+            mechanics: optional_enum(&mut v, "mechanics", req.mechanics).map(conv::mechanics_text),
+            status: optional_enum(&mut v, "status", req.status).map(conv::status_text),
         };
-        match pb::MuscleGroup::try_from(req.muscle_group) {
-            Ok(pb::MuscleGroup::Unspecified) => {}
-            Ok(g) => filter.group = Some(conv::group_text(g)),
-            Err(_) => v.add("muscle_group", "unknown value"),
-        }
-        match pb::Muscle::try_from(req.muscle) {
-            Ok(pb::Muscle::Unspecified) => {}
-            Ok(m) => filter.muscle = Some(conv::muscle_text(m)),
-            Err(_) => v.add("muscle", "unknown value"),
-        }
-        match pb::Equipment::try_from(req.equipment) {
-            Ok(pb::Equipment::Unspecified) => {}
-            Ok(e) => filter.equipment = Some(conv::equipment_text(e)),
-            Err(_) => v.add("equipment", "unknown value"),
-        }
-        match pb::Mechanics::try_from(req.mechanics) {
-            Ok(pb::Mechanics::Unspecified) => {}
-            Ok(m) => filter.mechanics = Some(conv::mechanics_text(m)),
-            Err(_) => v.add("mechanics", "unknown value"),
-        }
-        match pb::ExerciseStatus::try_from(req.status) {
-            Ok(pb::ExerciseStatus::Unspecified) => {}
-            Ok(s) => filter.status = Some(conv::status_text(s)),
-            Err(_) => v.add("status", "unknown value"),
-        }
         v.finish()?;
-        let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE);
 
-        let method = method("ListExercises");
-        let hash = FilterHash::new()
+        let filters = FilterHash::new()
             .add("muscle_group", req.muscle_group.to_be_bytes())
             .add("muscle", req.muscle.to_be_bytes())
             .add("equipment", req.equipment.to_be_bytes())
             .add("mechanics", req.mechanics.to_be_bytes())
             .add("status", req.status.to_be_bytes())
-            .add("query", query.as_bytes())
-            .finish();
-        let scope = PageScope {
-            method: &method,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = match self.pages.decode(scope, &req.page_token)?.as_deref() {
+            .add("query", query.as_bytes());
+        let pager = self.pager(caller, LIST_METHOD, limit, filters);
+        let after = match pager.keys(&req.page_token)?.as_deref() {
             None => None,
             Some([Key::Float(score), Key::Str(name), Key::Str(id)]) => Some((
                 *score,
@@ -246,17 +172,15 @@ impl FitnessService {
             Some(_) => return Err(bad_token()),
         };
         let mut conn = self.pool.acquire().await?;
-        let mut rows = store::list(&mut conn, &filter, after.as_ref(), limit as i64 + 1).await?;
+        let mut rows = store::list(&mut conn, &filter, after.as_ref(), pager.fetch()).await?;
         drop(conn);
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |r| {
-                vec![
-                    Key::Float(r.score),
-                    Key::Str(r.lname.clone()),
-                    Key::Str(r.row.id.to_string()),
-                ]
-            });
+        let token = pager.next_token(&mut rows, |r| {
+            vec![
+                Key::Float(r.score),
+                Key::Str(r.lname.clone()),
+                Key::Str(r.row.id.to_string()),
+            ]
+        });
         Ok(pb::ListExercisesResponse {
             exercises: self
                 .render_exercises(rows.into_iter().map(|r| r.row).collect())
@@ -324,18 +248,16 @@ impl FitnessService {
             rules::explicit_groups(&merged.primary_muscle_groups, &merged.primary_muscles);
         merged.secondary_muscle_groups =
             rules::explicit_groups(&merged.secondary_muscle_groups, &merged.secondary_muscles);
-        merge(&mut merged, input, &mask);
+        copy_masked!(mask, merged, input;
+            name, description, instructions, primary_muscle_groups, secondary_muscle_groups,
+            equipment, difficulty, category_ids, thumbnail_url, video_url, primary_muscles,
+            secondary_muscles, mechanics, aliases);
         let mut v = Violations::new();
-        let fields = rules::exercise(&mut v, "exercise", &merged);
-        rules::known_categories(
-            &mut tx,
-            &mut v,
-            "exercise.category_ids",
-            &fields.category_ids,
-        )
-        .await?;
+        let checked = rules::exercise(&mut v, "exercise", &merged);
+        let categories = &checked.category_ids;
+        fields::categories(&mut tx, &mut v, "exercise.category_ids", categories).await?;
         v.finish()?;
-        let row = store::update(&mut tx, id, &status, &note, &fields)
+        let row = store::update(&mut tx, id, &status, &note, &checked)
             .await
             .map_err(name_taken)?;
         tx.commit().await?;
@@ -379,23 +301,14 @@ impl FitnessService {
             return Err(ApiError::permission_denied("only admins review exercises"));
         }
         let mut v = Violations::new();
-        let id = v.check(
-            "exercise_id",
-            ids::parse_id("exercise_id", &req.exercise_id),
-        );
-        let status = match pb::ReviewDecision::try_from(req.decision) {
-            Ok(pb::ReviewDecision::Approve) => Some(pb::ExerciseStatus::Approved),
-            Ok(pb::ReviewDecision::Reject) => Some(pb::ExerciseStatus::Rejected),
-            Ok(pb::ReviewDecision::Unspecified) => {
-                v.add("decision", "is required");
-                None
-            }
-            Err(_) => {
-                v.add("decision", "unknown value");
-                None
-            }
-        };
-        rules::text(&mut v, "note", &req.note, 500, false);
+        let id = fields::required_id(&mut v, "exercise_id", &req.exercise_id);
+        let decision =
+            fields::required_enum::<pb::ReviewDecision>(&mut v, "decision", req.decision);
+        let status = decision.map(|d| match d {
+            pb::ReviewDecision::Reject => pb::ExerciseStatus::Rejected,
+            _ => pb::ExerciseStatus::Approved,
+        });
+        fields::optional_text(&mut v, "note", &req.note, 500);
         v.finish()?;
         let (Some(id), Some(status)) = (id, status) else {
             return Err(ApiError::invalid_field("exercise_id", "is required"));
@@ -409,48 +322,4 @@ impl FitnessService {
             exercise: Some(self.render_exercise(row).await?),
         })
     }
-}
-
-/// Copies the masked fields of `input` onto `target`.
-fn merge(target: &mut pb::Exercise, input: pb::Exercise, mask: &UpdateMask) {
-    let pb::Exercise {
-        name,
-        description,
-        instructions,
-        primary_muscle_groups,
-        secondary_muscle_groups,
-        equipment,
-        difficulty,
-        category_ids,
-        thumbnail_url,
-        video_url,
-        primary_muscles,
-        secondary_muscles,
-        mechanics,
-        aliases,
-        ..
-    } = input;
-    macro_rules! take {
-        ($($field:ident),*) => {$(
-            if mask.contains(stringify!($field)) {
-                target.$field = $field;
-            }
-        )*};
-    }
-    take!(
-        name,
-        description,
-        instructions,
-        primary_muscle_groups,
-        secondary_muscle_groups,
-        equipment,
-        difficulty,
-        category_ids,
-        thumbnail_url,
-        video_url,
-        primary_muscles,
-        secondary_muscles,
-        mechanics,
-        aliases
-    );
 }

@@ -1,23 +1,22 @@
 //! Challenges: creation, joining, leaderboards, completion.
 
-pub(crate) mod fields;
 mod scoring;
 
 use chrono::{Duration, Utc};
-use prost::Message;
-use tribe_kit::auth::{Role, UserPrincipal};
-use tribe_kit::idempotency::{self, Claim};
-use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::auth::UserPrincipal;
+use tribe_kit::page::{self, FilterHash};
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::events::v1 as events;
 use tribe_proto::events::v1::event::Payload;
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
+use super::fields::{self, Replay};
 use super::{FitnessService, emit};
 use crate::convert::challenges as convert;
 use crate::convert::from_timestamp;
 use crate::store::challenges::{self as store, ChallengeRow, ListOrder};
+use crate::store::header::Header;
 
 pub use scoring::finalise_ended;
 pub(crate) use scoring::on_session_logged;
@@ -40,24 +39,15 @@ fn ended() -> ApiError {
     )
 }
 
-fn bad_token() -> ApiError {
-    ApiError::invalid_field("page_token", "malformed page token")
-}
-
 impl FitnessService {
     pub async fn create_challenge(
         &self,
         caller: &UserPrincipal,
         req: pb::CreateChallengeRequest,
     ) -> Result<pb::CreateChallengeResponse, ApiError> {
-        if !(caller.has_role(Role::Trainer) || caller.is_admin()) {
-            return Err(ApiError::permission_denied(
-                "only trainers and admins create challenges",
-            ));
-        }
+        fields::require_publisher(caller, "create challenges")?;
         let c = req.challenge.unwrap_or_default();
         let mut v = Violations::new();
-        let request_id = fields::request_id(&mut v, &req.request_id);
         // The request's meaningful parameters, for detecting a reused request_id.
         let params = pb::Challenge {
             title: c.title.clone(),
@@ -73,21 +63,17 @@ impl FitnessService {
             workout_id: c.workout_id.clone(),
             ..Default::default()
         };
-        let hash = idempotency::request_hash(&params.encode_to_vec());
+        let replay = Replay::new(&mut v, caller, CREATE_METHOD, &req.request_id, &params);
         let mut tx = self.pool.begin().await?;
         // A replay comes first: the original start time may have passed since.
-        if let Some(key) = request_id
-            && let Claim::Replay(bytes) =
-                idempotency::claim(&mut tx, caller.subject(), CREATE_METHOD, key, &hash).await?
-        {
-            return pb::CreateChallengeResponse::decode(bytes.as_slice())
-                .map_err(ApiError::internal);
+        if let Some(first) = replay.claim(&mut tx).await? {
+            return Ok(first);
         }
 
         let now = Utc::now();
         fields::required_text(&mut v, "challenge.title", &c.title, 100);
         fields::optional_text(&mut v, "challenge.description", &c.description, 5000);
-        fields::difficulty(&mut v, "challenge.difficulty", c.difficulty);
+        fields::optional_enum::<pb::Difficulty>(&mut v, "challenge.difficulty", c.difficulty);
         fields::https_url(&mut v, "challenge.thumbnail_url", &c.thumbnail_url);
         fields::categories(&mut tx, &mut v, "challenge.category_ids", &c.category_ids).await?;
         let metric = convert::metric_name(c.metric);
@@ -130,10 +116,7 @@ impl FitnessService {
                 "is required for CHALLENGE_METRIC_WORKOUT_SESSIONS",
             );
         } else if sessions {
-            workout = v.check(
-                "challenge.workout_id",
-                ids::parse_id("challenge.workout_id", &c.workout_id),
-            );
+            workout = fields::optional_id(&mut v, "challenge.workout_id", &c.workout_id);
         } else if !c.workout_id.is_empty() {
             v.add(
                 "challenge.workout_id",
@@ -167,14 +150,16 @@ impl FitnessService {
         store::insert(
             &mut tx,
             &store::NewChallenge {
-                id,
-                creator_id: caller.id(),
-                title: &c.title,
-                description: &c.description,
-                difficulty: c.difficulty,
-                is_premium: c.is_premium,
-                category_ids: &c.category_ids,
-                thumbnail_url: &c.thumbnail_url,
+                header: Header {
+                    id,
+                    creator_id: caller.id(),
+                    title: &c.title,
+                    description: &c.description,
+                    difficulty: c.difficulty,
+                    is_premium: c.is_premium,
+                    category_ids: &c.category_ids,
+                    thumbnail_url: &c.thumbnail_url,
+                },
                 metric,
                 goal: c.goal,
                 workout_id: workout,
@@ -189,16 +174,7 @@ impl FitnessService {
         let response = pb::CreateChallengeResponse {
             challenge: self.render(vec![row]).await.pop(),
         };
-        if let Some(key) = request_id {
-            idempotency::complete(
-                &mut tx,
-                caller.subject(),
-                CREATE_METHOD,
-                key,
-                &response.encode_to_vec(),
-            )
-            .await?;
-        }
+        replay.complete(&mut tx, &response).await?;
         tx.commit().await?;
         Ok(response)
     }
@@ -209,32 +185,21 @@ impl FitnessService {
         req: pb::ListChallengesRequest,
     ) -> Result<pb::ListChallengesResponse, ApiError> {
         let mut v = Violations::new();
-        let order = match pb::ChallengeState::try_from(req.state) {
-            Ok(pb::ChallengeState::Unspecified) => Some(ListOrder::Any),
-            Ok(pb::ChallengeState::Active) => Some(ListOrder::Active),
-            Ok(pb::ChallengeState::Upcoming) => Some(ListOrder::Upcoming),
-            Ok(pb::ChallengeState::Past) => Some(ListOrder::Past),
-            Err(_) => {
-                v.add("state", "unknown state");
-                None
-            }
+        let state = fields::optional_enum::<pb::ChallengeState>(&mut v, "state", req.state);
+        let order = match state {
+            None => ListOrder::Any,
+            Some(pb::ChallengeState::Active) => ListOrder::Active,
+            Some(pb::ChallengeState::Past) => ListOrder::Past,
+            Some(_) => ListOrder::Upcoming,
         };
-        let limit = v.check("page_size", page::page_size(req.page_size));
+        let limit = fields::page_size(&mut v, req.page_size);
         v.finish()?;
-        let (Some(order), Some(limit)) = (order, limit) else {
-            return Err(ApiError::invalid_field("state", "unknown state"));
-        };
-        let hash = FilterHash::new()
+        let filters = FilterHash::new()
             .add("state", req.state.to_be_bytes())
             .add("joined_only", [u8::from(req.joined_only)])
-            .add("category_id", req.category_id.as_bytes())
-            .finish();
-        let scope = PageScope {
-            method: LIST_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = page::time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+            .add("category_id", req.category_id.as_bytes());
+        let pager = self.pager(caller, LIST_METHOD, limit, filters);
+        let after = pager.after_time_id(&req.page_token)?;
         let category = (!req.category_id.is_empty()).then_some(req.category_id.as_str());
         let mut conn = self.pool.acquire().await?;
         let mut rows = store::list(
@@ -245,20 +210,18 @@ impl FitnessService {
             category,
             Utc::now(),
             after,
-            i64::from(limit) + 1,
+            pager.fetch(),
         )
         .await?;
         drop(conn);
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |r: &ChallengeRow| {
-                let at = if order == ListOrder::Active {
-                    r.end_at
-                } else {
-                    r.start_at
-                };
-                page::time_id_keys(at, r.id)
-            });
+        let token = pager.next_token(&mut rows, |r: &ChallengeRow| {
+            let at = if order == ListOrder::Active {
+                r.end_at
+            } else {
+                r.start_at
+            };
+            page::time_id_keys(at, r.id)
+        });
         Ok(pb::ListChallengesResponse {
             challenges: self.render(rows).await,
             next_page_token: token,
@@ -293,9 +256,7 @@ impl FitnessService {
         if end_at <= Utc::now() {
             return Err(ended());
         }
-        if premium {
-            self.require_premium(caller, creator).await?;
-        }
+        self.premium_gate(caller, premium, creator).await?;
         if store::join(&mut tx, id, caller.id()).await? {
             emit(
                 &mut tx,
@@ -347,37 +308,18 @@ impl FitnessService {
         req: pb::GetChallengeLeaderboardRequest,
     ) -> Result<pb::GetChallengeLeaderboardResponse, ApiError> {
         let mut v = Violations::new();
-        let id = v.check(
-            "challenge_id",
-            ids::parse_id("challenge_id", &req.challenge_id),
-        );
-        let limit = v.check("page_size", page::page_size(req.page_size));
+        let id = fields::required_id(&mut v, "challenge_id", &req.challenge_id);
+        let limit = fields::page_size(&mut v, req.page_size);
         v.finish()?;
-        let (Some(id), Some(limit)) = (id, limit) else {
-            return Err(ApiError::invalid_field("challenge_id", "is required"));
-        };
-        let hash = FilterHash::new()
-            .add("challenge_id", id.as_bytes())
-            .finish();
-        let scope = PageScope {
-            method: LEADERBOARD_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = match self.pages.decode(scope, &req.page_token)?.as_deref() {
-            None => None,
-            Some([Key::Float(score), Key::Int(micros), Key::Str(user)]) => Some((
-                *score,
-                chrono::DateTime::from_timestamp_micros(*micros).ok_or_else(bad_token)?,
-                Uuid::parse_str(user).map_err(|_| bad_token())?,
-            )),
-            Some(_) => return Err(bad_token()),
-        };
+        let id = id.ok_or_else(|| ApiError::invalid_field("challenge_id", "is required"))?;
+        let filters = FilterHash::new().add("challenge_id", id.as_bytes());
+        let pager = self.pager(caller, LEADERBOARD_METHOD, limit, filters);
+        let after = fields::score_time_id_cursor(pager.keys(&req.page_token)?)?;
         let mut conn = self.pool.acquire().await?;
         let challenge = store::get(&mut conn, caller.id(), id)
             .await?
             .ok_or_else(not_found)?;
-        let mut rows = store::standings(&mut conn, id, after, None, i64::from(limit) + 1).await?;
+        let mut rows = store::standings(&mut conn, id, after, None, pager.fetch()).await?;
         let mine = if challenge.joined_at.is_some() {
             store::standings(&mut conn, id, None, Some(caller.id()), 1)
                 .await?
@@ -386,15 +328,9 @@ impl FitnessService {
             None
         };
         drop(conn);
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |s| {
-                vec![
-                    Key::Float(s.score),
-                    Key::Int(s.joined_at.timestamp_micros()),
-                    Key::Str(s.user_id.to_string()),
-                ]
-            });
+        let token = pager.next_token(&mut rows, |s| {
+            fields::score_time_id_keys(s.score, s.joined_at, s.user_id)
+        });
         let mut users: Vec<Uuid> = rows.iter().map(|s| s.user_id).collect();
         users.extend(mine.iter().map(|s| s.user_id));
         let summaries = self.summaries(&users).await;

@@ -1,11 +1,12 @@
 //! Trainer-client relationships: invitation, acceptance, ending.
 
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::page::{self, FilterHash, PageScope};
+use tribe_kit::page::{self, FilterHash};
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::fitness::v1 as pb;
 
 use super::FitnessService;
+use super::fields::{self, optional_enum};
 use crate::convert::coaching as convert;
 use crate::store::coaching::{self as store, CoachingRow, CoachingState, Side};
 
@@ -118,54 +119,28 @@ impl FitnessService {
         req: pb::ListCoachingsRequest,
     ) -> Result<pb::ListCoachingsResponse, ApiError> {
         let mut v = Violations::new();
-        let side = match pb::CoachingSide::try_from(req.side) {
-            Ok(pb::CoachingSide::Unspecified) => None,
-            Ok(pb::CoachingSide::Trainer) => Some(Side::Trainer),
-            Ok(pb::CoachingSide::Client) => Some(Side::Client),
-            Err(_) => {
-                v.add("side", "unknown side");
-                None
-            }
-        };
-        let state = match pb::CoachingStatus::try_from(req.status) {
-            Ok(pb::CoachingStatus::Unspecified) => None,
-            Ok(pb::CoachingStatus::Pending) => Some(CoachingState::Pending),
-            Ok(pb::CoachingStatus::Active) => Some(CoachingState::Active),
-            Ok(pb::CoachingStatus::Ended) => Some(CoachingState::Ended),
-            Err(_) => {
-                v.add("status", "unknown coaching status");
-                None
-            }
-        };
-        let limit = v.check("page_size", page::page_size(req.page_size));
-        v.finish()?;
-        let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE);
-        let hash = FilterHash::new()
-            .add("side", req.side.to_be_bytes())
-            .add("status", req.status.to_be_bytes())
-            .finish();
-        let scope = PageScope {
-            method: LIST_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = page::time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
-        let mut conn = self.pool.acquire().await?;
-        let mut rows = store::list(
-            &mut conn,
-            caller.id(),
-            side,
-            state,
-            after,
-            i64::from(limit) + 1,
-        )
-        .await?;
-        drop(conn);
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |r| {
-                page::time_id_keys(r.created_at, r.id)
+        let side = optional_enum::<pb::CoachingSide>(&mut v, "side", req.side).map(|s| match s {
+            pb::CoachingSide::Client => Side::Client,
+            _ => Side::Trainer,
+        });
+        let state =
+            optional_enum::<pb::CoachingStatus>(&mut v, "status", req.status).map(|s| match s {
+                pb::CoachingStatus::Active => CoachingState::Active,
+                pb::CoachingStatus::Ended => CoachingState::Ended,
+                _ => CoachingState::Pending,
             });
+        let limit = fields::page_size(&mut v, req.page_size);
+        v.finish()?;
+        let filters = FilterHash::new()
+            .add("side", req.side.to_be_bytes())
+            .add("status", req.status.to_be_bytes());
+        let pager = self.pager(caller, LIST_METHOD, limit, filters);
+        let after = pager.after_time_id(&req.page_token)?;
+        let mut conn = self.pool.acquire().await?;
+        let mut rows =
+            store::list(&mut conn, caller.id(), side, state, after, pager.fetch()).await?;
+        drop(conn);
+        let token = pager.next_token(&mut rows, |r| page::time_id_keys(r.created_at, r.id));
         Ok(pb::ListCoachingsResponse {
             coachings: self.render_coachings(&rows).await,
             next_page_token: token,

@@ -6,6 +6,7 @@ mod body;
 pub mod catalog;
 pub mod challenges;
 pub mod coaching;
+mod fields;
 mod nutrition;
 pub mod programs;
 mod progress;

@@ -4,16 +4,14 @@ mod body;
 
 use std::collections::HashSet;
 
-use prost::Message;
-use tribe_kit::auth::{Role, UserPrincipal};
-use tribe_kit::idempotency::{self, Claim};
-use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::auth::UserPrincipal;
+use tribe_kit::page::{FilterHash, Key};
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
 use super::FitnessService;
-use super::challenges::fields;
+use super::fields::{self, Replay, bad_token};
 use crate::convert::nutrition as convert;
 use crate::store::nutrition::{self as store, ItemRow};
 
@@ -24,10 +22,6 @@ const MAX_QUERY: usize = 100;
 
 fn not_found() -> ApiError {
     ApiError::not_found("nutrition item")
-}
-
-fn bad_token() -> ApiError {
-    ApiError::invalid_field("page_token", "malformed page token")
 }
 
 /// Free-form tags: at most 10 distinct, each 1-30 characters of [a-z0-9-].
@@ -76,14 +70,9 @@ impl FitnessService {
         caller: &UserPrincipal,
         req: pb::CreateNutritionRequest,
     ) -> Result<pb::CreateNutritionResponse, ApiError> {
-        if !(caller.has_role(Role::Trainer) || caller.is_admin()) {
-            return Err(ApiError::permission_denied(
-                "only trainers and admins publish nutrition content",
-            ));
-        }
+        fields::require_publisher(caller, "publish nutrition content")?;
         let n = req.nutrition.unwrap_or_default();
         let mut v = Violations::new();
-        let request_id = fields::request_id(&mut v, &req.request_id);
         let params = pb::NutritionItem {
             title: n.title.clone(),
             summary: n.summary.clone(),
@@ -95,18 +84,14 @@ impl FitnessService {
             body: n.body.clone(),
             ..Default::default()
         };
-        let hash = idempotency::request_hash(&params.encode_to_vec());
+        let replay = Replay::new(&mut v, caller, CREATE_METHOD, &req.request_id, &params);
         let mut tx = self.pool.begin().await?;
-        if let Some(key) = request_id
-            && let Claim::Replay(bytes) =
-                idempotency::claim(&mut tx, caller.subject(), CREATE_METHOD, key, &hash).await?
-        {
-            return pb::CreateNutritionResponse::decode(bytes.as_slice())
-                .map_err(ApiError::internal);
+        if let Some(first) = replay.claim(&mut tx).await? {
+            return Ok(first);
         }
         fields::required_text(&mut v, "nutrition.title", &n.title, 100);
         fields::optional_text(&mut v, "nutrition.summary", &n.summary, 500);
-        fields::difficulty(&mut v, "nutrition.difficulty", n.difficulty);
+        fields::optional_enum::<pb::Difficulty>(&mut v, "nutrition.difficulty", n.difficulty);
         fields::https_url(&mut v, "nutrition.thumbnail_url", &n.thumbnail_url);
         check_tags(&mut v, "nutrition.tags", &n.tags);
         fields::categories(&mut tx, &mut v, "nutrition.category_ids", &n.category_ids).await?;
@@ -146,16 +131,7 @@ impl FitnessService {
                 Some(checked.body),
             )),
         };
-        if let Some(key) = request_id {
-            idempotency::complete(
-                &mut tx,
-                caller.subject(),
-                CREATE_METHOD,
-                key,
-                &response.encode_to_vec(),
-            )
-            .await?;
-        }
+        replay.complete(&mut tx, &response).await?;
         tx.commit().await?;
         Ok(response)
     }
@@ -183,51 +159,24 @@ impl FitnessService {
                 None => v.add(format!("diet_tags[{i}]"), "must be a known diet"),
             }
         }
-        let premium = match pb::PremiumFilter::try_from(req.premium_filter) {
-            Ok(pb::PremiumFilter::Unspecified) => None,
-            Ok(pb::PremiumFilter::PremiumOnly) => Some(true),
-            Ok(pb::PremiumFilter::FreeOnly) => Some(false),
-            Err(_) => {
-                v.add("premium_filter", "unknown premium filter");
-                None
-            }
-        };
-        let creator = if req.creator_id.is_empty() {
-            None
-        } else {
-            v.check("creator_id", ids::parse_id("creator_id", &req.creator_id))
-        };
-        if req.query.chars().count() > MAX_QUERY {
-            v.add("query", "must be at most 100 characters");
-        }
-        let limit = v.check("page_size", page::page_size(req.page_size));
+        let premium = fields::premium_filter(&mut v, req.premium_filter);
+        let creator = fields::optional_id(&mut v, "creator_id", &req.creator_id);
+        let query = req.query.trim();
+        fields::optional_text(&mut v, "query", query, MAX_QUERY);
+        let limit = fields::page_size(&mut v, req.page_size);
         v.finish()?;
-        let (Some(kind), Some(limit)) = (kind, limit) else {
+        let Some(kind) = kind else {
             return Err(ApiError::invalid_field("kind", "unknown kind"));
         };
-        let query = req.query.trim();
-        let hash = FilterHash::new()
+        let filters = FilterHash::new()
             .add("kind", req.kind.to_be_bytes())
             .add("tags", req.tags.join("\u{1f}"))
             .add("diet_tags", diets.join(","))
             .add("premium", req.premium_filter.to_be_bytes())
             .add("creator", req.creator_id.as_bytes())
-            .add("query", query)
-            .finish();
-        let scope = PageScope {
-            method: LIST_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = match self.pages.decode(scope, &req.page_token)?.as_deref() {
-            None => None,
-            Some([Key::Float(rel), Key::Int(micros), Key::Str(id)]) => Some((
-                *rel,
-                chrono::DateTime::from_timestamp_micros(*micros).ok_or_else(bad_token)?,
-                Uuid::parse_str(id).map_err(|_| bad_token())?,
-            )),
-            Some(_) => return Err(bad_token()),
-        };
+            .add("query", query);
+        let pager = self.pager(caller, LIST_METHOD, limit, filters);
+        let after = fields::score_time_id_cursor(pager.keys(&req.page_token)?)?;
         let filter = store::ItemFilter {
             kind,
             tags: &req.tags,
@@ -237,17 +186,11 @@ impl FitnessService {
             query,
         };
         let mut conn = self.pool.acquire().await?;
-        let mut rows = store::list(&mut conn, &filter, after, i64::from(limit) + 1).await?;
+        let mut rows = store::list(&mut conn, &filter, after, pager.fetch()).await?;
         drop(conn);
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |r: &ItemRow| {
-                vec![
-                    Key::Float(r.relevance),
-                    Key::Int(r.created_at.timestamp_micros()),
-                    Key::Str(r.id.to_string()),
-                ]
-            });
+        let token = pager.next_token(&mut rows, |r: &ItemRow| {
+            fields::score_time_id_keys(r.relevance, r.created_at, r.id)
+        });
         let creators: Vec<Uuid> = rows.iter().map(|r| r.creator_id).collect();
         let summaries = self.summaries(&creators).await;
         Ok(pb::ListNutritionResponse {
@@ -271,9 +214,8 @@ impl FitnessService {
         let mut conn = self.pool.acquire().await?;
         let mut row = store::get(&mut conn, id).await?.ok_or_else(not_found)?;
         drop(conn);
-        if row.is_premium {
-            self.require_premium(caller, row.creator_id).await?;
-        }
+        self.premium_gate(caller, row.is_premium, row.creator_id)
+            .await?;
         let bytes = row.body.take().unwrap_or_default();
         let body = convert::decode_body(&row.kind, &bytes).map_err(ApiError::internal)?;
         let creator = self
@@ -291,9 +233,7 @@ impl FitnessService {
         req: pb::ListFoodsRequest,
     ) -> Result<pb::ListFoodsResponse, ApiError> {
         let mut v = Violations::new();
-        if req.query.chars().count() > MAX_QUERY {
-            v.add("query", "must be at most 100 characters");
-        }
+        fields::optional_text(&mut v, "query", req.query.trim(), MAX_QUERY);
         let diet = if req.diet_tag == 0 {
             None
         } else {
@@ -303,22 +243,14 @@ impl FitnessService {
             }
             name
         };
-        let limit = v.check("page_size", page::page_size(req.page_size));
+        let limit = fields::page_size(&mut v, req.page_size);
         v.finish()?;
-        let Some(limit) = limit else {
-            return Err(ApiError::invalid_field("page_size", "must not be negative"));
-        };
         let query = req.query.trim().to_lowercase();
-        let hash = FilterHash::new()
+        let filters = FilterHash::new()
             .add("query", query.as_bytes())
-            .add("diet_tag", req.diet_tag.to_be_bytes())
-            .finish();
-        let scope = PageScope {
-            method: FOODS_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = match self.pages.decode(scope, &req.page_token)?.as_deref() {
+            .add("diet_tag", req.diet_tag.to_be_bytes());
+        let pager = self.pager(caller, FOODS_METHOD, limit, filters);
+        let after = match pager.keys(&req.page_token)?.as_deref() {
             None => None,
             Some([Key::Int(class), Key::Str(name), Key::Str(id)]) => Some((
                 i32::try_from(*class).map_err(|_| bad_token())?,
@@ -334,19 +266,17 @@ impl FitnessService {
             &word_patterns(&query),
             diet,
             after,
-            i64::from(limit) + 1,
+            pager.fetch(),
         )
         .await?;
         drop(conn);
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |r| {
-                vec![
-                    Key::Int(i64::from(r.class)),
-                    Key::Str(r.lname.clone()),
-                    Key::Str(r.food.id.clone()),
-                ]
-            });
+        let token = pager.next_token(&mut rows, |r| {
+            vec![
+                Key::Int(i64::from(r.class)),
+                Key::Str(r.lname.clone()),
+                Key::Str(r.food.id.clone()),
+            ]
+        });
         Ok(pb::ListFoodsResponse {
             foods: rows.into_iter().map(|r| convert::food(r.food)).collect(),
             next_page_token: token,

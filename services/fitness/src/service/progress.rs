@@ -11,13 +11,14 @@ use chrono::{SubsecRound, Utc};
 use sqlx::PgConnection;
 use tribe_kit::auth::UserPrincipal;
 use tribe_kit::mask::UpdateMask;
-use tribe_kit::page::{self, FilterHash, PageScope};
+use tribe_kit::page;
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
 use self::fields::ExerciseInput;
 use super::FitnessService;
+use super::fields::{copy_masked, optional_text, past_time};
 use crate::convert::progress as convert;
 use crate::store::catalog::{self, ExerciseFacts};
 use crate::store::progress::{self as store, FullLog};
@@ -40,15 +41,6 @@ fn log_not_found() -> ApiError {
 
 fn not_owner() -> ApiError {
     ApiError::permission_denied("only the owner may change a progress log")
-}
-
-/// The page size of a list request, recorded in `v` when negative.
-pub(super) fn page_limit(v: &mut Violations, requested: i32) -> usize {
-    v.check(
-        "page_size",
-        page::page_size(requested).map_err(|_| "must not be negative"),
-    )
-    .unwrap_or(page::DEFAULT_PAGE_SIZE) as usize
 }
 
 /// Exercise names by id (at read time), for display.
@@ -86,9 +78,9 @@ impl FitnessService {
         ids.dedup();
         let facts = catalog::exercise_facts(conn, &ids).await?;
         for id in &ids {
-            let usable = facts.get(id).is_some_and(|f| {
-                f.approved || caller.is_admin() || f.creator_id == Some(caller.id())
-            });
+            let usable = facts
+                .get(id)
+                .is_some_and(|f| f.usable_by(caller.id(), caller.is_admin()));
             if !usable {
                 return Err(
                     ApiError::not_found("exercise").with_info("exercise_id", id.to_string())
@@ -113,32 +105,11 @@ impl FitnessService {
         caller: &UserPrincipal,
         req: pb::ListUserProgressRequest,
     ) -> Result<pb::ListUserProgressResponse, ApiError> {
-        let mut v = Violations::new();
-        let user = v.check(
-            "user_id",
-            ids::parse_id("user_id", &req.user_id).map_err(|_| "is not a valid id"),
-        );
-        let range = fields::time_range(&mut v, "time_range", req.time_range.as_ref());
-        let limit = page_limit(&mut v, req.page_size);
-        v.finish()?;
-        let user = user.ok_or_else(|| ApiError::invalid_field("user_id", "is required"))?;
-        self.authorize_progress_read(caller, user).await?;
-        let hash = FilterHash::new()
-            .add("user_id", user.to_string())
-            .add("time_range", fields::range_key(range))
-            .finish();
-        let scope = PageScope {
-            method: LIST_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = page::time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+        let (pager, window) = self.user_window(caller, LIST_METHOD, &req).await?;
         let mut conn = self.pool.acquire().await?;
-        let mut rows =
-            store::page(&mut conn, user, range.0, range.1, after, limit as i64 + 1).await?;
-        let next_page_token = self.pages.next_token(scope, &mut rows, limit, |r| {
-            page::time_id_keys(r.completed_at, r.id)
-        });
+        let mut rows = store::page(&mut conn, &window).await?;
+        let next_page_token =
+            pager.next_token(&mut rows, |r| page::time_id_keys(r.completed_at, r.id));
         let full = store::hydrate(&mut conn, rows).await?;
         let names = names_of(&mut conn, exercise_ids(&full)).await?;
         Ok(pb::ListUserProgressResponse {
@@ -166,7 +137,7 @@ impl FitnessService {
         );
         let has = |path: &str| mask.contains(path);
         if has("title") {
-            fields::check_title(&mut v, "progress_log.title", &input.title);
+            optional_text(&mut v, "progress_log.title", &input.title, 100);
         }
         if has("duration_seconds") {
             fields::check_duration(
@@ -189,13 +160,13 @@ impl FitnessService {
             fields::check_rating(&mut v, "progress_log.rating", input.rating);
         }
         if has("notes") {
-            fields::check_notes(&mut v, "progress_log.notes", &input.notes, 2000);
+            optional_text(&mut v, "progress_log.notes", &input.notes, 2000);
         }
         let completed_at = if has("completed_time") {
             if input.completed_time.is_none() {
                 v.add("progress_log.completed_time", "is required");
             }
-            Some(fields::check_time(
+            Some(past_time(
                 &mut v,
                 "progress_log.completed_time",
                 input.completed_time.as_ref(),
@@ -219,24 +190,8 @@ impl FitnessService {
         if log.user_id != user {
             return Err(not_owner());
         }
-        if has("title") {
-            log.title = input.title.clone();
-        }
-        if has("duration_seconds") {
-            log.duration_seconds = input.duration_seconds;
-        }
-        if has("calories") {
-            log.calories = input.calories;
-        }
-        if has("perceived_exertion") {
-            log.perceived_exertion = input.perceived_exertion;
-        }
-        if has("rating") {
-            log.rating = input.rating;
-        }
-        if has("notes") {
-            log.notes = input.notes.clone();
-        }
+        copy_masked!(mask, log, input;
+            title, duration_seconds, calories, perceived_exertion, rating, notes);
         if let Some(at) = completed_at {
             log.completed_at = at.trunc_subsecs(6);
         }

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::{ApiError, Violations, ids};
+use tribe_kit::{ApiError, Violations};
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
 use super::FitnessService;
+use super::fields::optional_id;
 use super::programs::{enrollment_not_found, not_active, program_not_found};
 use crate::convert::programs::next_day;
 use crate::progression::{self, PastSet, Session};
@@ -68,14 +69,7 @@ impl FitnessService {
         req: pb::GetTodaysSessionRequest,
     ) -> Result<pb::GetTodaysSessionResponse, ApiError> {
         let mut v = Violations::new();
-        let enrollment_id = if req.enrollment_id.is_empty() {
-            None
-        } else {
-            v.check(
-                "enrollment_id",
-                ids::parse_id("enrollment_id", &req.enrollment_id),
-            )
-        };
+        let enrollment_id = optional_id(&mut v, "enrollment_id", &req.enrollment_id);
         if !req.time_zone.is_empty() && req.time_zone.parse::<Tz>().is_err() {
             v.add("time_zone", "not a known IANA time zone");
         }
@@ -129,14 +123,7 @@ impl FitnessService {
         drop(conn);
 
         let mut workout = self.workout_for(caller, workout_id, true).await?;
-        if workout.visibility == pb::WorkoutVisibility::Premium as i32 {
-            let creator = workout
-                .creator
-                .as_ref()
-                .and_then(|c| Uuid::parse_str(&c.user_id).ok())
-                .unwrap_or_default();
-            self.require_premium(caller, creator).await?;
-        }
+        self.premium_workout_gate(caller, &workout).await?;
         let entries = std::mem::take(&mut workout.exercises);
         let mut exercise_ids: Vec<Uuid> = entries
             .iter()

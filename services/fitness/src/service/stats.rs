@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::page::{self, FilterHash, PageScope};
-use tribe_kit::{ApiError, Violations, ids};
+use tribe_kit::page::{self, FilterHash};
+use tribe_kit::{ApiError, Violations};
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
 use super::FitnessService;
-use super::progress::page_limit;
+use super::fields::{self, required_id};
 use crate::convert::progress::{epley, record_eligible, set_log, set_volume};
 use crate::convert::timestamp;
 use crate::store::{catalog, progress as store};
@@ -23,19 +23,6 @@ const HISTORY_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/GetExercis
 const DEFAULT_WEEKS: i32 = 12;
 const MAX_WEEKS: i32 = 104;
 
-fn parse_user(v: &mut Violations, value: &str) -> Option<Uuid> {
-    v.check(
-        "user_id",
-        ids::parse_id("user_id", value).map_err(|_| {
-            if value.is_empty() {
-                "is required"
-            } else {
-                "is not a valid id"
-            }
-        }),
-    )
-}
-
 impl FitnessService {
     pub async fn get_progress_stats(
         &self,
@@ -43,7 +30,7 @@ impl FitnessService {
         req: pb::GetProgressStatsRequest,
     ) -> Result<pb::GetProgressStatsResponse, ApiError> {
         let mut v = Violations::new();
-        let user = parse_user(&mut v, &req.user_id);
+        let user = required_id(&mut v, "user_id", &req.user_id);
         if !req.time_zone.is_empty() && req.time_zone.parse::<Tz>().is_err() {
             v.add("time_zone", "not a known IANA time zone");
         }
@@ -162,12 +149,9 @@ impl FitnessService {
         req: pb::GetExerciseHistoryRequest,
     ) -> Result<pb::GetExerciseHistoryResponse, ApiError> {
         let mut v = Violations::new();
-        let user = parse_user(&mut v, &req.user_id);
-        let exercise = v.check(
-            "exercise_id",
-            ids::parse_id("exercise_id", &req.exercise_id).map_err(|_| "is not a valid id"),
-        );
-        let limit = page_limit(&mut v, req.page_size);
+        let user = required_id(&mut v, "user_id", &req.user_id);
+        let exercise = required_id(&mut v, "exercise_id", &req.exercise_id);
+        let limit = fields::page_size(&mut v, req.page_size);
         v.finish()?;
         let (Some(user), Some(exercise)) = (user, exercise) else {
             return Err(ApiError::invalid_field("user_id", "is required"));
@@ -175,31 +159,22 @@ impl FitnessService {
         self.authorize_progress_read(caller, user).await?;
         let mut conn = self.pool.acquire().await?;
         let facts = catalog::exercise_facts(&mut conn, &[exercise]).await?;
+        // The user's own pending exercise is in their history for whoever may read it.
         let visible = facts.get(&exercise).is_some_and(|f| {
-            f.approved
-                || caller.is_admin()
-                || f.creator_id.is_some_and(|c| c == caller.id() || c == user)
+            f.usable_by(caller.id(), caller.is_admin()) || f.creator_id == Some(user)
         });
         if !visible {
             return Err(ApiError::not_found("exercise"));
         }
-        let hash = FilterHash::new()
-            .add("user_id", user.to_string())
-            .add("exercise_id", exercise.to_string())
-            .finish();
-        let scope = PageScope {
-            method: HISTORY_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = page::time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+        let filters = FilterHash::new()
+            .add("user_id", user.as_bytes())
+            .add("exercise_id", exercise.as_bytes());
+        let pager = self.pager(caller, HISTORY_METHOD, limit, filters);
+        let after = pager.after_time_id(&req.page_token)?;
         let mut sessions =
-            store::exercise_sessions(&mut conn, user, exercise, after, limit as i64 + 1).await?;
-        let next_page_token = self
-            .pages
-            .next_token(scope, &mut sessions, limit, |(id, at)| {
-                page::time_id_keys(*at, *id)
-            });
+            store::exercise_sessions(&mut conn, user, exercise, after, pager.fetch()).await?;
+        let next_page_token =
+            pager.next_token(&mut sessions, |(id, at)| page::time_id_keys(*at, *id));
         let ids: Vec<Uuid> = sessions.iter().map(|(id, _)| *id).collect();
         let sets = store::exercise_sets(&mut conn, &ids, exercise).await?;
         let entries = sessions

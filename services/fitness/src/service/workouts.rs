@@ -6,16 +6,15 @@ mod read;
 
 use prost::Message;
 use sqlx::PgConnection;
-use tribe_kit::auth::{Role, UserPrincipal};
-use tribe_kit::idempotency::{self, Claim};
+use tribe_kit::auth::UserPrincipal;
 use tribe_kit::mask::UpdateMask;
-use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::page::FilterHash;
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
 use super::FitnessService;
-use super::catalog::rules;
+use super::fields::{self, Replay, copy_masked, may_publish, optional_enum};
 use crate::convert::catalog as cconv;
 use crate::convert::workouts as conv;
 use crate::store::catalog as catalog_store;
@@ -40,17 +39,13 @@ fn workout_not_found() -> ApiError {
     ApiError::not_found("workout")
 }
 
-fn may_publish(caller: &UserPrincipal) -> bool {
-    caller.has_role(Role::Trainer) || caller.is_admin()
-}
-
 fn publish_denied() -> ApiError {
     ApiError::permission_denied("only trainers publish PUBLIC and PREMIUM workouts")
 }
 
 /// Private workouts exist only for their creator and admins.
 fn visible(caller: &UserPrincipal, row: &WorkoutRow) -> bool {
-    row.visibility != "private" || row.creator_id == caller.id() || caller.is_admin()
+    row.fields.visibility != "private" || row.creator_id == caller.id() || caller.is_admin()
 }
 
 fn encode(entries: &[pb::WorkoutExercise]) -> Result<Vec<EntryRow>, ApiError> {
@@ -67,13 +62,15 @@ fn encode(entries: &[pb::WorkoutExercise]) -> Result<Vec<EntryRow>, ApiError> {
 }
 
 impl FitnessService {
-    /// Validates entries against the catalog and normalises them into `v`.
+    /// Validates entries against the catalog (approved exercises only when `public`)
+    /// and normalises them, collecting violations into `v`.
     async fn checked_entries(
         &self,
         conn: &mut PgConnection,
         v: &mut Violations,
         caller: &UserPrincipal,
         input: &[pb::WorkoutExercise],
+        public: bool,
     ) -> Result<Vec<pb::WorkoutExercise>, ApiError> {
         let p = "workout.exercises";
         let ids = entries::exercise_ids(v, p, input);
@@ -86,8 +83,33 @@ impl FitnessService {
             facts: &facts,
             caller: caller.id(),
             admin: caller.is_admin(),
+            public,
         };
         Ok(entries::normalise(v, p, input, &ids, &builder))
+    }
+
+    /// A workout about to be seen by others keeps no exercise pending review.
+    async fn check_stored_approved(
+        conn: &mut PgConnection,
+        v: &mut Violations,
+        caller: &UserPrincipal,
+        id: Uuid,
+    ) -> Result<(), ApiError> {
+        let stored = Self::stored_entries(conn, id).await?;
+        let ids: Vec<Option<Uuid>> = stored
+            .iter()
+            .map(|e| Uuid::try_parse(&e.exercise_id).ok())
+            .collect();
+        let wanted: Vec<Uuid> = ids.iter().flatten().copied().collect();
+        let facts = catalog_store::exercise_facts(conn, &wanted).await?;
+        let builder = entries::Builder {
+            facts: &facts,
+            caller: caller.id(),
+            admin: caller.is_admin(),
+            public: true,
+        };
+        entries::check_exercises(v, "workout.exercises", &ids, &builder);
+        Ok(())
     }
 
     /// The stored entries of a workout, decoded.
@@ -110,53 +132,30 @@ impl FitnessService {
         let w = req.workout.unwrap_or_default();
         let mut v = Violations::new();
         let visibility = header::visibility(&mut v, "workout", &w);
-        if visibility.is_some_and(|vis| vis != pb::WorkoutVisibility::Private)
-            && !may_publish(caller)
-        {
+        let public = visibility.is_some_and(|vis| vis != pb::WorkoutVisibility::Private);
+        if public && !may_publish(caller) {
             return Err(publish_denied());
         }
-        let fields = header::fields(&mut v, "workout", &w, visibility);
-        if !req.request_id.is_empty() {
-            v.check("request_id", ids::parse_request_id(&req.request_id));
-        }
+        let replay = Replay::new(&mut v, caller, CREATE_METHOD, &req.request_id, &w);
+        let header = header::fields(&mut v, "workout", &w, visibility);
         let mut conn = self.pool.acquire().await?;
-        rules::known_categories(&mut conn, &mut v, "workout.category_ids", &w.category_ids).await?;
+        fields::categories(&mut conn, &mut v, "workout.category_ids", &w.category_ids).await?;
         let normalised = self
-            .checked_entries(&mut conn, &mut v, caller, &w.exercises)
+            .checked_entries(&mut conn, &mut v, caller, &w.exercises, public)
             .await?;
         drop(conn);
         v.finish()?;
 
-        let hash = idempotency::request_hash(&w.encode_to_vec());
-        let keyed = !req.request_id.is_empty();
         let mut tx = self.pool.begin().await?;
-        if keyed
-            && let Claim::Replay(bytes) = idempotency::claim(
-                &mut tx,
-                caller.subject(),
-                CREATE_METHOD,
-                &req.request_id,
-                &hash,
-            )
-            .await?
-        {
-            return pb::CreateWorkoutResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
+        if let Some(first) = replay.claim(&mut tx).await? {
+            return Ok(first);
         }
         let rows = encode(&normalised)?;
-        let row = store::insert(&mut tx, ids::new_id(), caller.id(), &fields, &rows).await?;
+        let row = store::insert(&mut tx, ids::new_id(), caller.id(), &header, &rows).await?;
         let response = pb::CreateWorkoutResponse {
             workout: Some(self.render_workout(&mut tx, row, normalised).await?),
         };
-        if keyed {
-            idempotency::complete(
-                &mut tx,
-                caller.subject(),
-                CREATE_METHOD,
-                &req.request_id,
-                &response.encode_to_vec(),
-            )
-            .await?;
-        }
+        replay.complete(&mut tx, &response).await?;
         tx.commit().await?;
         Ok(response)
     }
@@ -167,22 +166,24 @@ impl FitnessService {
         req: pb::ListWorkoutsRequest,
     ) -> Result<pb::ListWorkoutsResponse, ApiError> {
         let mut v = Violations::new();
-        let limit = v.check("page_size", page::page_size(req.page_size));
+        let limit = fields::page_size(&mut v, req.page_size);
         let query = req.query.trim().to_string();
-        if query.chars().count() > 100 {
-            v.add("query", "must be at most 100 characters");
-        }
+        fields::optional_text(&mut v, "query", &query, 100);
         let mut f = WorkoutFilter {
             viewer: caller.id(),
             category: (!req.category_id.is_empty()).then(|| req.category_id.clone()),
             query: (!query.is_empty()).then(|| query.clone()),
+            difficulty: optional_enum(&mut v, "difficulty", req.difficulty)
+                .map(cconv::difficulty_text),
+            premium: fields::premium_filter(&mut v, req.premium_filter),
+            creator: fields::optional_id(&mut v, "creator_id", &req.creator_id),
+            equipment: optional_enum(&mut v, "equipment", req.equipment).map(cconv::equipment_text),
+            muscle_group: optional_enum(&mut v, "muscle_group", req.muscle_group)
+                .map(cconv::group_text),
+            visibility: optional_enum(&mut v, "visibility", req.visibility)
+                .map(conv::visibility_text),
             ..Default::default()
         };
-        match pb::Difficulty::try_from(req.difficulty) {
-            Ok(pb::Difficulty::Unspecified) => {}
-            Ok(d) => f.difficulty = Some(cconv::difficulty_text(d)),
-            Err(_) => v.add("difficulty", "unknown value"),
-        }
         if req.min_duration_seconds < 0 {
             v.add("min_duration_seconds", "must not be negative");
         }
@@ -197,33 +198,8 @@ impl FitnessService {
         }
         f.min_duration = (req.min_duration_seconds > 0).then_some(req.min_duration_seconds);
         f.max_duration = (req.max_duration_seconds > 0).then_some(req.max_duration_seconds);
-        match pb::PremiumFilter::try_from(req.premium_filter) {
-            Ok(pb::PremiumFilter::Unspecified) => {}
-            Ok(pb::PremiumFilter::PremiumOnly) => f.premium = Some(true),
-            Ok(pb::PremiumFilter::FreeOnly) => f.premium = Some(false),
-            Err(_) => v.add("premium_filter", "unknown value"),
-        }
-        if !req.creator_id.is_empty() {
-            f.creator = v.check("creator_id", ids::parse_id("creator_id", &req.creator_id));
-        }
-        match pb::Equipment::try_from(req.equipment) {
-            Ok(pb::Equipment::Unspecified) => {}
-            Ok(e) => f.equipment = Some(cconv::equipment_text(e)),
-            Err(_) => v.add("equipment", "unknown value"),
-        }
-        match pb::MuscleGroup::try_from(req.muscle_group) {
-            Ok(pb::MuscleGroup::Unspecified) => {}
-            Ok(g) => f.muscle_group = Some(cconv::group_text(g)),
-            Err(_) => v.add("muscle_group", "unknown value"),
-        }
-        match pb::WorkoutVisibility::try_from(req.visibility) {
-            Ok(pb::WorkoutVisibility::Unspecified) => {}
-            Ok(vis) => f.visibility = Some(conv::visibility_text(vis)),
-            Err(_) => v.add("visibility", "unknown value"),
-        }
         v.finish()?;
-        let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE);
-        let hash = FilterHash::new()
+        let filters = FilterHash::new()
             .add("category_id", req.category_id.as_bytes())
             .add("difficulty", req.difficulty.to_be_bytes())
             .add("min", req.min_duration_seconds.to_be_bytes())
@@ -233,28 +209,12 @@ impl FitnessService {
             .add("query", query.as_bytes())
             .add("equipment", req.equipment.to_be_bytes())
             .add("muscle_group", req.muscle_group.to_be_bytes())
-            .add("visibility", req.visibility.to_be_bytes())
-            .finish();
-        let scope = PageScope {
-            method: LIST_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let bad = || ApiError::invalid_field("page_token", "malformed page token");
-        let after = match self.pages.decode(scope, &req.page_token)?.as_deref() {
-            None => None,
-            Some([Key::Float(score), Key::Str(id)]) => {
-                Some((*score, Uuid::parse_str(id).map_err(|_| bad())?))
-            }
-            Some(_) => return Err(bad()),
-        };
+            .add("visibility", req.visibility.to_be_bytes());
+        let pager = self.pager(caller, LIST_METHOD, limit, filters);
+        let after = fields::score_id_cursor(pager.keys(&req.page_token)?)?;
         let mut conn = self.pool.acquire().await?;
-        let mut rows = store::list(&mut conn, &f, after, limit as i64 + 1).await?;
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |r| {
-                vec![Key::Float(r.score), Key::Str(r.row.id.to_string())]
-            });
+        let mut rows = store::list(&mut conn, &f, after, pager.fetch()).await?;
+        let token = pager.next_token(&mut rows, |r| fields::score_id_keys(r.score, r.row.id));
         let workouts = self
             .render_workouts(
                 &mut conn,
@@ -278,9 +238,8 @@ impl FitnessService {
             .await?
             .filter(|r| visible(caller, r))
             .ok_or_else(workout_not_found)?;
-        if row.visibility == "premium" {
-            self.require_premium(caller, row.creator_id).await?;
-        }
+        self.premium_gate(caller, row.fields.visibility == "premium", row.creator_id)
+            .await?;
         let entries = Self::stored_entries(&mut conn, id).await?;
         Ok(pb::GetWorkoutResponse {
             workout: Some(self.render_workout(&mut conn, row, entries).await?),
@@ -319,7 +278,7 @@ impl FitnessService {
         let mut tx = self.pool.begin().await?;
         let current = Self::own_workout(&mut tx, caller, id, false).await?;
         let current_vis =
-            pb::WorkoutVisibility::try_from(conv::visibility_number(&current.visibility))
+            pb::WorkoutVisibility::try_from(conv::visibility_number(&current.fields.visibility))
                 .unwrap_or(pb::WorkoutVisibility::Private);
 
         let mut v = Violations::new();
@@ -351,41 +310,28 @@ impl FitnessService {
         }
 
         let mut merged = conv::workout(current, Default::default(), Vec::new());
-        macro_rules! take {
-            ($($field:ident),*) => {$(
-                if mask.contains(stringify!($field)) {
-                    merged.$field = input.$field.clone();
-                }
-            )*};
-        }
-        take!(
-            title,
-            description,
-            difficulty,
-            category_ids,
-            thumbnail_url,
-            duration_seconds,
-            estimated_calories
-        );
-        let fields = header::fields(&mut v, "workout", &merged, Some(vis));
-        rules::known_categories(
-            &mut tx,
-            &mut v,
-            "workout.category_ids",
-            &fields.category_ids,
-        )
-        .await?;
+        copy_masked!(mask, merged, input;
+            title, description, difficulty, category_ids, thumbnail_url, duration_seconds,
+            estimated_calories);
+        let header = header::fields(&mut v, "workout", &merged, Some(vis));
+        let categories = &header.category_ids;
+        fields::categories(&mut tx, &mut v, "workout.category_ids", categories).await?;
+        let public = vis != pb::WorkoutVisibility::Private;
         let new_entries = if mask.contains("exercises") {
+            let input = &input.exercises;
             Some(
-                self.checked_entries(&mut tx, &mut v, caller, &input.exercises)
+                self.checked_entries(&mut tx, &mut v, caller, input, public)
                     .await?,
             )
         } else {
+            if public && current_vis == pb::WorkoutVisibility::Private {
+                Self::check_stored_approved(&mut tx, &mut v, caller, id).await?;
+            }
             None
         };
         v.finish()?;
         let rows = new_entries.as_deref().map(encode).transpose()?;
-        let row = store::update(&mut tx, id, &fields, rows.as_deref()).await?;
+        let row = store::update(&mut tx, id, &header, rows.as_deref()).await?;
         let entries = match new_entries {
             Some(entries) => entries,
             None => Self::stored_entries(&mut tx, id).await?,

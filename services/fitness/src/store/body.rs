@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::window::{self, UserWindow};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MeasurementRow {
     pub id: Uuid,
@@ -46,32 +48,14 @@ pub async fn insert(conn: &mut PgConnection, row: &MeasurementRow) -> sqlx::Resu
     Ok(())
 }
 
-/// One page of `user`'s measurements taken in `[from, to)`, most recent first.
-pub async fn page(
-    conn: &mut PgConnection,
-    user: Uuid,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
-) -> sqlx::Result<Vec<MeasurementRow>> {
-    let (after_at, after_id) = after.unzip();
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM body_measurements
-          WHERE user_id = $1
-            AND ($2::timestamptz IS NULL OR measured_at >= $2)
-            AND ($3::timestamptz IS NULL OR measured_at < $3)
-            AND ($4::timestamptz IS NULL OR (measured_at, id) < ($4, $5))
-          ORDER BY measured_at DESC, id DESC
-          LIMIT $6"
-    ))
-    .bind(user)
-    .bind(from)
-    .bind(to)
-    .bind(after_at)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(conn)
+/// One page of a user's measurements by the time they were taken, most recent first.
+pub async fn page(conn: &mut PgConnection, w: &UserWindow) -> sqlx::Result<Vec<MeasurementRow>> {
+    window::fetch(
+        conn,
+        &format!("SELECT {COLUMNS} FROM body_measurements"),
+        "measured_at",
+        w,
+    )
     .await
 }
 

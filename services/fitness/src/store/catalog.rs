@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use sqlx::postgres::{PgArguments, Postgres};
 use uuid::Uuid;
+
+type Bound<'q, O> = sqlx::query::QueryAs<'q, Postgres, O, PgArguments>;
 
 /// What other resources need to know about a catalog exercise.
 #[derive(Debug, Clone)]
@@ -16,6 +19,14 @@ pub struct ExerciseFacts {
     /// APPROVED: usable by everyone; otherwise only by `creator_id` (and admins).
     pub approved: bool,
     pub creator_id: Option<Uuid>,
+}
+
+impl ExerciseFacts {
+    /// Whether `user` may use the exercise: approved ones everybody, others their
+    /// creator and admins.
+    pub fn usable_by(&self, user: Uuid, admin: bool) -> bool {
+        self.approved || admin || self.creator_id == Some(user)
+    }
 }
 
 /// Facts of the exercises in `ids` that exist (any status).
@@ -94,20 +105,8 @@ pub async fn unknown_categories(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExerciseRow {
     pub id: Uuid,
-    pub name: String,
-    pub description: String,
-    pub instructions: Vec<String>,
-    pub primary_groups: Vec<String>,
-    pub secondary_groups: Vec<String>,
-    pub primary_muscles: Vec<String>,
-    pub secondary_muscles: Vec<String>,
-    pub equipment: Vec<String>,
-    pub difficulty: String,
-    pub mechanics: String,
-    pub aliases: Vec<String>,
-    pub category_ids: Vec<String>,
-    pub thumbnail_url: String,
-    pub video_url: String,
+    #[sqlx(flatten)]
+    pub fields: ExerciseFields,
     pub creator_id: Option<Uuid>,
     pub status: String,
     pub review_note: String,
@@ -121,7 +120,7 @@ const COLUMNS: &str = "id, name, description, instructions, primary_groups, seco
     updated_at";
 
 /// The writable fields of an exercise, validated, enums as stored names.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct ExerciseFields {
     pub name: String,
     pub description: String,
@@ -139,6 +138,24 @@ pub struct ExerciseFields {
     pub video_url: String,
 }
 
+/// Binds the writable fields of an exercise to the placeholders $2-$15 (the id is $1).
+fn bind_fields<'q, O>(q: Bound<'q, O>, f: &'q ExerciseFields) -> Bound<'q, O> {
+    q.bind(&f.name)
+        .bind(&f.description)
+        .bind(&f.instructions)
+        .bind(&f.primary_groups)
+        .bind(&f.secondary_groups)
+        .bind(&f.primary_muscles)
+        .bind(&f.secondary_muscles)
+        .bind(&f.equipment)
+        .bind(&f.difficulty)
+        .bind(&f.mechanics)
+        .bind(&f.aliases)
+        .bind(&f.category_ids)
+        .bind(&f.thumbnail_url)
+        .bind(&f.video_url)
+}
+
 /// Inserts an exercise; a taken name fails with SQLSTATE 23505.
 pub async fn insert(
     conn: &mut PgConnection,
@@ -147,32 +164,18 @@ pub async fn insert(
     status: &str,
     f: &ExerciseFields,
 ) -> sqlx::Result<ExerciseRow> {
-    sqlx::query_as(&format!(
+    let sql = format!(
         "INSERT INTO exercises (id, name, description, instructions, primary_groups,
              secondary_groups, primary_muscles, secondary_muscles, equipment, difficulty,
              mechanics, aliases, category_ids, thumbnail_url, video_url, creator_id, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&f.name)
-    .bind(&f.description)
-    .bind(&f.instructions)
-    .bind(&f.primary_groups)
-    .bind(&f.secondary_groups)
-    .bind(&f.primary_muscles)
-    .bind(&f.secondary_muscles)
-    .bind(&f.equipment)
-    .bind(&f.difficulty)
-    .bind(&f.mechanics)
-    .bind(&f.aliases)
-    .bind(&f.category_ids)
-    .bind(&f.thumbnail_url)
-    .bind(&f.video_url)
-    .bind(creator)
-    .bind(status)
-    .fetch_one(conn)
-    .await
+    );
+    bind_fields(sqlx::query_as(&sql).bind(id), f)
+        .bind(creator)
+        .bind(status)
+        .fetch_one(conn)
+        .await
 }
 
 /// Replaces the writable fields and the review state of an exercise.
@@ -183,33 +186,19 @@ pub async fn update(
     review_note: &str,
     f: &ExerciseFields,
 ) -> sqlx::Result<ExerciseRow> {
-    sqlx::query_as(&format!(
+    let sql = format!(
         "UPDATE exercises SET name = $2, description = $3, instructions = $4,
              primary_groups = $5, secondary_groups = $6, primary_muscles = $7,
              secondary_muscles = $8, equipment = $9, difficulty = $10, mechanics = $11,
              aliases = $12, category_ids = $13, thumbnail_url = $14, video_url = $15,
              status = $16, review_note = $17, updated_at = now()
          WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&f.name)
-    .bind(&f.description)
-    .bind(&f.instructions)
-    .bind(&f.primary_groups)
-    .bind(&f.secondary_groups)
-    .bind(&f.primary_muscles)
-    .bind(&f.secondary_muscles)
-    .bind(&f.equipment)
-    .bind(&f.difficulty)
-    .bind(&f.mechanics)
-    .bind(&f.aliases)
-    .bind(&f.category_ids)
-    .bind(&f.thumbnail_url)
-    .bind(&f.video_url)
-    .bind(status)
-    .bind(review_note)
-    .fetch_one(conn)
-    .await
+    );
+    bind_fields(sqlx::query_as(&sql).bind(id), f)
+        .bind(status)
+        .bind(review_note)
+        .fetch_one(conn)
+        .await
 }
 
 /// Sets the review state of an exercise.

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::header::{self, Header};
+
 /// A challenge as the caller sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChallengeRow {
@@ -33,14 +35,7 @@ pub struct ChallengeRow {
 /// A new challenge.
 #[derive(Debug)]
 pub struct NewChallenge<'a> {
-    pub id: Uuid,
-    pub creator_id: Uuid,
-    pub title: &'a str,
-    pub description: &'a str,
-    pub difficulty: i32,
-    pub is_premium: bool,
-    pub category_ids: &'a [String],
-    pub thumbnail_url: &'a str,
+    pub header: Header<'a>,
     pub metric: &'a str,
     pub goal: f64,
     pub workout_id: Option<Uuid>,
@@ -85,27 +80,19 @@ const VIEW: &str = "SELECT c.id, c.creator_id, c.title, c.description, c.difficu
           ON me.challenge_id = c.id AND me.user_id = $1 AND me.left_at IS NULL";
 
 pub async fn insert(conn: &mut PgConnection, c: &NewChallenge<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO challenges (id, creator_id, title, description, difficulty, is_premium,
-                                 category_ids, thumbnail_url, metric, goal, workout_id,
-                                 start_at, end_at)
+    let sql = format!(
+        "INSERT INTO challenges ({}, metric, goal, workout_id, start_at, end_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(c.id)
-    .bind(c.creator_id)
-    .bind(c.title)
-    .bind(c.description)
-    .bind(c.difficulty)
-    .bind(c.is_premium)
-    .bind(c.category_ids)
-    .bind(c.thumbnail_url)
-    .bind(c.metric)
-    .bind(c.goal)
-    .bind(c.workout_id)
-    .bind(c.start_at)
-    .bind(c.end_at)
-    .execute(conn)
-    .await?;
+        header::COLUMNS
+    );
+    header::bind(sqlx::query(&sql), &c.header)
+        .bind(c.metric)
+        .bind(c.goal)
+        .bind(c.workout_id)
+        .bind(c.start_at)
+        .bind(c.end_at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -327,15 +314,4 @@ pub async fn mark_finalised(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Which of `ids` are catalog categories.
-pub async fn known_categories(
-    conn: &mut PgConnection,
-    ids: &[String],
-) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT id FROM categories WHERE id = ANY ($1)")
-        .bind(ids)
-        .fetch_all(conn)
-        .await
 }

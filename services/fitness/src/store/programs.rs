@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::header::{self, Header};
+
 /// Where an enrollment stands, stored as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnrollmentState {
@@ -92,36 +94,22 @@ const ENROLLMENT_COLUMNS: &str = "id, user_id, program_id, status, assigned_by_i
 
 /// A program to insert (its days go with `insert_days`).
 pub struct NewProgram<'a> {
-    pub id: Uuid,
-    pub creator_id: Uuid,
-    pub title: &'a str,
-    pub description: &'a str,
-    pub difficulty: i32,
-    pub is_premium: bool,
-    pub category_ids: &'a [String],
-    pub thumbnail_url: &'a str,
+    pub header: Header<'a>,
     pub duration_days: i32,
     pub workout_day_count: i32,
 }
 
 pub async fn insert_program(conn: &mut PgConnection, p: &NewProgram<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO programs (id, creator_id, title, description, difficulty, is_premium,
-                               category_ids, thumbnail_url, duration_days, workout_day_count)
+    let sql = format!(
+        "INSERT INTO programs ({}, duration_days, workout_day_count)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(p.id)
-    .bind(p.creator_id)
-    .bind(p.title)
-    .bind(p.description)
-    .bind(p.difficulty)
-    .bind(p.is_premium)
-    .bind(p.category_ids)
-    .bind(p.thumbnail_url)
-    .bind(p.duration_days)
-    .bind(p.workout_day_count)
-    .execute(conn)
-    .await?;
+        header::COLUMNS
+    );
+    header::bind(sqlx::query(&sql), &p.header)
+        .bind(p.duration_days)
+        .bind(p.workout_day_count)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -144,17 +132,6 @@ pub async fn insert_days(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// The category ids of `ids` that exist.
-pub async fn known_categories(
-    conn: &mut PgConnection,
-    ids: &[String],
-) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT id FROM categories WHERE id = ANY($1)")
-        .bind(ids)
-        .fetch_all(conn)
-        .await
 }
 
 pub async fn program(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<ProgramRow>> {

@@ -3,7 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use sqlx::postgres::{PgArguments, Postgres};
 use uuid::Uuid;
+
+use super::window::{self, UserWindow};
+
+type Bound<'q, O> = sqlx::query::QueryAs<'q, Postgres, O, PgArguments>;
 
 /// One logged session.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -82,30 +87,39 @@ pub async fn lock_user(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<()> 
     Ok(())
 }
 
+/// Binds the writable fields of a log to the placeholders $2-$9 (the id is $1).
+fn bind_fields<'q, O>(q: Bound<'q, O>, log: &'q LogRow) -> Bound<'q, O> {
+    q.bind(&log.title)
+        .bind(log.duration_seconds)
+        .bind(log.calories)
+        .bind(log.volume_kg)
+        .bind(log.perceived_exertion)
+        .bind(log.rating)
+        .bind(&log.notes)
+        .bind(log.completed_at)
+}
+
 pub async fn insert_log(conn: &mut PgConnection, log: &LogRow) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO progress_logs (id, user_id, workout_id, workout_creator_id, enrollment_id,
-             program_id, program_day_number, title, duration_seconds, calories, volume_kg,
-             perceived_exertion, rating, notes, completed_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+    let _: (DateTime<Utc>,) = bind_fields(
+        sqlx::query_as(
+            "INSERT INTO progress_logs (id, title, duration_seconds, calories, volume_kg,
+                 perceived_exertion, rating, notes, completed_at, user_id, workout_id,
+                 workout_creator_id, enrollment_id, program_id, program_day_number,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+             RETURNING updated_at",
+        )
+        .bind(log.id),
+        log,
     )
-    .bind(log.id)
     .bind(log.user_id)
     .bind(log.workout_id)
     .bind(log.workout_creator_id)
     .bind(log.enrollment_id)
     .bind(log.program_id)
     .bind(log.program_day_number)
-    .bind(&log.title)
-    .bind(log.duration_seconds)
-    .bind(log.calories)
-    .bind(log.volume_kg)
-    .bind(log.perceived_exertion)
-    .bind(log.rating)
-    .bind(&log.notes)
-    .bind(log.completed_at)
     .bind(log.created_at)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
     Ok(())
 }
@@ -165,21 +179,16 @@ pub async fn replace_exercises(
 
 /// Rewrites the scalar fields of a log (its exercises go through `replace_exercises`).
 pub async fn update_log(conn: &mut PgConnection, log: &LogRow) -> sqlx::Result<DateTime<Utc>> {
-    let updated: DateTime<Utc> = sqlx::query_scalar(
-        "UPDATE progress_logs SET title = $2, duration_seconds = $3, calories = $4, volume_kg = $5,
-             perceived_exertion = $6, rating = $7, notes = $8, completed_at = $9,
-             updated_at = now()
-         WHERE id = $1 RETURNING updated_at",
+    let (updated,): (DateTime<Utc>,) = bind_fields(
+        sqlx::query_as(
+            "UPDATE progress_logs SET title = $2, duration_seconds = $3, calories = $4,
+                 volume_kg = $5, perceived_exertion = $6, rating = $7, notes = $8,
+                 completed_at = $9, updated_at = now()
+             WHERE id = $1 RETURNING updated_at",
+        )
+        .bind(log.id),
+        log,
     )
-    .bind(log.id)
-    .bind(&log.title)
-    .bind(log.duration_seconds)
-    .bind(log.calories)
-    .bind(log.volume_kg)
-    .bind(log.perceived_exertion)
-    .bind(log.rating)
-    .bind(&log.notes)
-    .bind(log.completed_at)
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query("UPDATE progress_sets SET completed_at = $2 WHERE log_id = $1")
@@ -231,33 +240,14 @@ pub async fn delete_log(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// One page of `user`'s logs completed in `[from, to)`, most recent first, after
-/// `after` (completed_at, id).
-pub async fn page(
-    conn: &mut PgConnection,
-    user: Uuid,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
-) -> sqlx::Result<Vec<LogRow>> {
-    let (after_at, after_id) = after.unzip();
-    sqlx::query_as(&format!(
-        "SELECT {LOG_COLUMNS} FROM progress_logs
-          WHERE user_id = $1
-            AND ($2::timestamptz IS NULL OR completed_at >= $2)
-            AND ($3::timestamptz IS NULL OR completed_at < $3)
-            AND ($4::timestamptz IS NULL OR (completed_at, id) < ($4, $5))
-          ORDER BY completed_at DESC, id DESC
-          LIMIT $6"
-    ))
-    .bind(user)
-    .bind(from)
-    .bind(to)
-    .bind(after_at)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(conn)
+/// One page of a user's logs by completion time, most recent first.
+pub async fn page(conn: &mut PgConnection, w: &UserWindow) -> sqlx::Result<Vec<LogRow>> {
+    window::fetch(
+        conn,
+        &format!("SELECT {LOG_COLUMNS} FROM progress_logs"),
+        "completed_at",
+        w,
+    )
     .await
 }
 

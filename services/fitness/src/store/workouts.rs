@@ -2,20 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use sqlx::postgres::{PgArguments, Postgres};
 use uuid::Uuid;
+
+type Bound<'q, O> = sqlx::query::QueryAs<'q, Postgres, O, PgArguments>;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkoutRow {
     pub id: Uuid,
     pub creator_id: Uuid,
-    pub title: String,
-    pub description: String,
-    pub difficulty: String,
-    pub visibility: String,
-    pub category_ids: Vec<String>,
-    pub thumbnail_url: String,
-    pub duration_seconds: i32,
-    pub estimated_calories: i32,
+    #[sqlx(flatten)]
+    pub fields: WorkoutFields,
     pub exercise_count: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -26,7 +23,7 @@ const COLUMNS: &str = "id, creator_id, title, description, difficulty, visibilit
     created_at, updated_at";
 
 /// The writable header fields of a workout, validated, enums as stored names.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct WorkoutFields {
     pub title: String,
     pub description: String,
@@ -45,6 +42,18 @@ pub struct EntryRow {
     pub entry: Vec<u8>,
 }
 
+/// Binds the header fields of a workout to the placeholders $2-$9 (the id is $1).
+fn bind_fields<'q, O>(q: Bound<'q, O>, f: &'q WorkoutFields) -> Bound<'q, O> {
+    q.bind(&f.title)
+        .bind(&f.description)
+        .bind(&f.difficulty)
+        .bind(&f.visibility)
+        .bind(&f.category_ids)
+        .bind(&f.thumbnail_url)
+        .bind(f.duration_seconds)
+        .bind(f.estimated_calories)
+}
+
 pub async fn insert(
     conn: &mut PgConnection,
     id: Uuid,
@@ -52,24 +61,16 @@ pub async fn insert(
     f: &WorkoutFields,
     entries: &[EntryRow],
 ) -> sqlx::Result<WorkoutRow> {
-    let row = sqlx::query_as(&format!(
-        "INSERT INTO workouts (id, creator_id, title, description, difficulty, visibility,
-             category_ids, thumbnail_url, duration_seconds, estimated_calories, exercise_count)
+    let sql = format!(
+        "INSERT INTO workouts (id, title, description, difficulty, visibility, category_ids,
+             thumbnail_url, duration_seconds, estimated_calories, creator_id, exercise_count)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(creator)
-    .bind(&f.title)
-    .bind(&f.description)
-    .bind(&f.difficulty)
-    .bind(&f.visibility)
-    .bind(&f.category_ids)
-    .bind(&f.thumbnail_url)
-    .bind(f.duration_seconds)
-    .bind(f.estimated_calories)
-    .bind(entries.len() as i32)
-    .fetch_one(&mut *conn)
-    .await?;
+    );
+    let row = bind_fields(sqlx::query_as(&sql).bind(id), f)
+        .bind(creator)
+        .bind(entries.len() as i32)
+        .fetch_one(&mut *conn)
+        .await?;
     write_entries(conn, id, entries).await?;
     Ok(row)
 }
@@ -88,25 +89,17 @@ pub async fn update(
             .await?;
         write_entries(conn, id, entries).await?;
     }
-    sqlx::query_as(&format!(
+    let sql = format!(
         "UPDATE workouts SET title = $2, description = $3, difficulty = $4, visibility = $5,
              category_ids = $6, thumbnail_url = $7, duration_seconds = $8,
              estimated_calories = $9,
              exercise_count = (SELECT count(*) FROM workout_exercises WHERE workout_id = $1),
              updated_at = now()
          WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&f.title)
-    .bind(&f.description)
-    .bind(&f.difficulty)
-    .bind(&f.visibility)
-    .bind(&f.category_ids)
-    .bind(&f.thumbnail_url)
-    .bind(f.duration_seconds)
-    .bind(f.estimated_calories)
-    .fetch_one(conn)
-    .await
+    );
+    bind_fields(sqlx::query_as(&sql).bind(id), f)
+        .fetch_one(conn)
+        .await
 }
 
 async fn write_entries(

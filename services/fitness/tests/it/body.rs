@@ -6,8 +6,8 @@ use tonic::{Code, Status};
 use tribe_proto::fitness::v1 as pb;
 use tribe_proto::r#type::v1::TimeRange;
 
-use super::progress::{ago, ts};
 use crate::common::{Env, Person, assert_status, request_id, start, violated_fields};
+use crate::fixtures::{ago, ts};
 
 async fn measure(
     env: &Env,

@@ -6,41 +6,7 @@ mod review;
 use tonic::Code;
 use tribe_proto::fitness::v1 as pb;
 
-use crate::common::{Client, Person, assert_status, exercise_id, request_id, start};
-
-/// A valid exercise named `name`, trained by individual muscles.
-pub fn new_exercise(name: &str) -> pb::Exercise {
-    pb::Exercise {
-        name: name.into(),
-        description: "A test movement for the catalog.".into(),
-        instructions: vec!["Set up".into(), "Move".into()],
-        primary_muscles: vec![
-            pb::Muscle::QuadricepsFemoris as i32,
-            pb::Muscle::GluteusMaximus as i32,
-        ],
-        secondary_muscles: vec![pb::Muscle::Hamstrings as i32],
-        equipment: vec![pb::Equipment::Kettlebell as i32],
-        difficulty: pb::Difficulty::Beginner as i32,
-        mechanics: pb::Mechanics::Compound as i32,
-        aliases: vec![format!("{name} alias")],
-        category_ids: vec!["strength".into()],
-        thumbnail_url: "https://cdn.example.com/t.png".into(),
-        ..Default::default()
-    }
-}
-
-pub async fn create(client: &mut Client, who: &Person, exercise: pb::Exercise) -> pb::Exercise {
-    client
-        .create_exercise(who.req(pb::CreateExerciseRequest {
-            exercise: Some(exercise),
-            request_id: request_id(),
-        }))
-        .await
-        .expect("create exercise")
-        .into_inner()
-        .exercise
-        .expect("exercise")
-}
+use crate::common::{Client, Person, assert_status, exercise_id, start};
 
 async fn list(
     client: &mut Client,

@@ -3,22 +3,13 @@
 
 mod scores;
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use tonic::Code;
-use tribe_proto::events::v1::Event;
 use tribe_proto::events::v1::event::Payload;
 use tribe_proto::fitness::v1 as pb;
 
 use crate::common::{Env, Person, assert_status, request_id, start, violated_fields};
-
-fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
-}
+use crate::fixtures::{events, timestamp as ts};
 
 /// A challenge running from `start_in` to `end_in` from now.
 fn challenge(metric: pb::ChallengeMetric, goal: f64, start_in: i64, end_in: i64) -> pb::Challenge {
@@ -35,17 +26,22 @@ fn challenge(metric: pb::ChallengeMetric, goal: f64, start_in: i64, end_in: i64)
     }
 }
 
-async fn create(env: &Env, who: &Person, c: pb::Challenge) -> pb::Challenge {
+async fn try_create(
+    env: &Env,
+    who: &Person,
+    c: pb::Challenge,
+) -> Result<pb::Challenge, tonic::Status> {
     env.client()
         .create_challenge(who.req(pb::CreateChallengeRequest {
             challenge: Some(c),
             request_id: String::new(),
         }))
         .await
-        .expect("create challenge")
-        .into_inner()
-        .challenge
-        .expect("challenge")
+        .map(|r| r.into_inner().challenge.expect("challenge"))
+}
+
+async fn create(env: &Env, who: &Person, c: pb::Challenge) -> pb::Challenge {
+    try_create(env, who, c).await.expect("create challenge")
 }
 
 async fn join(env: &Env, who: &Person, id: &str) -> Result<pb::Challenge, tonic::Status> {
@@ -108,12 +104,6 @@ fn start_of(c: &pb::Challenge) -> DateTime<Utc> {
     DateTime::from_timestamp(t.seconds, t.nanos as u32).expect("time")
 }
 
-async fn events(env: &Env, min: usize) -> Vec<Event> {
-    tribe_testkit::read_events(&env.kafka, "tribe.fitness.v1", min, Duration::from_secs(20))
-        .await
-        .expect("read events")
-}
-
 #[tokio::test]
 async fn create_collects_every_violation_and_needs_a_trainer() {
     let env = start().await;
@@ -139,14 +129,7 @@ async fn create_collects_every_violation_and_needs_a_trainer() {
         workout_id: uuid::Uuid::now_v7().to_string(),
         ..Default::default()
     };
-    let status = env
-        .client()
-        .create_challenge(trainer.req(pb::CreateChallengeRequest {
-            challenge: Some(bad),
-            request_id: String::new(),
-        }))
-        .await
-        .unwrap_err();
+    let status = try_create(&env, &trainer, bad).await.unwrap_err();
     let fields = violated_fields(&status);
     for field in [
         "challenge.title",
@@ -168,14 +151,7 @@ async fn create_collects_every_violation_and_needs_a_trainer() {
     // Too long, too big a goal, and a session challenge without its workout.
     let mut long = challenge(pb::ChallengeMetric::WorkoutSessions, 1e9 + 1.0, 60, 60);
     long.end_time = Some(ts(now + chrono::Duration::days(368)));
-    let status = env
-        .client()
-        .create_challenge(trainer.req(pb::CreateChallengeRequest {
-            challenge: Some(long),
-            request_id: String::new(),
-        }))
-        .await
-        .unwrap_err();
+    let status = try_create(&env, &trainer, long).await.unwrap_err();
     let fields = violated_fields(&status);
     for field in [
         "challenge.end_time",
@@ -187,24 +163,12 @@ async fn create_collects_every_violation_and_needs_a_trainer() {
     // An unknown workout.
     let mut unknown = challenge(pb::ChallengeMetric::WorkoutSessions, 5.0, 60, 3600);
     unknown.workout_id = uuid::Uuid::now_v7().to_string();
-    let status = env
-        .client()
-        .create_challenge(trainer.req(pb::CreateChallengeRequest {
-            challenge: Some(unknown),
-            request_id: String::new(),
-        }))
-        .await
-        .unwrap_err();
+    let status = try_create(&env, &trainer, unknown).await.unwrap_err();
     assert_eq!(violated_fields(&status), vec!["challenge.workout_id"]);
 
-    let status = env
-        .client()
-        .create_challenge(env.member().req(pb::CreateChallengeRequest {
-            challenge: Some(challenge(pb::ChallengeMetric::Minutes, 100.0, 60, 3600)),
-            request_id: String::new(),
-        }))
-        .await
-        .unwrap_err();
+    let member = env.member();
+    let refused = challenge(pb::ChallengeMetric::Minutes, 100.0, 60, 3600);
+    let status = try_create(&env, &member, refused).await.unwrap_err();
     assert_status(&status, Code::PermissionDenied, None);
 
     // Nothing was created.

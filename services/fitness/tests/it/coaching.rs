@@ -5,8 +5,10 @@
 use tonic::Code;
 use tribe_proto::fitness::v1 as pb;
 
-use super::programs::{create_program, squat_workout, workout_day};
-use crate::common::{Env, Person, assert_status, request_id, start, start_with_users};
+use crate::common::{
+    Env, Person, assert_status, request_id, start, start_with_users, violated_fields,
+};
+use crate::fixtures::{self, create_program, my_enrollments, squat_workout, workout_day};
 
 async fn invite(
     env: &Env,
@@ -251,14 +253,9 @@ async fn unknown_users_cannot_be_invited() {
     assert_eq!(coaching.status, pb::CoachingStatus::Pending as i32);
 }
 
+/// Whether `who` may read `user`'s progress.
 async fn read_progress(env: &Env, who: &Person, user: &Person) -> Result<(), tonic::Status> {
-    env.client()
-        .list_user_progress(who.req(pb::ListUserProgressRequest {
-            user_id: user.id_str(),
-            ..Default::default()
-        }))
-        .await
-        .map(|_| ())
+    fixtures::list(env, who, user).await.map(|_| ())
 }
 
 async fn assign(
@@ -282,7 +279,7 @@ async fn active_coaches_read_progress_and_assign_programs_former_ones_cannot() {
     let env = start().await;
     let trainer = env.trainer();
     let client = env.member();
-    let workout = squat_workout(&env, &trainer).await;
+    let (workout, _) = squat_workout(&env, &trainer).await;
     let program = create_program(&env, &trainer, vec![workout_day(1, &workout)], false).await;
     let premium = create_program(&env, &trainer, vec![workout_day(1, &workout)], true).await;
 
@@ -302,13 +299,7 @@ async fn active_coaches_read_progress_and_assign_programs_former_ones_cannot() {
         .unwrap();
     assert_eq!(enrollment.user_id, client.id_str());
     assert_eq!(enrollment.assigned_by_id, trainer.id_str());
-    let mine = env
-        .client()
-        .list_my_enrollments(client.req(pb::ListMyEnrollmentsRequest::default()))
-        .await
-        .unwrap()
-        .into_inner()
-        .enrollments;
+    let mine = my_enrollments(&env, &client, pb::EnrollmentStatus::Unspecified).await;
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].enrollment_id, enrollment.enrollment_id);
     let status = assign(&env, &trainer, &client, &program.program_id)
@@ -350,7 +341,7 @@ async fn assign_program_replays_a_retry() {
     let trainer = env.trainer();
     let client = env.premium_member();
     coach(&env, &trainer, &client).await;
-    let workout = squat_workout(&env, &trainer).await;
+    let (workout, _) = squat_workout(&env, &trainer).await;
     let program = create_program(&env, &trainer, vec![workout_day(1, &workout)], false).await;
     let key = request_id();
     let call = || {
@@ -365,16 +356,40 @@ async fn assign_program_replays_a_retry() {
     let first = call().await.unwrap().into_inner().enrollment.unwrap();
     let retry = call().await.unwrap().into_inner().enrollment.unwrap();
     assert_eq!(first.enrollment_id, retry.enrollment_id);
+    let other = create_program(&env, &trainer, vec![workout_day(1, &workout)], false).await;
+    let assign_with = |program_id: &str, request_id: String| {
+        let mut c = env.client();
+        let req = trainer.req(pb::AssignProgramRequest {
+            client_id: client.id_str(),
+            program_id: program_id.into(),
+            request_id,
+        });
+        async move { c.assign_program(req).await }
+    };
+    let status = assign_with(&other.program_id, key.clone())
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::InvalidArgument, Some("REQUEST_ID_REUSED"));
+    // Without a request_id the assignment is made once, and not replayed.
+    let keyless = assign_with(&other.program_id, String::new()).await.unwrap();
+    assert_eq!(
+        keyless.into_inner().enrollment.unwrap().program_id,
+        other.program_id
+    );
+    let status = assign_with(&other.program_id, String::new())
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::AlreadyExists, Some("ALREADY_ENROLLED"));
     let status = env
         .client()
         .assign_program(trainer.req(pb::AssignProgramRequest {
             client_id: "x".into(),
             program_id: "y".into(),
-            request_id: String::new(),
+            request_id: "k".repeat(65),
         }))
         .await
         .unwrap_err();
-    let mut fields = crate::common::violated_fields(&status);
+    let mut fields = violated_fields(&status);
     fields.sort();
     assert_eq!(fields, vec!["client_id", "program_id", "request_id"]);
     // Members cannot assign.

@@ -14,6 +14,7 @@ mod challenges;
 mod coaching;
 mod common;
 mod edge;
+mod fixtures;
 mod nutrition;
 mod premium;
 mod programs;

@@ -1,137 +1,22 @@
 //! Tests of programs: validation of schedules, reading and listing (enrollments in
-//! `enrollments`), and the fixtures coaching and session tests share.
+//! `enrollments`).
 
 mod enrollments;
 
 use tonic::Code;
 use tribe_proto::fitness::v1 as pb;
 
-use crate::common::{Env, Person, assert_status, exercise_id, request_id, start, violated_fields};
-
-/// A squat entry of `sets` x 5 at `kg` with `rule`.
-pub fn squat_entry(
-    exercise: &str,
-    sets: i32,
-    kg: f64,
-    rule: Option<pb::ProgressionRule>,
-) -> pb::WorkoutExercise {
-    pb::WorkoutExercise {
-        exercise_id: exercise.into(),
-        sets,
-        reps: 5,
-        rest_seconds: 120,
-        weight_kg: Some(kg),
-        progression: rule,
-        ..Default::default()
-    }
-}
-
-/// Creates a workout of `entries` by `trainer`; its id.
-pub async fn create_workout(
-    env: &Env,
-    trainer: &Person,
-    visibility: pb::WorkoutVisibility,
-    entries: Vec<pb::WorkoutExercise>,
-) -> String {
-    env.client()
-        .create_workout(trainer.req(pb::CreateWorkoutRequest {
-            workout: Some(pb::Workout {
-                title: "Squat day".into(),
-                description: "Heavy squats".into(),
-                difficulty: pb::Difficulty::Intermediate as i32,
-                duration_seconds: 3600,
-                visibility: visibility as i32,
-                exercises: entries,
-                ..Default::default()
-            }),
-            request_id: request_id(),
-        }))
-        .await
-        .expect("create workout")
-        .into_inner()
-        .workout
-        .expect("workout")
-        .workout_id
-}
-
-/// A public squat workout (3 x 5 at 100 kg, no rule) by `trainer`.
-pub async fn squat_workout(env: &Env, trainer: &Person) -> String {
-    let squat = exercise_id(&mut env.client(), trainer, "Barbell back squat").await;
-    create_workout(
-        env,
-        trainer,
-        pb::WorkoutVisibility::Public,
-        vec![squat_entry(&squat, 3, 100.0, None)],
-    )
-    .await
-}
-
-pub fn workout_day(day_number: i32, workout_id: &str) -> pb::ProgramDay {
-    pb::ProgramDay {
-        day_number,
-        workout_id: workout_id.into(),
-        notes: format!("day {day_number}"),
-        ..Default::default()
-    }
-}
-
-pub fn rest_day(day_number: i32) -> pb::ProgramDay {
-    pb::ProgramDay {
-        day_number,
-        is_rest_day: true,
-        ..Default::default()
-    }
-}
-
-pub fn program_input(title: &str, days: Vec<pb::ProgramDay>, premium: bool) -> pb::Program {
-    pb::Program {
-        title: title.into(),
-        description: "Three weeks of squats".into(),
-        difficulty: pb::Difficulty::Beginner as i32,
-        is_premium: premium,
-        category_ids: vec!["strength".into()],
-        days,
-        ..Default::default()
-    }
-}
-
-/// Creates a program of `days` by `trainer`.
-pub async fn create_program(
-    env: &Env,
-    trainer: &Person,
-    days: Vec<pb::ProgramDay>,
-    premium: bool,
-) -> pb::Program {
-    env.client()
-        .create_program(trainer.req(pb::CreateProgramRequest {
-            program: Some(program_input("Squat cycle", days, premium)),
-            request_id: request_id(),
-        }))
-        .await
-        .expect("create program")
-        .into_inner()
-        .program
-        .expect("program")
-}
-
-pub async fn enroll(env: &Env, who: &Person, program_id: &str) -> pb::Enrollment {
-    env.client()
-        .enroll_in_program(who.req(pb::EnrollInProgramRequest {
-            program_id: program_id.into(),
-            request_id: request_id(),
-        }))
-        .await
-        .expect("enroll")
-        .into_inner()
-        .enrollment
-        .expect("enrollment")
-}
+use crate::common::{assert_status, request_id, start, violated_fields};
+use crate::fixtures::{
+    create_program, get_program, program_input, rest_day, squat_workout, squat_workout_with,
+    workout_day,
+};
 
 #[tokio::test]
 async fn invalid_schedules_name_every_field() {
     let env = start().await;
     let trainer = env.trainer();
-    let workout = squat_workout(&env, &trainer).await;
+    let (workout, _) = squat_workout(&env, &trainer).await;
     let mut days = vec![
         workout_day(1, &workout),
         workout_day(1, &workout),
@@ -172,7 +57,6 @@ async fn invalid_schedules_name_every_field() {
         "program.days[4].workout_id",
         "program.days[5].workout_id",
         "program.days[6].workout_id",
-        "request_id",
     ];
     expected.sort();
     assert_eq!(fields, expected);
@@ -217,14 +101,8 @@ async fn private_workouts_of_others_and_members_are_refused() {
     let env = start().await;
     let trainer = env.trainer();
     let other = env.trainer();
-    let squat = exercise_id(&mut env.client(), &other, "Barbell back squat").await;
-    let private = create_workout(
-        &env,
-        &other,
-        pb::WorkoutVisibility::Private,
-        vec![squat_entry(&squat, 3, 60.0, None)],
-    )
-    .await;
+    let (private, _) =
+        squat_workout_with(&env, &other, pb::WorkoutVisibility::Private, 60.0, None).await;
     let status = env
         .client()
         .create_program(trainer.req(pb::CreateProgramRequest {
@@ -252,7 +130,7 @@ async fn private_workouts_of_others_and_members_are_refused() {
 async fn created_programs_read_back_with_their_schedule_and_replay() {
     let env = start().await;
     let trainer = env.trainer();
-    let workout = squat_workout(&env, &trainer).await;
+    let (workout, _) = squat_workout(&env, &trainer).await;
     let key = request_id();
     let input = program_input(
         "Squat cycle",
@@ -291,19 +169,22 @@ async fn created_programs_read_back_with_their_schedule_and_replay() {
     let mut changed = input.clone();
     changed.title = "Another".into();
     let status = create(changed, key).await.unwrap_err();
-    assert_status(&status, Code::InvalidArgument, None);
+    assert_status(&status, Code::InvalidArgument, Some("REQUEST_ID_REUSED"));
+    assert_eq!(violated_fields(&status), ["request_id"]);
+    // request_id is optional: without one every call creates a program; a malformed one
+    // is refused.
+    let mut keyless = Vec::new();
+    for _ in 0..2 {
+        let program = create(input.clone(), String::new()).await.unwrap();
+        keyless.push(program.into_inner().program.unwrap().program_id);
+    }
+    assert_ne!(keyless[0], keyless[1]);
+    assert!(!keyless.contains(&created.program_id));
+    let status = create(input.clone(), "k".repeat(65)).await.unwrap_err();
+    assert_eq!(violated_fields(&status), ["request_id"]);
 
     let member = env.member();
-    let got = env
-        .client()
-        .get_program(member.req(pb::GetProgramRequest {
-            program_id: created.program_id.clone(),
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .program
-        .unwrap();
+    let got = get_program(&env, &member, &created.program_id).await;
     let days: Vec<(i32, bool, i32, i32)> = got
         .days
         .iter()
@@ -341,7 +222,7 @@ async fn list_programs_filters_searches_and_pages() {
     let env = start().await;
     let trainer = env.trainer();
     let other = env.trainer();
-    let workout = squat_workout(&env, &trainer).await;
+    let (workout, _) = squat_workout(&env, &trainer).await;
     let mut ids = Vec::new();
     for i in 0..3 {
         ids.push(

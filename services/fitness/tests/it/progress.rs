@@ -2,17 +2,15 @@
 //! idempotent retries, edits and deletes, and who may read a user's logs.
 
 mod access;
-mod fixtures;
-
-use std::time::Duration;
 
 use chrono::Utc;
 use tonic::Code;
-use tribe_proto::events::v1::event::Payload;
 use tribe_proto::fitness::v1 as pb;
 
-pub use self::fixtures::*;
 use crate::common::{Person, assert_status, exercise_id, mask, request_id, start, violated_fields};
+use crate::fixtures::{
+    ago, events, exercise, list, log, payloads, session, set, squat, squat_workout, try_log, ts,
+};
 
 #[tokio::test]
 async fn target_vs_actual_round_trip() {
@@ -290,17 +288,8 @@ async fn a_retry_returns_the_first_log_and_one_event() {
     assert_eq!(violated_fields(&status), ["request_id"]);
     assert_eq!(list(&env, &member, &member).await.unwrap().len(), 1);
 
-    let events =
-        tribe_testkit::read_events(&env.kafka, "tribe.fitness.v1", 2, Duration::from_secs(20))
-            .await
-            .expect("events");
-    let completed: Vec<_> = events
-        .iter()
-        .filter_map(|e| match &e.payload {
-            Some(Payload::WorkoutCompleted(c)) => Some(c.clone()),
-            _ => None,
-        })
-        .collect();
+    let events = events(&env, 2).await;
+    let completed = payloads!(events, WorkoutCompleted);
     assert_eq!(completed.len(), 1, "{events:?}");
     let log_id = first.progress_log.unwrap().progress_log_id;
     assert_eq!(completed[0].progress_log_id, log_id);
@@ -308,13 +297,7 @@ async fn a_retry_returns_the_first_log_and_one_event() {
     assert_eq!(completed[0].total_workouts, 1);
     assert_eq!(completed[0].current_streak_days, 1);
     assert!((completed[0].volume_kg - 400.0).abs() < 1e-9);
-    let records: Vec<_> = events
-        .iter()
-        .filter_map(|e| match &e.payload {
-            Some(Payload::PersonalRecordSet(r)) => Some(r.clone()),
-            _ => None,
-        })
-        .collect();
+    let records = payloads!(events, PersonalRecordSet);
     assert_eq!(records.len(), 1);
     assert!(records[0].first_record);
     assert_eq!(records[0].progress_log_id, log_id);
@@ -440,16 +423,10 @@ async fn concurrent_logs_of_one_user_count_consistently() {
     for result in futures::future::join_all(calls).await {
         result.expect("log");
     }
-    let events =
-        tribe_testkit::read_events(&env.kafka, "tribe.fitness.v1", 6, Duration::from_secs(20))
-            .await
-            .expect("events");
-    let mut totals: Vec<i64> = events
+    let events = events(&env, 6).await;
+    let mut totals: Vec<i64> = payloads!(events, WorkoutCompleted)
         .iter()
-        .filter_map(|e| match &e.payload {
-            Some(Payload::WorkoutCompleted(c)) => Some(c.total_workouts),
-            _ => None,
-        })
+        .map(|c| c.total_workouts)
         .collect();
     totals.sort_unstable();
     assert_eq!(

@@ -1,15 +1,16 @@
 //! Tests of GetTodaysSession: the next workout day with loads from the caller's own
 //! history (logged with LogProgress), %1RM sets, completing a program, and refusals.
 
-use std::time::Duration;
-
 use tonic::Code;
-use tribe_proto::events::v1::event::Payload;
 use tribe_proto::fitness::v1 as pb;
 use tribe_proto::fitness::v1::set_prescription::Load;
 
-use super::programs::{create_program, create_workout, enroll, squat_entry, workout_day};
-use crate::common::{Env, Person, assert_status, exercise_id, request_id, start, violated_fields};
+use crate::common::{Env, Person, assert_status, request_id, start, violated_fields};
+use crate::fixtures::{
+    ago, create_program, create_workout, enroll, events, exercise, list, log as log_session,
+    my_enrollments, payloads, session, set, set_state, squat, squat_day, squat_workout_with,
+    try_log, workout_day,
+};
 
 fn linear(add_kg: f64) -> pb::ProgressionRule {
     pb::ProgressionRule {
@@ -70,10 +71,7 @@ async fn log(
                     workout_position: if workout.is_empty() { 0 } else { 1 },
                     ..Default::default()
                 }],
-                completed_time: Some(prost_types::Timestamp {
-                    seconds: chrono::Utc::now().timestamp(),
-                    nanos: 0,
-                }),
+                completed_time: Some(ago(0)),
                 ..Default::default()
             }),
             request_id: request_id(),
@@ -100,14 +98,9 @@ fn loads(exercise: &pb::SessionExercise) -> Vec<Option<f64>> {
 async fn loads_follow_the_history_and_the_rule() {
     let env = start().await;
     let trainer = env.trainer();
-    let squat = exercise_id(&mut env.client(), &trainer, "Barbell back squat").await;
-    let workout = create_workout(
-        &env,
-        &trainer,
-        pb::WorkoutVisibility::Public,
-        vec![squat_entry(&squat, 3, 100.0, Some(linear(2.5)))],
-    )
-    .await;
+    let public = pb::WorkoutVisibility::Public;
+    let (workout, squat) =
+        squat_workout_with(&env, &trainer, public, 100.0, Some(linear(2.5))).await;
     let program = create_program(
         &env,
         &trainer,
@@ -183,7 +176,7 @@ async fn loads_follow_the_history_and_the_rule() {
 async fn percent_of_one_rep_max_uses_the_estimate() {
     let env = start().await;
     let trainer = env.trainer();
-    let squat = exercise_id(&mut env.client(), &trainer, "Barbell back squat").await;
+    let squat = squat(&env, &trainer).await;
     let entry = pb::WorkoutExercise {
         exercise_id: squat.clone(),
         set_plan: vec![
@@ -199,7 +192,10 @@ async fn percent_of_one_rep_max_uses_the_estimate() {
         ],
         ..Default::default()
     };
-    let workout = create_workout(&env, &trainer, pb::WorkoutVisibility::Public, vec![entry]).await;
+    let day = squat_day(pb::WorkoutVisibility::Public, vec![entry]);
+    let workout = create_workout(&mut env.client(), &trainer, day)
+        .await
+        .workout_id;
     let program = create_program(&env, &trainer, vec![workout_day(1, &workout)], false).await;
     let member = env.member();
     let enrollment = enroll(&env, &member, &program.program_id).await;
@@ -227,14 +223,8 @@ async fn percent_of_one_rep_max_uses_the_estimate() {
 async fn completing_the_last_day_completes_the_program_until_its_log_goes() {
     let env = start().await;
     let trainer = env.trainer();
-    let squat = exercise_id(&mut env.client(), &trainer, "Barbell back squat").await;
-    let workout = create_workout(
-        &env,
-        &trainer,
-        pb::WorkoutVisibility::Public,
-        vec![squat_entry(&squat, 3, 60.0, None)],
-    )
-    .await;
+    let public = pb::WorkoutVisibility::Public;
+    let (workout, squat) = squat_workout_with(&env, &trainer, public, 60.0, None).await;
     let program = create_program(&env, &trainer, vec![workout_day(2, &workout)], false).await;
     let member = env.member();
     let enrollment = enroll(&env, &member, &program.program_id).await;
@@ -249,41 +239,20 @@ async fn completing_the_last_day_completes_the_program_until_its_log_goes() {
     let done = today(&env, &member, &id).await.unwrap();
     assert_eq!(done.day_number, 0);
     assert!(done.workout.is_none());
-    let mine = env
-        .client()
-        .list_my_enrollments(member.req(pb::ListMyEnrollmentsRequest::default()))
-        .await
-        .unwrap()
-        .into_inner()
-        .enrollments;
+    let mine = my_enrollments(&env, &member, pb::EnrollmentStatus::Unspecified).await;
     assert_eq!(mine[0].status, pb::EnrollmentStatus::Completed as i32);
     assert_eq!(mine[0].completed_day_numbers, vec![2]);
     assert!(mine[0].complete_time.is_some());
     // A completed enrollment cannot be left.
-    let status = env
-        .client()
-        .leave_enrollment(member.req(pb::LeaveEnrollmentRequest {
-            enrollment_id: id.clone(),
-        }))
-        .await
-        .unwrap_err();
+    let status = set_state(&env, &member, &id, "leave").await.unwrap_err();
     assert_status(
         &status,
         Code::FailedPrecondition,
         Some("ENROLLMENT_COMPLETED"),
     );
 
-    let events =
-        tribe_testkit::read_events(&env.kafka, "tribe.fitness.v1", 1, Duration::from_secs(20))
-            .await
-            .unwrap();
-    let completed: Vec<_> = events
-        .iter()
-        .filter_map(|e| match &e.payload {
-            Some(Payload::ProgramCompleted(p)) => Some(p.clone()),
-            _ => None,
-        })
-        .collect();
+    let events = events(&env, 1).await;
+    let completed = payloads!(events, ProgramCompleted);
     assert_eq!(completed.len(), 1, "{completed:?}");
     assert_eq!(completed[0].enrollment_id, id);
     assert_eq!(completed[0].user_id, member.id_str());
@@ -299,13 +268,7 @@ async fn completing_the_last_day_completes_the_program_until_its_log_goes() {
         .unwrap();
     let reopened = today(&env, &member, &id).await.unwrap();
     assert_eq!(reopened.day_number, 2);
-    let mine = env
-        .client()
-        .list_my_enrollments(member.req(pb::ListMyEnrollmentsRequest::default()))
-        .await
-        .unwrap()
-        .into_inner()
-        .enrollments;
+    let mine = my_enrollments(&env, &member, pb::EnrollmentStatus::Unspecified).await;
     assert_eq!(mine[0].status, pb::EnrollmentStatus::Active as i32);
     assert!(mine[0].completed_day_numbers.is_empty());
 }
@@ -314,14 +277,8 @@ async fn completing_the_last_day_completes_the_program_until_its_log_goes() {
 async fn paused_left_and_malformed_requests_are_refused() {
     let env = start().await;
     let trainer = env.trainer();
-    let squat = exercise_id(&mut env.client(), &trainer, "Barbell back squat").await;
-    let workout = create_workout(
-        &env,
-        &trainer,
-        pb::WorkoutVisibility::Public,
-        vec![squat_entry(&squat, 3, 60.0, None)],
-    )
-    .await;
+    let public = pb::WorkoutVisibility::Public;
+    let (workout, _) = squat_workout_with(&env, &trainer, public, 60.0, None).await;
     let program = create_program(&env, &trainer, vec![workout_day(1, &workout)], false).await;
     let member = env.member();
     let status = today(&env, &member, "").await.unwrap_err();
@@ -353,12 +310,7 @@ async fn paused_left_and_malformed_requests_are_refused() {
         .unwrap();
     assert_eq!(zoned.day_number, 1);
 
-    env.client()
-        .pause_enrollment(member.req(pb::PauseEnrollmentRequest {
-            enrollment_id: id.clone(),
-        }))
-        .await
-        .unwrap();
+    set_state(&env, &member, &id, "pause").await.unwrap();
     let status = today(&env, &member, &id).await.unwrap_err();
     assert_status(
         &status,
@@ -369,36 +321,20 @@ async fn paused_left_and_malformed_requests_are_refused() {
     let status = today(&env, &member, "").await.unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
     // Logging against a paused enrollment is refused as well.
-    let status = env
-        .client()
-        .log_progress(member.req(pb::LogProgressRequest {
-            progress_log: Some(pb::ProgressLog {
-                workout_id: workout.clone(),
-                enrollment_id: id.clone(),
-                program_day_number: 1,
-                duration_seconds: 600,
-                completed_time: Some(prost_types::Timestamp {
-                    seconds: chrono::Utc::now().timestamp(),
-                    nanos: 0,
-                }),
-                ..Default::default()
-            }),
-            request_id: request_id(),
-        }))
-        .await
-        .unwrap_err();
+    let paused = pb::ProgressLog {
+        workout_id: workout.clone(),
+        enrollment_id: id.clone(),
+        program_day_number: 1,
+        ..session(ago(0), vec![])
+    };
+    let status = try_log(&env, &member, paused).await.unwrap_err();
     assert_status(
         &status,
         Code::FailedPrecondition,
         Some("ENROLLMENT_NOT_ACTIVE"),
     );
 
-    env.client()
-        .leave_enrollment(member.req(pb::LeaveEnrollmentRequest {
-            enrollment_id: id.clone(),
-        }))
-        .await
-        .unwrap();
+    set_state(&env, &member, &id, "leave").await.unwrap();
     let status = today(&env, &member, &id).await.unwrap_err();
     assert_status(
         &status,
@@ -408,17 +344,11 @@ async fn paused_left_and_malformed_requests_are_refused() {
 }
 
 #[tokio::test]
-async fn premium_workouts_in_a_session_need_premium() {
+async fn premium_workouts_need_premium_to_open_and_to_log_a_session() {
     let env = start().await;
     let trainer = env.trainer();
-    let squat = exercise_id(&mut env.client(), &trainer, "Barbell back squat").await;
-    let workout = create_workout(
-        &env,
-        &trainer,
-        pb::WorkoutVisibility::Premium,
-        vec![squat_entry(&squat, 3, 60.0, None)],
-    )
-    .await;
+    let premium = pb::WorkoutVisibility::Premium;
+    let (workout, squat) = squat_workout_with(&env, &trainer, premium, 60.0, None).await;
     let program = create_program(&env, &trainer, vec![workout_day(1, &workout)], false).await;
     let free = env.member();
     let paid = env.premium_member();
@@ -428,8 +358,31 @@ async fn premium_workouts_in_a_session_need_premium() {
         .await
         .unwrap_err();
     assert_status(&status, Code::PermissionDenied, Some("PREMIUM_REQUIRED"));
-    let session = today(&env, &paid, &paid_enrollment.enrollment_id)
+    let shown = today(&env, &paid, &paid_enrollment.enrollment_id)
         .await
         .unwrap();
-    assert_eq!(loads(&session.exercises[0]), vec![Some(60.0); 3]);
+    assert_eq!(loads(&shown.exercises[0]), vec![Some(60.0); 3]);
+
+    // Logging it needs premium as well, named or filled from the program day, and a
+    // refused log leaves nothing behind (no log, no completed day).
+    let squats = || vec![exercise(&squat, vec![set(5, 60.0)])];
+    let named = pb::ProgressLog {
+        workout_id: workout.clone(),
+        ..session(ago(1), squats())
+    };
+    let program_day = |enrollment: &pb::Enrollment| pb::ProgressLog {
+        enrollment_id: enrollment.enrollment_id.clone(),
+        program_day_number: 1,
+        ..session(ago(1), squats())
+    };
+    for refused in [named.clone(), program_day(&free_enrollment)] {
+        let status = try_log(&env, &free, refused).await.unwrap_err();
+        assert_status(&status, Code::PermissionDenied, Some("PREMIUM_REQUIRED"));
+    }
+    assert!(list(&env, &free, &free).await.unwrap().is_empty());
+    let mine = my_enrollments(&env, &free, pb::EnrollmentStatus::Unspecified).await;
+    assert!(mine[0].completed_day_numbers.is_empty());
+    let logged = log_session(&env, &paid, program_day(&paid_enrollment)).await;
+    assert_eq!(logged.workout_id, workout);
+    assert_eq!(log_session(&env, &trainer, named).await.workout_id, workout);
 }

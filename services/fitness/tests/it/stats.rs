@@ -1,14 +1,11 @@
 //! Statistics: streaks in time zones and across DST changes, local-midnight days,
 //! Monday-based weeks, records with rep maxes, muscle volume and exercise history.
 
-use std::time::Duration;
-
 use tonic::Code;
-use tribe_proto::events::v1::event::Payload;
 use tribe_proto::fitness::v1 as pb;
 
-use super::progress::{ago, exercise, log, session, set, squat, ts};
 use crate::common::{Env, Person, assert_status, start, violated_fields};
+use crate::fixtures::{ago, events, exercise, log, payloads, session, set, squat, ts};
 
 async fn stats(env: &Env, who: &Person, zone: &str, weeks: i32) -> pb::ProgressStats {
     env.client()
@@ -260,17 +257,8 @@ async fn records_rep_maxes_and_muscle_volume() {
         .unwrap_err();
     assert_status(&status, Code::NotFound, None);
 
-    let events =
-        tribe_testkit::read_events(&env.kafka, "tribe.fitness.v1", 4, Duration::from_secs(20))
-            .await
-            .unwrap();
-    let records: Vec<_> = events
-        .iter()
-        .filter_map(|e| match &e.payload {
-            Some(Payload::PersonalRecordSet(r)) => Some(r.clone()),
-            _ => None,
-        })
-        .collect();
+    let events = events(&env, 4).await;
+    let records = payloads!(events, PersonalRecordSet);
     assert_eq!(records.len(), 2, "{records:?}");
     assert!(records[0].first_record && !records[1].first_record);
     assert_eq!((records[1].reps, records[1].weight_kg), (2, 120.0));

@@ -9,42 +9,8 @@ use tribe_proto::fitness::v1 as pb;
 use tribe_proto::fitness::v1::progression_rule::Rule;
 use tribe_proto::fitness::v1::set_prescription::Load;
 
-use crate::common::{Client, Person, assert_status, exercise_id, mask, request_id, start, unique};
-
-/// A PUBLIC beginner workout doing 3x10 of each exercise in turn.
-pub fn simple(exercise_ids: &[&str]) -> pb::Workout {
-    pb::Workout {
-        title: unique("Workout"),
-        description: "Simple strength session".into(),
-        difficulty: pb::Difficulty::Beginner as i32,
-        duration_seconds: 1800,
-        category_ids: vec!["strength".into()],
-        exercises: exercise_ids
-            .iter()
-            .map(|id| pb::WorkoutExercise {
-                exercise_id: (*id).into(),
-                sets: 3,
-                reps: 10,
-                rest_seconds: 90,
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    }
-}
-
-pub async fn create(client: &mut Client, who: &Person, workout: pb::Workout) -> pb::Workout {
-    client
-        .create_workout(who.req(pb::CreateWorkoutRequest {
-            workout: Some(workout),
-            request_id: request_id(),
-        }))
-        .await
-        .expect("create workout")
-        .into_inner()
-        .workout
-        .expect("workout")
-}
+use crate::common::{Client, Person, assert_status, exercise_id, mask, start};
+use crate::fixtures::{create_workout, simple};
 
 pub async fn get(
     client: &mut Client,
@@ -183,7 +149,7 @@ async fn a_workout_with_supersets_and_set_plans_round_trips() {
             ..Default::default()
         },
     ];
-    let made = create(&mut client, &trainer, workout.clone()).await;
+    let made = create_workout(&mut client, &trainer, workout.clone()).await;
     assert_eq!(made.exercise_count, 5);
     assert_eq!(made.visibility, pb::WorkoutVisibility::Public as i32);
     assert!(!made.is_premium);
@@ -313,9 +279,9 @@ async fn list_filters_combine_and_pages_are_bound() {
     cardio.title = "Easy cardio".into();
     cardio.description = "Steady treadmill intervals".into();
     cardio.category_ids = vec!["cardio".into()];
-    let legs = create(&mut client, &trainer, legs).await;
-    let arms = create(&mut client, &trainer, arms).await;
-    let cardio = create(&mut client, &trainer, cardio).await;
+    let legs = create_workout(&mut client, &trainer, legs).await;
+    let arms = create_workout(&mut client, &trainer, arms).await;
+    let cardio = create_workout(&mut client, &trainer, cardio).await;
     let titles = |ws: Vec<pb::Workout>| ws.into_iter().map(|w| w.workout_id).collect::<Vec<_>>();
     let all = titles(listed(&mut client, &member, pb::ListWorkoutsRequest::default()).await);
     assert_eq!(

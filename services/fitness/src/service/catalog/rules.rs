@@ -1,63 +1,12 @@
-//! Validation of exercises (and the text, URL and category rules workouts share).
+//! Validation of exercises (their categories' existence is checked by the caller, which
+//! holds a connection).
 
-use sqlx::PgConnection;
-use tribe_kit::{ApiError, Violations};
+use tribe_kit::Violations;
 use tribe_proto::fitness::v1 as pb;
 
 use crate::convert::catalog as conv;
-use crate::store::catalog::{self as store, ExerciseFields};
-
-/// Checks a length in characters; `required` also refuses blank text.
-pub(crate) fn text(v: &mut Violations, field: &str, value: &str, max: usize, required: bool) {
-    if required && value.trim().is_empty() {
-        v.add(field, "is required");
-    } else if value.chars().count() > max {
-        v.add(field, format!("must be at most {max} characters"));
-    }
-}
-
-/// An optional https URL of at most 2048 characters.
-pub(crate) fn https_url(v: &mut Violations, field: &str, value: &str) {
-    if value.is_empty() {
-        return;
-    }
-    if value.len() > 2048 {
-        v.add(field, "must be at most 2048 characters");
-        return;
-    }
-    match url::Url::parse(value) {
-        Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => {}
-        _ => v.add(field, "must be an https URL"),
-    }
-}
-
-/// At most five distinct category ids (existence is checked by [`known_categories`]).
-pub(crate) fn categories(v: &mut Violations, field: &str, ids: &[String]) {
-    if ids.len() > 5 {
-        v.add(field, "at most 5 categories");
-    }
-    for (i, id) in ids.iter().enumerate() {
-        if ids[..i].contains(id) {
-            v.add(format!("{field}[{i}]"), "is a duplicate");
-        }
-    }
-}
-
-/// Adds a violation for every id of `ids` missing from the category catalog.
-pub(crate) async fn known_categories(
-    conn: &mut PgConnection,
-    v: &mut Violations,
-    field: &str,
-    ids: &[String],
-) -> Result<(), ApiError> {
-    let unknown = store::unknown_categories(conn, ids).await?;
-    for (i, id) in ids.iter().enumerate() {
-        if unknown.contains(id) {
-            v.add(format!("{field}[{i}]"), "unknown category");
-        }
-    }
-    Ok(())
-}
+use crate::service::fields::{https_url, optional_text, required_enum as required, required_text};
+use crate::store::catalog::ExerciseFields;
 
 /// Distinct, specified values of a repeated enum field, at most `max`.
 fn enums<E: Copy + PartialEq + TryFrom<i32> + Default>(
@@ -81,25 +30,6 @@ fn enums<E: Copy + PartialEq + TryFrom<i32> + Default>(
     out
 }
 
-/// A required single enum value.
-fn required<E: Copy + PartialEq + TryFrom<i32> + Default>(
-    v: &mut Violations,
-    field: &str,
-    raw: i32,
-) -> Option<E> {
-    match E::try_from(raw) {
-        Ok(e) if e == E::default() => {
-            v.add(field, "is required");
-            None
-        }
-        Ok(e) => Some(e),
-        Err(_) => {
-            v.add(field, "unknown value");
-            None
-        }
-    }
-}
-
 fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
     if !list.contains(&value) {
         list.push(value);
@@ -109,13 +39,13 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
 /// Validates a whole exercise (create, or the merged result of an update) and returns
 /// its stored fields, the muscle groups completed from the muscles.
 pub(crate) fn exercise(v: &mut Violations, p: &str, e: &pb::Exercise) -> ExerciseFields {
-    text(v, &format!("{p}.name"), &e.name, 100, true);
-    text(v, &format!("{p}.description"), &e.description, 2000, false);
+    required_text(v, &format!("{p}.name"), &e.name, 100);
+    optional_text(v, &format!("{p}.description"), &e.description, 2000);
     if e.instructions.len() > 20 {
         v.add(format!("{p}.instructions"), "at most 20 steps");
     }
     for (i, step) in e.instructions.iter().enumerate() {
-        text(v, &format!("{p}.instructions[{i}]"), step, 500, true);
+        required_text(v, &format!("{p}.instructions[{i}]"), step, 500);
     }
 
     let pm: Vec<pb::Muscle> = enums(v, &format!("{p}.primary_muscles"), &e.primary_muscles, 8);
@@ -200,7 +130,7 @@ pub(crate) fn exercise(v: &mut Violations, p: &str, e: &pb::Exercise) -> Exercis
     let mut aliases: Vec<String> = Vec::new();
     for (i, alias) in e.aliases.iter().enumerate() {
         let field = format!("{p}.aliases[{i}]");
-        text(v, &field, alias, 100, true);
+        required_text(v, &field, alias, 100);
         let alias = alias.trim().to_string();
         if aliases.iter().any(|a| a.eq_ignore_ascii_case(&alias)) {
             v.add(field, "is a duplicate");
@@ -208,7 +138,6 @@ pub(crate) fn exercise(v: &mut Violations, p: &str, e: &pb::Exercise) -> Exercis
             aliases.push(alias);
         }
     }
-    categories(v, &format!("{p}.category_ids"), &e.category_ids);
     https_url(v, &format!("{p}.thumbnail_url"), &e.thumbnail_url);
     https_url(v, &format!("{p}.video_url"), &e.video_url);
 

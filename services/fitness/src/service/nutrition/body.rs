@@ -10,7 +10,7 @@ use tribe_proto::fitness::v1 as pb;
 use tribe_proto::fitness::v1::nutrition_item::Body;
 use uuid::Uuid;
 
-use crate::service::challenges::fields::{https_url, optional_text, required_text};
+use crate::service::fields::{https_url, optional_text, required_text};
 use crate::store::nutrition::{self as store, FoodRow};
 
 /// A checked body with its computed fields, and the diets it fits.

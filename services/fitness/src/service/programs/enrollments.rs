@@ -2,11 +2,9 @@
 //! (pause, resume, leave).
 
 use chrono::Utc;
-use prost::Message;
 use tonic::Code;
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::idempotency::{self, Claim};
-use tribe_kit::page::{self, FilterHash, PageScope};
+use tribe_kit::page::{self, FilterHash};
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::events::v1 as events;
 use tribe_proto::events::v1::event::Payload;
@@ -14,6 +12,7 @@ use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
 use super::{enrollment_not_found, not_active, program_not_found};
+use crate::service::fields::{self, Replay};
 use crate::service::{FitnessService, emit, premium_required};
 use crate::store::coaching::is_active_coach;
 use crate::store::programs::{self as store, EnrollmentState, ProgramRow};
@@ -22,12 +21,10 @@ const ENROLL_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/EnrollInPro
 const ASSIGN_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/AssignProgram";
 const LIST_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/ListMyEnrollments";
 
-/// One enrollment to make, under a request_id of the caller.
+/// One enrollment to make, under an optional request_id of the caller.
 struct Enroll<'a> {
     caller: &'a UserPrincipal,
-    method: &'static str,
-    request_id: &'a str,
-    hash: Vec<u8>,
+    replay: Replay<'a>,
     user: Uuid,
     program: &'a ProgramRow,
     assigned_by: Option<Uuid>,
@@ -37,12 +34,9 @@ impl FitnessService {
     /// Inserts the enrollment, counts it and enqueues ProgramEnrolled in one transaction;
     /// a retry of the same request_id replays the first result.
     async fn enroll(&self, e: Enroll<'_>) -> Result<pb::Enrollment, ApiError> {
-        let subject = e.caller.subject();
         let mut tx = self.pool.begin().await?;
-        if let Claim::Replay(bytes) =
-            idempotency::claim(&mut tx, subject, e.method, e.request_id, &e.hash).await?
-        {
-            return pb::Enrollment::decode(bytes.as_slice()).map_err(ApiError::internal);
+        if let Some(first) = e.replay.claim(&mut tx).await? {
+            return Ok(first);
         }
         let id = ids::new_id();
         if !store::insert_enrollment(&mut tx, id, e.user, e.program.id, e.assigned_by).await? {
@@ -69,14 +63,7 @@ impl FitnessService {
             .await?
             .ok_or_else(enrollment_not_found)?;
         let enrollment = self.render_enrollment(&mut tx, row).await?;
-        idempotency::complete(
-            &mut tx,
-            subject,
-            e.method,
-            e.request_id,
-            &enrollment.encode_to_vec(),
-        )
-        .await?;
+        e.replay.complete(&mut tx, &enrollment).await?;
         tx.commit().await?;
         Ok(enrollment)
     }
@@ -94,22 +81,22 @@ impl FitnessService {
         req: pb::EnrollInProgramRequest,
     ) -> Result<pb::EnrollInProgramResponse, ApiError> {
         let mut v = Violations::new();
-        let program_id = v.check("program_id", ids::parse_id("program_id", &req.program_id));
-        let request_id = v.check("request_id", ids::parse_request_id(&req.request_id));
-        v.finish()?;
-        let (Some(program_id), Some(request_id)) = (program_id, request_id) else {
-            return Err(ApiError::invalid_field("program_id", "is required"));
+        let program_id = fields::required_id(&mut v, "program_id", &req.program_id);
+        let params = pb::EnrollInProgramRequest {
+            request_id: String::new(),
+            ..req.clone()
         };
+        let replay = Replay::new(&mut v, caller, ENROLL_METHOD, &req.request_id, &params);
+        v.finish()?;
+        let program_id =
+            program_id.ok_or_else(|| ApiError::invalid_field("program_id", "is required"))?;
         let program = self.program_row(program_id).await?;
-        if program.is_premium {
-            self.require_premium(caller, program.creator_id).await?;
-        }
+        self.premium_gate(caller, program.is_premium, program.creator_id)
+            .await?;
         let enrollment = self
             .enroll(Enroll {
                 caller,
-                method: ENROLL_METHOD,
-                request_id,
-                hash: idempotency::request_hash(program_id.as_bytes()),
+                replay,
                 user: caller.id(),
                 program: &program,
                 assigned_by: None,
@@ -126,12 +113,15 @@ impl FitnessService {
         req: pb::AssignProgramRequest,
     ) -> Result<pb::AssignProgramResponse, ApiError> {
         let mut v = Violations::new();
-        let client = v.check("client_id", ids::parse_id("client_id", &req.client_id));
-        let program_id = v.check("program_id", ids::parse_id("program_id", &req.program_id));
-        let request_id = v.check("request_id", ids::parse_request_id(&req.request_id));
+        let client = fields::required_id(&mut v, "client_id", &req.client_id);
+        let program_id = fields::required_id(&mut v, "program_id", &req.program_id);
+        let params = pb::AssignProgramRequest {
+            request_id: String::new(),
+            ..req.clone()
+        };
+        let replay = Replay::new(&mut v, caller, ASSIGN_METHOD, &req.request_id, &params);
         v.finish()?;
-        let (Some(client), Some(program_id), Some(request_id)) = (client, program_id, request_id)
-        else {
+        let (Some(client), Some(program_id)) = (client, program_id) else {
             return Err(ApiError::invalid_field("client_id", "is required"));
         };
         let mut conn = self.pool.acquire().await?;
@@ -148,14 +138,10 @@ impl FitnessService {
         if program.is_premium && !self.user_is_paid(client).await {
             return Err(premium_required().with_info("client_id", client.to_string()));
         }
-        let mut params = client.as_bytes().to_vec();
-        params.extend_from_slice(program_id.as_bytes());
         let enrollment = self
             .enroll(Enroll {
                 caller,
-                method: ASSIGN_METHOD,
-                request_id,
-                hash: idempotency::request_hash(&params),
+                replay,
                 user: client,
                 program: &program,
                 assigned_by: Some(caller.id()),
@@ -172,38 +158,22 @@ impl FitnessService {
         req: pb::ListMyEnrollmentsRequest,
     ) -> Result<pb::ListMyEnrollmentsResponse, ApiError> {
         let mut v = Violations::new();
-        let state = match pb::EnrollmentStatus::try_from(req.status) {
-            Ok(pb::EnrollmentStatus::Unspecified) => None,
-            Ok(pb::EnrollmentStatus::Active) => Some(EnrollmentState::Active),
-            Ok(pb::EnrollmentStatus::Completed) => Some(EnrollmentState::Completed),
-            Ok(pb::EnrollmentStatus::Paused) => Some(EnrollmentState::Paused),
-            Ok(pb::EnrollmentStatus::Left) => Some(EnrollmentState::Left),
-            Err(_) => {
-                v.add("status", "unknown enrollment status");
-                None
-            }
-        };
-        let limit = v.check("page_size", page::page_size(req.page_size));
+        let status = fields::optional_enum::<pb::EnrollmentStatus>(&mut v, "status", req.status);
+        let state = status.map(|s| match s {
+            pb::EnrollmentStatus::Completed => EnrollmentState::Completed,
+            pb::EnrollmentStatus::Paused => EnrollmentState::Paused,
+            pb::EnrollmentStatus::Left => EnrollmentState::Left,
+            _ => EnrollmentState::Active,
+        });
+        let limit = fields::page_size(&mut v, req.page_size);
         v.finish()?;
-        let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE);
-        let hash = FilterHash::new()
-            .add("status", req.status.to_be_bytes())
-            .finish();
-        let scope = PageScope {
-            method: LIST_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let after = page::time_id_cursor(self.pages.decode(scope, &req.page_token)?)?;
+        let filters = FilterHash::new().add("status", req.status.to_be_bytes());
+        let pager = self.pager(caller, LIST_METHOD, limit, filters);
+        let after = pager.after_time_id(&req.page_token)?;
         let mut conn = self.pool.acquire().await?;
         let mut rows =
-            store::list_enrollments(&mut conn, caller.id(), state, after, i64::from(limit) + 1)
-                .await?;
-        let token = self
-            .pages
-            .next_token(scope, &mut rows, limit as usize, |r| {
-                page::time_id_keys(r.started_at, r.id)
-            });
+            store::list_enrollments(&mut conn, caller.id(), state, after, pager.fetch()).await?;
+        let token = pager.next_token(&mut rows, |r| page::time_id_keys(r.started_at, r.id));
         let enrollments = self.render_enrollments(&mut conn, &rows).await?;
         Ok(pb::ListMyEnrollmentsResponse {
             enrollments,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use tonic::Code;
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::page::{self, FilterHash, Key, PageScope};
+use tribe_kit::page::{self, FilterHash};
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
@@ -12,22 +12,10 @@ use uuid::Uuid;
 use super::program_not_found;
 use crate::convert::programs as convert;
 use crate::service::FitnessService;
+use crate::service::fields;
 use crate::store::programs::{self as store, DayRow, EnrollmentRow, ProgramFilter, ProgramRow};
 
 const LIST_METHOD: &str = "/trainertribe.fitness.v1.FitnessService/ListPrograms";
-const MAX_QUERY: usize = 100;
-
-/// The keyset position of a relevance-ordered page.
-fn rank_cursor(keys: Option<Vec<Key>>) -> Result<Option<(f64, Uuid)>, ApiError> {
-    let bad = || ApiError::invalid_field("page_token", "malformed page token");
-    match keys.as_deref() {
-        None => Ok(None),
-        Some([Key::Float(rank), Key::Str(id)]) => {
-            Ok(Some((*rank, Uuid::parse_str(id).map_err(|_| bad())?)))
-        }
-        Some(_) => Err(bad()),
-    }
-}
 
 impl FitnessService {
     /// A program with its days; `workouts` hydrates the workout days (stripped of their
@@ -126,74 +114,40 @@ impl FitnessService {
         req: pb::ListProgramsRequest,
     ) -> Result<pb::ListProgramsResponse, ApiError> {
         let mut v = Violations::new();
-        let difficulty = match pb::Difficulty::try_from(req.difficulty) {
-            Ok(pb::Difficulty::Unspecified) => None,
-            Ok(d) => Some(d as i32),
-            Err(_) => {
-                v.add("difficulty", "unknown difficulty");
-                None
-            }
-        };
-        let premium = match pb::PremiumFilter::try_from(req.premium_filter) {
-            Ok(pb::PremiumFilter::Unspecified) => None,
-            Ok(pb::PremiumFilter::PremiumOnly) => Some(true),
-            Ok(pb::PremiumFilter::FreeOnly) => Some(false),
-            Err(_) => {
-                v.add("premium_filter", "unknown premium filter");
-                None
-            }
-        };
-        let creator_id = if req.creator_id.is_empty() {
-            None
-        } else {
-            v.check("creator_id", ids::parse_id("creator_id", &req.creator_id))
-        };
+        let difficulty =
+            fields::optional_enum::<pb::Difficulty>(&mut v, "difficulty", req.difficulty)
+                .map(|d| d as i32);
+        let premium = fields::premium_filter(&mut v, req.premium_filter);
+        let creator_id = fields::optional_id(&mut v, "creator_id", &req.creator_id);
         let query = req.query.trim();
-        if query.chars().count() > MAX_QUERY {
-            v.add("query", "must be at most 100 characters");
-        }
-        let limit = v.check("page_size", page::page_size(req.page_size));
+        fields::optional_text(&mut v, "query", query, 100);
+        let limit = fields::page_size(&mut v, req.page_size);
         v.finish()?;
-        let limit = limit.unwrap_or(page::DEFAULT_PAGE_SIZE);
         let filter = ProgramFilter {
             category_id: Some(req.category_id.as_str()).filter(|c| !c.is_empty()),
             difficulty,
             premium,
             creator_id,
         };
-        let hash = FilterHash::new()
+        let filters = FilterHash::new()
             .add("category_id", req.category_id.as_bytes())
             .add("difficulty", difficulty.unwrap_or(0).to_be_bytes())
             .add("premium", [premium.map_or(0u8, |p| 1 + u8::from(p))])
             .add("creator_id", creator_id.unwrap_or_default().as_bytes())
-            .add("query", query.as_bytes())
-            .finish();
-        let scope = PageScope {
-            method: LIST_METHOD,
-            subject_id: caller.subject(),
-            filter_hash: &hash,
-        };
-        let keys = self.pages.decode(scope, &req.page_token)?;
+            .add("query", query.as_bytes());
+        let pager = self.pager(caller, LIST_METHOD, limit, filters);
+        let keys = pager.keys(&req.page_token)?;
         let mut conn = self.pool.acquire().await?;
         let (rows, token) = if query.is_empty() {
             let after = page::time_id_cursor(keys)?;
-            let mut rows =
-                store::list_newest(&mut conn, &filter, after, i64::from(limit) + 1).await?;
-            let token = self
-                .pages
-                .next_token(scope, &mut rows, limit as usize, |r| {
-                    page::time_id_keys(r.created_at, r.id)
-                });
+            let mut rows = store::list_newest(&mut conn, &filter, after, pager.fetch()).await?;
+            let token = pager.next_token(&mut rows, |r| page::time_id_keys(r.created_at, r.id));
             (rows, token)
         } else {
-            let after = rank_cursor(keys)?;
-            let mut ranked =
-                store::search(&mut conn, &filter, query, after, i64::from(limit) + 1).await?;
-            let token = self
-                .pages
-                .next_token(scope, &mut ranked, limit as usize, |(r, rank)| {
-                    vec![Key::Float(*rank), Key::Str(r.id.to_string())]
-                });
+            let after = fields::score_id_cursor(keys)?;
+            let mut ranked = store::search(&mut conn, &filter, query, after, pager.fetch()).await?;
+            let token =
+                pager.next_token(&mut ranked, |(r, rank)| fields::score_id_keys(*rank, r.id));
             (ranked.into_iter().map(|(r, _)| r).collect(), token)
         };
         drop(conn);

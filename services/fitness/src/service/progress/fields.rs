@@ -1,18 +1,15 @@
 //! Validation of the writable fields of a progress log, each violation collected under
-//! its field path, and of the time filters the progress lists share.
+//! its field path (texts, ids and times use the checks every resource shares).
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use tribe_kit::{Violations, ids};
+use tribe_kit::Violations;
 use tribe_proto::fitness::v1 as pb;
-use tribe_proto::r#type::v1::TimeRange;
 use uuid::Uuid;
 
-use crate::convert::{from_timestamp, progress::set_type_name};
+use crate::convert::progress::set_type_name;
+use crate::service::fields::{optional_text, required_id};
 
 pub const MAX_EXERCISES: usize = 50;
 pub const MAX_SETS: usize = 50;
-/// How far in the future a completion or measurement time may be (clock skew).
-pub const FUTURE_SLACK_MINUTES: i64 = 5;
 
 /// A performed set as validated input.
 #[derive(Debug, Clone)]
@@ -36,18 +33,8 @@ pub struct ExerciseInput {
     pub sets: Vec<SetInput>,
 }
 
-fn chars(s: &str) -> usize {
-    s.chars().count()
-}
-
 fn in_range(value: f64, min: f64, max: f64) -> bool {
     value.is_finite() && (min..=max).contains(&value)
-}
-
-pub fn check_title(v: &mut Violations, field: &str, title: &str) {
-    if chars(title) > 100 {
-        v.add(field, "must be at most 100 characters");
-    }
 }
 
 pub fn check_duration(v: &mut Violations, field: &str, seconds: i32) {
@@ -72,33 +59,6 @@ pub fn check_rating(v: &mut Violations, field: &str, value: i32) {
     if !(0..=5).contains(&value) {
         v.add(field, "must be 1-5, or 0 when not given");
     }
-}
-
-pub fn check_notes(v: &mut Violations, field: &str, notes: &str, max: usize) {
-    if chars(notes) > max {
-        v.add(field, format!("must be at most {max} characters"));
-    }
-}
-
-/// A time that is not before 2000 and at most 5 minutes ahead of `now`; unset = `now`.
-pub fn check_time(
-    v: &mut Violations,
-    field: &str,
-    at: Option<&prost_types::Timestamp>,
-    now: DateTime<Utc>,
-) -> DateTime<Utc> {
-    let Some(ts) = at else { return now };
-    let Some(at) = from_timestamp(ts) else {
-        v.add(field, "is not a valid time");
-        return now;
-    };
-    let earliest = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single();
-    if earliest.is_some_and(|earliest| at < earliest) {
-        v.add(field, "must not be before 2000-01-01");
-    } else if at > now + Duration::minutes(FUTURE_SLACK_MINUTES) {
-        v.add(field, "must not be in the future");
-    }
-    at
 }
 
 fn check_set(v: &mut Violations, field: &str, set: &pb::SetLog, linked: bool) -> SetInput {
@@ -163,17 +123,8 @@ pub fn check_exercises(
     let mut out = Vec::with_capacity(exercises.len());
     for (i, exercise) in exercises.iter().enumerate() {
         let at = format!("{field}[{i}]");
-        let exercise_id = v.check(
-            &format!("{at}.exercise_id"),
-            ids::parse_id("exercise_id", &exercise.exercise_id).map_err(|_| {
-                if exercise.exercise_id.is_empty() {
-                    "is required"
-                } else {
-                    "is not a valid id"
-                }
-            }),
-        );
-        check_notes(v, &format!("{at}.notes"), &exercise.notes, 500);
+        let exercise_id = required_id(v, &format!("{at}.exercise_id"), &exercise.exercise_id);
+        optional_text(v, &format!("{at}.notes"), &exercise.notes, 500);
         if exercise.workout_position < 0 {
             v.add(format!("{at}.workout_position"), "must not be negative");
         } else if exercise.workout_position > 0 && !may_link {
@@ -197,52 +148,4 @@ pub fn check_exercises(
         });
     }
     out
-}
-
-/// An optional id field: empty = none.
-pub fn optional_id(v: &mut Violations, field: &str, value: &str) -> Option<Uuid> {
-    if value.is_empty() {
-        return None;
-    }
-    v.check(
-        field,
-        Uuid::try_parse(value).map_err(|_| "is not a valid id"),
-    )
-}
-
-/// The bounds of an optional time range filter; the end must be after the start.
-pub fn time_range(
-    v: &mut Violations,
-    field: &str,
-    range: Option<&TimeRange>,
-) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-    let Some(range) = range else {
-        return (None, None);
-    };
-    let mut bound = |name: &str, ts: Option<&prost_types::Timestamp>| {
-        let ts = ts?;
-        let at = from_timestamp(ts);
-        if at.is_none() {
-            v.add(format!("{field}.{name}"), "is not a valid time");
-        }
-        at
-    };
-    let start = bound("start_time", range.start_time.as_ref());
-    let end = bound("end_time", range.end_time.as_ref());
-    if let (Some(start), Some(end)) = (start, end)
-        && end <= start
-    {
-        v.add(format!("{field}.end_time"), "must be after start_time");
-    }
-    (start, end)
-}
-
-/// Bytes of a time range for a page token's filter hash.
-pub fn range_key(range: (Option<DateTime<Utc>>, Option<DateTime<Utc>>)) -> String {
-    let micros = |at: Option<DateTime<Utc>>| at.map(|a| a.timestamp_micros().to_string());
-    format!(
-        "{}..{}",
-        micros(range.0).unwrap_or_default(),
-        micros(range.1).unwrap_or_default()
-    )
 }

@@ -2,9 +2,7 @@
 //! prescription, store, and enqueue WorkoutCompleted and records, in one transaction.
 
 use chrono::{SubsecRound, Utc};
-use prost::Message;
 use tribe_kit::auth::UserPrincipal;
-use tribe_kit::idempotency::{self, Claim};
 use tribe_kit::{ApiError, Violations, ids};
 use tribe_proto::events::v1 as events;
 use tribe_proto::events::v1::event::Payload;
@@ -13,6 +11,7 @@ use uuid::Uuid;
 
 use super::{fields, link, records};
 use crate::convert::{progress as convert, timestamp};
+use crate::service::fields::{Replay, optional_id, optional_text, past_time, workout_creator};
 use crate::service::stats::calendar;
 use crate::service::{FitnessService, emit, programs};
 use crate::store::progress::{self as store, FullLog, LogRow};
@@ -20,7 +19,7 @@ use crate::store::progress::{self as store, FullLog, LogRow};
 const METHOD: &str = "/trainertribe.fitness.v1.FitnessService/LogProgress";
 
 /// The request's meaningful parameters, for detecting a reused request_id.
-fn params_hash(log: &pb::ProgressLog) -> Vec<u8> {
+fn params(log: &pb::ProgressLog) -> pb::ProgressLog {
     let mut params = log.clone();
     params.progress_log_id.clear();
     params.user_id.clear();
@@ -34,17 +33,22 @@ fn params_hash(log: &pb::ProgressLog) -> Vec<u8> {
             set.target_met = false;
         }
     }
-    idempotency::request_hash(&params.encode_to_vec())
-}
-
-fn creator_of(workout: &pb::Workout) -> Option<Uuid> {
-    workout
-        .creator
-        .as_ref()
-        .and_then(|c| Uuid::try_parse(&c.user_id).ok())
+    params
 }
 
 impl FitnessService {
+    /// The workout a session is logged against, with its entries: a PREMIUM one needs
+    /// premium, as reading it does.
+    async fn loggable_workout(
+        &self,
+        caller: &UserPrincipal,
+        id: Uuid,
+    ) -> Result<pb::Workout, ApiError> {
+        let workout = self.workout_for(caller, id, true).await?;
+        self.premium_workout_gate(caller, &workout).await?;
+        Ok(workout)
+    }
+
     pub async fn log_progress(
         &self,
         caller: &UserPrincipal,
@@ -53,9 +57,8 @@ impl FitnessService {
         let input = req.progress_log.clone().unwrap_or_default();
         let now = Utc::now().trunc_subsecs(6);
         let mut v = Violations::new();
-        let workout_id = fields::optional_id(&mut v, "progress_log.workout_id", &input.workout_id);
-        let enrollment_id =
-            fields::optional_id(&mut v, "progress_log.enrollment_id", &input.enrollment_id);
+        let workout_id = optional_id(&mut v, "progress_log.workout_id", &input.workout_id);
+        let enrollment_id = optional_id(&mut v, "progress_log.enrollment_id", &input.enrollment_id);
         let day = input.program_day_number;
         if !(0..=365).contains(&day) {
             v.add(
@@ -65,7 +68,7 @@ impl FitnessService {
         } else if day > 0 && input.enrollment_id.is_empty() {
             v.add("progress_log.program_day_number", "needs enrollment_id");
         }
-        fields::check_title(&mut v, "progress_log.title", &input.title);
+        optional_text(&mut v, "progress_log.title", &input.title, 100);
         fields::check_duration(
             &mut v,
             "progress_log.duration_seconds",
@@ -78,8 +81,8 @@ impl FitnessService {
             input.perceived_exertion,
         );
         fields::check_rating(&mut v, "progress_log.rating", input.rating);
-        fields::check_notes(&mut v, "progress_log.notes", &input.notes, 2000);
-        let completed_at = fields::check_time(
+        optional_text(&mut v, "progress_log.notes", &input.notes, 2000);
+        let completed_at = past_time(
             &mut v,
             "progress_log.completed_time",
             input.completed_time.as_ref(),
@@ -89,15 +92,12 @@ impl FitnessService {
         let may_link = !input.workout_id.is_empty() || (day > 0 && !input.enrollment_id.is_empty());
         let exercises =
             fields::check_exercises(&mut v, "progress_log.exercises", &input.exercises, may_link);
-        let idempotent = !req.request_id.is_empty();
-        if idempotent && ids::parse_request_id(&req.request_id).is_err() {
-            v.add("request_id", "must be 1-64 visible ASCII characters");
-        }
+        let replay = Replay::new(&mut v, caller, METHOD, &req.request_id, &params(&input));
         v.finish()?;
 
         let user = caller.id();
         let mut workout = match workout_id {
-            Some(id) => Some(self.workout_for(caller, id, true).await?),
+            Some(id) => Some(self.loggable_workout(caller, id).await?),
             None => None,
         };
         let facts = {
@@ -105,15 +105,10 @@ impl FitnessService {
             self.usable_exercises(&mut conn, caller, &exercises).await?
         };
         let zone = self.time_zone_of(user, "", "time_zone").await?;
-        let hash = params_hash(&input);
 
         let mut tx = self.pool.begin().await?;
-        if idempotent
-            && let Claim::Replay(bytes) =
-                idempotency::claim(&mut tx, caller.subject(), METHOD, &req.request_id, &hash)
-                    .await?
-        {
-            return pb::LogProgressResponse::decode(bytes.as_slice()).map_err(ApiError::internal);
+        if let Some(first) = replay.claim(&mut tx).await? {
+            return Ok(first);
         }
         store::lock_user(&mut tx, user).await?;
         let id = ids::new_id();
@@ -121,7 +116,7 @@ impl FitnessService {
             id,
             user_id: user,
             workout_id,
-            workout_creator_id: workout.as_ref().and_then(creator_of),
+            workout_creator_id: workout.as_ref().and_then(workout_creator),
             enrollment_id,
             program_id: None,
             program_day_number: day,
@@ -152,9 +147,10 @@ impl FitnessService {
             if log.workout_id.is_none()
                 && let Some(day_workout) = context.workout_id
             {
-                let found = self.workout_for(caller, day_workout, true).await?;
+                // The transaction rolls back when premium is missing: nothing is written.
+                let found = self.loggable_workout(caller, day_workout).await?;
                 log.workout_id = Some(day_workout);
-                log.workout_creator_id = creator_of(&found);
+                log.workout_creator_id = workout_creator(&found);
                 workout = Some(found);
             }
         }
@@ -223,16 +219,7 @@ impl FitnessService {
         let response = pb::LogProgressResponse {
             progress_log: Some(convert::progress_log(&full, &names)),
         };
-        if idempotent {
-            idempotency::complete(
-                &mut tx,
-                caller.subject(),
-                METHOD,
-                &req.request_id,
-                &response.encode_to_vec(),
-            )
-            .await?;
-        }
+        replay.complete(&mut tx, &response).await?;
         tx.commit().await?;
         Ok(response)
     }

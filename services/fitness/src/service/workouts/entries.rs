@@ -39,18 +39,37 @@ pub(super) fn exercise_ids(
         .collect()
 }
 
-/// Who is building the workout: which exercises they may use.
+/// Who is building the workout and for whom: which exercises it may use.
 pub(super) struct Builder<'a> {
     pub facts: &'a HashMap<Uuid, ExerciseFacts>,
     pub caller: Uuid,
     pub admin: bool,
+    /// PUBLIC or PREMIUM: others will see it, so only approved exercises (a pending
+    /// submission must not reach them through a workout).
+    pub public: bool,
 }
 
-impl Builder<'_> {
-    fn usable(&self, id: &Uuid) -> bool {
-        self.facts
-            .get(id)
-            .is_some_and(|f| f.approved || f.creator_id == Some(self.caller) || self.admin)
+/// Records, under `{p}[i].exercise_id`, every exercise of `ids` the builder may not use.
+pub(super) fn check_exercises(
+    v: &mut Violations,
+    p: &str,
+    ids: &[Option<Uuid>],
+    builder: &Builder<'_>,
+) {
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = id else { continue };
+        let field = format!("{p}[{i}].exercise_id");
+        match builder.facts.get(id) {
+            Some(f) if !f.usable_by(builder.caller, builder.admin) => {
+                v.add(field, "unknown exercise")
+            }
+            None => v.add(field, "unknown exercise"),
+            Some(f) if builder.public && !f.approved => v.add(
+                field,
+                "not yet approved: only a PRIVATE workout may use it until it is",
+            ),
+            Some(_) => {}
+        }
     }
 }
 
@@ -96,16 +115,12 @@ pub(super) fn normalise(
     } else if entries.len() > MAX_ENTRIES {
         v.add(p, format!("at most {MAX_ENTRIES} exercises"));
     }
+    check_exercises(v, p, ids, builder);
     let blocks = blocks(v, p, entries);
     let mut out = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let ep = format!("{p}[{i}]");
         let id = ids.get(i).copied().flatten();
-        if let Some(id) = id
-            && !builder.usable(&id)
-        {
-            v.add(format!("{ep}.exercise_id"), "unknown exercise");
-        }
         if entry.notes.chars().count() > 500 {
             v.add(format!("{ep}.notes"), "must be at most 500 characters");
         }

@@ -5,7 +5,7 @@ use tribe_proto::fitness::v1 as pb;
 
 use crate::convert::catalog::difficulty_text;
 use crate::convert::workouts::visibility_text;
-use crate::service::catalog::rules;
+use crate::service::fields::{https_url, optional_text, required_enum, required_text};
 use crate::store::workouts::WorkoutFields;
 
 /// The visibility a workout input asks for: `visibility`, or PREMIUM / PUBLIC from
@@ -37,28 +37,18 @@ pub(super) fn visibility(
     }
 }
 
-/// Validates the header fields of `w` and returns them as stored.
+/// Validates the header fields of `w` and returns them as stored (the categories'
+/// existence is the caller's to check).
 pub(super) fn fields(
     v: &mut Violations,
     p: &str,
     w: &pb::Workout,
     visibility: Option<pb::WorkoutVisibility>,
 ) -> WorkoutFields {
-    rules::text(v, &format!("{p}.title"), &w.title, 100, true);
-    rules::text(v, &format!("{p}.description"), &w.description, 2000, false);
-    let difficulty = match pb::Difficulty::try_from(w.difficulty) {
-        Ok(pb::Difficulty::Unspecified) => {
-            v.add(format!("{p}.difficulty"), "is required");
-            None
-        }
-        Ok(d) => Some(d),
-        Err(_) => {
-            v.add(format!("{p}.difficulty"), "unknown value");
-            None
-        }
-    };
-    rules::categories(v, &format!("{p}.category_ids"), &w.category_ids);
-    rules::https_url(v, &format!("{p}.thumbnail_url"), &w.thumbnail_url);
+    required_text(v, &format!("{p}.title"), &w.title, 100);
+    optional_text(v, &format!("{p}.description"), &w.description, 2000);
+    let difficulty = required_enum(v, &format!("{p}.difficulty"), w.difficulty);
+    https_url(v, &format!("{p}.thumbnail_url"), &w.thumbnail_url);
     if !(60..=14_400).contains(&w.duration_seconds) {
         v.add(
             format!("{p}.duration_seconds"),

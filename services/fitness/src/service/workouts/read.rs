@@ -73,7 +73,7 @@ impl FitnessService {
     /// neither its creator nor an admin. `creator.user_id` and `visibility` are always
     /// set; with `detail` the exercises come with a normalised `set_plan` (filled from
     /// the flat fields when the entry had none). Premium is NOT enforced here: callers
-    /// check `visibility == Premium` with `require_premium`.
+    /// check it with `premium_workout_gate`.
     pub(crate) async fn workout_for(
         &self,
         caller: &UserPrincipal,

@@ -3,10 +3,11 @@
 use tonic::Code;
 use tribe_proto::fitness::v1 as pb;
 
-use super::{create, names, new_exercise};
+use super::names;
 use crate::common::{
     Person, assert_status, exercise_id, mask, request_id, start, unique, violated_fields,
 };
+use crate::fixtures::{create_exercise, create_workout, new_exercise, simple};
 
 #[tokio::test]
 async fn a_submission_is_private_until_approved_and_a_rejection_carries_its_note() {
@@ -14,7 +15,7 @@ async fn a_submission_is_private_until_approved_and_a_rejection_carries_its_note
     let mut client = env.client();
     let (trainer, other, admin) = (env.trainer(), env.member(), env.admin());
     let name = unique("Kettlebell thing");
-    let mine = create(&mut client, &trainer, new_exercise(&name)).await;
+    let mine = create_exercise(&mut client, &trainer, new_exercise(&name)).await;
     assert_eq!(mine.status, pb::ExerciseStatus::PendingReview as i32);
     assert_eq!(mine.creator.as_ref().unwrap().user_id, trainer.id_str());
     assert_eq!(
@@ -124,7 +125,7 @@ async fn a_submission_is_private_until_approved_and_a_rejection_carries_its_note
         .unwrap();
     assert_eq!(seen.name, name);
 
-    let second = create(
+    let second = create_exercise(
         &mut client,
         &trainer,
         new_exercise(&unique("Rejected move")),
@@ -156,7 +157,7 @@ async fn a_submission_is_private_until_approved_and_a_rejection_carries_its_note
         .unwrap_err();
     assert_status(&err, Code::NotFound, None);
 
-    let by_admin = create(&mut client, &admin, new_exercise(&unique("Admin move"))).await;
+    let by_admin = create_exercise(&mut client, &admin, new_exercise(&unique("Admin move"))).await;
     assert_eq!(by_admin.status, pb::ExerciseStatus::Approved as i32);
     let err = client
         .create_exercise(other.req(pb::CreateExerciseRequest {
@@ -270,7 +271,7 @@ async fn edits_and_deletes_are_for_the_creator_and_admins() {
     let env = start().await;
     let mut client = env.client();
     let (owner, rival, admin) = (env.trainer(), env.trainer(), env.admin());
-    let made = create(&mut client, &owner, new_exercise(&unique("Owned move"))).await;
+    let made = create_exercise(&mut client, &owner, new_exercise(&unique("Owned move"))).await;
     client
         .review_exercise(admin.req(pb::ReviewExerciseRequest {
             exercise_id: made.exercise_id.clone(),
@@ -395,13 +396,8 @@ async fn edits_and_deletes_are_for_the_creator_and_admins() {
     assert_status(&err, Code::PermissionDenied, None);
 
     // In use by a workout: refused until the workout is gone.
-    let used = create(&mut client, &admin, new_exercise(&unique("Used move"))).await;
-    let workout = crate::workouts::create(
-        &mut client,
-        &owner,
-        crate::workouts::simple(&[&used.exercise_id]),
-    )
-    .await;
+    let used = create_exercise(&mut client, &admin, new_exercise(&unique("Used move"))).await;
+    let workout = create_workout(&mut client, &owner, simple(&[&used.exercise_id])).await;
     let err = client
         .delete_exercise(del(&admin, &used.exercise_id))
         .await

@@ -8,8 +8,9 @@ use tonic::Code;
 use tribe_proto::events::v1::event::Payload;
 use tribe_proto::fitness::v1 as pb;
 
-use super::{challenge, create, events, get, join, leaderboard, log, start_of, ts};
-use crate::common::{assert_status, request_id, start, violated_fields};
+use super::{challenge, create, get, join, leaderboard, log, start_of, try_create};
+use crate::common::{assert_status, exercise_id, request_id, start, violated_fields};
+use crate::fixtures::{create_workout, events, simple, timestamp as ts};
 
 #[tokio::test]
 async fn leaderboard_ranks_ties_together_and_counts_late_joiners() {
@@ -196,28 +197,20 @@ async fn workout_session_challenges_count_only_their_public_workout() {
     let env = start().await;
     let trainer = env.trainer();
     let mut client = env.client();
-    let squat = crate::common::exercise_id(&mut client, &trainer, "Barbell back squat").await;
-    let public =
-        crate::workouts::create(&mut client, &trainer, crate::workouts::simple(&[&squat])).await;
-    let private = crate::workouts::create(
+    let squat = exercise_id(&mut client, &trainer, "Barbell back squat").await;
+    let public = create_workout(&mut client, &trainer, simple(&[&squat])).await;
+    let private = create_workout(
         &mut client,
         &trainer,
         pb::Workout {
             visibility: pb::WorkoutVisibility::Private as i32,
-            ..crate::workouts::simple(&[&squat])
+            ..simple(&[&squat])
         },
     )
     .await;
     let mut refused = challenge(pb::ChallengeMetric::WorkoutSessions, 2.0, 2, 3600);
     refused.workout_id = private.workout_id.clone();
-    let status = env
-        .client()
-        .create_challenge(trainer.req(pb::CreateChallengeRequest {
-            challenge: Some(refused),
-            request_id: String::new(),
-        }))
-        .await
-        .unwrap_err();
+    let status = try_create(&env, &trainer, refused).await.unwrap_err();
     assert_eq!(violated_fields(&status), vec!["challenge.workout_id"]);
 
     let mut c = challenge(pb::ChallengeMetric::WorkoutSessions, 2.0, 2, 3600);

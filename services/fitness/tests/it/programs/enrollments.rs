@@ -1,45 +1,20 @@
 //! Tests of enrollments: the pause, resume and leave state machine, history lists,
 //! premium enrollment and idempotent EnrollInProgram retries.
 
-use std::time::Duration;
-
 use tonic::Code;
-use tribe_proto::events::v1::event::Payload;
 use tribe_proto::fitness::v1 as pb;
 
-use super::{create_program, enroll, squat_workout, workout_day};
-use crate::common::{Env, Person, assert_status, request_id, start};
-
-async fn set_state(
-    env: &Env,
-    who: &Person,
-    id: &str,
-    to: &str,
-) -> Result<pb::Enrollment, tonic::Status> {
-    let mut client = env.client();
-    let enrollment_id = id.to_string();
-    let result = match to {
-        "pause" => client
-            .pause_enrollment(who.req(pb::PauseEnrollmentRequest { enrollment_id }))
-            .await
-            .map(|r| r.into_inner().enrollment),
-        "resume" => client
-            .resume_enrollment(who.req(pb::ResumeEnrollmentRequest { enrollment_id }))
-            .await
-            .map(|r| r.into_inner().enrollment),
-        _ => client
-            .leave_enrollment(who.req(pb::LeaveEnrollmentRequest { enrollment_id }))
-            .await
-            .map(|r| r.into_inner().enrollment),
-    };
-    result.map(|e| e.expect("enrollment"))
-}
+use crate::common::{assert_status, request_id, start, violated_fields};
+use crate::fixtures::{
+    create_program, enroll, events, get_program, my_enrollments, payloads, set_state,
+    squat_workout, workout_day,
+};
 
 #[tokio::test]
 async fn enrollments_pause_resume_and_leave() {
     let env = start().await;
     let trainer = env.trainer();
-    let workout = squat_workout(&env, &trainer).await;
+    let (workout, _) = squat_workout(&env, &trainer).await;
     let program = create_program(
         &env,
         &trainer,
@@ -96,21 +71,7 @@ async fn enrollments_pause_resume_and_leave() {
 
     // History keeps the left one; a new enrollment is allowed.
     let fresh = enroll(&env, &member, &program.program_id).await;
-    let list = |status: pb::EnrollmentStatus| {
-        let mut client = env.client();
-        let req = member.req(pb::ListMyEnrollmentsRequest {
-            status: status as i32,
-            ..Default::default()
-        });
-        async move {
-            client
-                .list_my_enrollments(req)
-                .await
-                .unwrap()
-                .into_inner()
-                .enrollments
-        }
-    };
+    let list = |status| my_enrollments(&env, &member, status);
     let all: Vec<String> = list(pb::EnrollmentStatus::Unspecified)
         .await
         .into_iter()
@@ -122,15 +83,8 @@ async fn enrollments_pause_resume_and_leave() {
     assert_eq!(left_only[0].enrollment_id, id);
     assert_eq!(left_only[0].program.as_ref().unwrap().title, "Squat cycle");
     assert!(list(pb::EnrollmentStatus::Paused).await.is_empty());
-    assert!(
-        env.client()
-            .list_my_enrollments(stranger.req(pb::ListMyEnrollmentsRequest::default()))
-            .await
-            .unwrap()
-            .into_inner()
-            .enrollments
-            .is_empty()
-    );
+    let all = pb::EnrollmentStatus::Unspecified;
+    assert!(my_enrollments(&env, &stranger, all).await.is_empty());
     let first_page = env
         .client()
         .list_my_enrollments(member.req(pb::ListMyEnrollmentsRequest {
@@ -158,20 +112,11 @@ async fn enrollments_pause_resume_and_leave() {
 async fn premium_programs_need_premium_to_enroll_but_preview_for_all() {
     let env = start().await;
     let trainer = env.trainer();
-    let workout = squat_workout(&env, &trainer).await;
+    let (workout, _) = squat_workout(&env, &trainer).await;
     let program = create_program(&env, &trainer, vec![workout_day(1, &workout)], true).await;
     assert!(program.is_premium);
     let free = env.member();
-    let preview = env
-        .client()
-        .get_program(free.req(pb::GetProgramRequest {
-            program_id: program.program_id.clone(),
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .program
-        .unwrap();
+    let preview = get_program(&env, &free, &program.program_id).await;
     assert_eq!(preview.days.len(), 1);
     let status = env
         .client()
@@ -182,15 +127,8 @@ async fn premium_programs_need_premium_to_enroll_but_preview_for_all() {
         .await
         .unwrap_err();
     assert_status(&status, Code::PermissionDenied, Some("PREMIUM_REQUIRED"));
-    assert!(
-        env.client()
-            .list_my_enrollments(free.req(pb::ListMyEnrollmentsRequest::default()))
-            .await
-            .unwrap()
-            .into_inner()
-            .enrollments
-            .is_empty()
-    );
+    let all = pb::EnrollmentStatus::Unspecified;
+    assert!(my_enrollments(&env, &free, all).await.is_empty());
     let paid = env.premium_member();
     let enrollment = enroll(&env, &paid, &program.program_id).await;
     assert_eq!(enrollment.status, pb::EnrollmentStatus::Active as i32);
@@ -200,7 +138,7 @@ async fn premium_programs_need_premium_to_enroll_but_preview_for_all() {
 async fn enroll_retries_replay_one_enrollment_and_one_event() {
     let env = start().await;
     let trainer = env.trainer();
-    let workout = squat_workout(&env, &trainer).await;
+    let (workout, _) = squat_workout(&env, &trainer).await;
     let program = create_program(&env, &trainer, vec![workout_day(1, &workout)], false).await;
     let other = create_program(&env, &trainer, vec![workout_day(1, &workout)], false).await;
     let member = env.member();
@@ -227,7 +165,20 @@ async fn enroll_retries_replay_one_enrollment_and_one_event() {
         .unwrap();
     assert_eq!(retry.enrollment_id, first.enrollment_id);
     let status = call(other.program_id.clone(), key).await.unwrap_err();
-    assert_status(&status, Code::InvalidArgument, None);
+    assert_status(&status, Code::InvalidArgument, Some("REQUEST_ID_REUSED"));
+    assert_eq!(violated_fields(&status), ["request_id"]);
+    // request_id is optional; a malformed one is refused.
+    let status = call(other.program_id.clone(), "k".repeat(65))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&status), ["request_id"]);
+    let keyless = call(other.program_id.clone(), String::new())
+        .await
+        .unwrap()
+        .into_inner()
+        .enrollment
+        .unwrap();
+    assert_eq!(keyless.program_id, other.program_id);
     let status = call(program.program_id.clone(), request_id())
         .await
         .unwrap_err();
@@ -237,28 +188,13 @@ async fn enroll_retries_replay_one_enrollment_and_one_event() {
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
 
-    let got = env
-        .client()
-        .get_program(member.req(pb::GetProgramRequest {
-            program_id: program.program_id.clone(),
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .program
-        .unwrap();
+    let got = get_program(&env, &member, &program.program_id).await;
     assert_eq!(got.enrollment_count, 1);
 
-    let events =
-        tribe_testkit::read_events(&env.kafka, "tribe.fitness.v1", 1, Duration::from_secs(20))
-            .await
-            .unwrap();
-    let enrolled: Vec<_> = events
-        .iter()
-        .filter_map(|e| match &e.payload {
-            Some(Payload::ProgramEnrolled(p)) => Some(p.clone()),
-            _ => None,
-        })
+    let events = events(&env, 2).await;
+    let enrolled: Vec<_> = payloads!(events, ProgramEnrolled)
+        .into_iter()
+        .filter(|p| p.program_id == program.program_id)
         .collect();
     assert_eq!(enrolled.len(), 1, "{enrolled:?}");
     assert_eq!(enrolled[0].enrollment_id, first.enrollment_id);

@@ -4,8 +4,8 @@
 use tonic::{Code, Status};
 use tribe_proto::fitness::v1 as pb;
 
-use super::fixtures::{ago, exercise, list, log, session, set, squat};
 use crate::common::{Env, Person, start, violated_fields};
+use crate::fixtures::{ago, exercise, list, log, session, set, squat};
 
 #[tokio::test]
 async fn lists_filter_by_time_and_page() {

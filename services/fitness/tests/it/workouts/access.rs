@@ -3,10 +3,11 @@
 use tonic::Code;
 use tribe_proto::fitness::v1 as pb;
 
-use super::{create, get, listed, simple};
+use super::{get, listed};
 use crate::common::{
     Person, assert_status, exercise_id, mask, request_id, start, unique, violated_fields,
 };
+use crate::fixtures::{create_exercise, create_workout, new_exercise, simple};
 
 #[tokio::test]
 async fn premium_workouts_need_premium_except_for_their_creator_and_admins() {
@@ -21,7 +22,7 @@ async fn premium_workouts_need_premium_except_for_their_creator_and_admins() {
     let squat = exercise_id(&mut client, &trainer, "Barbell back squat").await;
     let mut w = simple(&[&squat]);
     w.is_premium = true;
-    let made = create(&mut client, &trainer, w).await;
+    let made = create_workout(&mut client, &trainer, w).await;
     assert!(made.is_premium);
     assert_eq!(made.visibility, pb::WorkoutVisibility::Premium as i32);
     let err = get(&mut client, &free, &made.workout_id).await.unwrap_err();
@@ -70,7 +71,7 @@ async fn private_workouts_are_for_their_creator_and_publishing_needs_a_trainer()
     assert_status(&err, Code::PermissionDenied, None);
     let mut w = simple(&[&squat]);
     w.visibility = pb::WorkoutVisibility::Private as i32;
-    let mine = create(&mut client, &member, w).await;
+    let mine = create_workout(&mut client, &member, w).await;
     assert_status(
         &get(&mut client, &other, &mine.workout_id)
             .await
@@ -143,7 +144,7 @@ async fn updates_and_deletes_are_authorized_and_masks_checked() {
     let mut client = env.client();
     let (owner, rival, admin) = (env.trainer(), env.trainer(), env.admin());
     let squat = exercise_id(&mut client, &owner, "Barbell back squat").await;
-    let made = create(&mut client, &owner, simple(&[&squat])).await;
+    let made = create_workout(&mut client, &owner, simple(&[&squat])).await;
     let update = |who: &Person, paths: &[&str]| {
         who.req(pb::UpdateWorkoutRequest {
             workout: Some(pb::Workout {
@@ -226,7 +227,7 @@ async fn a_workout_scheduled_in_a_program_cannot_be_deleted() {
     let mut client = env.client();
     let trainer = env.trainer();
     let squat = exercise_id(&mut client, &trainer, "Barbell back squat").await;
-    let made = create(&mut client, &trainer, simple(&[&squat])).await;
+    let made = create_workout(&mut client, &trainer, simple(&[&squat])).await;
     client
         .create_program(trainer.req(pb::CreateProgramRequest {
             program: Some(pb::Program {
@@ -254,30 +255,111 @@ async fn a_workout_scheduled_in_a_program_cannot_be_deleted() {
 }
 
 #[tokio::test]
-async fn only_approved_or_own_exercises_can_be_used() {
+async fn pending_exercises_stay_in_their_authors_private_workouts() {
     let env = start().await;
     let mut client = env.client();
-    let (author, other) = (env.trainer(), env.trainer());
-    let pending = crate::catalog::create(
-        &mut client,
-        &author,
-        crate::catalog::new_exercise(&unique("Pending move")),
-    )
-    .await;
-    let mine = create(&mut client, &author, simple(&[&pending.exercise_id])).await;
-    assert_eq!(
-        mine.exercises[0].exercise.as_ref().unwrap().exercise_id,
-        pending.exercise_id
-    );
-    let err = client
-        .create_workout(other.req(pb::CreateWorkoutRequest {
-            workout: Some(simple(&[&pending.exercise_id])),
-            request_id: String::new(),
-        }))
+    let (author, other, admin) = (env.trainer(), env.trainer(), env.admin());
+    let squat = exercise_id(&mut client, &author, "Barbell back squat").await;
+    let pending = new_exercise(&unique("Pending move"));
+    let pending = create_exercise(&mut client, &author, pending)
         .await
-        .unwrap_err();
+        .exercise_id;
+    let private = |ids: &[&str]| pb::Workout {
+        visibility: pb::WorkoutVisibility::Private as i32,
+        ..simple(ids)
+    };
+    let mine = create_workout(&mut client, &author, private(&[&squat, &pending])).await;
+    assert_eq!(
+        mine.exercises[1].exercise.as_ref().unwrap().exercise_id,
+        pending
+    );
+    let create = |who: &Person, workout: pb::Workout| {
+        let mut client = env.client();
+        let req = who.req(pb::CreateWorkoutRequest {
+            workout: Some(workout),
+            request_id: String::new(),
+        });
+        async move { client.create_workout(req).await }
+    };
+    // Not in a workout others see, and not at all in another trainer's.
+    for visibility in [
+        pb::WorkoutVisibility::Public,
+        pb::WorkoutVisibility::Premium,
+    ] {
+        let public = pb::Workout {
+            visibility: visibility as i32,
+            ..simple(&[&squat, &pending])
+        };
+        let err = create(&author, public).await.unwrap_err();
+        assert_eq!(
+            violated_fields(&err),
+            vec!["workout.exercises[1].exercise_id"]
+        );
+    }
+    let err = create(&other, private(&[&pending])).await.unwrap_err();
     assert_eq!(
         violated_fields(&err),
         vec!["workout.exercises[0].exercise_id"]
     );
+
+    // Publishing the private workout, or putting the exercise into a public one, is
+    // refused the same way.
+    let update = |workout: pb::Workout, paths: &[&str]| {
+        let mut client = env.client();
+        let req = author.req(pb::UpdateWorkoutRequest {
+            workout: Some(workout),
+            update_mask: mask(paths),
+        });
+        async move { client.update_workout(req).await }
+    };
+    let publish = pb::Workout {
+        workout_id: mine.workout_id.clone(),
+        visibility: pb::WorkoutVisibility::Public as i32,
+        ..Default::default()
+    };
+    let premium = pb::Workout {
+        workout_id: mine.workout_id.clone(),
+        is_premium: true,
+        ..Default::default()
+    };
+    let public = create_workout(&mut client, &author, simple(&[&squat])).await;
+    let add = pb::Workout {
+        workout_id: public.workout_id.clone(),
+        exercises: simple(&[&pending]).exercises,
+        ..Default::default()
+    };
+    for (change, paths, field) in [
+        (
+            publish.clone(),
+            &["visibility"],
+            "workout.exercises[1].exercise_id",
+        ),
+        (premium, &["is_premium"], "workout.exercises[1].exercise_id"),
+        (add, &["exercises"], "workout.exercises[0].exercise_id"),
+    ] {
+        let err = update(change, paths).await.unwrap_err();
+        assert_eq!(violated_fields(&err), vec![field]);
+    }
+    let err = get(&mut client, &other, &mine.workout_id)
+        .await
+        .unwrap_err();
+    assert_status(&err, Code::NotFound, None);
+    let seen = get(&mut client, &other, &public.workout_id).await.unwrap();
+    assert_eq!(seen.exercises.len(), 1);
+    assert_eq!(seen.exercises[0].exercise_id, squat);
+
+    // Once approved it may be published, and others see it.
+    client
+        .review_exercise(admin.req(pb::ReviewExerciseRequest {
+            exercise_id: pending.clone(),
+            decision: pb::ReviewDecision::Approve as i32,
+            note: String::new(),
+        }))
+        .await
+        .unwrap();
+    let published = update(publish, &["visibility"]).await.unwrap().into_inner();
+    let published = published.workout.unwrap();
+    assert_eq!(published.visibility, pb::WorkoutVisibility::Public as i32);
+    let seen = get(&mut client, &other, &mine.workout_id).await.unwrap();
+    assert_eq!(seen.exercises[1].exercise_id, pending);
 }

@@ -5,8 +5,9 @@ use tribe_proto::fitness::v1 as pb;
 use tribe_proto::fitness::v1::progression_rule::Rule;
 use tribe_proto::fitness::v1::set_prescription::Load;
 
-use super::{create, listed, set, simple};
+use super::{listed, set};
 use crate::common::{assert_status, exercise_id, request_id, start, violated_fields};
+use crate::fixtures::{create_workout, simple};
 
 #[tokio::test]
 async fn every_limit_is_checked_and_all_violations_are_listed() {
@@ -137,7 +138,7 @@ async fn every_limit_is_checked_and_all_violations_are_listed() {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&err), vec!["workout.exercises"]);
-    let fifty = create(&mut client, &trainer, simple(&vec![squat.as_str(); 50])).await;
+    let fifty = create_workout(&mut client, &trainer, simple(&vec![squat.as_str(); 50])).await;
     assert_eq!(fifty.exercise_count, 50, "50 is allowed");
     let listed = listed(
         &mut client,
