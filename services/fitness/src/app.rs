@@ -1,11 +1,14 @@
 //! Wiring: connects the database and Kafka, the user and payment clients, builds the
 //! service and serves it with the outbox relay and the challenge finaliser alongside.
 
+use std::time::Duration;
+
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tribe_kit::auth::ServiceCredential;
 use tribe_kit::bootstrap::{Base, BaseConfig, Service, Serving};
 use tribe_kit::page::PageTokens;
+use tribe_kit::peers::UserDirectory;
 use tribe_proto::fitness::v1::fitness_service_server::FitnessServiceServer;
 
 use crate::config::Config;
@@ -14,7 +17,6 @@ use crate::payment_client::PaymentClient;
 use crate::policy;
 use crate::premium::Entitlements;
 use crate::service::{self, Deps, FitnessService};
-use crate::user_client::UserClient;
 
 /// Migrations of the `tribe_fitness` database, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/fitness");
@@ -47,7 +49,11 @@ impl Service for App {
             &config.auth.issuer,
         );
         let users = match &config.user_url {
-            Some(url) => Some(UserClient::new(url, credential.clone())?),
+            Some(url) => Some(UserDirectory::new(
+                url,
+                credential.clone(),
+                Duration::from_secs(5),
+            )?),
             None => None,
         };
         let payment = match &config.payment_url {

@@ -13,7 +13,6 @@ pub mod premium;
 pub mod progression;
 pub mod service;
 pub mod store;
-pub mod user_client;
 
 pub use app::{App, MIGRATOR};
 pub use config::Config;

@@ -22,12 +22,12 @@ use tonic::Code;
 use tribe_kit::ApiError;
 use tribe_kit::auth::{Tier, UserPrincipal};
 use tribe_kit::page::PageTokens;
+use tribe_kit::peers::UserDirectory;
 use tribe_proto::events::v1::event::Payload;
 use tribe_proto::r#type::v1::UserSummary;
 use uuid::Uuid;
 
 use crate::premium::Entitlements;
-use crate::user_client::UserClient;
 
 pub const TOPIC: &str = "tribe.fitness.v1";
 const PRODUCER: &str = "fitness";
@@ -40,7 +40,7 @@ pub const PREMIUM_REQUIRED: &str = "PREMIUM_REQUIRED";
 pub struct FitnessService {
     pub(crate) pool: PgPool,
     pub(crate) pages: PageTokens,
-    pub(crate) users: Option<UserClient>,
+    pub(crate) users: Option<UserDirectory>,
     pub(crate) entitlements: Entitlements,
 }
 
@@ -54,7 +54,7 @@ impl std::fmt::Debug for FitnessService {
 pub struct Deps {
     pub pool: PgPool,
     pub pages: PageTokens,
-    pub users: Option<UserClient>,
+    pub users: Option<UserDirectory>,
     pub entitlements: Entitlements,
 }
 
