@@ -74,7 +74,8 @@ pub async fn upsert(
                                          created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
          ON CONFLICT (recipient_id, type, group_key) WHERE NOT read AND group_key <> ''
-         DO UPDATE SET actor_ids = array_remove(n.actor_ids, $11) || $9, updated_at = $10
+         DO UPDATE SET actor_ids = array_remove(n.actor_ids, $11) || $9, updated_at = $10,
+                       text = CASE WHEN EXCLUDED.text <> '' THEN EXCLUDED.text ELSE n.text END
          RETURNING {COLUMNS}"
     ))
     .bind(Uuid::now_v7())
