@@ -129,6 +129,7 @@ pub(crate) async fn training_chapter(mesh: &Mesh, coach: &Member, client: &Membe
                 client_id: client.id.clone(),
                 program_id,
                 request_id: rid(),
+                start_date: String::new(),
             },
             Some(&coach.access),
         )

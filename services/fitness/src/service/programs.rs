@@ -4,6 +4,7 @@
 mod create;
 mod enrollments;
 mod read;
+mod start;
 
 use tribe_kit::ApiError;
 use tribe_proto::events::v1 as events;

@@ -21,7 +21,7 @@ use crate::store::programs::{self as store, EnrollmentRow, EnrollmentState};
 const HISTORY_LOGS: i64 = 100;
 
 /// The program day the calendar says it is: days since the start in `zone`, pauses
-/// left out, 1 on the first day.
+/// left out, 1 on the first day, 0 before a scheduled start.
 fn calendar_day(row: &EnrollmentRow, now: DateTime<Utc>, zone: Tz) -> i32 {
     let mut paused = row.paused_seconds;
     if let Some(since) = row.paused_at {
@@ -30,8 +30,11 @@ fn calendar_day(row: &EnrollmentRow, now: DateTime<Utc>, zone: Tz) -> i32 {
     let effective = now - chrono::Duration::seconds(paused.max(0));
     let start = row.started_at.with_timezone(&zone).date_naive();
     let today = effective.with_timezone(&zone).date_naive();
-    let days = (today - start).num_days().max(0) + 1;
-    i32::try_from(days).unwrap_or(i32::MAX)
+    let days = (today - start).num_days();
+    if days < 0 {
+        return 0;
+    }
+    i32::try_from(days + 1).unwrap_or(i32::MAX)
 }
 
 fn is_judged(set_type: &str) -> bool {
@@ -221,6 +224,13 @@ mod tests {
                 3 * 86_400,
                 Tz::UTC,
                 8,
+            ),
+            // Before a start scheduled ahead.
+            (
+                Utc.with_ymd_and_hms(2025, 2, 27, 12, 0, 0).unwrap(),
+                0,
+                Tz::UTC,
+                0,
             ),
         ];
         for (now, paused, zone, expected) in cases {

@@ -273,16 +273,18 @@ pub async fn insert_enrollment(
     user: Uuid,
     program_id: Uuid,
     assigned_by: Option<Uuid>,
+    started_at: Option<DateTime<Utc>>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO enrollments (id, user_id, program_id, status, assigned_by_id)
-         VALUES ($1, $2, $3, 'active', $4)
+        "INSERT INTO enrollments (id, user_id, program_id, status, assigned_by_id, started_at)
+         VALUES ($1, $2, $3, 'active', $4, COALESCE($5, now()))
          ON CONFLICT (user_id, program_id) WHERE status IN ('active', 'paused') DO NOTHING",
     )
     .bind(id)
     .bind(user)
     .bind(program_id)
     .bind(assigned_by)
+    .bind(started_at)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

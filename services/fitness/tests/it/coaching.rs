@@ -269,6 +269,7 @@ async fn assign(
             client_id: client.id_str(),
             program_id: program.into(),
             request_id: request_id(),
+            ..Default::default()
         }))
         .await
         .map(|r| r.into_inner().enrollment.expect("enrollment"))
@@ -350,6 +351,7 @@ async fn assign_program_replays_a_retry() {
             client_id: client.id_str(),
             program_id: program.program_id.clone(),
             request_id: key.clone(),
+            ..Default::default()
         });
         async move { c.assign_program(req).await }
     };
@@ -363,6 +365,7 @@ async fn assign_program_replays_a_retry() {
             client_id: client.id_str(),
             program_id: program_id.into(),
             request_id,
+            ..Default::default()
         });
         async move { c.assign_program(req).await }
     };
@@ -386,6 +389,7 @@ async fn assign_program_replays_a_retry() {
             client_id: "x".into(),
             program_id: "y".into(),
             request_id: "k".repeat(65),
+            ..Default::default()
         }))
         .await
         .unwrap_err();
@@ -399,6 +403,7 @@ async fn assign_program_replays_a_retry() {
             client_id: trainer.id_str(),
             program_id: program.program_id.clone(),
             request_id: request_id(),
+            ..Default::default()
         }))
         .await
         .unwrap_err();

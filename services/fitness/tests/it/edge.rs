@@ -137,6 +137,7 @@ async fn browse_enrol_get_todays_session_and_log_it_over_grpc_web() {
         &pb::EnrollInProgramRequest {
             program_id: program.program_id.clone(),
             request_id: request_id(),
+            ..Default::default()
         },
         &ana.token,
     )

@@ -254,6 +254,7 @@ pub async fn enroll(env: &Env, who: &Person, program_id: &str) -> pb::Enrollment
         .enroll_in_program(who.req(pb::EnrollInProgramRequest {
             program_id: program_id.into(),
             request_id: request_id(),
+            ..Default::default()
         }))
         .await
         .expect("enroll")

@@ -1,7 +1,8 @@
 //! Tests of programs: validation of schedules, reading and listing (enrollments in
-//! `enrollments`).
+//! `enrollments`, scheduled starts in `start_dates`).
 
 mod enrollments;
+mod start_dates;
 
 use tonic::Code;
 use tribe_proto::fitness::v1 as pb;

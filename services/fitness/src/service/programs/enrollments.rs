@@ -1,7 +1,7 @@
 //! EnrollInProgram, AssignProgram, ListMyEnrollments and the enrollment state machine
 //! (pause, resume, leave).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tonic::Code;
 use tribe_kit::auth::UserPrincipal;
 use tribe_kit::page::{self, FilterHash};
@@ -11,7 +11,7 @@ use tribe_proto::events::v1::event::Payload;
 use tribe_proto::fitness::v1 as pb;
 use uuid::Uuid;
 
-use super::{enrollment_not_found, not_active, program_not_found};
+use super::{enrollment_not_found, not_active, program_not_found, start};
 use crate::service::fields::{self, Replay};
 use crate::service::{FitnessService, emit, premium_required};
 use crate::store::coaching::is_active_coach;
@@ -28,6 +28,8 @@ struct Enroll<'a> {
     user: Uuid,
     program: &'a ProgramRow,
     assigned_by: Option<Uuid>,
+    /// 00:00 of the chosen start date; `None` = now.
+    started_at: Option<DateTime<Utc>>,
 }
 
 impl FitnessService {
@@ -39,7 +41,16 @@ impl FitnessService {
             return Ok(first);
         }
         let id = ids::new_id();
-        if !store::insert_enrollment(&mut tx, id, e.user, e.program.id, e.assigned_by).await? {
+        if !store::insert_enrollment(
+            &mut tx,
+            id,
+            e.user,
+            e.program.id,
+            e.assigned_by,
+            e.started_at,
+        )
+        .await?
+        {
             return Err(ApiError::already_exists(
                 "ALREADY_ENROLLED",
                 "an active or paused enrollment in this program exists",
@@ -68,6 +79,21 @@ impl FitnessService {
         Ok(enrollment)
     }
 
+    /// 00:00 of a non-empty `start_date` in the time zone of `user` (the one enrolled);
+    /// violations go to `v`. Without a valid `user` only the date's form is checked.
+    async fn start_of(
+        &self,
+        v: &mut Violations,
+        user: Option<Uuid>,
+        raw: &str,
+    ) -> Result<Option<DateTime<Utc>>, ApiError> {
+        let (Some(date), Some(user)) = (start::parse(v, raw), user) else {
+            return Ok(None);
+        };
+        let zone = self.time_zone_of(user, "", "start_date").await?;
+        Ok(start::start_instant(v, date, zone, Utc::now()))
+    }
+
     async fn program_row(&self, id: Uuid) -> Result<ProgramRow, ApiError> {
         let mut conn = self.pool.acquire().await?;
         store::program(&mut conn, id)
@@ -87,6 +113,9 @@ impl FitnessService {
             ..req.clone()
         };
         let replay = Replay::new(&mut v, caller, ENROLL_METHOD, &req.request_id, &params);
+        let started_at = self
+            .start_of(&mut v, Some(caller.id()), &req.start_date)
+            .await?;
         v.finish()?;
         let program_id =
             program_id.ok_or_else(|| ApiError::invalid_field("program_id", "is required"))?;
@@ -100,6 +129,7 @@ impl FitnessService {
                 user: caller.id(),
                 program: &program,
                 assigned_by: None,
+                started_at,
             })
             .await?;
         Ok(pb::EnrollInProgramResponse {
@@ -120,6 +150,7 @@ impl FitnessService {
             ..req.clone()
         };
         let replay = Replay::new(&mut v, caller, ASSIGN_METHOD, &req.request_id, &params);
+        let started_at = self.start_of(&mut v, client, &req.start_date).await?;
         v.finish()?;
         let (Some(client), Some(program_id)) = (client, program_id) else {
             return Err(ApiError::invalid_field("client_id", "is required"));
@@ -145,6 +176,7 @@ impl FitnessService {
                 user: client,
                 program: &program,
                 assigned_by: Some(caller.id()),
+                started_at,
             })
             .await?;
         Ok(pb::AssignProgramResponse {

@@ -46,6 +46,7 @@ async fn enrollments_pause_resume_and_leave() {
         .enroll_in_program(member.req(pb::EnrollInProgramRequest {
             program_id: program.program_id.clone(),
             request_id: request_id(),
+            ..Default::default()
         }))
         .await
         .unwrap_err();
@@ -123,6 +124,7 @@ async fn premium_programs_need_premium_to_enroll_but_preview_for_all() {
         .enroll_in_program(free.req(pb::EnrollInProgramRequest {
             program_id: program.program_id.clone(),
             request_id: request_id(),
+            ..Default::default()
         }))
         .await
         .unwrap_err();
@@ -148,6 +150,7 @@ async fn enroll_retries_replay_one_enrollment_and_one_event() {
         let req = member.req(pb::EnrollInProgramRequest {
             program_id,
             request_id: key,
+            ..Default::default()
         });
         async move { client.enroll_in_program(req).await }
     };
