@@ -15,8 +15,7 @@ use tonic::transport::Channel;
 use tribe_kit::auth::{KeyPair, KeySet, TokenSigner};
 use tribe_kit::bootstrap::Service as _;
 use tribe_kit::config::{
-    AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DatabaseConfig, KafkaConfig, PageSecret,
-    ServerConfig, WorkerConfig,
+    DEFAULT_AUDIENCE, DEFAULT_ISSUER, DatabaseConfig, PageSecret, WorkerConfig,
 };
 use tribe_proto::fitness::v1 as pb;
 use tribe_proto::fitness::v1::fitness_service_client::FitnessServiceClient;
@@ -277,21 +276,10 @@ fn in_process_config(
         &jwks,
         KeySet::from_jwks(vec![issuer.jwk().clone()])?.to_json(),
     )?;
-    let mut server = ServerConfig::for_tests();
-    server.max_concurrent = 4096;
-    server.drain_delay = Duration::ZERO;
-    server.drain_timeout = Duration::from_secs(2);
     Ok(tribe_fitness::Config {
-        server,
-        auth: AuthConfig {
-            jwks_file: jwks,
-            issuer: DEFAULT_ISSUER.into(),
-            audience: DEFAULT_AUDIENCE.into(),
-        },
-        kafka: KafkaConfig {
-            brokers: "127.0.0.1:9092".into(),
-            topic_suffix: format!(".bench-{}", Uuid::new_v4().simple()),
-        },
+        server: super::in_process_server(),
+        auth: super::in_process_auth(jwks),
+        kafka: super::in_process_kafka(),
         database: DatabaseConfig {
             max_connections: 16,
             ..DatabaseConfig::for_tests(database_url)

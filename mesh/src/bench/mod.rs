@@ -118,6 +118,33 @@ pub struct BenchOptions {
     pub progress: bool,
 }
 
+/// Server settings of a service the bench starts in process: limits out of the way of
+/// the measurement, no drain pause.
+pub(crate) fn in_process_server() -> tribe_kit::config::ServerConfig {
+    let mut server = tribe_kit::config::ServerConfig::for_tests();
+    server.max_concurrent = 4096;
+    server.drain_delay = Duration::ZERO;
+    server.drain_timeout = Duration::from_secs(2);
+    server
+}
+
+/// Token checks of an in-process service: the bench issuer's JWKS at `jwks`.
+pub(crate) fn in_process_auth(jwks: PathBuf) -> tribe_kit::config::AuthConfig {
+    tribe_kit::config::AuthConfig {
+        jwks_file: jwks,
+        issuer: DEFAULT_ISSUER.into(),
+        audience: DEFAULT_AUDIENCE.into(),
+    }
+}
+
+/// Kafka settings of an in-process service (its relay is off: nothing is published).
+pub(crate) fn in_process_kafka() -> tribe_kit::config::KafkaConfig {
+    tribe_kit::config::KafkaConfig {
+        brokers: "127.0.0.1:9092".into(),
+        topic_suffix: format!(".bench-{}", uuid::Uuid::new_v4().simple()),
+    }
+}
+
 /// Expands group names, keeps the catalogue order, and always puts the baseline first.
 pub fn resolve(names: &[String]) -> anyhow::Result<Vec<&'static str>> {
     let mut wanted: Vec<&str> = Vec::new();

@@ -12,10 +12,7 @@ use sqlx::PgPool;
 use tonic::transport::Channel;
 use tribe_kit::auth::{KeyPair, KeySet};
 use tribe_kit::bootstrap::Service as _;
-use tribe_kit::config::{
-    AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DatabaseConfig, KafkaConfig, PageSecret,
-    RedisConfig, ServerConfig, WorkerConfig,
-};
+use tribe_kit::config::{DatabaseConfig, PageSecret, RedisConfig, WorkerConfig};
 use tribe_proto::user::v1 as pb;
 use tribe_proto::user::v1::user_service_client::UserServiceClient;
 use uuid::Uuid;
@@ -282,21 +279,10 @@ fn in_process_config(
         &jwks,
         KeySet::from_jwks(vec![issuer.jwk().clone()])?.to_json(),
     )?;
-    let mut server = ServerConfig::for_tests();
-    server.max_concurrent = 4096;
-    server.drain_delay = Duration::ZERO;
-    server.drain_timeout = Duration::from_secs(2);
     Ok(tribe_user::Config {
-        server,
-        auth: AuthConfig {
-            jwks_file: jwks,
-            issuer: DEFAULT_ISSUER.into(),
-            audience: DEFAULT_AUDIENCE.into(),
-        },
-        kafka: KafkaConfig {
-            brokers: "127.0.0.1:9092".into(),
-            topic_suffix: format!(".bench-{}", Uuid::new_v4().simple()),
-        },
+        server: super::in_process_server(),
+        auth: super::in_process_auth(jwks),
+        kafka: super::in_process_kafka(),
         database: DatabaseConfig {
             migrate: false,
             ..DatabaseConfig::for_tests(database_url)
